@@ -1,0 +1,91 @@
+//! One error enum per area, joined here. Every error maps to a small stable
+//! `ErrorCode` that the UI and the CLI exit status share.
+
+use serde::Serialize;
+
+use crate::db::DbError;
+use crate::keys::KeyError;
+use crate::secrets::SecretError;
+use crate::ssh::SshError;
+use crate::validate::ValidationError;
+
+/// Stable codes: the UI keys its messages on them, the CLI maps them to exit
+/// statuses. Add one only when a consumer uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    AlreadyExists,
+    InUse,
+    HostKeyUnknown,
+    HostKeyChanged,
+    AuthFailed,
+    Unreachable,
+    Timeout,
+    Protocol,
+    Keyring,
+    Database,
+    Cancelled,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Exit status of the `chom` CLI for this error (1 is "some servers failed").
+    pub fn exit_status(self) -> i32 {
+        match self {
+            ErrorCode::InvalidInput => 2,
+            ErrorCode::NotFound => 3,
+            ErrorCode::AlreadyExists | ErrorCode::InUse => 4,
+            ErrorCode::HostKeyUnknown | ErrorCode::HostKeyChanged => 5,
+            ErrorCode::AuthFailed => 6,
+            ErrorCode::Unreachable | ErrorCode::Timeout | ErrorCode::Protocol => 7,
+            ErrorCode::Keyring => 8,
+            ErrorCode::Database => 9,
+            ErrorCode::Cancelled => 130,
+            ErrorCode::Internal => 70,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    #[error("{what} {name:?} not found{hint}")]
+    NotFound { what: &'static str, name: String, hint: &'static str },
+    #[error("{what} {name:?} already exists; pick another name or edit the existing one")]
+    AlreadyExists { what: &'static str, name: String },
+    #[error("key {key:?} is used by {servers}; move those servers to another key first")]
+    KeyInUse { key: String, servers: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid(_) | Error::Usage(_) => ErrorCode::InvalidInput,
+            Error::Db(e) => e.code(),
+            Error::Key(e) => e.code(),
+            Error::Secret(_) => ErrorCode::Keyring,
+            Error::Ssh(e) => e.code(),
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            Error::KeyInUse { .. } => ErrorCode::InUse,
+            Error::Cancelled => ErrorCode::Cancelled,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,14 @@
+//! CHOM core: everything the app and the `chom` CLI do, with no UI in sight.
+//!
+//! Areas: `db` (SQLite cache), `keys` + `secrets` (SSH keys, private halves only
+//! in the OS keyring), `ssh` (russh client, host-key trust, connection pool,
+//! quoting), `fleet` (probe, ad-hoc commands), `jobs` and `audit`.
+
+pub mod error;
+pub mod keys;
+pub mod secret;
+pub mod secrets;
+pub mod validate;
+
+pub use error::{Error, ErrorCode, Result};
+pub use secret::Secret;
