@@ -4,10 +4,12 @@
 //! in the OS keyring), `ssh` (russh client, host-key trust, connection pool,
 //! quoting), `fleet` (probe, ad-hoc commands), `jobs` and `audit`.
 
+pub mod db;
 pub mod error;
 pub mod keys;
 pub mod secret;
 pub mod secrets;
+pub mod ssh;
 pub mod validate;
 
 pub use error::{Error, ErrorCode, Result};
