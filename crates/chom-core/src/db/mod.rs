@@ -1,11 +1,96 @@
+//! The local SQLite cache: the inventory and everything learned about it, so
+//! the operator can review the fleet offline. One connection behind a mutex;
+//! every call is short and local, and no lock is held across an `.await`.
+
+mod audit;
+mod host_keys;
+mod jobs;
+mod keys;
+mod migrate;
+mod probes;
+mod servers;
+
+pub use audit::{AuditEntry, AuditFilter, NewAudit};
+pub use host_keys::PinnedHostKey;
+pub use jobs::{JobRecord, JobResultRecord, JobState};
+pub use keys::KeyRecord;
+pub use migrate::LATEST_VERSION;
+pub use probes::{NewProbe, ProbeFacts, ProbeRecord, ServiceState};
+pub use servers::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
 use crate::error::ErrorCode;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("database support is being built")]
-    NotBuilt,
+    #[error("cannot open the CHOM database {path}: {source}; check the path and its permissions")]
+    Open { path: PathBuf, #[source] source: rusqlite::Error },
+    #[error(
+        "the CHOM database {path} was written by a newer CHOM (schema version {found}, this build knows up to {supported}); \
+         it was left untouched: upgrade CHOM or point --data-dir at another directory"
+    )]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error("upgrading the CHOM database {path} failed: {source}; the database was left at its previous version")]
+    Migrate { path: PathBuf, #[source] source: rusqlite_migration::Error },
+    #[error("database query failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
+
 impl DbError {
     pub fn code(&self) -> ErrorCode {
         ErrorCode::Database
     }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The cache. Cheap to share behind an `Arc`.
+pub struct Db {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Db {
+    pub const FILE_NAME: &'static str = "chom.sqlite3";
+
+    /// Opens (creating if needed) and migrates the database at `path`. A file
+    /// written by a newer CHOM is refused before anything is written to it.
+    pub fn open(path: &Path) -> DbResult<Db> {
+        let open_err = |source| DbError::Open { path: path.to_owned(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        migrate::refuse_newer(&conn, path)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        migrate::to_latest(&mut conn, path)?;
+        Ok(Db { conn: Mutex::new(conn), path: path.to_owned() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for the typed handles in this module.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent
+        // (statements are atomic), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }

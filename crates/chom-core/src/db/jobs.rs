@@ -1,0 +1,158 @@
+//! The `jobs` and `job_results` tables.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+use super::{from_ms, to_ms, Db, DbResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Running,
+    Succeeded,
+    /// Finished, with at least one server failing.
+    Failed,
+    Cancelled,
+    /// Was running when the process died.
+    Interrupted,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> JobState {
+        match s {
+            "running" => JobState::Running,
+            "succeeded" => JobState::Succeeded,
+            "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
+            _ => JobState::Interrupted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub detail: String,
+    pub state: JobState,
+    pub os_user: String,
+    pub total: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobResultRecord {
+    pub server: String,
+    pub ok: bool,
+    pub exit_status: Option<i64>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+fn row_to_job(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
+    Ok(JobRecord {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        detail: r.get(2)?,
+        state: JobState::parse(&r.get::<_, String>(3)?),
+        os_user: r.get(4)?,
+        total: r.get(5)?,
+        succeeded: r.get(6)?,
+        failed: r.get(7)?,
+        started_at: from_ms(r.get(8)?),
+        finished_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
+    })
+}
+
+const SELECT: &str =
+    "SELECT id, kind, detail, state, os_user, total, succeeded, failed, started_at, finished_at FROM jobs";
+
+impl Db {
+    pub fn insert_job(&self, kind: &str, detail: &str, os_user: &str, total: u32) -> DbResult<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO jobs (kind, detail, state, os_user, total, started_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5)",
+            params![kind, detail, os_user, total, to_ms(Utc::now())],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    pub fn insert_job_result(&self, job_id: i64, server_id: Option<i64>, r: &JobResultRecord) -> DbResult<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO job_results (job_id, server_name, server_id, ok, exit_status, stdout, stderr, \
+             error_code, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![job_id, r.server, server_id, r.ok, r.exit_status, r.stdout, r.stderr, r.error_code, r.error,
+                    r.duration_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn finish_job(&self, job_id: i64, state: JobState, succeeded: u32, failed: u32) -> DbResult<()> {
+        self.conn().execute(
+            "UPDATE jobs SET state = ?2, succeeded = ?3, failed = ?4, finished_at = ?5 WHERE id = ?1",
+            params![job_id, state.as_str(), succeeded, failed, to_ms(Utc::now())],
+        )?;
+        Ok(())
+    }
+
+    /// Marks jobs left `running` by a process that died as interrupted.
+    /// Only call when no other CHOM process can be running jobs on this
+    /// database (the caller holds the data directory lock).
+    pub fn mark_interrupted_jobs(&self) -> DbResult<usize> {
+        Ok(self.conn().execute(
+            "UPDATE jobs SET state = 'interrupted', finished_at = coalesce(finished_at, ?1) WHERE state = 'running'",
+            [to_ms(Utc::now())],
+        )?)
+    }
+
+    pub fn list_jobs(&self, limit: u32) -> DbResult<Vec<JobRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{SELECT} ORDER BY id DESC LIMIT ?1"))?;
+        let jobs = stmt.query_map([limit], row_to_job)?.collect::<Result<_, _>>()?;
+        Ok(jobs)
+    }
+
+    pub fn job(&self, id: i64) -> DbResult<Option<JobRecord>> {
+        Ok(self.conn().query_row(&format!("{SELECT} WHERE id = ?1"), [id], row_to_job).optional()?)
+    }
+
+    pub fn job_results(&self, job_id: i64) -> DbResult<Vec<JobResultRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT server_name, ok, exit_status, stdout, stderr, error_code, error, duration_ms FROM job_results \
+             WHERE job_id = ?1 ORDER BY server_name",
+        )?;
+        let rows = stmt
+            .query_map([job_id], |r| {
+                Ok(JobResultRecord {
+                    server: r.get(0)?,
+                    ok: r.get(1)?,
+                    exit_status: r.get(2)?,
+                    stdout: r.get(3)?,
+                    stderr: r.get(4)?,
+                    error_code: r.get(5)?,
+                    error: r.get(6)?,
+                    duration_ms: r.get::<_, i64>(7)? as u64,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,84 @@
+//! Versioned, append-only migrations. `PRAGMA user_version` is the version.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use super::{DbError, DbResult};
+
+/// Append only: never edit a migration that has shipped.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_init.sql"))];
+
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+/// Refuses a database from a newer CHOM before any pragma or migration
+/// touches the file.
+pub(super) fn refuse_newer(conn: &Connection, path: &Path) -> DbResult<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > LATEST_VERSION {
+        return Err(DbError::TooNew { path: path.to_owned(), found, supported: LATEST_VERSION });
+    }
+    Ok(())
+}
+
+pub(super) fn to_latest(conn: &mut Connection, path: &Path) -> DbResult<()> {
+    migrations()
+        .to_latest(conn)
+        .map_err(|source| DbError::Migrate { path: path.to_owned(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    /// Every earlier version (0 = a new empty file) upgrades to the latest,
+    /// keeping the rows written at that version.
+    #[test]
+    fn every_earlier_version_upgrades() {
+        for from in 0..=LATEST_VERSION as usize {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("c.sqlite3");
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, from).unwrap();
+            if from >= 1 {
+                conn.execute(
+                    "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('old', 'h', 22, 'u', 1, 1)",
+                    [],
+                )
+                .unwrap();
+            }
+            drop(conn);
+            let db = super::super::Db::open(&path).unwrap();
+            let version: i64 = db.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+            assert_eq!(version, LATEST_VERSION, "from version {from}");
+            let kept: i64 = db.conn().query_row("SELECT count(*) FROM servers", [], |r| r.get(0)).unwrap();
+            assert_eq!(kept, i64::from(from >= 1), "from version {from}");
+        }
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;").unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = super::super::Db::open(&path).err().expect("newer database must be refused");
+        assert!(matches!(err, DbError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("newer CHOM"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "file changed");
+        assert!(!dir.path().join("c.sqlite3-wal").exists());
+    }
+}

@@ -1,0 +1,159 @@
+//! The `probes` table: every probe result, kept as history for the charts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{from_ms, to_ms, Db, DbResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    Up,
+    Down,
+    /// Not installed on the server.
+    Absent,
+}
+
+/// What one probe learned about a server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeFacts {
+    pub hostname: String,
+    pub os: String,
+    pub kernel: String,
+    pub uptime_s: u64,
+    pub load: [f64; 3],
+    pub cpus: u32,
+    pub mem_total: u64,
+    pub mem_available: u64,
+    pub swap_total: u64,
+    pub swap_free: u64,
+    pub disk_total: u64,
+    pub disk_free: u64,
+    /// nginx, php-fpm, mariadb -> state.
+    pub services: BTreeMap<String, ServiceState>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeRecord {
+    pub server: String,
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub facts: Option<ProbeFacts>,
+}
+
+const SELECT: &str = "SELECT s.name, p.at, p.ok, p.error_code, p.error, p.duration_ms, p.hostname, p.os, p.kernel, \
+     p.uptime_s, p.load1, p.load5, p.load15, p.cpus, p.mem_total, p.mem_available, p.swap_total, p.swap_free, \
+     p.disk_total, p.disk_free, p.services FROM probes p JOIN servers s ON s.id = p.server_id";
+
+fn row_to_probe(r: &Row<'_>) -> rusqlite::Result<ProbeRecord> {
+    let ok: bool = r.get(2)?;
+    let facts = if ok {
+        let services: Option<String> = r.get(20)?;
+        Some(ProbeFacts {
+            hostname: r.get(6)?,
+            os: r.get(7)?,
+            kernel: r.get(8)?,
+            uptime_s: r.get::<_, i64>(9)? as u64,
+            load: [r.get(10)?, r.get(11)?, r.get(12)?],
+            cpus: r.get(13)?,
+            mem_total: r.get::<_, i64>(14)? as u64,
+            mem_available: r.get::<_, i64>(15)? as u64,
+            swap_total: r.get::<_, i64>(16)? as u64,
+            swap_free: r.get::<_, i64>(17)? as u64,
+            disk_total: r.get::<_, i64>(18)? as u64,
+            disk_free: r.get::<_, i64>(19)? as u64,
+            services: services.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
+        })
+    } else {
+        None
+    };
+    Ok(ProbeRecord {
+        server: r.get(0)?,
+        at: from_ms(r.get(1)?),
+        ok,
+        error_code: r.get(3)?,
+        error: r.get(4)?,
+        duration_ms: r.get::<_, i64>(5)? as u64,
+        facts,
+    })
+}
+
+/// One probe outcome to store.
+pub struct NewProbe<'a> {
+    pub server_id: i64,
+    pub job_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub outcome: Result<&'a ProbeFacts, (&'a str, &'a str)>,
+}
+
+impl Db {
+    /// Stores a batch of probe results and updates each server's status and
+    /// last-seen time, in one transaction.
+    pub fn insert_probes(&self, batch: &[NewProbe<'_>]) -> DbResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO probes (server_id, job_id, at, ok, error_code, error, duration_ms, hostname, os, kernel, \
+                 uptime_s, load1, load5, load15, cpus, mem_total, mem_available, swap_total, swap_free, disk_total, \
+                 disk_free, services) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17, ?18, ?19, ?20, ?21, ?22)",
+            )?;
+            let mut status = tx.prepare_cached(
+                "UPDATE servers SET status = ?2, last_seen = CASE WHEN ?3 THEN ?4 ELSE last_seen END WHERE id = ?1",
+            )?;
+            for p in batch {
+                let at = to_ms(p.at);
+                match p.outcome {
+                    Ok(f) => {
+                        let services = serde_json::to_string(&f.services).unwrap_or_default();
+                        ins.execute(params![
+                            p.server_id, p.job_id, at, true, None::<String>, None::<String>, p.duration_ms as i64,
+                            f.hostname, f.os, f.kernel, f.uptime_s as i64, f.load[0], f.load[1], f.load[2], f.cpus,
+                            f.mem_total as i64, f.mem_available as i64, f.swap_total as i64, f.swap_free as i64,
+                            f.disk_total as i64, f.disk_free as i64, services
+                        ])?;
+                        status.execute(params![p.server_id, "up", true, at])?;
+                    }
+                    Err((code, message)) => {
+                        ins.execute(params![
+                            p.server_id, p.job_id, at, false, code, message, p.duration_ms as i64,
+                            None::<String>, None::<String>, None::<String>, None::<i64>, None::<f64>, None::<f64>,
+                            None::<f64>, None::<i64>, None::<i64>, None::<i64>, None::<i64>, None::<i64>,
+                            None::<i64>, None::<i64>, None::<String>
+                        ])?;
+                        let st = if code == "host_key_changed" { "host_key_changed" } else { "down" };
+                        status.execute(params![p.server_id, st, false, at])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest probe of every server that has one.
+    pub fn latest_probes(&self) -> DbResult<Vec<ProbeRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT} WHERE p.id = (SELECT max(id) FROM probes q WHERE q.server_id = p.server_id) ORDER BY s.name"
+        ))?;
+        let rows = stmt.query_map([], row_to_probe)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// A server's probe history, oldest first, from `since` on.
+    pub fn probe_history(&self, server_id: i64, since: DateTime<Utc>) -> DbResult<Vec<ProbeRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE p.server_id = ?1 AND p.at >= ?2 ORDER BY p.at"))?;
+        let rows = stmt.query_map(params![server_id, to_ms(since)], row_to_probe)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,253 @@
+//! The `servers` and `server_tags` tables.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+use super::{from_ms, to_ms, Db, DbResult};
+use crate::validate::{GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerStatus {
+    Up,
+    Down,
+    Unknown,
+    HostKeyChanged,
+}
+
+impl ServerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerStatus::Up => "up",
+            ServerStatus::Down => "down",
+            ServerStatus::Unknown => "unknown",
+            ServerStatus::HostKeyChanged => "host_key_changed",
+        }
+    }
+
+    fn parse(s: &str) -> ServerStatus {
+        match s {
+            "up" => ServerStatus::Up,
+            "down" => ServerStatus::Down,
+            "host_key_changed" => ServerStatus::HostKeyChanged,
+            _ => ServerStatus::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub name: ServerName,
+    pub host: Host,
+    pub port: Port,
+    pub user: UnixUser,
+    pub key: Option<KeyName>,
+    pub tags: Vec<Tag>,
+    pub group: Option<GroupName>,
+    pub notes: String,
+    pub status: ServerStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewServer {
+    pub name: ServerName,
+    pub host: Host,
+    pub port: Port,
+    pub user: UnixUser,
+    pub key_id: Option<i64>,
+    pub tags: Vec<Tag>,
+    pub group: Option<GroupName>,
+    pub notes: String,
+}
+
+/// A partial update; `None` leaves the field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ServerPatch {
+    pub rename: Option<ServerName>,
+    pub host: Option<Host>,
+    pub port: Option<Port>,
+    pub user: Option<UnixUser>,
+    pub key_id: Option<i64>,
+    pub group: Option<Option<GroupName>>,
+    pub notes: Option<String>,
+    pub add_tags: Vec<Tag>,
+    pub remove_tags: Vec<Tag>,
+}
+
+impl ServerPatch {
+    /// Whether the change invalidates the pinned host key (another machine).
+    pub fn changes_endpoint(&self) -> bool {
+        self.host.is_some() || self.port.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServerFilter {
+    pub tag: Option<Tag>,
+    pub group: Option<GroupName>,
+    /// Case-insensitive substring of name or host.
+    pub search: Option<String>,
+}
+
+const SELECT: &str = "SELECT s.id, s.name, s.host, s.port, s.user, k.name, s.group_name, s.notes, s.status, \
+     s.created_at, s.updated_at, s.last_seen, \
+     (SELECT group_concat(tag, char(10)) FROM (SELECT tag FROM server_tags t WHERE t.server_id = s.id ORDER BY tag)) \
+     FROM servers s LEFT JOIN keys k ON k.id = s.key_id";
+
+fn corrupt<E: std::fmt::Display>(e: E) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
+}
+
+fn row_to_server(r: &Row<'_>) -> rusqlite::Result<ServerRecord> {
+    let port: u32 = r.get(3)?;
+    let tags: Option<String> = r.get(12)?;
+    Ok(ServerRecord {
+        id: r.get(0)?,
+        name: ServerName::parse(&r.get::<_, String>(1)?).map_err(corrupt)?,
+        host: Host::parse(&r.get::<_, String>(2)?).map_err(corrupt)?,
+        port: Port::try_from(port).map_err(corrupt)?,
+        user: UnixUser::parse(&r.get::<_, String>(4)?).map_err(corrupt)?,
+        key: r.get::<_, Option<String>>(5)?.map(|k| KeyName::parse(&k)).transpose().map_err(corrupt)?,
+        group: r.get::<_, Option<String>>(6)?.map(|g| GroupName::parse(&g)).transpose().map_err(corrupt)?,
+        notes: r.get(7)?,
+        status: ServerStatus::parse(&r.get::<_, String>(8)?),
+        created_at: from_ms(r.get(9)?),
+        updated_at: from_ms(r.get(10)?),
+        last_seen: r.get::<_, Option<i64>>(11)?.map(from_ms),
+        tags: tags
+            .unwrap_or_default()
+            .lines()
+            .map(Tag::parse)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
+    })
+}
+
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+impl Db {
+    /// Inserts a server; `Ok(None)` when the name is taken.
+    pub fn insert_server(&self, s: &NewServer) -> DbResult<Option<ServerRecord>> {
+        let now = to_ms(Utc::now());
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![s.name.as_str(), s.host.as_str(), s.port.get(), s.user.as_str(), s.key_id,
+                    s.group.as_ref().map(|g| g.as_str()), s.notes, now],
+        );
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Ok(None),
+            other => other?,
+        };
+        let id = tx.last_insert_rowid();
+        for tag in &s.tags {
+            tx.execute("INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)", params![id, tag.as_str()])?;
+        }
+        tx.commit()?;
+        drop(conn);
+        self.server_by_id(id)
+    }
+
+    pub fn server_by_id(&self, id: i64) -> DbResult<Option<ServerRecord>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], row_to_server)
+            .optional()?)
+    }
+
+    pub fn server_by_name(&self, name: &ServerName) -> DbResult<Option<ServerRecord>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(&format!("{SELECT} WHERE s.name = ?1"), [name.as_str()], row_to_server)
+            .optional()?)
+    }
+
+    pub fn list_servers(&self, f: &ServerFilter) -> DbResult<Vec<ServerRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT} WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM server_tags t WHERE t.server_id = s.id AND t.tag = ?1)) \
+             AND (?2 IS NULL OR s.group_name = ?2) \
+             AND (?3 IS NULL OR instr(lower(s.name), lower(?3)) > 0 OR instr(lower(s.host), lower(?3)) > 0) \
+             ORDER BY s.name"
+        ))?;
+        let rows = stmt.query_map(
+            params![f.tag.as_ref().map(|t| t.as_str()), f.group.as_ref().map(|g| g.as_str()), f.search.as_deref()],
+            row_to_server,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Applies a patch in one transaction. `Ok(None)` when the new name is taken.
+    /// A changed host or port drops the pinned host key: it is another machine.
+    pub fn update_server(&self, id: i64, p: &ServerPatch) -> DbResult<Option<ServerRecord>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let updated = tx.execute(
+            "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
+             user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
+             group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10 \
+             WHERE id = ?1",
+            params![
+                id,
+                p.rename.as_ref().map(|n| n.as_str()),
+                p.host.as_ref().map(|h| h.as_str()),
+                p.port.map(|p| p.get()),
+                p.user.as_ref().map(|u| u.as_str()),
+                p.key_id,
+                p.group.is_some(),
+                p.group.as_ref().and_then(|g| g.as_ref().map(|g| g.as_str())),
+                p.notes,
+                to_ms(Utc::now()),
+            ],
+        );
+        match updated {
+            Err(e) if is_unique_violation(&e) => return Ok(None),
+            other => other?,
+        };
+        for tag in &p.add_tags {
+            tx.execute("INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)", params![id, tag.as_str()])?;
+        }
+        for tag in &p.remove_tags {
+            tx.execute("DELETE FROM server_tags WHERE server_id = ?1 AND tag = ?2", params![id, tag.as_str()])?;
+        }
+        if p.changes_endpoint() {
+            tx.execute("DELETE FROM host_keys WHERE server_id = ?1", [id])?;
+            tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        drop(conn);
+        self.server_by_id(id)
+    }
+
+    pub fn delete_server(&self, id: i64) -> DbResult<bool> {
+        Ok(self.conn().execute("DELETE FROM servers WHERE id = ?1", [id])? > 0)
+    }
+
+    pub fn set_server_status(&self, id: i64, status: ServerStatus, seen: Option<DateTime<Utc>>) -> DbResult<()> {
+        self.conn().execute(
+            "UPDATE servers SET status = ?2, last_seen = coalesce(?3, last_seen) WHERE id = ?1",
+            params![id, status.as_str(), seen.map(to_ms)],
+        )?;
+        Ok(())
+    }
+
+    /// Names of the servers that use a key.
+    pub fn servers_using_key(&self, key_id: i64) -> DbResult<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT name FROM servers WHERE key_id = ?1 ORDER BY name")?;
+        let names = stmt.query_map([key_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(names)
+    }
+}
