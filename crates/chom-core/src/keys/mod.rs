@@ -10,3 +10,6 @@ impl KeyError {
         ErrorCode::Internal
     }
 }
+pub fn fingerprint_of(public: &russh::keys::PublicKey) -> String {
+    public.fingerprint(russh::keys::HashAlg::Sha256).to_string()
+}

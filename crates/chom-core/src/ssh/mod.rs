@@ -1,11 +1,81 @@
+//! SSH: a russh client that checks every host key against the pinned one
+//! before authenticating, a pool of one reusable connection per server,
+//! bounded command execution, and the one quoting function.
+
+mod client;
+mod exec;
+mod pool;
+pub mod quote;
+
+pub use client::{HostKeyOffer, SshConfig, Target};
+pub use exec::{ExecLimits, ExecOutput, OutputLine, Stream};
+pub use pool::Pool;
+
+use std::time::Duration;
+
 use crate::error::ErrorCode;
-#[derive(Debug, thiserror::Error)]
+
+/// What failed on the way to, or on, a server. Messages name the server and
+/// say what to do.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SshError {
-    #[error("ssh support is being built")]
-    NotBuilt,
+    #[error(
+        "host key of {server} is not trusted yet (it offers {algorithm} {offered}); \
+         verify the fingerprint with the provider, then run `chom server trust {server}`"
+    )]
+    HostKeyUnknown { server: String, algorithm: String, offered: String },
+    #[error(
+        "HOST KEY CHANGED for {server}: pinned {pinned}, now offered {offered}. Refusing to connect; nothing was \
+         sent or run. This can be a reinstall or an attack: verify the new key with the provider, then run \
+         `chom server trust {server} --accept {offered}`"
+    )]
+    HostKeyChanged { server: String, pinned: String, offered: String },
+    #[error("cannot resolve {host} for {server}: {detail}")]
+    Resolve { server: String, host: String, detail: String },
+    #[error("{server} ({addr}) refused the connection: is sshd running and listening on that port?")]
+    Refused { server: String, addr: String },
+    #[error("cannot reach {server} ({addr}): {detail}")]
+    Unreachable { server: String, addr: String, detail: String },
+    #[error("connecting to {server} ({addr}) timed out after {timeout:?}: the host or a firewall is not answering SSH")]
+    ConnectTimeout { server: String, addr: String, timeout: Duration },
+    #[error("{server} ({addr}) did not speak SSH correctly: {detail}; check that this port runs an SSH server")]
+    Protocol { server: String, addr: String, detail: String },
+    #[error(
+        "{server} refused key {key} for user {user}: install the public key on the server \
+         (`chom key export-public {key}` into ~{user}/.ssh/authorized_keys) or pick another key"
+    )]
+    AuthFailed { server: String, user: String, key: String },
+    #[error("{server} has no key set: give it one with `chom server edit {server} --key KEY`")]
+    NoKey { server: String },
+    #[error("command on {server} timed out after {timeout:?}; it may still be running there")]
+    CommandTimeout { server: String, timeout: Duration },
+    #[error("connection to {server} was lost: {detail}")]
+    Disconnected { server: String, detail: String },
 }
+
 impl SshError {
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::Internal
+        match self {
+            SshError::HostKeyUnknown { .. } => ErrorCode::HostKeyUnknown,
+            SshError::HostKeyChanged { .. } => ErrorCode::HostKeyChanged,
+            SshError::Resolve { .. } | SshError::Refused { .. } | SshError::Unreachable { .. } => {
+                ErrorCode::Unreachable
+            }
+            SshError::Disconnected { .. } => ErrorCode::Unreachable,
+            SshError::ConnectTimeout { .. } | SshError::CommandTimeout { .. } => ErrorCode::Timeout,
+            SshError::Protocol { .. } => ErrorCode::Protocol,
+            SshError::AuthFailed { .. } | SshError::NoKey { .. } => ErrorCode::AuthFailed,
+        }
+    }
+
+    /// Whether trying again later can help (drives retries and backoff).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            SshError::Refused { .. }
+                | SshError::Unreachable { .. }
+                | SshError::ConnectTimeout { .. }
+                | SshError::Disconnected { .. }
+        )
     }
 }

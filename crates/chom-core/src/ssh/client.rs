@@ -1,0 +1,239 @@
+//! Opening one authenticated connection: TCP, SSH handshake with the host key
+//! checked against the pinned one (before any credential is sent), then
+//! public-key authentication.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use serde::Serialize;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::exec::ExecLimits;
+use super::SshError;
+use crate::db::PinnedHostKey;
+use crate::keys::fingerprint_of;
+use crate::validate::{Host, Port, UnixUser};
+
+/// Deadlines and bounds of the SSH engine.
+#[derive(Debug, Clone)]
+pub struct SshConfig {
+    /// TCP connect plus SSH handshake plus authentication.
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    /// A pooled connection unused this long is closed.
+    pub idle_timeout: Duration,
+    pub keepalive_interval: Duration,
+    /// Connection attempts in flight at once, fleet-wide.
+    pub max_connecting: usize,
+    pub exec_limits: ExecLimits,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        SshConfig {
+            connect_timeout: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(300),
+            keepalive_interval: Duration::from_secs(15),
+            max_connecting: 64,
+            exec_limits: ExecLimits::default(),
+        }
+    }
+}
+
+/// Where and as whom to connect, and which host key to expect.
+#[derive(Clone)]
+pub struct Target {
+    pub server_id: i64,
+    pub server: String,
+    pub host: Host,
+    pub port: Port,
+    pub user: UnixUser,
+    /// `None`: the host has no trusted key yet, so only its offer is collected.
+    pub pinned: Option<PinnedHostKey>,
+    /// Key name and decoded private key.
+    pub key: Option<(String, Arc<PrivateKey>)>,
+}
+
+impl Target {
+    pub fn addr(&self) -> String {
+        match self.host.ip() {
+            Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:{}", self.port),
+            _ => format!("{}:{}", self.host, self.port),
+        }
+    }
+}
+
+/// A host key as a server offered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostKeyOffer {
+    pub algorithm: String,
+    pub fingerprint: String,
+    /// OpenSSH line without comment.
+    pub public_key: String,
+}
+
+impl HostKeyOffer {
+    pub fn of(key: &PublicKey) -> HostKeyOffer {
+        let mut key = key.clone();
+        key.set_comment("");
+        HostKeyOffer {
+            algorithm: key.algorithm().as_str().to_owned(),
+            fingerprint: fingerprint_of(&key),
+            public_key: key.to_openssh().unwrap_or_default().trim().to_owned(),
+        }
+    }
+}
+
+/// The russh handler: accepts exactly the pinned key, remembers what was
+/// offered so a refusal can say what the server showed.
+pub struct Checker {
+    pinned: Option<PinnedHostKey>,
+    offered: Arc<Mutex<Option<HostKeyOffer>>>,
+}
+
+impl client::Handler for Checker {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        // Host certificates are not advertised (see `preferred`), so a
+        // certificate here is unexpected: judge its key like any other.
+        let offer = HostKeyOffer::of(&key.public_key());
+        let accepted = self.pinned.as_ref().is_some_and(|p| p.public_key.trim() == offer.public_key);
+        *self.offered.lock().unwrap_or_else(|p| p.into_inner()) = Some(offer);
+        Ok(accepted)
+    }
+}
+
+pub type Connection = Handle<Checker>;
+
+fn russh_config(cfg: &SshConfig, pinned: Option<&PinnedHostKey>) -> client::Config {
+    let mut preferred = russh::Preferred::default();
+    // Ask for the pinned key's algorithm first, as OpenSSH does with
+    // known_hosts, so a server holding several host keys shows the pinned one.
+    if let Some(alg) = pinned.and_then(|p| p.algorithm.parse::<Algorithm>().ok()) {
+        let mut keys: Vec<Algorithm> = vec![alg.clone()];
+        keys.extend(preferred.key.iter().filter(|a| **a != alg).cloned());
+        preferred.key = Cow::Owned(keys);
+    }
+    client::Config {
+        preferred,
+        keepalive_interval: Some(cfg.keepalive_interval),
+        keepalive_max: 3,
+        nodelay: true,
+        ..Default::default()
+    }
+}
+
+/// Connects and authenticates, or says precisely why not.
+pub async fn connect(target: &Target, cfg: &SshConfig) -> Result<Connection, SshError> {
+    timeout(cfg.connect_timeout, connect_inner(target, cfg)).await.unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
+}
+
+/// Runs only the handshake and returns the host key the server offers (the
+/// first contact, before the operator accepted anything). Nothing is
+/// authenticated and no credential is sent.
+pub async fn fetch_host_key(target: &Target, cfg: &SshConfig) -> Result<HostKeyOffer, SshError> {
+    let mut t = target.clone();
+    t.pinned = None;
+    let run = async {
+        let (result, offer) = raw_handshake(&t, cfg).await?;
+        match (result, offer) {
+            (_, Some(offer)) => Ok(offer),
+            (Err(e), None) => Err(map_transport_error(e, &t)),
+            (Ok(_), None) => Err(no_host_key(&t)),
+        }
+    };
+    timeout(cfg.connect_timeout, run).await.unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
+}
+
+async fn connect_inner(target: &Target, cfg: &SshConfig) -> Result<Connection, SshError> {
+    let (result, offer) = raw_handshake(target, cfg).await?;
+    let conn = match (result, offer) {
+        (Ok(conn), Some(_)) => conn,
+        (Err(russh::Error::UnknownKey), Some(offer)) => {
+            return Err(match &target.pinned {
+                None => SshError::HostKeyUnknown {
+                    server: target.server.clone(),
+                    algorithm: offer.algorithm,
+                    offered: offer.fingerprint,
+                },
+                Some(p) => SshError::HostKeyChanged {
+                    server: target.server.clone(),
+                    pinned: p.fingerprint.clone(),
+                    offered: offer.fingerprint,
+                },
+            })
+        }
+        (Ok(_), None) => return Err(no_host_key(target)),
+        (Err(e), _) => return Err(map_transport_error(e, target)),
+    };
+    authenticate(conn, target).await
+}
+
+/// TCP connect and SSH handshake; the host key offer is returned whether or
+/// not the checker accepted it.
+async fn raw_handshake(
+    target: &Target,
+    cfg: &SshConfig,
+) -> Result<(Result<Connection, russh::Error>, Option<HostKeyOffer>), SshError> {
+    let addr = target.addr();
+    let stream = TcpStream::connect((target.host.as_str(), target.port.get())).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => SshError::Refused { server: target.server.clone(), addr: addr.clone() },
+        _ => SshError::Unreachable { server: target.server.clone(), addr: addr.clone(), detail: e.to_string() },
+    })?;
+    let offered = Arc::new(Mutex::new(None));
+    let checker = Checker { pinned: target.pinned.clone(), offered: offered.clone() };
+    let config = Arc::new(russh_config(cfg, target.pinned.as_ref()));
+    let result = client::connect_stream(config, stream, checker).await;
+    let offer = offered.lock().unwrap_or_else(|p| p.into_inner()).take();
+    Ok((result, offer))
+}
+
+fn no_host_key(target: &Target) -> SshError {
+    SshError::Protocol {
+        server: target.server.clone(),
+        addr: target.addr(),
+        detail: "the server never presented a host key".into(),
+    }
+}
+
+fn connect_timeout(target: &Target, cfg: &SshConfig) -> SshError {
+    SshError::ConnectTimeout { server: target.server.clone(), addr: target.addr(), timeout: cfg.connect_timeout }
+}
+
+async fn authenticate(mut conn: Connection, target: &Target) -> Result<Connection, SshError> {
+    let Some((key_name, key)) = target.key.clone() else {
+        return Err(SshError::NoKey { server: target.server.clone() });
+    };
+    let hash = conn.best_supported_rsa_hash().await.map_err(|e| map_transport_error(e, target))?.flatten();
+    let result = conn
+        .authenticate_publickey(target.user.as_str(), PrivateKeyWithHashAlg::new(key, hash))
+        .await
+        .map_err(|e| map_transport_error(e, target))?;
+    if result.success() {
+        Ok(conn)
+    } else {
+        Err(SshError::AuthFailed { server: target.server.clone(), user: target.user.to_string(), key: key_name })
+    }
+}
+
+pub(super) fn map_transport_error(e: russh::Error, target: &Target) -> SshError {
+    let server = target.server.clone();
+    let addr = target.addr();
+    match e {
+        russh::Error::IO(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => SshError::Refused { server, addr },
+        russh::Error::IO(io) => SshError::Disconnected { server, detail: io.to_string() },
+        russh::Error::Disconnect | russh::Error::HUP | russh::Error::SendError | russh::Error::RecvError => {
+            SshError::Disconnected { server, detail: "the server closed the connection".into() }
+        }
+        russh::Error::KeepaliveTimeout | russh::Error::InactivityTimeout | russh::Error::ConnectionTimeout => {
+            SshError::Disconnected { server, detail: "the server stopped answering keepalives".into() }
+        }
+        other => SshError::Protocol { server, addr, detail: other.to_string() },
+    }
+}

@@ -1,0 +1,159 @@
+//! Running one command on an open connection: bounded output, exit status or
+//! signal, optional line streaming.
+
+use std::time::{Duration, Instant};
+
+use russh::ChannelMsg;
+use serde::Serialize;
+
+use super::client::Connection;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ExecLimits {
+    /// Bytes kept per stream; the rest is counted and dropped.
+    pub max_output: usize,
+}
+
+impl Default for ExecLimits {
+    fn default() -> Self {
+        ExecLimits { max_output: 1 << 20 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One complete line of output, for progress sinks.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputLine {
+    pub stream: Stream,
+    pub line: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecOutput {
+    /// `None` when the command died of a signal or the server sent no status.
+    pub exit_status: Option<u32>,
+    pub signal: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration: Duration,
+}
+
+impl ExecOutput {
+    pub fn success(&self) -> bool {
+        self.exit_status == Some(0)
+    }
+}
+
+/// Collects one stream up to a bound and cuts it into lines for streaming.
+struct Capture {
+    kept: Vec<u8>,
+    dropped: usize,
+    partial: Vec<u8>,
+    limit: usize,
+}
+
+impl Capture {
+    fn new(limit: usize) -> Self {
+        Capture { kept: Vec::new(), dropped: 0, partial: Vec::new(), limit }
+    }
+
+    fn push(&mut self, data: &[u8], stream: Stream, on_line: &mut dyn FnMut(OutputLine)) {
+        let room = self.limit.saturating_sub(self.kept.len());
+        let take = room.min(data.len());
+        self.kept.extend_from_slice(&data[..take]);
+        self.dropped += data.len() - take;
+        // Stream lines, but never buffer an endless line without a newline.
+        for &b in data {
+            if b == b'\n' {
+                on_line(OutputLine { stream, line: String::from_utf8_lossy(&self.partial).into_owned() });
+                self.partial.clear();
+            } else if self.partial.len() < 64 * 1024 {
+                self.partial.push(b);
+            }
+        }
+    }
+
+    fn finish(mut self, stream: Stream, on_line: &mut dyn FnMut(OutputLine)) -> String {
+        if !self.partial.is_empty() {
+            let line = String::from_utf8_lossy(&self.partial).into_owned();
+            on_line(OutputLine { stream, line });
+            self.partial.clear();
+        }
+        let mut text = String::from_utf8_lossy(&self.kept).into_owned();
+        if self.dropped > 0 {
+            text.push_str(&format!("\n[chom: output truncated, {} more bytes not kept]\n", self.dropped));
+        }
+        text
+    }
+}
+
+/// Why running a command on an open connection failed.
+#[derive(Debug)]
+pub(super) enum ExecFailure {
+    /// The channel could not be opened: the connection is dead (reconnect).
+    ChannelOpen(russh::Error),
+    /// The connection broke while the command ran.
+    Broken(String),
+    /// The command outlived its deadline.
+    TimedOut,
+}
+
+/// Runs `command`, reading until the channel closes (output can follow the
+/// exit status), and returns what it printed.
+pub(super) async fn exec(
+    conn: &Connection,
+    command: &str,
+    limits: ExecLimits,
+    on_line: &mut dyn FnMut(OutputLine),
+) -> Result<ExecOutput, ExecFailure> {
+    let started = Instant::now();
+    let mut channel = conn.channel_open_session().await.map_err(ExecFailure::ChannelOpen)?;
+    channel.exec(true, command).await.map_err(|e| ExecFailure::Broken(e.to_string()))?;
+    let (mut out, mut err) = (Capture::new(limits.max_output), Capture::new(limits.max_output));
+    let (mut exit_status, mut signal, mut closed) = (None, None, false);
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => out.push(&data, Stream::Stdout, on_line),
+            ChannelMsg::ExtendedData { data, ext: 1 } => err.push(&data, Stream::Stderr, on_line),
+            ChannelMsg::ExitStatus { exit_status: s } => exit_status = Some(s),
+            ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(format!("{signal_name:?}")),
+            ChannelMsg::Close => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    // The channel ending without Close or status means the connection died.
+    if !closed && exit_status.is_none() && signal.is_none() {
+        return Err(ExecFailure::Broken("the connection closed while the command ran".into()));
+    }
+    Ok(ExecOutput {
+        exit_status,
+        signal,
+        stdout: out.finish(Stream::Stdout, on_line),
+        stderr: err.finish(Stream::Stderr, on_line),
+        duration: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_bounds_output_and_marks_truncation() {
+        let mut lines = Vec::new();
+        let mut c = Capture::new(10);
+        c.push(b"0123456789abc\nlast", Stream::Stdout, &mut |l| lines.push(l.line));
+        let text = c.finish(Stream::Stdout, &mut |l| lines.push(l.line));
+        assert!(text.starts_with("0123456789\n[chom: output truncated, 8 more bytes"), "{text}");
+        assert_eq!(lines, ["0123456789abc", "last"]);
+    }
+}

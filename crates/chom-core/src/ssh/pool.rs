@@ -1,0 +1,182 @@
+//! One connection per server, reused across operations: idle timeout,
+//! keepalive (in the russh config), one transparent reconnect when a pooled
+//! connection has died, and a fleet-wide bound on connection attempts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use tokio::sync::{Mutex as AsyncMutex, Semaphore};
+use tokio::time::timeout;
+
+use super::client::{self, Connection, SshConfig, Target};
+use super::exec::{self, ExecFailure, ExecOutput, OutputLine};
+use super::SshError;
+
+/// What a pooled connection was opened for; any difference means reconnect.
+#[derive(Clone, PartialEq, Eq)]
+struct Endpoint {
+    host: String,
+    port: u16,
+    user: String,
+    key: Option<String>,
+    pinned: Option<String>,
+}
+
+impl Endpoint {
+    fn of(t: &Target) -> Endpoint {
+        Endpoint {
+            host: t.host.to_string(),
+            port: t.port.get(),
+            user: t.user.to_string(),
+            key: t.key.as_ref().map(|(name, _)| name.clone()),
+            pinned: t.pinned.as_ref().map(|p| p.public_key.clone()),
+        }
+    }
+}
+
+struct Pooled {
+    conn: Arc<Connection>,
+    endpoint: Endpoint,
+    last_used: Instant,
+}
+
+type Slot = Arc<AsyncMutex<Option<Pooled>>>;
+
+pub struct Pool {
+    cfg: SshConfig,
+    slots: Mutex<HashMap<i64, Slot>>,
+    connecting: Semaphore,
+}
+
+impl Pool {
+    /// A new pool. Inside a tokio runtime, a background task closes idle
+    /// connections; it ends when the pool is dropped.
+    pub fn new(cfg: SshConfig) -> Arc<Pool> {
+        let pool = Arc::new(Pool { connecting: Semaphore::new(cfg.max_connecting.max(1)), cfg, slots: Mutex::default() });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let weak: Weak<Pool> = Arc::downgrade(&pool);
+            let every = (pool.cfg.idle_timeout / 2).max(std::time::Duration::from_secs(1));
+            rt.spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    match weak.upgrade() {
+                        Some(pool) => pool.close_idle().await,
+                        None => break,
+                    }
+                }
+            });
+        }
+        pool
+    }
+
+    pub fn config(&self) -> &SshConfig {
+        &self.cfg
+    }
+
+    fn slot(&self, server_id: i64) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(server_id).or_default().clone()
+    }
+
+    /// Drops a server's pooled connection (changed host key, edited server).
+    pub async fn evict(&self, server_id: i64) {
+        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&server_id);
+        if let Some(slot) = slot {
+            slot.lock().await.take();
+        }
+    }
+
+    /// Number of open pooled connections.
+    pub async fn open_connections(&self) -> usize {
+        let slots: Vec<Slot> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut n = 0;
+        for slot in slots {
+            if slot.lock().await.as_ref().is_some_and(|p| !p.conn.is_closed()) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    async fn close_idle(&self) {
+        let slots: Vec<Slot> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for slot in slots {
+            if let Ok(mut guard) = slot.try_lock() {
+                if guard.as_ref().is_some_and(|p| p.last_used.elapsed() >= self.cfg.idle_timeout || p.conn.is_closed()) {
+                    guard.take();
+                }
+            }
+        }
+    }
+
+    /// A live connection for `target`: the pooled one, or a new one.
+    /// Returns whether it is new.
+    async fn checkout(&self, target: &Target, force_new: bool) -> Result<(Arc<Connection>, bool), SshError> {
+        let slot = self.slot(target.server_id);
+        let mut guard = slot.lock().await;
+        let endpoint = Endpoint::of(target);
+        if !force_new {
+            if let Some(p) = guard.as_mut() {
+                let fresh_enough = p.last_used.elapsed() < self.cfg.idle_timeout;
+                if p.endpoint == endpoint && fresh_enough && !p.conn.is_closed() {
+                    p.last_used = Instant::now();
+                    return Ok((p.conn.clone(), false));
+                }
+            }
+        }
+        guard.take();
+        let _permit = self.connecting.acquire().await.expect("pool semaphore is never closed");
+        let conn = Arc::new(client::connect(target, &self.cfg).await?);
+        *guard = Some(Pooled { conn: conn.clone(), endpoint, last_used: Instant::now() });
+        Ok((conn, true))
+    }
+
+    /// Runs `command` on the target over its pooled connection. A pooled
+    /// connection found dead when opening the channel is replaced once,
+    /// transparently; a command is never re-run after it started.
+    pub async fn exec(
+        &self,
+        target: &Target,
+        command: &str,
+        on_line: &mut (dyn FnMut(OutputLine) + Send),
+    ) -> Result<ExecOutput, SshError> {
+        let (conn, fresh) = self.checkout(target, false).await?;
+        let first = self.exec_on(&conn, command, on_line).await;
+        match first {
+            Err(ExecFailure::ChannelOpen(_)) if !fresh => {
+                tracing::debug!(server = %target.server, "pooled connection was dead; reconnecting once");
+                let (conn, _) = self.checkout(target, true).await?;
+                match self.exec_on(&conn, command, on_line).await {
+                    Ok(out) => Ok(out),
+                    Err(e) => Err(self.failed(target, e).await),
+                }
+            }
+            Ok(out) => Ok(out),
+            Err(e) => Err(self.failed(target, e).await),
+        }
+    }
+
+    async fn exec_on(
+        &self,
+        conn: &Connection,
+        command: &str,
+        on_line: &mut (dyn FnMut(OutputLine) + Send),
+    ) -> Result<ExecOutput, ExecFailure> {
+        match timeout(self.cfg.command_timeout, exec::exec(conn, command, self.cfg.exec_limits, on_line)).await {
+            Ok(r) => r,
+            Err(_) => Err(ExecFailure::TimedOut),
+        }
+    }
+
+    async fn failed(&self, target: &Target, e: ExecFailure) -> SshError {
+        self.evict(target.server_id).await;
+        match e {
+            ExecFailure::TimedOut => {
+                SshError::CommandTimeout { server: target.server.clone(), timeout: self.cfg.command_timeout }
+            }
+            ExecFailure::ChannelOpen(err) => client::map_transport_error(err, target),
+            ExecFailure::Broken(detail) => SshError::Disconnected { server: target.server.clone(), detail },
+        }
+    }
+}
