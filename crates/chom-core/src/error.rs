@@ -31,6 +31,25 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::InUse => "in_use",
+            ErrorCode::HostKeyUnknown => "host_key_unknown",
+            ErrorCode::HostKeyChanged => "host_key_changed",
+            ErrorCode::AuthFailed => "auth_failed",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Protocol => "protocol",
+            ErrorCode::Keyring => "keyring",
+            ErrorCode::Database => "database",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
     /// Exit status of the `chom` CLI for this error (1 is "some servers failed").
     pub fn exit_status(self) -> i32 {
         match self {
@@ -68,8 +87,12 @@ pub enum Error {
     KeyInUse { key: String, servers: String },
     #[error("{0}")]
     Usage(String),
+    #[error("{server} answered the probe with output CHOM does not understand: {detail}")]
+    ProbeOutput { server: String, detail: String },
     #[error("cancelled")]
     Cancelled,
+    #[error("internal error: {0}; please report it")]
+    Internal(String),
 }
 
 impl Error {
@@ -83,7 +106,9 @@ impl Error {
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::KeyInUse { .. } => ErrorCode::InUse,
+            Error::ProbeOutput { .. } => ErrorCode::Protocol,
             Error::Cancelled => ErrorCode::Cancelled,
+            Error::Internal(_) => ErrorCode::Internal,
         }
     }
 }

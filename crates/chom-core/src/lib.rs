@@ -4,13 +4,19 @@
 //! in the OS keyring), `ssh` (russh client, host-key trust, connection pool,
 //! quoting), `fleet` (probe, ad-hoc commands), `jobs` and `audit`.
 
+mod chom;
 pub mod db;
 pub mod error;
+pub mod fleet;
+pub mod jobs;
 pub mod keys;
+pub mod paths;
 pub mod secret;
 pub mod secrets;
 pub mod ssh;
 pub mod validate;
 
+pub use chom::*;
+pub use db::ServerFilter;
 pub use error::{Error, ErrorCode, Result};
 pub use secret::Secret;

@@ -88,8 +88,9 @@ impl Db {
     pub fn insert_job(&self, kind: &str, detail: &str, os_user: &str, total: u32) -> DbResult<i64> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO jobs (kind, detail, state, os_user, total, started_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5)",
-            params![kind, detail, os_user, total, to_ms(Utc::now())],
+            "INSERT INTO jobs (kind, detail, state, os_user, pid, total, started_at) \
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6)",
+            params![kind, detail, os_user, std::process::id(), total, to_ms(Utc::now())],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -112,14 +113,22 @@ impl Db {
         Ok(())
     }
 
-    /// Marks jobs left `running` by a process that died as interrupted.
-    /// Only call when no other CHOM process can be running jobs on this
-    /// database (the caller holds the data directory lock).
+    /// Marks jobs left `running` by a CHOM process that no longer exists as
+    /// interrupted (another CHOM process may be running jobs right now).
     pub fn mark_interrupted_jobs(&self) -> DbResult<usize> {
-        Ok(self.conn().execute(
-            "UPDATE jobs SET state = 'interrupted', finished_at = coalesce(finished_at, ?1) WHERE state = 'running'",
-            [to_ms(Utc::now())],
-        )?)
+        let conn = self.conn();
+        let pids: Vec<i64> = conn
+            .prepare("SELECT DISTINCT pid FROM jobs WHERE state = 'running'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut marked = 0;
+        for pid in pids.into_iter().filter(|p| !process_alive(*p)) {
+            marked += conn.execute(
+                "UPDATE jobs SET state = 'interrupted', finished_at = ?2 WHERE state = 'running' AND pid = ?1",
+                params![pid, to_ms(Utc::now())],
+            )?;
+        }
+        Ok(marked)
     }
 
     pub fn list_jobs(&self, limit: u32) -> DbResult<Vec<JobRecord>> {
@@ -155,4 +164,13 @@ impl Db {
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
+}
+
+/// Whether a process with this id runs. Off Linux the answer is "no" for any
+/// other process, so a crashed job is never left `running` forever.
+fn process_alive(pid: i64) -> bool {
+    if pid == i64::from(std::process::id()) {
+        return true;
+    }
+    cfg!(target_os = "linux") && std::path::Path::new(&format!("/proc/{pid}")).exists()
 }

@@ -7,7 +7,7 @@ mod exec;
 mod pool;
 pub mod quote;
 
-pub use client::{HostKeyOffer, SshConfig, Target};
+pub use client::{fetch_host_key, HostKeyOffer, SshConfig, Target};
 pub use exec::{ExecLimits, ExecOutput, OutputLine, Stream};
 pub use pool::Pool;
 

@@ -50,6 +50,7 @@ CREATE TABLE jobs (
     detail      TEXT NOT NULL DEFAULT '',   -- e.g. the command of a run
     state       TEXT NOT NULL,              -- running | succeeded | failed | cancelled | interrupted
     os_user     TEXT NOT NULL,
+    pid         INTEGER NOT NULL,           -- the CHOM process running it, to detect crashes
     total       INTEGER NOT NULL DEFAULT 0,
     succeeded   INTEGER NOT NULL DEFAULT 0,
     failed      INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,323 @@
+//! Fleet operations as jobs: the probe and ad-hoc commands, concurrently on
+//! every selected server, each server's outcome kept apart.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{JobResultRecord, JobState, NewProbe, ProbeFacts, ServerFilter, ServerRecord};
+use crate::error::{Error, ErrorCode, Result};
+use crate::fleet::{fan_out, probe};
+use crate::jobs::{JobEvent, ProgressSink};
+use crate::ssh::{ExecOutput, OutputLine, Target};
+use crate::validate::{GroupName, Tag, ValidationError};
+
+use super::Chom;
+
+/// Server tasks in flight at once (connection attempts are bounded
+/// separately, by the pool).
+const PARALLEL: usize = 512;
+
+/// Which servers an operation targets.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub names: Vec<String>,
+    pub tag: Option<String>,
+    pub group: Option<String>,
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeOutcome {
+    pub server: String,
+    pub ok: bool,
+    pub error_code: Option<ErrorCode>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub facts: Option<ProbeFacts>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    pub job_id: i64,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub results: Vec<ProbeOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    pub server: String,
+    pub ok: bool,
+    pub exit_status: Option<u32>,
+    pub signal: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub error_code: Option<ErrorCode>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub job_id: i64,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub results: Vec<RunOutcome>,
+}
+
+/// A started job: its row, its progress counter and where events go.
+struct JobRun {
+    id: i64,
+    total: u32,
+    done: AtomicU32,
+    sink: ProgressSink,
+}
+
+impl JobRun {
+    fn server_done(&self, server: &str, error: Option<String>) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let ok = error.is_none();
+        (self.sink)(JobEvent::ServerDone { server: server.to_owned(), ok, error, done, total: self.total });
+    }
+}
+
+impl Chom {
+    /// The servers a selection names; an unknown name is an error before
+    /// anything runs.
+    pub fn resolve(&self, sel: &Selection) -> Result<Vec<ServerRecord>> {
+        let by_filter = sel.all || sel.tag.is_some() || sel.group.is_some();
+        if sel.names.is_empty() && !by_filter {
+            return Err(Error::Usage("select servers: name them, or use --tag TAG, --group GROUP or --all".into()));
+        }
+        let mut servers = Vec::new();
+        for name in &sel.names {
+            servers.push(self.server_record(name)?);
+        }
+        if by_filter {
+            let filter = ServerFilter {
+                tag: sel.tag.as_deref().map(Tag::parse).transpose()?,
+                group: sel.group.as_deref().map(GroupName::parse).transpose()?,
+                search: None,
+            };
+            servers.extend(self.db.list_servers(&filter)?);
+        }
+        servers.sort_by(|a, b| a.name.cmp(&b.name));
+        servers.dedup_by_key(|s| s.id);
+        Ok(servers)
+    }
+
+    fn start_job(&self, kind: &str, detail: &str, total: usize, sink: ProgressSink) -> Result<Arc<JobRun>> {
+        let total = total as u32;
+        let id = self.db.insert_job(kind, detail, &self.os_user, total)?;
+        sink(JobEvent::Started { job_id: id, job_kind: kind.to_owned(), total });
+        Ok(Arc::new(JobRun { id, total, done: AtomicU32::new(0), sink }))
+    }
+
+    fn finish_job(&self, job: &JobRun, cancel: &CancellationToken, succeeded: u32, failed: u32) -> Result<()> {
+        let state = if cancel.is_cancelled() {
+            JobState::Cancelled
+        } else if failed > 0 {
+            JobState::Failed
+        } else {
+            JobState::Succeeded
+        };
+        self.db.finish_job(job.id, state, succeeded, failed)?;
+        (job.sink)(JobEvent::Finished { job_id: job.id, state, succeeded, failed });
+        Ok(())
+    }
+
+    /// Connection targets with their keys; a server whose key can not be
+    /// loaded fails alone, with the reason.
+    async fn targets(&self, servers: &[ServerRecord]) -> Vec<Result<Target>> {
+        let mut out = Vec::with_capacity(servers.len());
+        for s in servers {
+            out.push(self.target(s, true).await);
+        }
+        out
+    }
+
+    /// Probes every selected server at once, one round trip each, and stores
+    /// the results (history kept, last seen and status updated).
+    #[tracing::instrument(skip_all, fields(job))]
+    pub async fn probe(&self, sel: &Selection, sink: ProgressSink, cancel: CancellationToken) -> Result<ProbeReport> {
+        let servers = self.resolve(sel)?;
+        let job = self.start_job("probe", "", servers.len(), sink)?;
+        tracing::Span::current().record("job", job.id);
+        let pool = self.pool.clone();
+        let results = fan_out(
+            self.targets(&servers).await,
+            PARALLEL,
+            &cancel,
+            |target| {
+                let pool = pool.clone();
+                async move {
+                    let target = target?;
+                    let out = pool.exec(&target, probe::PROBE_SCRIPT, &mut |_| {}).await?;
+                    probe::parse_probe(&out.stdout).map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })
+                }
+            },
+            |i, r| job.server_done(servers[i].name.as_str(), r.as_ref().err().map(ToString::to_string)),
+        )
+        .await;
+
+        let outcomes: Vec<ProbeOutcome> = servers
+            .iter()
+            .zip(results)
+            .map(|(s, (r, took))| {
+                if let Err(e) = &r {
+                    tracing::info!(server = %s.name, code = e.code().as_str(), error = %e, "probe failed");
+                }
+                ProbeOutcome {
+                    server: s.name.to_string(),
+                    ok: r.is_ok(),
+                    error_code: r.as_ref().err().map(Error::code),
+                    error: r.as_ref().err().map(ToString::to_string),
+                    duration_ms: took.as_millis() as u64,
+                    facts: r.ok(),
+                }
+            })
+            .collect();
+        let at = Utc::now();
+        let batch: Vec<NewProbe<'_>> = servers
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.error_code != Some(ErrorCode::Cancelled))
+            .map(|(s, o)| NewProbe {
+                server_id: s.id,
+                job_id: Some(job.id),
+                at,
+                duration_ms: o.duration_ms,
+                outcome: match &o.facts {
+                    Some(f) => Ok(f),
+                    None => Err((o.error_code.map_or("internal", ErrorCode::as_str), o.error.as_deref().unwrap_or(""))),
+                },
+            })
+            .collect();
+        self.db.insert_probes(&batch)?;
+        for (s, o) in servers.iter().zip(&outcomes) {
+            self.db.insert_job_result(job.id, Some(s.id), &JobResultRecord {
+                server: o.server.clone(),
+                ok: o.ok,
+                exit_status: None,
+                stdout: None,
+                stderr: None,
+                error_code: o.error_code.map(|c| c.as_str().to_owned()),
+                error: o.error.clone(),
+                duration_ms: o.duration_ms,
+            })?;
+        }
+        let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
+        let failed = outcomes.len() as u32 - succeeded;
+        self.finish_job(&job, &cancel, succeeded, failed)?;
+        Ok(ProbeReport { job_id: job.id, succeeded, failed, results: outcomes })
+    }
+
+    /// Runs an operator's shell command on every selected server at once,
+    /// streaming output lines as events.
+    #[tracing::instrument(skip_all, fields(job))]
+    pub async fn run(&self, sel: &Selection, command: &str, sink: ProgressSink, cancel: CancellationToken) -> Result<RunReport> {
+        validate_command(command)?;
+        let servers = self.resolve(sel)?;
+        let job = self.start_job("run", command, servers.len(), sink.clone())?;
+        tracing::Span::current().record("job", job.id);
+        let (pool, command_arc) = (self.pool.clone(), Arc::<str>::from(command));
+        let results = fan_out(
+            self.targets(&servers).await,
+            PARALLEL,
+            &cancel,
+            |target| {
+                let (pool, command, sink) = (pool.clone(), command_arc.clone(), sink.clone());
+                async move {
+                    let target = target?;
+                    let server = target.server.clone();
+                    let mut on_line = |l: OutputLine| {
+                        sink(JobEvent::Output { server: server.clone(), stream: l.stream, line: l.line })
+                    };
+                    Ok(pool.exec(&target, &command, &mut on_line).await?)
+                }
+            },
+            |i, r: &Result<ExecOutput>| {
+                let error = match r {
+                    Ok(out) if out.success() => None,
+                    Ok(out) => Some(match out.exit_status {
+                        Some(s) => format!("exit status {s}"),
+                        None => format!("killed by {}", out.signal.as_deref().unwrap_or("a signal")),
+                    }),
+                    Err(e) => Some(e.to_string()),
+                };
+                job.server_done(servers[i].name.as_str(), error)
+            },
+        )
+        .await;
+
+        let mut outcomes = Vec::with_capacity(results.len());
+        for (s, (r, took)) in servers.iter().zip(results) {
+            let o = run_outcome(s.name.as_str(), r, took.as_millis() as u64);
+            self.db.insert_job_result(job.id, Some(s.id), &JobResultRecord {
+                server: o.server.clone(),
+                ok: o.ok,
+                exit_status: o.exit_status.map(i64::from),
+                stdout: Some(o.stdout.clone()),
+                stderr: Some(o.stderr.clone()),
+                error_code: o.error_code.map(|c| c.as_str().to_owned()),
+                error: o.error.clone(),
+                duration_ms: o.duration_ms,
+            })?;
+            let detail = match (&o.error, o.exit_status) {
+                (Some(e), _) => e.clone(),
+                (None, Some(st)) => format!("exit {st}"),
+                (None, None) => format!("killed by {}", o.signal.as_deref().unwrap_or("a signal")),
+            };
+            self.audit("run", Some(&o.server), Some(command), o.ok, &detail);
+            outcomes.push(o);
+        }
+        let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
+        let failed = outcomes.len() as u32 - succeeded;
+        self.finish_job(&job, &cancel, succeeded, failed)?;
+        Ok(RunReport { job_id: job.id, succeeded, failed, results: outcomes })
+    }
+}
+
+fn run_outcome(server: &str, r: Result<ExecOutput>, duration_ms: u64) -> RunOutcome {
+    match r {
+        Ok(out) => RunOutcome {
+            server: server.to_owned(),
+            ok: out.success(),
+            exit_status: out.exit_status,
+            signal: out.signal,
+            stdout: out.stdout,
+            stderr: out.stderr,
+            error_code: None,
+            error: None,
+            duration_ms,
+        },
+        Err(e) => RunOutcome {
+            server: server.to_owned(),
+            ok: false,
+            exit_status: None,
+            signal: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            error_code: Some(e.code()),
+            error: Some(e.to_string()),
+            duration_ms,
+        },
+    }
+}
+
+fn validate_command(command: &str) -> std::result::Result<(), ValidationError> {
+    if command.trim().is_empty() {
+        return Err(ValidationError::new("command", command, "give a command to run"));
+    }
+    if command.contains('\0') {
+        return Err(ValidationError::new("command", command, "NUL bytes can not be sent to a shell"));
+    }
+    if command.len() > 64 * 1024 {
+        return Err(ValidationError::new("command", command, "use at most 64 KiB"));
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Keys: the public half and metadata in SQLite, the private half only in
+//! the OS keyring.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use russh::keys::PrivateKey;
+use serde::Serialize;
+
+use crate::db::KeyRecord;
+use crate::error::{Error, Result};
+use crate::keys::{self as keymat, KeyPair};
+use crate::secret::Secret;
+use crate::validate::KeyName;
+
+use super::Chom;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyView {
+    pub name: String,
+    pub algorithm: String,
+    pub bits: u32,
+    pub fingerprint: String,
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
+    /// Servers that log in with this key.
+    pub used_by: Vec<String>,
+}
+
+impl Chom {
+    fn key_view(&self, k: KeyRecord) -> Result<KeyView> {
+        let used_by = self.db.servers_using_key(k.id)?;
+        Ok(KeyView {
+            name: k.name.to_string(),
+            algorithm: k.algorithm,
+            bits: k.bits,
+            fingerprint: k.fingerprint,
+            public_key: k.public_key,
+            created_at: k.created_at,
+            used_by,
+        })
+    }
+
+    fn key_record(&self, name: &str) -> Result<KeyRecord> {
+        let name = KeyName::parse(name)?;
+        self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
+            what: "key",
+            name: name.to_string(),
+            hint: "; see `chom key list`",
+        })
+    }
+
+    /// Generates an ed25519 key; its private half goes to the OS keyring.
+    pub fn generate_key(&self, name: &str) -> Result<KeyView> {
+        let name = KeyName::parse(name)?;
+        self.ensure_key_name_free(&name)?;
+        let pair = keymat::generate_ed25519(&format!("chom:{name}"))?;
+        self.store_key(name, pair, "key.generate")
+    }
+
+    /// Imports an OpenSSH private key. A wrong passphrase stores nothing.
+    pub fn import_key(&self, name: &str, pem: &Secret, passphrase: Option<&Secret>) -> Result<KeyView> {
+        let name = KeyName::parse(name)?;
+        self.ensure_key_name_free(&name)?;
+        let pair = keymat::import_private(pem, passphrase, &format!("chom:{name}"))?;
+        self.store_key(name, pair, "key.import")
+    }
+
+    fn ensure_key_name_free(&self, name: &KeyName) -> Result<()> {
+        match self.db.key_by_name(name)? {
+            Some(_) => Err(Error::AlreadyExists { what: "key", name: name.to_string() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Keyring first, then the row: a failing keyring leaves no row that
+    /// points at nothing; a failing insert removes the keyring entry again.
+    fn store_key(&self, name: KeyName, pair: KeyPair, action: &str) -> Result<KeyView> {
+        let account = format!("key:{}", hex(&rand::random::<[u8; 16]>()));
+        self.secrets.set(&account, &pair.private_openssh)?;
+        let record = KeyRecord {
+            id: 0,
+            name: name.clone(),
+            algorithm: pair.public.algorithm.clone(),
+            bits: pair.public.bits,
+            public_key: pair.public.openssh.clone(),
+            fingerprint: pair.public.fingerprint.clone(),
+            keyring_account: account.clone(),
+            created_at: Utc::now(),
+        };
+        let inserted = match self.db.insert_key(&record) {
+            Ok(Some(k)) => k,
+            other => {
+                let _ = self.secrets.delete(&account);
+                other?;
+                return Err(Error::AlreadyExists { what: "key", name: name.to_string() });
+            }
+        };
+        self.audit(action, None, Some(name.as_str()), true, &record.fingerprint);
+        self.key_view(inserted)
+    }
+
+    pub fn list_keys(&self) -> Result<Vec<KeyView>> {
+        self.db.list_keys()?.into_iter().map(|k| self.key_view(k)).collect()
+    }
+
+    pub fn key(&self, name: &str) -> Result<KeyView> {
+        let record = self.key_record(name)?;
+        self.key_view(record)
+    }
+
+    /// Deletes a key no server uses: keyring entry first, then the row.
+    pub fn delete_key(&self, name: &str) -> Result<()> {
+        let record = self.key_record(name)?;
+        let users = self.db.servers_using_key(record.id)?;
+        if !users.is_empty() {
+            return Err(Error::KeyInUse { key: record.name.to_string(), servers: users.join(", ") });
+        }
+        self.secrets.delete(&record.keyring_account)?;
+        self.db.delete_key(record.id)?;
+        self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).remove(record.name.as_str());
+        self.audit("key.delete", None, Some(record.name.as_str()), true, &record.fingerprint);
+        Ok(())
+    }
+
+    /// The decoded private key, read from the keyring once per process.
+    pub(super) async fn private_key(&self, name: &KeyName) -> Result<Arc<PrivateKey>> {
+        if let Some(k) = self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).get(name.as_str()) {
+            return Ok(k.clone());
+        }
+        let record = self.key_record(name.as_str())?;
+        let (secrets, account) = (self.secrets.clone(), record.keyring_account.clone());
+        // The keyring blocks on D-Bus; keep it off the async workers.
+        let secret = tokio::task::spawn_blocking(move || secrets.get(&account)).await??.ok_or_else(|| {
+            Error::Usage(format!(
+                "the private key of {name} is missing from the OS keyring (was the keyring reset, or is this \
+                 another user's session?); import it again under a new name and point its servers at it"
+            ))
+        })?;
+        let key = Arc::new(keymat::decode_private(&secret)?);
+        self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), key.clone());
+        Ok(key)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

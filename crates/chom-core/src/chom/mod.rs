@@ -1,0 +1,99 @@
+//! `Chom`: the one entry point the app and the CLI use. It owns the cache,
+//! the keyring store and the SSH pool, and writes jobs and the audit log.
+
+mod fleet;
+mod keys;
+mod servers;
+mod trust;
+mod view;
+
+pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
+pub use keys::KeyView;
+pub use servers::{ServerInput, ServerEdit};
+pub use trust::HostKeyCheck;
+pub use view::{ServerDetail, ServerView};
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use russh::keys::PrivateKey;
+
+use crate::db::{Db, NewAudit};
+use crate::error::Result;
+use crate::jobs::os_user;
+use crate::secrets::{OsKeyring, SecretStore};
+use crate::ssh::{Pool, SshConfig};
+
+pub struct Chom {
+    db: Arc<Db>,
+    secrets: Arc<dyn SecretStore>,
+    pool: Arc<Pool>,
+    data_dir: PathBuf,
+    os_user: String,
+    /// Decoded private keys, so a fleet-wide operation reads the keyring once
+    /// per key, not once per server.
+    key_cache: Mutex<HashMap<String, Arc<PrivateKey>>>,
+}
+
+impl Chom {
+    /// Opens the data directory with the OS keyring and default SSH settings.
+    pub fn open(data_dir: &Path) -> Result<Chom> {
+        Self::open_with(data_dir, Arc::new(OsKeyring::new()), SshConfig::default())
+    }
+
+    pub fn open_with(data_dir: &Path, secrets: Arc<dyn SecretStore>, ssh: SshConfig) -> Result<Chom> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            crate::Error::Usage(format!("cannot create the data directory {}: {e}", data_dir.display()))
+        })?;
+        let db = Db::open(&data_dir.join(Db::FILE_NAME))?;
+        let interrupted = db.mark_interrupted_jobs()?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "jobs left running by a process that ended were marked interrupted");
+        }
+        Ok(Chom {
+            db: Arc::new(db),
+            secrets,
+            pool: Pool::new(ssh),
+            data_dir: data_dir.to_owned(),
+            os_user: os_user(),
+            key_cache: Mutex::default(),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    fn audit(&self, action: &str, server: Option<&str>, target: Option<&str>, ok: bool, detail: &str) {
+        let entry = NewAudit { action, server, target, ok, detail };
+        if let Err(e) = self.db.insert_audit(&self.os_user, &entry) {
+            tracing::error!(error = %e, action, "could not write the audit log");
+        }
+    }
+
+    pub fn jobs(&self, limit: u32) -> Result<Vec<crate::db::JobRecord>> {
+        Ok(self.db.list_jobs(limit)?)
+    }
+
+    pub fn job(&self, id: i64) -> Result<(crate::db::JobRecord, Vec<crate::db::JobResultRecord>)> {
+        let job = self.db.job(id)?.ok_or_else(|| crate::Error::NotFound {
+            what: "job",
+            name: id.to_string(),
+            hint: "; see `chom jobs`",
+        })?;
+        Ok((job, self.db.job_results(id)?))
+    }
+
+    pub fn audit_log(&self, filter: &crate::db::AuditFilter) -> Result<Vec<crate::db::AuditEntry>> {
+        Ok(self.db.list_audit(filter)?)
+    }
+}

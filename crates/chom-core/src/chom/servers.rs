@@ -1,0 +1,144 @@
+//! Inventory: add, edit, remove, list. Nothing here touches the network.
+
+use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord};
+use crate::error::{Error, Result};
+use crate::validate::{parse_notes, GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
+
+use super::view::{ServerDetail, ServerView};
+use super::Chom;
+
+/// A new server as the operator typed it; validated by `add_server`.
+#[derive(Debug, Clone, Default)]
+pub struct ServerInput {
+    pub name: String,
+    pub host: String,
+    pub port: Option<String>,
+    pub user: Option<String>,
+    pub key: Option<String>,
+    pub tags: Vec<String>,
+    pub group: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Changes to a server; `None` keeps the field. `group: Some("")` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ServerEdit {
+    pub rename: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub user: Option<String>,
+    pub key: Option<String>,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    pub group: Option<String>,
+    pub notes: Option<String>,
+}
+
+fn tags(values: &[String]) -> Result<Vec<Tag>> {
+    Ok(values.iter().map(|t| Tag::parse(t)).collect::<std::result::Result<_, _>>()?)
+}
+
+impl Chom {
+    pub(super) fn server_record(&self, name: &str) -> Result<ServerRecord> {
+        let name = ServerName::parse(name)?;
+        self.db.server_by_name(&name)?.ok_or_else(|| Error::NotFound {
+            what: "server",
+            name: name.to_string(),
+            hint: "; see `chom server list`",
+        })
+    }
+
+    fn key_id(&self, name: &str) -> Result<i64> {
+        let name = KeyName::parse(name)?;
+        let key = self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
+            what: "key",
+            name: name.to_string(),
+            hint: "; create it with `chom key generate` or `chom key import`",
+        })?;
+        Ok(key.id)
+    }
+
+    /// Validates every field first; on any error nothing is written.
+    pub fn add_server(&self, input: &ServerInput) -> Result<ServerView> {
+        let new = NewServer {
+            name: ServerName::parse(&input.name)?,
+            host: Host::parse(&input.host)?,
+            port: input.port.as_deref().map(Port::parse).transpose()?.unwrap_or(Port::SSH),
+            user: UnixUser::parse(input.user.as_deref().unwrap_or("root"))?,
+            key_id: None,
+            tags: tags(&input.tags)?,
+            group: input.group.as_deref().map(GroupName::parse).transpose()?,
+            notes: parse_notes(input.notes.as_deref().unwrap_or(""))?,
+        };
+        let new = NewServer { key_id: input.key.as_deref().map(|k| self.key_id(k)).transpose()?, ..new };
+        let record = self
+            .db
+            .insert_server(&new)?
+            .ok_or_else(|| Error::AlreadyExists { what: "server", name: new.name.to_string() })?;
+        self.audit("server.add", Some(record.name.as_str()), Some(&record.host.to_string()), true, "");
+        Ok(ServerView::from_record(record, None))
+    }
+
+    /// Applies an edit; a pooled connection to the old endpoint is dropped.
+    pub async fn edit_server(&self, name: &str, edit: &ServerEdit) -> Result<ServerView> {
+        let (id, view) = self.edit_server_record(name, edit)?;
+        self.pool.evict(id).await;
+        Ok(view)
+    }
+
+    fn edit_server_record(&self, name: &str, edit: &ServerEdit) -> Result<(i64, ServerView)> {
+        let current = self.server_record(name)?;
+        let patch = ServerPatch {
+            rename: edit.rename.as_deref().map(ServerName::parse).transpose()?,
+            host: edit.host.as_deref().map(Host::parse).transpose()?,
+            port: edit.port.as_deref().map(Port::parse).transpose()?,
+            user: edit.user.as_deref().map(UnixUser::parse).transpose()?,
+            key_id: edit.key.as_deref().map(|k| self.key_id(k)).transpose()?,
+            group: edit
+                .group
+                .as_deref()
+                .map(|g| if g.is_empty() { Ok(None) } else { GroupName::parse(g).map(Some) })
+                .transpose()?,
+            notes: edit.notes.as_deref().map(parse_notes).transpose()?,
+            add_tags: tags(&edit.add_tags)?,
+            remove_tags: tags(&edit.remove_tags)?,
+        };
+        let updated = self.db.update_server(current.id, &patch)?.ok_or_else(|| Error::AlreadyExists {
+            what: "server",
+            name: patch.rename.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        })?;
+        let detail = if patch.changes_endpoint() { "host or port changed: pinned host key dropped" } else { "" };
+        self.audit("server.edit", Some(updated.name.as_str()), None, true, detail);
+        Ok((updated.id, ServerView::from_record(updated, None)))
+    }
+
+    pub fn remove_server(&self, name: &str) -> Result<()> {
+        let record = self.server_record(name)?;
+        self.db.delete_server(record.id)?;
+        self.audit("server.remove", Some(record.name.as_str()), Some(&record.host.to_string()), true, "");
+        Ok(())
+    }
+
+    /// The inventory as cached, with each server's latest probe. Offline.
+    pub fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerView>> {
+        let records = self.db.list_servers(filter)?;
+        let mut latest: std::collections::HashMap<String, crate::db::ProbeRecord> =
+            self.db.latest_probes()?.into_iter().map(|p| (p.server.clone(), p)).collect();
+        Ok(records
+            .into_iter()
+            .map(|r| {
+                let probe = latest.remove(r.name.as_str());
+                ServerView::from_record(r, probe)
+            })
+            .collect())
+    }
+
+    /// One server with its pinned host key and latest probe. Offline.
+    pub fn server_detail(&self, name: &str) -> Result<ServerDetail> {
+        let record = self.server_record(name)?;
+        let host_key = self.db.pinned_host_key(record.id)?;
+        let history = self.db.probe_history(record.id, chrono::Utc::now() - chrono::Duration::days(30))?;
+        let latest = history.last().cloned();
+        Ok(ServerDetail { server: ServerView::from_record(record, latest), host_key, history })
+    }
+}

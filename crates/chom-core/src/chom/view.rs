@@ -1,0 +1,92 @@
+//! What the app and the CLI show: plain, serializable views of the cache.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::db::{PinnedHostKey, ProbeRecord, ServerRecord, ServiceState};
+
+/// A server as listed: inventory fields plus its latest probe, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerView {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub key: Option<String>,
+    pub tags: Vec<String>,
+    pub group: Option<String>,
+    pub notes: String,
+    /// up | down | unknown | host_key_changed
+    pub status: String,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub probe: Option<ProbeSummary>,
+}
+
+/// The latest probe, flattened for tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeSummary {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub hostname: Option<String>,
+    pub os: Option<String>,
+    pub load1: Option<f64>,
+    pub cpus: Option<u32>,
+    pub mem_used_pct: Option<f64>,
+    pub disk_used_pct: Option<f64>,
+    pub services: BTreeMap<String, ServiceState>,
+}
+
+fn pct(used: u64, total: u64) -> Option<f64> {
+    (total > 0).then(|| (used as f64 / total as f64 * 1000.0).round() / 10.0)
+}
+
+impl ProbeSummary {
+    fn of(p: &ProbeRecord) -> ProbeSummary {
+        let f = p.facts.as_ref();
+        ProbeSummary {
+            at: p.at,
+            ok: p.ok,
+            error: p.error.clone(),
+            hostname: f.map(|f| f.hostname.clone()),
+            os: f.map(|f| f.os.clone()),
+            load1: f.map(|f| f.load[0]),
+            cpus: f.map(|f| f.cpus),
+            mem_used_pct: f.and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),
+            disk_used_pct: f.and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
+            services: f.map(|f| f.services.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+impl ServerView {
+    pub(crate) fn from_record(r: ServerRecord, probe: Option<ProbeRecord>) -> ServerView {
+        ServerView {
+            name: r.name.to_string(),
+            host: r.host.to_string(),
+            port: r.port.get(),
+            user: r.user.to_string(),
+            key: r.key.map(|k| k.to_string()),
+            tags: r.tags.into_iter().map(String::from).collect(),
+            group: r.group.map(String::from),
+            notes: r.notes,
+            status: r.status.as_str().to_owned(),
+            last_seen: r.last_seen,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            probe: probe.as_ref().map(ProbeSummary::of),
+        }
+    }
+}
+
+/// One server in full: the view, its pinned host key and probe history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerDetail {
+    pub server: ServerView,
+    pub host_key: Option<PinnedHostKey>,
+    pub history: Vec<ProbeRecord>,
+}

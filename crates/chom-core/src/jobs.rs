@@ -1,0 +1,39 @@
+//! Jobs: every probe and run is a row with per-server results, and reports
+//! its progress as typed events to a sink the caller passes (the app forwards
+//! them over a Tauri channel, the CLI draws a progress line).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::db::JobState;
+use crate::ssh::Stream;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum JobEvent {
+    #[serde(rename_all = "camelCase")]
+    Started { job_id: i64, job_kind: String, total: u32 },
+    #[serde(rename_all = "camelCase")]
+    Output { server: String, stream: Stream, line: String },
+    #[serde(rename_all = "camelCase")]
+    ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
+    #[serde(rename_all = "camelCase")]
+    Finished { job_id: i64, state: JobState, succeeded: u32, failed: u32 },
+}
+
+/// Where progress goes. Must be cheap and never block.
+pub type ProgressSink = Arc<dyn Fn(JobEvent) + Send + Sync>;
+
+/// A sink that drops everything.
+pub fn no_progress() -> ProgressSink {
+    Arc::new(|_| {})
+}
+
+/// The name of the OS account running CHOM, for jobs and the audit log.
+pub fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
