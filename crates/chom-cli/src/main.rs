@@ -1,1 +1,64 @@
-fn main() {}
+//! `chom`: the CHOM core from the command line.
+
+mod args;
+mod commands;
+mod logging;
+mod output;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chom_core::secrets::OsKeyring;
+use chom_core::ssh::SshConfig;
+use chom_core::{Chom, Error};
+
+fn main() {
+    let cli = Cli::parse();
+    let data_dir = cli.data_dir.clone().unwrap_or_else(chom_core::paths::default_data_dir);
+    let _log_guard = logging::init(&data_dir, cli.verbose);
+    let as_json = cli.json;
+    let ssh = SshConfig {
+        connect_timeout: Duration::from_secs(cli.connect_timeout.max(1)),
+        command_timeout: Duration::from_secs(cli.command_timeout.max(1)),
+        ..SshConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let status = runtime.block_on(async move {
+        let result = async {
+            let chom = Chom::open_with(&data_dir, Arc::new(OsKeyring::new()), ssh)?;
+            dispatch(&chom, cli.command, as_json).await
+        }
+        .await;
+        match result {
+            Ok(status) => status,
+            Err(e) => report(&e, as_json),
+        }
+    });
+    // Dropping the runtime here would wait on idle pooled connections.
+    runtime.shutdown_background();
+    std::process::exit(status);
+}
+
+async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Result<i32> {
+    match command {
+        Command::Key(k) => commands::keys::run(chom, k, as_json),
+        Command::Server(s) => commands::servers::run(chom, s, as_json).await,
+        Command::Probe(sel) => commands::fleet::probe(chom, sel, as_json).await,
+        Command::Run(r) => commands::fleet::run(chom, r, as_json).await,
+        Command::Jobs(j) => commands::history::jobs(chom, j, as_json),
+        Command::Audit(a) => commands::history::audit(chom, a, as_json),
+    }
+}
+
+/// Prints an error (also as JSON with --json) and returns its exit status.
+fn report(e: &Error, as_json: bool) -> i32 {
+    tracing::warn!(code = e.code().as_str(), error = %e, "command failed");
+    if as_json {
+        output::json(&serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } }));
+    }
+    eprintln!("chom: {e}");
+    e.code().exit_status()
+}

@@ -1,0 +1,91 @@
+use chom_core::{Chom, ProbeReport, Result, RunReport, Selection};
+use tokio_util::sync::CancellationToken;
+
+use crate::args::{RunArgs, SelectArgs};
+use crate::output::{bytes, json, progress_sink, table};
+
+fn selection(s: SelectArgs) -> Selection {
+    Selection { names: s.names, tag: s.tag, group: s.group, all: s.all }
+}
+
+/// Ctrl-C cancels the job; it still ends with its results stored.
+fn cancel_on_ctrl_c() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            t.cancel();
+        }
+    });
+    token
+}
+
+/// Exit status: 0 when every server succeeded, 1 otherwise.
+pub async fn probe(chom: &Chom, sel: SelectArgs, as_json: bool) -> Result<i32> {
+    let report = chom.probe(&selection(sel), progress_sink(!as_json), cancel_on_ctrl_c()).await?;
+    if as_json { json(&report) } else { print_probe(&report) }
+    Ok(i32::from(report.failed > 0))
+}
+
+fn print_probe(r: &ProbeReport) {
+    let rows: Vec<Vec<String>> = r
+        .results
+        .iter()
+        .filter_map(|o| {
+            let f = o.facts.as_ref()?;
+            let svc: Vec<String> = f
+                .services
+                .iter()
+                .filter_map(|(k, v)| {
+                    let v = serde_json::to_value(v).ok()?;
+                    (v != "absent").then(|| format!("{k}:{}", v.as_str().unwrap_or("")))
+                })
+                .collect();
+            Some(vec![
+                o.server.clone(),
+                f.hostname.clone(),
+                f.os.clone(),
+                format!("{} d", f.uptime_s / 86_400),
+                format!("{:.2}", f.load[0]),
+                f.cpus.to_string(),
+                format!("{}/{}", bytes(f.mem_total - f.mem_available.min(f.mem_total)), bytes(f.mem_total)),
+                format!("{} free", bytes(f.disk_free)),
+                svc.join(" "),
+            ])
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(&["SERVER", "HOSTNAME", "OS", "UP", "LOAD", "CPUS", "MEMORY", "DISK /", "SERVICES"], &rows);
+    }
+    for o in r.results.iter().filter(|o| !o.ok) {
+        eprintln!("{}: FAILED: {}", o.server, o.error.as_deref().unwrap_or("unknown error"));
+    }
+    println!("probed {} servers: {} ok, {} failed (job {})", r.results.len(), r.succeeded, r.failed, r.job_id);
+}
+
+pub async fn run(chom: &Chom, args: RunArgs, as_json: bool) -> Result<i32> {
+    // The words after `--` form one shell command line, as with ssh.
+    let command = args.command.join(" ");
+    let report = chom.run(&selection(args.select), &command, progress_sink(!as_json), cancel_on_ctrl_c()).await?;
+    if as_json { json(&report) } else { print_run(&report) }
+    Ok(i32::from(report.failed > 0))
+}
+
+fn print_run(r: &RunReport) {
+    for o in &r.results {
+        let status = match (&o.error, o.exit_status, &o.signal) {
+            (Some(e), _, _) => format!("FAILED: {e}"),
+            (None, Some(s), _) => format!("exit {s}"),
+            (None, None, Some(sig)) => format!("killed by {sig}"),
+            (None, None, None) => "no exit status".into(),
+        };
+        println!("=== {} ({status}, {} ms)", o.server, o.duration_ms);
+        for line in o.stdout.lines() {
+            println!("{line}");
+        }
+        for line in o.stderr.lines() {
+            println!("stderr: {line}");
+        }
+    }
+    println!("ran on {} servers: {} ok, {} failed (job {})", r.results.len(), r.succeeded, r.failed, r.job_id);
+}

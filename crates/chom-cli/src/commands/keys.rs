@@ -1,0 +1,112 @@
+use std::io::{IsTerminal, Read};
+
+use zeroize::Zeroize;
+
+use chom_core::keys::KeyError;
+use chom_core::{Chom, Error, KeyView, Result, Secret};
+
+use crate::args::KeyCommand;
+use crate::output::{json, table};
+
+pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
+    match cmd {
+        KeyCommand::Generate { name } => show(&chom.generate_key(&name)?, as_json),
+        KeyCommand::Import { name, file, passphrase_stdin } => {
+            let pem = read_key_file(&file)?;
+            let view = if passphrase_stdin {
+                chom.import_key(&name, &pem, Some(&passphrase_from_stdin()?))?
+            } else {
+                match chom.import_key(&name, &pem, None) {
+                    Err(Error::Key(KeyError::PassphraseRequired)) => chom.import_key(&name, &pem, Some(&prompt()?))?,
+                    other => other?,
+                }
+            };
+            show(&view, as_json)
+        }
+        KeyCommand::List => {
+            let keys = chom.list_keys()?;
+            if as_json {
+                json(&keys);
+            } else {
+                let rows: Vec<Vec<String>> = keys
+                    .iter()
+                    .map(|k| {
+                        vec![k.name.clone(), k.algorithm.clone(), k.bits.to_string(), k.fingerprint.clone(), k.used_by.join(",")]
+                    })
+                    .collect();
+                table(&["NAME", "TYPE", "BITS", "FINGERPRINT", "USED BY"], &rows);
+            }
+        }
+        KeyCommand::Show { name } => show(&chom.key(&name)?, as_json),
+        KeyCommand::ExportPublic { name } => {
+            let k = chom.key(&name)?;
+            if as_json { json(&k) } else { println!("{}", k.public_key) }
+        }
+        KeyCommand::Delete { name } => {
+            chom.delete_key(&name)?;
+            if as_json {
+                json(&serde_json::json!({ "deleted": name }));
+            } else {
+                println!("deleted key {name} (and its private half from the OS keyring)");
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn show(k: &KeyView, as_json: bool) {
+    if as_json {
+        return json(k);
+    }
+    // The same line `ssh-keygen -lf` prints.
+    println!("{} {} {} ({})", k.bits, k.fingerprint, k.public_key.split_whitespace().nth(2).unwrap_or(&k.name), kind(&k.algorithm));
+    println!("{}", k.public_key);
+    if !k.used_by.is_empty() {
+        println!("used by: {}", k.used_by.join(", "));
+    }
+}
+
+fn kind(algorithm: &str) -> &'static str {
+    match algorithm {
+        a if a.contains("ed25519") => "ED25519",
+        a if a.starts_with("ecdsa") => "ECDSA",
+        a if a.contains("rsa") => "RSA",
+        _ => "UNKNOWN",
+    }
+}
+
+fn read_key_file(path: &std::path::Path) -> Result<Secret> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::Usage(format!("cannot read key file {}: {e}", path.display())))?;
+    if meta.len() > 64 * 1024 {
+        return Err(Error::Usage(format!("{} is too large to be an SSH private key", path.display())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read key file {}: {e}", path.display())))?;
+    String::from_utf8(bytes)
+        .map(Secret::new)
+        .map_err(|_| Error::Usage(format!("{} is not a text OpenSSH private key file", path.display())))
+}
+
+fn passphrase_from_stdin() -> Result<Secret> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| Error::Usage(format!("cannot read the passphrase from stdin: {e}")))?;
+    let line = s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&s);
+    let secret = Secret::new(line);
+    s.zeroize();
+    Ok(secret)
+}
+
+fn prompt() -> Result<Secret> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "the key is encrypted and there is no terminal to ask for its passphrase: use --passphrase-stdin".into(),
+        ));
+    }
+    let mut p = rpassword::prompt_password("Passphrase for the key: ")
+        .map_err(|e| Error::Usage(format!("cannot read the passphrase: {e}")))?;
+    let secret = Secret::new(p.as_str());
+    p.zeroize();
+    Ok(secret)
+}

@@ -1,0 +1,4 @@
+pub mod fleet;
+pub mod history;
+pub mod keys;
+pub mod servers;

@@ -1,0 +1,220 @@
+use std::io::{BufRead, IsTerminal, Write};
+
+use chom_core::{Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
+use chom_core::validate::{GroupName, Tag};
+
+use crate::args::{ServerCommand, TrustArgs};
+use crate::output::{ago, bytes, json, table};
+
+pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> {
+    match cmd {
+        ServerCommand::Add(a) => {
+            let view = chom.add_server(&ServerInput {
+                name: a.name,
+                host: a.host,
+                port: a.port,
+                user: a.user,
+                key: Some(a.key),
+                tags: a.tags,
+                group: a.group,
+                notes: a.notes,
+            })?;
+            if as_json {
+                json(&view);
+            } else {
+                println!("added {} ({}@{}:{})", view.name, view.user, view.host, view.port);
+                println!("next: check and pin its host key with `chom server trust {}`", view.name);
+            }
+        }
+        ServerCommand::List(l) => {
+            let filter = ServerFilter {
+                tag: l.tag.as_deref().map(Tag::parse).transpose()?,
+                group: l.group.as_deref().map(GroupName::parse).transpose()?,
+                search: l.search,
+            };
+            let servers = chom.list_servers(&filter)?;
+            if as_json { json(&servers) } else { list(&servers) }
+        }
+        ServerCommand::Show { name } => {
+            let d = chom.server_detail(&name)?;
+            if as_json {
+                json(&d);
+            } else {
+                show(&d);
+            }
+        }
+        ServerCommand::Edit(e) => {
+            let view = chom
+                .edit_server(&e.name, &ServerEdit {
+                    rename: e.rename,
+                    host: e.host,
+                    port: e.port,
+                    user: e.user,
+                    key: e.key,
+                    add_tags: e.add_tags,
+                    remove_tags: e.remove_tags,
+                    group: e.group,
+                    notes: e.notes,
+                })
+                .await?;
+            if as_json { json(&view) } else { println!("updated {}", view.name) }
+        }
+        ServerCommand::Remove { name } => {
+            chom.remove_server(&name)?;
+            if as_json {
+                json(&serde_json::json!({ "removed": name }));
+            } else {
+                println!("removed {name} from the inventory (nothing was changed on the server)");
+            }
+        }
+        ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
+    }
+    Ok(0)
+}
+
+fn list(servers: &[ServerView]) {
+    let rows: Vec<Vec<String>> = servers
+        .iter()
+        .map(|s| {
+            let p = s.probe.as_ref();
+            vec![
+                s.name.clone(),
+                format!("{}@{}:{}", s.user, s.host, s.port),
+                s.group.clone().unwrap_or_default(),
+                s.tags.join(","),
+                s.status.clone(),
+                ago(s.last_seen),
+                p.and_then(|p| p.load1).map(|l| format!("{l:.2}")).unwrap_or_default(),
+                p.and_then(|p| p.mem_used_pct).map(|m| format!("{m:.0}%")).unwrap_or_default(),
+                p.and_then(|p| p.disk_used_pct).map(|d| format!("{d:.0}%")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["NAME", "ADDRESS", "GROUP", "TAGS", "STATUS", "LAST SEEN", "LOAD", "MEM", "DISK"], &rows);
+}
+
+fn show(d: &chom_core::ServerDetail) {
+    let s = &d.server;
+    println!("name:       {}", s.name);
+    println!("address:    {}@{}:{}", s.user, s.host, s.port);
+    println!("key:        {}", s.key.as_deref().unwrap_or("-"));
+    println!("group:      {}", s.group.as_deref().unwrap_or("-"));
+    println!("tags:       {}", s.tags.join(", "));
+    println!("status:     {} (last seen {})", s.status, ago(s.last_seen));
+    match &d.host_key {
+        Some(k) => println!("host key:   {} {} (pinned {})", k.algorithm, k.fingerprint, k.first_seen.format("%F %T UTC")),
+        None => println!("host key:   not trusted yet: run `chom server trust {}`", s.name),
+    }
+    if !s.notes.is_empty() {
+        println!("notes:      {}", s.notes);
+    }
+    if let Some(p) = d.history.last() {
+        match &p.facts {
+            Some(f) => {
+                println!("probed:     {}", ago(Some(p.at)));
+                println!("hostname:   {}", f.hostname);
+                println!("os:         {} (kernel {})", f.os, f.kernel);
+                println!("uptime:     {} h", f.uptime_s / 3600);
+                println!("load:       {:.2} {:.2} {:.2} on {} CPUs", f.load[0], f.load[1], f.load[2], f.cpus);
+                println!("memory:     {} available of {}", bytes(f.mem_available), bytes(f.mem_total));
+                println!("swap:       {} free of {}", bytes(f.swap_free), bytes(f.swap_total));
+                println!("disk /:     {} free of {}", bytes(f.disk_free), bytes(f.disk_total));
+                let svc: Vec<String> = f.services.iter().map(|(k, v)| format!("{k} {}", serde_json::to_value(v).unwrap_or_default().as_str().unwrap_or(""))).collect();
+                println!("services:   {}", svc.join(", "));
+            }
+            None => println!("probed:     {} - failed: {}", ago(Some(p.at)), p.error.as_deref().unwrap_or("")),
+        }
+    }
+}
+
+/// Shows the offered fingerprint and pins it only on an explicit yes: a
+/// typed "yes" on a terminal, a matching --accept, or --trust-on-first-use
+/// for a server with nothing pinned yet.
+async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
+    let check = chom.check_host_key(&t.name).await?;
+    let offered = &check.offered;
+    if check.is_pinned() {
+        if as_json {
+            json(&serde_json::json!({ "server": check.server, "fingerprint": offered.fingerprint, "pinned": true, "changed": false }));
+        } else {
+            println!("{} already trusted: {} {}", check.server, offered.algorithm, offered.fingerprint);
+        }
+        return Ok(0);
+    }
+    if !as_json {
+        describe(&check);
+    }
+    let accepted = if let Some(fp) = &t.accept {
+        if fp.trim() != offered.fingerprint {
+            chom.reject_host_key(&t.name, offered)?;
+            return Err(Error::Usage(format!(
+                "{} offers {}, not the {} you gave with --accept; nothing was pinned",
+                check.server, offered.fingerprint, fp.trim()
+            )));
+        }
+        true
+    } else if t.trust_on_first_use {
+        if let Some(p) = &check.pinned {
+            return Err(Error::Usage(format!(
+                "--trust-on-first-use does not replace a pinned key: {} had {} and now offers {}; \
+                 verify the new key, then use --accept {}",
+                check.server, p.fingerprint, offered.fingerprint, offered.fingerprint
+            )));
+        }
+        true
+    } else if std::io::stdin().is_terminal() && !as_json {
+        ask_yes()?
+    } else {
+        return Err(Error::Usage(format!(
+            "no terminal to confirm the host key of {}: verify {} with the provider, then run \
+             `chom server trust {} --accept {}`",
+            check.server, offered.fingerprint, check.server, offered.fingerprint
+        )));
+    };
+    if !accepted {
+        chom.reject_host_key(&t.name, offered)?;
+        println!("not trusted; nothing was pinned");
+        return Ok(1);
+    }
+    chom.trust_host_key(&t.name, offered).await?;
+    if as_json {
+        json(&serde_json::json!({ "server": check.server, "fingerprint": offered.fingerprint, "pinned": true,
+            "changed": check.pinned.is_some() }));
+    } else {
+        println!("pinned {} {} for {}", offered.algorithm, offered.fingerprint, check.server);
+    }
+    Ok(0)
+}
+
+fn describe(check: &HostKeyCheck) {
+    let o = &check.offered;
+    match &check.pinned {
+        None => {
+            println!("{} has not been trusted yet. It offers this host key:", check.server);
+            println!("  {} {}", o.algorithm, o.fingerprint);
+            println!("Compare it with the fingerprint from your provider's console (ssh-keygen -lf /etc/ssh/ssh_host_{}_key.pub on the server).", short_alg(&o.algorithm));
+        }
+        Some(p) => {
+            println!("WARNING: the host key of {} has CHANGED.", check.server);
+            println!("  pinned:  {} {}", p.algorithm, p.fingerprint);
+            println!("  offered: {} {}", o.algorithm, o.fingerprint);
+            println!("This is expected only after a reinstall or a key rotation. Otherwise someone may be intercepting the connection.");
+        }
+    }
+}
+
+fn short_alg(alg: &str) -> &str {
+    match alg {
+        a if a.contains("ed25519") => "ed25519",
+        a if a.starts_with("ecdsa") => "ecdsa",
+        _ => "rsa",
+    }
+}
+
+fn ask_yes() -> Result<bool> {
+    print!("Trust this key? Type yes to accept: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Usage(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim().eq_ignore_ascii_case("yes"))
+}

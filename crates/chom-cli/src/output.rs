@@ -1,0 +1,93 @@
+//! How results reach the operator: aligned text for people, JSON for
+//! scripts, and a progress line on a terminal.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chom_core::jobs::{JobEvent, ProgressSink};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub fn json<T: Serialize>(value: &T) {
+    let text = serde_json::to_string_pretty(value).expect("views serialize");
+    println!("{text}");
+}
+
+/// Prints rows as left-aligned columns under a header.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// "3 min ago", "never".
+pub fn ago(t: Option<DateTime<Utc>>) -> String {
+    let Some(t) = t else { return "never".into() };
+    let s = (Utc::now() - t).num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s} s ago"),
+        60..=3599 => format!("{} min ago", s / 60),
+        3600..=86_399 => format!("{} h ago", s / 3600),
+        _ => format!("{} d ago", s / 86_400),
+    }
+}
+
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// A progress line ("probe 37/200, 2 failed") redrawn on a terminal's
+/// stderr at most ten times a second, always with the final count. With
+/// `--json`, or off a terminal, nothing is drawn.
+pub fn progress_sink(enabled: bool) -> ProgressSink {
+    let tty = enabled && std::io::stderr().is_terminal();
+    let state = Arc::new(Mutex::new((Instant::now() - Duration::from_secs(1), 0u32, String::new())));
+    Arc::new(move |event| {
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            JobEvent::Started { job_kind, total, .. } => st.2 = format!("{job_kind} 0/{total}"),
+            JobEvent::ServerDone { ok, done, total, .. } => {
+                if !ok {
+                    st.1 += 1;
+                }
+                let failed = if st.1 > 0 { format!(", {} failed", st.1) } else { String::new() };
+                let kind = st.2.split(' ').next().unwrap_or("").to_owned();
+                st.2 = format!("{kind} {done}/{total}{failed}");
+                if tty && (st.0.elapsed() >= Duration::from_millis(100) || done == total) {
+                    st.0 = Instant::now();
+                    eprint!("\r\x1b[2K{}", st.2);
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+            }
+            _ => {}
+        }
+    })
+}

@@ -1,0 +1,11 @@
+//! Journeys against real OpenSSH servers (the lab fleet) and the real OS
+//! keyring, through the `chom` binary. Each test uses its own lab subnet
+//! (127.S.x.y) and data directory, so they run in parallel.
+//! Run them with scripts/test.sh (root, D-Bus session, gnome-keyring).
+
+mod failures;
+mod hostile;
+mod pool;
+mod probe;
+mod secrets;
+mod trust;

@@ -1,0 +1,37 @@
+use chom_core::jobs::no_progress;
+use chom_core::{Chom, Selection};
+use chom_tests::Fleet;
+use tokio_util::sync::CancellationToken;
+
+/// The PID of the sshd process serving this connection: the same PID means
+/// the same connection.
+async fn session_pid(chom: &Chom, server: &str) -> String {
+    let sel = Selection { names: vec![server.into()], ..Default::default() };
+    let report = chom.run(&sel, "echo $PPID", no_progress(), CancellationToken::new()).await.unwrap();
+    let r = &report.results[0];
+    assert!(r.ok, "{r:?}");
+    r.stdout.trim().to_owned()
+}
+
+/// A pooled connection is reused, and one killed on the server side is
+/// replaced on the next command without the caller seeing an error.
+#[test]
+fn killed_pooled_connection_is_replaced() {
+    let fleet = Fleet::start(26, 2);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let chom = Chom::open(fleet.chom.data_dir()).unwrap();
+        let name = fleet.lab.hosts()[0].name.clone();
+        let first = session_pid(&chom, &name).await;
+        let again = session_pid(&chom, &name).await;
+        assert_eq!(first, again, "the second command should reuse the pooled connection");
+        assert_eq!(chom.pool().open_connections().await, 1);
+
+        let killed = fleet.lab.kill_connections(0).unwrap();
+        assert!(killed >= 1, "the lab killed no connection");
+        let after = session_pid(&chom, &name).await;
+        assert_ne!(after, first, "a new connection should serve the command after the kill");
+        let reused = session_pid(&chom, &name).await;
+        assert_eq!(after, reused);
+    });
+}

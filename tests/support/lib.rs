@@ -1,0 +1,155 @@
+//! Shared set-up for the journeys: a lab fleet, a fresh data directory, a
+//! key in the real OS keyring, and the `chom` binary to drive.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use chom_lab::Lab;
+use serde_json::Value;
+
+/// The `chom` binary built next to this test (`cargo build` builds it).
+pub fn chom_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!("chom{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: run `cargo build --workspace` before the journeys", bin.display());
+    bin
+}
+
+/// The journeys use the real Secret Service; say how to get one.
+pub fn require_keyring() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "these tests need the OS keyring: run them through scripts/test.sh, which starts a D-Bus session \
+         with an unlocked gnome-keyring"
+    );
+}
+
+/// A data directory and a way to run `chom` against it.
+pub struct Chom {
+    pub dir: tempfile::TempDir,
+    /// Extra global flags for every call (timeouts).
+    pub flags: Vec<String>,
+}
+
+impl Default for Chom {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chom {
+    pub fn new() -> Chom {
+        Chom { dir: tempfile::Builder::new().prefix("chom-test-").tempdir().expect("temp dir"), flags: Vec::new() }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(chom_bin());
+        cmd.arg("--data-dir").arg(self.dir.path()).args(&self.flags).args(args);
+        cmd.env_remove("CHOM_DATA_DIR").env_remove("RUST_LOG").stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs chom; returns the output whatever the exit status.
+    pub fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.command(args).output().expect("run chom");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "chom panicked: {stderr}");
+        out
+    }
+
+    /// Runs chom and requires success.
+    pub fn ok<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<S> = args.into_iter().collect();
+        let shown: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "chom {shown:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs chom with --json; returns the parsed stdout and the exit code.
+    pub fn json<I, S>(&self, args: I) -> (Value, i32)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> = vec!["--json".into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        let out = self.run(&all);
+        let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "chom {all:?}: stdout is not JSON ({e}):\n{}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (value, out.status.code().unwrap_or(-1))
+    }
+
+    /// Everything the cache holds that a command could change, for
+    /// "nothing changed" checks.
+    pub fn snapshot(&self) -> Value {
+        let (servers, _) = self.json(["server", "list"]);
+        let (keys, _) = self.json(["key", "list"]);
+        let (audit, _) = self.json(["audit", "--limit", "1000"]);
+        let (jobs, _) = self.json(["jobs", "--limit", "1000"]);
+        serde_json::json!({ "servers": servers, "keys": keys, "audit": audit, "jobs": jobs })
+    }
+}
+
+/// A lab of `hosts` sshd on 127.`subnet`.x.y, a data directory with key
+/// `lab` authorized on every host, and every host added and trusted (by
+/// the fingerprint read from the host key file, as an operator would
+/// compare it with the provider's console).
+pub struct Fleet {
+    pub lab: Lab,
+    pub chom: Chom,
+}
+
+impl Fleet {
+    pub fn start(subnet: u8, hosts: usize) -> Fleet {
+        require_keyring();
+        let lab = Lab::start(subnet, hosts).expect("start the lab fleet");
+        let chom = Chom::new();
+        let key = chom.json(["key", "generate", "lab"]).0;
+        lab.authorize_key(key["public_key"].as_str().expect("public key")).expect("authorize key");
+        for h in lab.hosts() {
+            chom.ok(["server", "add", &h.name, "--host", &h.addr.to_string(), "--user", lab.user(), "--key", "lab", "--tag", "lab"]);
+            chom.ok(["server", "trust", &h.name, "--accept", &h.host_key_fingerprint]);
+        }
+        Fleet { lab, chom }
+    }
+}
+
+/// Results of a `--json` probe or run, by server name.
+pub fn by_server(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    report["results"]
+        .as_array()
+        .expect("results array")
+        .iter()
+        .map(|r| (r["server"].as_str().expect("server").to_owned(), r.clone()))
+        .collect()
+}
