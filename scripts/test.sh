@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (Rust and Node present) and runs every
+# test: unit tests, journeys against the lab fleet (real sshd on 127.x.y.z,
+# real OS keyring), and the app end to end under Xvfb.
+# Needs root: the lab starts sshd and creates namespaces and a test user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "scripts/test.sh: run as root (the lab fleet starts sshd processes and a test user)" >&2
+  exit 2
+fi
+
+scripts/install-deps.sh build gui lab
+scripts/build.sh
+
+echo "== cargo test (workspace, in a D-Bus session with gnome-keyring)"
+scripts/with-keyring.sh cargo test --workspace --locked -- --test-threads=4
+
+if [ -x tests/app_smoke/run.sh ]; then
+  echo "== app end to end (Xvfb + tauri-driver + WebKitWebDriver)"
+  scripts/with-keyring.sh tests/app_smoke/run.sh
+fi
