@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::db::{PinnedHostKey, ServerRecord};
 use crate::error::{Error, Result};
 use crate::ssh::{self, HostKeyOffer, Target};
-use crate::validate::KeyName;
 
 use super::Chom;
 

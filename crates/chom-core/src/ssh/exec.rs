@@ -63,7 +63,7 @@ impl Capture {
         Capture { kept: Vec::new(), dropped: 0, partial: Vec::new(), limit }
     }
 
-    fn push(&mut self, data: &[u8], stream: Stream, on_line: &mut dyn FnMut(OutputLine)) {
+    fn push(&mut self, data: &[u8], stream: Stream, on_line: &mut (dyn FnMut(OutputLine) + Send)) {
         let room = self.limit.saturating_sub(self.kept.len());
         let take = room.min(data.len());
         self.kept.extend_from_slice(&data[..take]);
@@ -79,7 +79,7 @@ impl Capture {
         }
     }
 
-    fn finish(mut self, stream: Stream, on_line: &mut dyn FnMut(OutputLine)) -> String {
+    fn finish(mut self, stream: Stream, on_line: &mut (dyn FnMut(OutputLine) + Send)) -> String {
         if !self.partial.is_empty() {
             let line = String::from_utf8_lossy(&self.partial).into_owned();
             on_line(OutputLine { stream, line });
@@ -110,7 +110,7 @@ pub(super) async fn exec(
     conn: &Connection,
     command: &str,
     limits: ExecLimits,
-    on_line: &mut dyn FnMut(OutputLine),
+    on_line: &mut (dyn FnMut(OutputLine) + Send),
 ) -> Result<ExecOutput, ExecFailure> {
     let started = Instant::now();
     let mut channel = conn.channel_open_session().await.map_err(ExecFailure::ChannelOpen)?;
