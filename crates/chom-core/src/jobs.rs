@@ -30,10 +30,24 @@ pub fn no_progress() -> ProgressSink {
     Arc::new(|_| {})
 }
 
-/// The name of the OS account running CHOM, for jobs and the audit log.
+/// The name of the OS account running CHOM, for jobs and the audit log:
+/// the login name from the environment, else the account of this process's
+/// user id (Linux), else "unknown".
 pub fn os_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(account_of_uid)
         .unwrap_or_else(|| "unknown".into())
+}
+
+fn account_of_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_owned())
+    })
 }

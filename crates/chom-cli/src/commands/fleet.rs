@@ -45,7 +45,7 @@ fn print_probe(r: &ProbeReport) {
                 o.server.clone(),
                 f.hostname.clone(),
                 f.os.clone(),
-                format!("{} d", f.uptime_s / 86_400),
+                uptime(f.uptime_s),
                 format!("{:.2}", f.load[0]),
                 f.cpus.to_string(),
                 format!("{}/{}", bytes(f.mem_total - f.mem_available.min(f.mem_total)), bytes(f.mem_total)),
@@ -60,7 +60,7 @@ fn print_probe(r: &ProbeReport) {
     for o in r.results.iter().filter(|o| !o.ok) {
         eprintln!("{}: FAILED: {}", o.server, o.error.as_deref().unwrap_or("unknown error"));
     }
-    println!("probed {} servers: {} ok, {} failed (job {})", r.results.len(), r.succeeded, r.failed, r.job_id);
+    println!("probed {}: {} ok, {} failed (job {})", servers(r.results.len()), r.succeeded, r.failed, r.job_id);
 }
 
 pub async fn run(chom: &Chom, args: RunArgs, as_json: bool) -> Result<i32> {
@@ -87,5 +87,17 @@ fn print_run(r: &RunReport) {
             println!("stderr: {line}");
         }
     }
-    println!("ran on {} servers: {} ok, {} failed (job {})", r.results.len(), r.succeeded, r.failed, r.job_id);
+    println!("ran on {}: {} ok, {} failed (job {})", servers(r.results.len()), r.succeeded, r.failed, r.job_id);
+}
+
+fn servers(n: usize) -> String {
+    if n == 1 { "1 server".into() } else { format!("{n} servers") }
+}
+
+fn uptime(s: u64) -> String {
+    match s {
+        0..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
 }
