@@ -23,6 +23,9 @@ pub struct Cli {
     /// Seconds a remote command may run.
     #[arg(long, global = true, env = "CHOM_COMMAND_TIMEOUT", default_value_t = 60, value_name = "SECS")]
     pub command_timeout: u64,
+    /// Connection attempts in flight at once across the fleet.
+    #[arg(long, global = true, env = "CHOM_CONNECT_PARALLEL", default_value_t = 64, value_name = "N")]
+    pub connect_parallel: usize,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -23,6 +23,7 @@ fn main() {
     let ssh = SshConfig {
         connect_timeout: Duration::from_secs(cli.connect_timeout.max(1)),
         command_timeout: Duration::from_secs(cli.command_timeout.max(1)),
+        max_connecting: cli.connect_parallel.max(1),
         ..SshConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::db::{JobResultRecord, JobState, NewProbe, ProbeFacts, ServerFilter, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
@@ -132,10 +133,10 @@ impl Chom {
 
     /// Connection targets with their keys; a server whose key can not be
     /// loaded fails alone, with the reason.
-    async fn targets(&self, servers: &[ServerRecord]) -> Vec<Result<Target>> {
+    async fn targets(&self, servers: &[ServerRecord]) -> Vec<(tracing::Span, Result<Target>)> {
         let mut out = Vec::with_capacity(servers.len());
         for s in servers {
-            out.push(self.target(s, true).await);
+            out.push((tracing::info_span!("server", server = %s.name), self.target(s, true).await));
         }
         out
     }
@@ -152,13 +153,14 @@ impl Chom {
             self.targets(&servers).await,
             PARALLEL,
             &cancel,
-            |target| {
+            |(span, target)| {
                 let pool = pool.clone();
                 async move {
                     let target = target?;
                     let out = pool.exec(&target, probe::PROBE_SCRIPT, &mut |_| {}).await?;
                     probe::parse_probe(&out.stdout).map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })
                 }
+                .instrument(span)
             },
             |i, r| job.server_done(servers[i].name.as_str(), r.as_ref().err().map(ToString::to_string)),
         )
@@ -229,7 +231,7 @@ impl Chom {
             self.targets(&servers).await,
             PARALLEL,
             &cancel,
-            |target| {
+            |(span, target)| {
                 let (pool, command, sink) = (pool.clone(), command_arc.clone(), sink.clone());
                 async move {
                     let target = target?;
@@ -239,6 +241,7 @@ impl Chom {
                     };
                     Ok(pool.exec(&target, &command, &mut on_line).await?)
                 }
+                .instrument(span)
             },
             |i, r: &Result<ExecOutput>| {
                 let error = match r {

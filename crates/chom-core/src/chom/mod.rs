@@ -97,3 +97,6 @@ impl Chom {
         Ok(self.db.list_audit(filter)?)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -88,6 +88,8 @@ pub fn describe_public(public: &PublicKey, comment: &str) -> PublicKeyInfo {
     }
 }
 
+/// `comment` is used only when the key has none of its own, so an imported
+/// key keeps the comment `ssh-keygen -lf` shows for it.
 fn into_pair(mut key: PrivateKey, comment: &str) -> Result<KeyPair, KeyError> {
     let supported = match key.algorithm() {
         Algorithm::Ed25519 | Algorithm::Ecdsa { .. } => true,
@@ -98,9 +100,12 @@ fn into_pair(mut key: PrivateKey, comment: &str) -> Result<KeyPair, KeyError> {
         let algorithm = format!("{} ({} bits)", key.algorithm().as_str(), bits_of(key.public_key()));
         return Err(KeyError::Unsupported { algorithm });
     }
-    key.set_comment(comment);
+    if key.comment().is_empty() {
+        key.set_comment(comment);
+    }
+    let comment = key.comment().as_str_lossy().to_owned();
     let pem = key.to_openssh(LineEnding::LF).map_err(|e| KeyError::Malformed { detail: e.to_string() })?;
-    Ok(KeyPair { public: describe_public(key.public_key(), comment), private_openssh: Secret::new(pem.as_str()) })
+    Ok(KeyPair { public: describe_public(key.public_key(), &comment), private_openssh: Secret::new(pem.as_str()) })
 }
 
 /// A new ed25519 key from the OS random generator.
