@@ -170,7 +170,16 @@ async fn connect_inner(target: &Target, cfg: &SshConfig) -> Result<Connection, S
             })
         }
         (Ok(_), None) => return Err(no_host_key(target)),
-        (Err(e), _) => return Err(map_transport_error(e, target)),
+        // Failing before any host key arrived: whatever answers is not a
+        // working SSH server (garbage, a banner from another protocol...).
+        (Err(e), None) => {
+            return Err(SshError::Protocol {
+                server: target.server.clone(),
+                addr: target.addr(),
+                detail: format!("the handshake failed before a host key was offered ({e})"),
+            })
+        }
+        (Err(e), Some(_)) => return Err(map_transport_error(e, target)),
     };
     authenticate(conn, target).await
 }

@@ -1,0 +1,55 @@
+//! `chom-lab up|down|authorize`: a detached lab fleet for benchmarks and
+//! manual testing, stopped by the PIDs recorded in DIR/lab.json.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "chom-lab", about = "Real OpenSSH servers on 127.S.x.y for tests and benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start N hosts and leave them running.
+    Up {
+        #[arg(long)]
+        hosts: usize,
+        #[arg(long, default_value_t = 60)]
+        subnet: u8,
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Stop the hosts of a lab by PID and remove its directory.
+    Down {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Authorize a public key on every host of a lab.
+    Authorize {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+fn main() {
+    let result = match Cli::parse().command {
+        Cmd::Up { hosts, subnet, dir } => chom_lab::Lab::start_in(&dir, subnet, hosts).map(|lab| {
+            for h in lab.hosts() {
+                println!("{} {} {}", h.name, h.addr, h.host_key_fingerprint);
+            }
+            lab.detach();
+        }),
+        Cmd::Down { dir } => chom_lab::stop_detached(&dir).map(|n| eprintln!("stopped {n} hosts")),
+        Cmd::Authorize { dir, key } => chom_lab::authorize(&dir, &key),
+    };
+    if let Err(e) = result {
+        eprintln!("chom-lab: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,129 @@
+//! Processes: root check, the test user, signals by PID, readiness.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::LabError;
+
+pub(crate) fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Creates the lab login user if missing. Its password field is '*' (no
+/// password, not locked) so sshd with UsePAM=no lets it log in by key.
+pub(crate) fn ensure_user(user: &str) -> Result<(), LabError> {
+    let exists = |u: &str| Command::new("id").arg("-u").arg(u).output().is_ok_and(|o| o.status.success());
+    if !exists(user) {
+        // Status 9: another lab, started at the same moment, created it.
+        let out = Command::new("useradd")
+            .args(["--system", "--create-home", "--shell", "/bin/sh", user])
+            .output()
+            .map_err(|e| LabError::Command { what: "useradd".into(), detail: e.to_string() })?;
+        if !out.status.success() && out.status.code() != Some(9) && !exists(user) {
+            return Err(LabError::Command { what: "useradd".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
+        }
+    }
+    let out = Command::new("usermod")
+        .args(["-p", "*", user])
+        .output()
+        .map_err(|e| LabError::Command { what: "usermod".into(), detail: e.to_string() })?;
+    if !out.status.success() {
+        return Err(LabError::Command { what: "usermod".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
+    }
+    Ok(())
+}
+
+/// The lab directory must be readable by the login user (authorized_keys).
+pub(crate) fn make_readable(dir: &Path) -> Result<(), LabError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).map_err(crate::io_err(dir))
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill(2) with a PID we started; a vanished PID only gives ESRCH.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie still has /proc/PID; its state is 'Z'.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().chars().next() != Some('Z')))
+        .unwrap_or(false)
+}
+
+fn is_sshd(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sshd")
+}
+
+/// PIDs of the direct children of `parent`.
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse::<u32>().ok())
+                == Some(parent)
+        })
+        .collect()
+}
+
+/// Kills the per-connection sshd processes under a listener (the privileged
+/// monitor and its unprivileged session child) and waits until they are
+/// gone, so the TCP connections are closed; returns how many connections.
+pub(crate) fn kill_children(listener: u32) -> usize {
+    let monitors: Vec<u32> = children(listener).into_iter().filter(|p| is_sshd(*p)).collect();
+    let mut all = Vec::new();
+    let mut stack = monitors.clone();
+    while let Some(pid) = stack.pop() {
+        all.push(pid);
+        stack.extend(children(pid));
+    }
+    for pid in &all {
+        signal(*pid, libc::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while all.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    monitors.len()
+}
+
+/// SIGTERM, then SIGKILL if still there after a second.
+pub(crate) fn terminate(pid: u32) {
+    stop_all(&[pid]);
+}
+
+/// Stops listeners (only processes that are still sshd: PIDs get reused)
+/// and their connections.
+pub(crate) fn stop_all(pids: &[u32]) {
+    let pids: Vec<u32> = pids.iter().copied().filter(|p| is_sshd(*p)).collect();
+    for &pid in &pids {
+        kill_children(pid);
+        signal(pid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for &pid in pids.iter().filter(|p| alive(**p)) {
+        signal(pid, libc::SIGKILL);
+    }
+}
+
+/// Whether `addr` answers with an SSH version banner.
+pub(crate) fn has_ssh_banner(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 8];
+    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"SSH-2.0")
+}
