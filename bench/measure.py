@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""measure.py -- CMD...: run CMD in its own process group and print one JSON
-line: wall seconds, CPU seconds (user+sys of CMD and every child it waited
-for), peak memory (the largest sum of RSS over the whole process group,
-sampled every 20 ms, so a fan-out of 200 ssh processes counts as 200), and
+"""measure.py -- CMD...: run CMD and print one JSON line: wall seconds, CPU
+seconds (user+sys of CMD and every child it waited for), peak memory (the
+largest sum of RSS,
+sampled every 20 ms over the whole process tree, so a fan-out of 200 ssh
+processes counts as 200), and
 the exit status. Stdout/stderr of CMD are discarded."""
 import json
 import os
@@ -12,20 +13,30 @@ import threading
 import time
 
 
-def group_rss_kib(pgid):
-    total = 0
+def tree_rss_kib(root):
+    """Sum of RSS over `root` and all its descendants (tools such as pssh
+    put their ssh children in sessions of their own, so a process group
+    would miss them)."""
+    parent, rss = {}, {}
+    page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:  # field 5 (pgrp), after pid/comm/state
-                continue
             with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+                rss[int(pid)] = int(f.read().split()[1]) * page_kib
+            parent[int(pid)] = int(fields[1])
         except (OSError, IndexError, ValueError):
             pass
+    total = 0
+    for pid in rss:
+        p, seen = pid, 0
+        while p and p != root and seen < 64:
+            p, seen = parent.get(p, 0), seen + 1
+        if p == root:
+            total += rss[pid]
     return total
 
 
@@ -41,7 +52,7 @@ def main():
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], group_rss_kib(proc.pid))
+            peak[0] = max(peak[0], tree_rss_kib(proc.pid))
             done.wait(0.02)
 
     t = threading.Thread(target=sample, daemon=True)

@@ -24,6 +24,7 @@ fi
 cargo build --release --locked -q -p chom-cli -p chom-lab -p chom-bench
 BIN="${CARGO_TARGET_DIR:-target}/release"
 WORK=$(mktemp -d /tmp/chom-bench-XXXXXX)
+chmod 755 "$WORK"   # the lab's login user reads authorized_keys below it
 LABS=()
 cleanup() { for l in "${LABS[@]}"; do "$BIN/chom-lab" down --dir "$l" >/dev/null 2>&1 || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -98,7 +99,7 @@ PY
     "$VENV/bin/ansible" all -i "$WORK/inventory.ini" -m raw -a "$PROBE" -f "$N")
 
   CM="-o ControlPath=$WORK/cm-%C"
-  xargs -P "$N" -n1 sh -c "exec ssh $SSH_OPTS $CM -o ControlMaster=yes -o ControlPersist=300 -MNf -l $USER_AT \"\$1\"" _ < "$WORK/hosts.txt"
+  xargs -P "$N" -n1 sh -c "exec ssh $SSH_OPTS $CM -o ControlMaster=yes -o ControlPersist=300 -l $USER_AT \"\$1\" true" _ < "$WORK/hosts.txt"
   FANCM="xargs -P $N -n1 sh -c 'exec ssh $SSH_OPTS $CM -o ControlMaster=no -l $USER_AT \"\$1\" \"\$PROBE\"' _"
   row "OpenSSH ControlMaster fan-out (warm masters)" "$N" $(measure sh -c "$FANCM < $WORK/hosts.txt")
   xargs -P "$N" -n1 sh -c "ssh $SSH_OPTS $CM -O exit -l $USER_AT \"\$1\" 2>/dev/null" _ < "$WORK/hosts.txt" || true

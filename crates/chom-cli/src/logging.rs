@@ -20,12 +20,15 @@ pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("chom_core={level},chom={level}")));
         fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter)
     });
+    let logs = data_dir.join("logs");
+    // tracing-appender prunes old files at start and complains if the folder is missing.
+    let _ = std::fs::create_dir_all(&logs);
     let (file, guard) = match Builder::new()
         .rotation(Rotation::DAILY)
         .filename_prefix("chom")
         .filename_suffix("log")
         .max_log_files(7)
-        .build(data_dir.join("logs"))
+        .build(&logs)
     {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);

@@ -37,10 +37,21 @@ pub(crate) fn ensure_user(user: &str) -> Result<(), LabError> {
     Ok(())
 }
 
-/// The lab directory must be readable by the login user (authorized_keys).
+/// The lab directory must be readable by the login user (sshd reads
+/// authorized_keys as that user), and so must every folder above it.
 pub(crate) fn make_readable(dir: &Path) -> Result<(), LabError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).map_err(crate::io_err(dir))
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).map_err(crate::io_err(dir))?;
+    for parent in dir.canonicalize().map_err(crate::io_err(dir))?.ancestors().skip(1) {
+        let mode = std::fs::metadata(parent).map_err(crate::io_err(parent))?.permissions().mode();
+        if mode & 0o001 == 0 {
+            return Err(LabError::Command {
+                what: format!("preparing {}", dir.display()),
+                detail: format!("{} is not searchable by other users; `chmod o+x` it or use another directory", parent.display()),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn signal(pid: u32, sig: i32) {

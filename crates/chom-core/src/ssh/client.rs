@@ -124,7 +124,6 @@ fn russh_config(cfg: &SshConfig, pinned: Option<&PinnedHostKey>) -> client::Conf
         preferred,
         keepalive_interval: Some(cfg.keepalive_interval),
         keepalive_max: 3,
-        nodelay: true,
         ..Default::default()
     }
 }
@@ -195,6 +194,9 @@ async fn raw_handshake(
         std::io::ErrorKind::ConnectionRefused => SshError::Refused { server: target.server.clone(), addr: addr.clone() },
         _ => SshError::Unreachable { server: target.server.clone(), addr: addr.clone(), detail: e.to_string() },
     })?;
+    // russh sets TCP_NODELAY only on sockets it opens itself; without it a
+    // small request waits out the peer's delayed ACK (40 ms a round trip).
+    let _ = stream.set_nodelay(true);
     let offered = Arc::new(Mutex::new(None));
     let checker = Checker { pinned: target.pinned.clone(), offered: offered.clone() };
     let config = Arc::new(russh_config(cfg, target.pinned.as_ref()));
