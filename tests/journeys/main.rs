@@ -5,6 +5,7 @@
 
 mod failures;
 mod hostile;
+mod keys;
 mod pool;
 mod probe;
 mod secrets;

@@ -33,5 +33,13 @@ fn killed_pooled_connection_is_replaced() {
         assert_ne!(after, first, "a new connection should serve the command after the kill");
         let reused = session_pid(&chom, &name).await;
         assert_eq!(after, reused);
+
+        // The probe's long-lived shell is replaced the same way.
+        let sel = Selection { names: vec![name.clone()], ..Default::default() };
+        let first = chom.probe(&sel, no_progress(), CancellationToken::new()).await.unwrap();
+        assert_eq!(first.succeeded, 1, "{first:?}");
+        assert!(fleet.lab.kill_connections(0).unwrap() >= 1);
+        let again = chom.probe(&sel, no_progress(), CancellationToken::new()).await.unwrap();
+        assert_eq!(again.succeeded, 1, "{again:?}");
     });
 }

@@ -157,8 +157,8 @@ impl Chom {
                 let pool = pool.clone();
                 async move {
                     let target = target?;
-                    let out = pool.exec(&target, probe::PROBE_SCRIPT, &mut |_| {}).await?;
-                    probe::parse_probe(&out.stdout).map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })
+                    let out = pool.run_in_shell(&target, probe::PROBE_SCRIPT).await?;
+                    probe::parse_probe(&out).map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })
                 }
                 .instrument(span)
             },

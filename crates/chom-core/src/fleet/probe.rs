@@ -18,13 +18,13 @@ s loadavg /proc/loadavg
 s cpus /sys/devices/system/cpu/online
 s meminfo /proc/meminfo
 echo @@df
-df -Pk / 2>/dev/null
+df -Pk / </dev/null 2>/dev/null
 echo @@bin
 for b in /usr/sbin/nginx /usr/sbin/php-fpm* /usr/sbin/mariadbd /usr/sbin/mysqld; do [ -x "$b" ] && echo "${b##*/}"; done
 echo @@svc
 if [ -d /run/systemd/system ]; then
   echo systemd
-  systemctl list-units --type=service --state=running --no-legend --plain nginx.service 'php*-fpm.service' mariadb.service mysql.service 2>/dev/null
+  systemctl list-units --type=service --state=running --no-legend --plain nginx.service 'php*-fpm.service' mariadb.service mysql.service </dev/null 2>/dev/null
 else
   echo init
   for b in /usr/sbin/nginx /usr/sbin/php-fpm* /usr/sbin/mariadbd /usr/sbin/mysqld; do

@@ -6,6 +6,7 @@ mod client;
 mod exec;
 mod pool;
 pub mod quote;
+mod shell;
 
 pub use client::{fetch_host_key, HostKeyOffer, SshConfig, Target};
 pub use exec::{ExecLimits, ExecOutput, OutputLine, Stream};

@@ -11,6 +11,7 @@ use tokio::time::timeout;
 
 use super::client::{self, Connection, SshConfig, Target};
 use super::exec::{self, ExecFailure, ExecOutput, OutputLine};
+use super::shell::Shell;
 use super::SshError;
 
 /// What a pooled connection was opened for; any difference means reconnect.
@@ -39,6 +40,8 @@ struct Pooled {
     conn: Arc<Connection>,
     endpoint: Endpoint,
     last_used: Instant,
+    /// The long-lived probe shell of this connection, opened on first use.
+    shell: Arc<AsyncMutex<Option<Shell>>>,
 }
 
 type Slot = Arc<AsyncMutex<Option<Pooled>>>;
@@ -113,6 +116,14 @@ impl Pool {
     /// A live connection for `target`: the pooled one, or a new one.
     /// Returns whether it is new.
     async fn checkout(&self, target: &Target, force_new: bool) -> Result<(Arc<Connection>, bool), SshError> {
+        self.checkout_with_shell(target, force_new).await.map(|(c, fresh, _)| (c, fresh))
+    }
+
+    async fn checkout_with_shell(
+        &self,
+        target: &Target,
+        force_new: bool,
+    ) -> Result<(Arc<Connection>, bool, Arc<AsyncMutex<Option<Shell>>>), SshError> {
         let slot = self.slot(target.server_id);
         let mut guard = slot.lock().await;
         let endpoint = Endpoint::of(target);
@@ -121,15 +132,16 @@ impl Pool {
                 let fresh_enough = p.last_used.elapsed() < self.cfg.idle_timeout;
                 if p.endpoint == endpoint && fresh_enough && !p.conn.is_closed() {
                     p.last_used = Instant::now();
-                    return Ok((p.conn.clone(), false));
+                    return Ok((p.conn.clone(), false, p.shell.clone()));
                 }
             }
         }
         guard.take();
         let _permit = self.connecting.acquire().await.expect("pool semaphore is never closed");
         let conn = Arc::new(client::connect(target, &self.cfg).await?);
-        *guard = Some(Pooled { conn: conn.clone(), endpoint, last_used: Instant::now() });
-        Ok((conn, true))
+        let shell = Arc::new(AsyncMutex::new(None));
+        *guard = Some(Pooled { conn: conn.clone(), endpoint, last_used: Instant::now(), shell: shell.clone() });
+        Ok((conn, true, shell))
     }
 
     /// Runs `command` on the target over its pooled connection. A pooled
@@ -155,6 +167,50 @@ impl Pool {
             Ok(out) => Ok(out),
             Err(e) => Err(self.failed(target, e).await),
         }
+    }
+
+    /// Runs a read-only script (the probe) in the connection's long-lived
+    /// shell and returns its stdout. Safe to retry, so a dead pooled
+    /// connection or shell is replaced once, transparently.
+    pub async fn run_in_shell(&self, target: &Target, script: &str) -> Result<String, SshError> {
+        let (conn, fresh, shell) = self.checkout_with_shell(target, false).await?;
+        match self.shell_on(&conn, &shell, script).await {
+            Ok(out) => Ok(out),
+            Err(ExecFailure::TimedOut) => Err(self.failed(target, ExecFailure::TimedOut).await),
+            Err(_) if !fresh => {
+                tracing::debug!(server = %target.server, "pooled connection or shell was dead; reconnecting once");
+                let (conn, _, shell) = self.checkout_with_shell(target, true).await?;
+                match self.shell_on(&conn, &shell, script).await {
+                    Ok(out) => Ok(out),
+                    Err(e) => Err(self.failed(target, e).await),
+                }
+            }
+            Err(e) => Err(self.failed(target, e).await),
+        }
+    }
+
+    async fn shell_on(
+        &self,
+        conn: &Connection,
+        shell: &AsyncMutex<Option<Shell>>,
+        script: &str,
+    ) -> Result<String, ExecFailure> {
+        let mut guard = shell.lock().await;
+        let run = async {
+            if guard.is_none() {
+                *guard = Some(Shell::open(conn).await?);
+            }
+            guard.as_mut().expect("opened above").run(script, self.cfg.exec_limits.max_output).await
+        };
+        let result = match timeout(self.cfg.command_timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(ExecFailure::TimedOut),
+        };
+        if result.is_err() {
+            // Its state is unknown: the next probe opens a new one.
+            guard.take();
+        }
+        result
     }
 
     async fn exec_on(

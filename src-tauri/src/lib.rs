@@ -1,0 +1,71 @@
+//! CHOM Desktop: a thin layer of Tauri commands over chom-core. No SSH, SQL
+//! or business rule lives here; each command is one core call and a mapping.
+
+mod commands;
+mod error;
+mod logs;
+
+use chom_core::Chom;
+use tauri_specta::{collect_commands, Builder};
+
+pub use error::UiError;
+
+/// What the commands reach: the core, or why it could not open.
+pub struct AppState {
+    core: Result<Chom, UiError>,
+}
+
+impl AppState {
+    fn core(&self) -> Result<&Chom, UiError> {
+        self.core.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// Every command the UI may call; the TypeScript bindings come from here.
+pub fn specta_builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new().commands(collect_commands![commands::servers::server_list])
+}
+
+pub fn run() {
+    let data_dir = chom_core::paths::default_data_dir();
+    let _log_guard = logs::init(&data_dir);
+    // Open inside Tauri's runtime, so the SSH pool's idle reaper runs there.
+    let core = tauri::async_runtime::block_on(async { Chom::open(&data_dir) }).map_err(|e| {
+        tracing::error!(error = %e, "cannot open the CHOM data directory");
+        UiError::from(e)
+    });
+    let builder = specta_builder();
+    tauri::Builder::default()
+        .manage(AppState { core })
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            Ok(())
+        })
+        .run(tauri::generate_context!("tauri.conf.json"))
+        .expect("the CHOM window could not start");
+}
+
+#[cfg(test)]
+mod tests {
+    use specta_typescript::Typescript;
+
+    /// The committed bindings match the Rust commands and types; run with
+    /// CHOM_UPDATE_BINDINGS=1 to regenerate them.
+    #[test]
+    fn bindings_are_fresh() {
+        let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/api/bindings.ts");
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        super::specta_builder().export(Typescript::default(), &fresh).unwrap();
+        let fresh = std::fs::read_to_string(fresh).unwrap();
+        if std::env::var_os("CHOM_UPDATE_BINDINGS").is_some() {
+            std::fs::write(committed, &fresh).unwrap();
+        }
+        let current = std::fs::read_to_string(committed).unwrap_or_default();
+        assert!(
+            current == fresh,
+            "ui/src/api/bindings.ts is stale: run `CHOM_UPDATE_BINDINGS=1 cargo test -p chom-desktop bindings_are_fresh`"
+        );
+    }
+}
