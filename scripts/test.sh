@@ -14,6 +14,9 @@ fi
 scripts/install-deps.sh build gui lab
 scripts/build.sh
 
+echo "== UI type check"
+npm --prefix ui run check
+
 echo "== cargo test (workspace, in a D-Bus session with gnome-keyring)"
 scripts/with-keyring.sh cargo test --workspace --locked -- --test-threads=4
 

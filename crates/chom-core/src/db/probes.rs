@@ -129,7 +129,12 @@ impl Db {
                             None::<f64>, None::<i64>, None::<i64>, None::<i64>, None::<i64>, None::<i64>,
                             None::<i64>, None::<i64>, None::<String>
                         ])?;
-                        let st = if code == "host_key_changed" { "host_key_changed" } else { "down" };
+                        // An untrusted key says nothing about the host being up or down.
+                        let st = match code {
+                            "host_key_changed" => "host_key_changed",
+                            "host_key_unknown" => "unknown",
+                            _ => "down",
+                        };
                         status.execute(params![p.server_id, st, false, at])?;
                     }
                 }

@@ -143,7 +143,7 @@ pub async fn fetch_host_key(target: &Target, cfg: &SshConfig) -> Result<HostKeyO
         let (result, offer) = raw_handshake(&t, cfg).await?;
         match (result, offer) {
             (_, Some(offer)) => Ok(offer),
-            (Err(e), None) => Err(map_transport_error(e, &t)),
+            (Err(e), None) => Err(failed_before_host_key(e, &t)),
             (Ok(_), None) => Err(no_host_key(&t)),
         }
     };
@@ -169,15 +169,7 @@ async fn connect_inner(target: &Target, cfg: &SshConfig) -> Result<Connection, S
             })
         }
         (Ok(_), None) => return Err(no_host_key(target)),
-        // Failing before any host key arrived: whatever answers is not a
-        // working SSH server (garbage, a banner from another protocol...).
-        (Err(e), None) => {
-            return Err(SshError::Protocol {
-                server: target.server.clone(),
-                addr: target.addr(),
-                detail: format!("the handshake failed before a host key was offered ({e})"),
-            })
-        }
+        (Err(e), None) => return Err(failed_before_host_key(e, target)),
         (Err(e), Some(_)) => return Err(map_transport_error(e, target)),
     };
     authenticate(conn, target).await
@@ -203,6 +195,16 @@ async fn raw_handshake(
     let result = client::connect_stream(config, stream, checker).await;
     let offer = offered.lock().unwrap_or_else(|p| p.into_inner()).take();
     Ok((result, offer))
+}
+
+/// Failing before any host key arrived: whatever answers is not a working
+/// SSH server (garbage, another protocol, a server closing at once).
+fn failed_before_host_key(e: russh::Error, target: &Target) -> SshError {
+    SshError::Protocol {
+        server: target.server.clone(),
+        addr: target.addr(),
+        detail: format!("the handshake failed before a host key was offered ({e})"),
+    }
 }
 
 fn no_host_key(target: &Target) -> SshError {
