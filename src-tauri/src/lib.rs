@@ -5,38 +5,61 @@ mod commands;
 mod error;
 mod logs;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use chom_core::Chom;
 use tauri_specta::{collect_commands, Builder};
+use tokio_util::sync::CancellationToken;
 
 pub use error::UiError;
 
-/// What the commands reach: the core, or why it could not open.
+/// What the commands reach: the core (or why it could not open), and the
+/// cancel handles of running jobs, keyed by the ticket the UI gave them.
 pub struct AppState {
-    core: Result<Chom, UiError>,
+    core: Result<Arc<Chom>, UiError>,
+    running: Mutex<HashMap<String, CancellationToken>>,
 }
 
 impl AppState {
-    fn core(&self) -> Result<&Chom, UiError> {
-        self.core.as_ref().map_err(Clone::clone)
+    fn core(&self) -> Result<Arc<Chom>, UiError> {
+        self.core.clone()
     }
 }
 
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    Builder::<tauri::Wry>::new().commands(collect_commands![commands::servers::server_list])
+    use commands::{fleet, history, keys, servers, trust};
+    Builder::<tauri::Wry>::new().commands(collect_commands![
+        servers::server_list,
+        servers::server_detail,
+        servers::server_add,
+        servers::server_remove,
+        keys::key_list,
+        keys::key_generate,
+        keys::key_import,
+        keys::key_delete,
+        trust::host_key_check,
+        trust::host_key_accept,
+        fleet::fleet_probe,
+        fleet::fleet_run,
+        fleet::job_cancel,
+        history::job_list,
+        history::audit_list,
+    ])
 }
 
 pub fn run() {
     let data_dir = chom_core::paths::default_data_dir();
     let _log_guard = logs::init(&data_dir);
     // Open inside Tauri's runtime, so the SSH pool's idle reaper runs there.
-    let core = tauri::async_runtime::block_on(async { Chom::open(&data_dir) }).map_err(|e| {
+    let core = tauri::async_runtime::block_on(async { Chom::open(&data_dir) }).map(Arc::new).map_err(|e| {
         tracing::error!(error = %e, "cannot open the CHOM data directory");
         UiError::from(e)
     });
     let builder = specta_builder();
     tauri::Builder::default()
-        .manage(AppState { core })
+        .manage(AppState { core, running: Mutex::default() })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

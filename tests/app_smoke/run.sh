@@ -12,4 +12,4 @@ fi
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug"
 mkdir -p out/e2e
-exec xvfb-run -a -s "-screen 0 1280x800x24" "$VENV/bin/python" tests/app_smoke/smoke.py "$BIN" out/e2e
+exec xvfb-run -a -s "-screen 0 1280x800x24" "$VENV/bin/python" tests/app_smoke/journey.py "$BIN" out/e2e

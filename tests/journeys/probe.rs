@@ -52,6 +52,10 @@ fn probe_twenty_hosts_and_review_offline() {
     assert_eq!(report["failed"], 20);
     let (detail, _) = chom.json(["server", "show", &names[3]]);
     assert_eq!(detail["server"]["status"], "down");
+    // The offline view keeps the last known figures, saying when they were measured.
+    let probe = &detail["server"]["probe"];
+    assert_eq!((probe["ok"].as_bool(), probe["hostname"].as_str()), (Some(false), Some(names[3].as_str())));
+    assert!(probe["mem_used_pct"].is_number() && probe["facts_at"].is_string(), "{probe}");
     assert_eq!(detail["history"].as_array().unwrap().len(), 2);
     assert_eq!(detail["history"][0]["facts"]["hostname"], names[3].as_str());
 

@@ -87,6 +87,8 @@ pub enum Error {
     KeyInUse { key: String, servers: String },
     #[error("{0}")]
     Usage(String),
+    #[error("{server} offers host key {offered}, not the {accepted} you accepted; nothing was pinned")]
+    FingerprintMismatch { server: String, offered: String, accepted: String },
     #[error("{server} answered the probe with output CHOM does not understand: {detail}")]
     ProbeOutput { server: String, detail: String },
     #[error("cancelled")]
@@ -107,6 +109,7 @@ impl Error {
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::KeyInUse { .. } => ErrorCode::InUse,
             Error::ProbeOutput { .. } => ErrorCode::Protocol,
+            Error::FingerprintMismatch { .. } => ErrorCode::HostKeyChanged,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Internal(_) => ErrorCode::Internal,
         }

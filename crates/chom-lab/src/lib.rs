@@ -99,6 +99,17 @@ impl Lab {
         Ok(lab)
     }
 
+    /// Takes over a detached lab from its `lab.json` (to restart or re-key a
+    /// host); it stays detached: dropping it leaves the hosts running.
+    pub fn attach(dir: &Path) -> Result<Lab, LabError> {
+        let path = dir.join("lab.json");
+        let text = fs::read(&path).map_err(io_err(&path))?;
+        let state: LabState = serde_json::from_slice(&text)
+            .map_err(|e| LabError::Command { what: format!("reading {}", path.display()), detail: e.to_string() })?;
+        let children = state.hosts.iter().map(|_| None).collect();
+        Ok(Lab { dir: dir.to_owned(), subnet: state.subnet, hosts: state.hosts, children, _temp: None, detached: true })
+    }
+
     pub fn hosts(&self) -> &[LabHost] {
         &self.hosts
     }

@@ -1,1 +1,27 @@
+//! One file per area; each command is a core call and a mapping to the
+//! typed rows the UI renders. Blocking core calls (the keyring) run on the
+//! blocking pool.
+
+pub mod fleet;
+pub mod history;
+pub mod keys;
 pub mod servers;
+pub mod trust;
+
+use std::sync::Arc;
+
+use chom_core::Chom;
+
+use crate::UiError;
+
+/// Runs a blocking core call (keyring, D-Bus) off the async workers.
+pub(crate) async fn blocking<T, F>(core: Arc<Chom>, f: F) -> Result<T, UiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Chom) -> chom_core::Result<T> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(move || f(&core))
+        .await
+        .map_err(|e| UiError { code: "internal".into(), message: format!("internal error: {e}") })?
+        .map_err(UiError::from)
+}

@@ -1,9 +1,30 @@
 // The only module the UI imports for the backend: typed calls generated
 // from the Rust commands (bindings.ts), with failures as one error class
 // keyed by chom-core's stable error codes.
-import { commands, type ServerRow_Serialize, type UiError } from "./bindings";
+import { Channel } from "@tauri-apps/api/core";
+import {
+  commands,
+  type AuditRow_Serialize,
+  type HostKeyCheck_Serialize,
+  type JobOutcome_Serialize,
+  type JobProgress_Deserialize,
+  type JobRow_Serialize,
+  type KeyRow,
+  type ServerDetail_Serialize,
+  type ServerForm,
+  type ServerRow_Serialize,
+  type UiError,
+} from "./bindings";
 
-/** A Fleet table row as the backend sends it. */
+// The shapes as the backend sends them (bindings also describe the inbound
+// shapes, with optional fields).
+export type { KeyRow, ServerForm };
+export type AuditRow = AuditRow_Serialize;
+export type HostKeyCheck = HostKeyCheck_Serialize;
+export type JobOutcome = JobOutcome_Serialize;
+export type JobProgress = JobProgress_Deserialize;
+export type JobRow = JobRow_Serialize;
+export type ServerDetail = ServerDetail_Serialize;
 export type ServerRow = ServerRow_Serialize;
 
 export class ChomError extends Error {
@@ -21,6 +42,51 @@ function unwrap<T>(r: Result<T>): T {
   return r.data;
 }
 
-export async function listServers(): Promise<ServerRow[]> {
-  return unwrap(await commands.serverList());
+export const listServers = async () => unwrap(await commands.serverList());
+export const serverDetail = async (name: string) => unwrap(await commands.serverDetail(name));
+export const addServer = async (form: ServerForm) => unwrap(await commands.serverAdd(form));
+export const removeServer = async (name: string) => unwrap(await commands.serverRemove(name));
+
+export const listKeys = async () => unwrap(await commands.keyList());
+export const generateKey = async (name: string) => unwrap(await commands.keyGenerate(name));
+export const importKey = async (name: string, pem: string, passphrase: string) =>
+  unwrap(await commands.keyImport(name, pem, passphrase));
+export const deleteKey = async (name: string) => unwrap(await commands.keyDelete(name));
+
+export const checkHostKey = async (name: string) => unwrap(await commands.hostKeyCheck(name));
+export const acceptHostKey = async (name: string, fingerprint: string) =>
+  unwrap(await commands.hostKeyAccept(name, fingerprint));
+
+export const listJobs = async (limit = 100) => unwrap(await commands.jobList(limit));
+export const listAudit = async (action: string | null, server: string | null, limit = 200) =>
+  unwrap(await commands.auditList(action, server, limit));
+
+/** A job in flight: its progress events and a way to cancel it. */
+export interface JobHandle {
+  ticket: string;
+  done: Promise<JobOutcome>;
+  cancel: () => Promise<void>;
 }
+
+function startJob(
+  call: (ticket: string, channel: Channel<JobProgress>) => Promise<Result<JobOutcome>>,
+  onEvent: (e: JobProgress) => void,
+): JobHandle {
+  const ticket = crypto.randomUUID();
+  const channel = new Channel<JobProgress>();
+  channel.onmessage = onEvent;
+  return {
+    ticket,
+    done: call(ticket, channel).then(unwrap),
+    cancel: async () => {
+      unwrap(await commands.jobCancel(ticket));
+    },
+  };
+}
+
+/** Probes the named servers, or all of them when `names` is empty. */
+export const probe = (names: string[], onEvent: (e: JobProgress) => void) =>
+  startJob((t, ch) => commands.fleetProbe(names, t, ch), onEvent);
+
+export const run = (names: string[], command: string, onEvent: (e: JobProgress) => void) =>
+  startJob((t, ch) => commands.fleetRun(names, command, t, ch), onEvent);

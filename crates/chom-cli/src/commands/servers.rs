@@ -1,6 +1,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 
-use chom_core::{Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
+use chom_core::{Acceptance, Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
 use chom_core::validate::{GroupName, Tag};
 
 use crate::args::{ServerCommand, TrustArgs};
@@ -144,26 +144,18 @@ async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
     if !as_json {
         describe(&check);
     }
-    let accepted = if let Some(fp) = &t.accept {
-        if fp.trim() != offered.fingerprint {
-            chom.reject_host_key(&t.name, offered)?;
-            return Err(Error::Usage(format!(
-                "{} offers {}, not the {} you gave with --accept; nothing was pinned",
-                check.server, offered.fingerprint, fp.trim()
-            )));
-        }
-        true
+    let acceptance = if let Some(fp) = &t.accept {
+        Acceptance::Fingerprint(fp)
     } else if t.trust_on_first_use {
-        if let Some(p) = &check.pinned {
-            return Err(Error::Usage(format!(
-                "--trust-on-first-use does not replace a pinned key: {} had {} and now offers {}; \
-                 verify the new key, then use --accept {}",
-                check.server, p.fingerprint, offered.fingerprint, offered.fingerprint
-            )));
-        }
-        true
+        Acceptance::FirstUse
     } else if std::io::stdin().is_terminal() && !as_json {
-        ask_yes()?
+        if !ask_yes()? {
+            chom.reject_host_key(&t.name, offered)?;
+            println!("not trusted; nothing was pinned");
+            return Ok(1);
+        }
+        // Pin only the key that was shown: if it changed meanwhile, this fails.
+        Acceptance::Fingerprint(&offered.fingerprint)
     } else {
         return Err(Error::Usage(format!(
             "no terminal to confirm the host key of {}: verify {} with the provider, then run \
@@ -171,17 +163,12 @@ async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
             check.server, offered.fingerprint, check.server, offered.fingerprint
         )));
     };
-    if !accepted {
-        chom.reject_host_key(&t.name, offered)?;
-        println!("not trusted; nothing was pinned");
-        return Ok(1);
-    }
-    chom.trust_host_key(&t.name, offered).await?;
+    let pinned = chom.accept_host_key(&t.name, acceptance).await?;
     if as_json {
-        json(&serde_json::json!({ "server": check.server, "fingerprint": offered.fingerprint, "pinned": true,
+        json(&serde_json::json!({ "server": check.server, "fingerprint": pinned.fingerprint, "pinned": true,
             "changed": check.pinned.is_some() }));
     } else {
-        println!("pinned {} {} for {}", offered.algorithm, offered.fingerprint, check.server);
+        println!("pinned {} {} for {}", pinned.algorithm, pinned.fingerprint, check.server);
     }
     Ok(0)
 }

@@ -10,7 +10,7 @@ mod view;
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use keys::KeyView;
 pub use servers::{ServerInput, ServerEdit};
-pub use trust::HostKeyCheck;
+pub use trust::{Acceptance, HostKeyCheck};
 pub use view::{ServerDetail, ServerView};
 
 use std::collections::HashMap;

@@ -1,5 +1,7 @@
 //! Inventory: add, edit, remove, list. Nothing here touches the network.
 
+use std::collections::HashMap;
+
 use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord};
 use crate::error::{Error, Result};
 use crate::validate::{parse_notes, GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
@@ -76,7 +78,7 @@ impl Chom {
             .insert_server(&new)?
             .ok_or_else(|| Error::AlreadyExists { what: "server", name: new.name.to_string() })?;
         self.audit("server.add", Some(record.name.as_str()), Some(&record.host.to_string()), true, "");
-        Ok(ServerView::from_record(record, None))
+        Ok(ServerView::from_record(record, None, None))
     }
 
     /// Applies an edit; a pooled connection to the old endpoint is dropped.
@@ -109,7 +111,7 @@ impl Chom {
         })?;
         let detail = if patch.changes_endpoint() { "host or port changed: pinned host key dropped" } else { "" };
         self.audit("server.edit", Some(updated.name.as_str()), None, true, detail);
-        Ok((updated.id, ServerView::from_record(updated, None)))
+        Ok((updated.id, ServerView::from_record(updated, None, None)))
     }
 
     pub fn remove_server(&self, name: &str) -> Result<()> {
@@ -122,13 +124,15 @@ impl Chom {
     /// The inventory as cached, with each server's latest probe. Offline.
     pub fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerView>> {
         let records = self.db.list_servers(filter)?;
-        let mut latest: std::collections::HashMap<String, crate::db::ProbeRecord> =
-            self.db.latest_probes()?.into_iter().map(|p| (p.server.clone(), p)).collect();
+        let by_server = |probes: Vec<crate::db::ProbeRecord>| -> HashMap<String, crate::db::ProbeRecord> {
+            probes.into_iter().map(|p| (p.server.clone(), p)).collect()
+        };
+        let (mut latest, mut good) = (by_server(self.db.latest_probes()?), by_server(self.db.latest_good_probes()?));
         Ok(records
             .into_iter()
             .map(|r| {
-                let probe = latest.remove(r.name.as_str());
-                ServerView::from_record(r, probe)
+                let (probe, last_good) = (latest.remove(r.name.as_str()), good.remove(r.name.as_str()));
+                ServerView::from_record(r, probe, last_good)
             })
             .collect())
     }
@@ -139,6 +143,7 @@ impl Chom {
         let host_key = self.db.pinned_host_key(record.id)?;
         let history = self.db.probe_history(record.id, chrono::Utc::now() - chrono::Duration::days(30))?;
         let latest = history.last().cloned();
-        Ok(ServerDetail { server: ServerView::from_record(record, latest), host_key, history })
+        let last_good = history.iter().rev().find(|p| p.ok).cloned();
+        Ok(ServerDetail { server: ServerView::from_record(record, latest, last_good), host_key, history })
     }
 }

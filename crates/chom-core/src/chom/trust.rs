@@ -9,6 +9,15 @@ use crate::ssh::{self, HostKeyOffer, Target};
 
 use super::Chom;
 
+/// How the operator accepted a host key.
+#[derive(Debug, Clone, Copy)]
+pub enum Acceptance<'a> {
+    /// The fingerprint they verified ("SHA256:...").
+    Fingerprint(&'a str),
+    /// Whatever the server offers, for a server with no pinned key yet.
+    FirstUse,
+}
+
 /// What a server offers now, next to what is pinned.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostKeyCheck {
@@ -52,25 +61,48 @@ impl Chom {
         Ok(HostKeyCheck { server: record.name.to_string(), offered, pinned: target.pinned })
     }
 
-    /// Pins exactly the key the operator was shown and accepted.
-    pub async fn trust_host_key(&self, name: &str, accepted: &HostKeyOffer) -> Result<()> {
+    /// Pins the server's host key once the operator accepted it: only if
+    /// the server offers exactly the accepted fingerprint, or, for
+    /// `FirstUse`, whatever it offers when nothing is pinned yet. Returns the
+    /// pinned key. A mismatch pins nothing.
+    pub async fn accept_host_key(&self, name: &str, acceptance: Acceptance<'_>) -> Result<HostKeyOffer> {
+        let check = self.check_host_key(name).await?;
+        let offered = check.offered;
+        match acceptance {
+            Acceptance::Fingerprint(fp) if fp.trim() != offered.fingerprint => {
+                self.reject_host_key(name, &offered)?;
+                return Err(Error::FingerprintMismatch {
+                    server: check.server,
+                    offered: offered.fingerprint,
+                    accepted: fp.trim().to_owned(),
+                });
+            }
+            Acceptance::FirstUse if check.pinned.is_some() => {
+                let pinned = check.pinned.map(|p| p.fingerprint).unwrap_or_default();
+                return Err(Error::Usage(format!(
+                    "trust on first use does not replace a pinned key: {} had {pinned} and now offers {}; \
+                     verify the new key, then accept it by its fingerprint (--accept {})",
+                    check.server, offered.fingerprint, offered.fingerprint
+                )));
+            }
+            _ => {}
+        }
         let record = self.server_record(name)?;
-        let previous = self.db.pinned_host_key(record.id)?;
         let key = PinnedHostKey {
-            algorithm: accepted.algorithm.clone(),
-            fingerprint: accepted.fingerprint.clone(),
-            public_key: accepted.public_key.clone(),
+            algorithm: offered.algorithm.clone(),
+            fingerprint: offered.fingerprint.clone(),
+            public_key: offered.public_key.clone(),
             first_seen: chrono::Utc::now(),
         };
         self.db.pin_host_key(record.id, &key)?;
         self.pool.evict(record.id).await;
-        let detail = match previous {
+        let detail = match check.pinned {
             Some(p) if p.fingerprint != key.fingerprint => format!("replaced {} with {}", p.fingerprint, key.fingerprint),
             Some(_) => format!("re-accepted {}", key.fingerprint),
             None => format!("pinned {}", key.fingerprint),
         };
         self.audit("trust.accept", Some(record.name.as_str()), None, true, &detail);
-        Ok(())
+        Ok(offered)
     }
 
     /// Records that the operator refused a key (for the audit trail).

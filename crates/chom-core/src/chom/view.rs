@@ -26,12 +26,15 @@ pub struct ServerView {
     pub probe: Option<ProbeSummary>,
 }
 
-/// The latest probe, flattened for tables.
+/// The latest probe, flattened for tables. When it failed, the figures are
+/// those of the last probe that worked (`facts_at`), so the offline
+/// inventory still shows what was last known.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeSummary {
     pub at: DateTime<Utc>,
     pub ok: bool,
     pub error: Option<String>,
+    pub facts_at: Option<DateTime<Utc>>,
     pub hostname: Option<String>,
     pub os: Option<String>,
     pub load1: Option<f64>,
@@ -46,12 +49,14 @@ fn pct(used: u64, total: u64) -> Option<f64> {
 }
 
 impl ProbeSummary {
-    fn of(p: &ProbeRecord) -> ProbeSummary {
-        let f = p.facts.as_ref();
+    fn of(p: &ProbeRecord, last_good: Option<&ProbeRecord>) -> ProbeSummary {
+        let good = if p.ok { Some(p) } else { last_good };
+        let f = good.and_then(|g| g.facts.as_ref());
         ProbeSummary {
             at: p.at,
             ok: p.ok,
             error: p.error.clone(),
+            facts_at: good.map(|g| g.at),
             hostname: f.map(|f| f.hostname.clone()),
             os: f.map(|f| f.os.clone()),
             load1: f.map(|f| f.load[0]),
@@ -64,7 +69,7 @@ impl ProbeSummary {
 }
 
 impl ServerView {
-    pub(crate) fn from_record(r: ServerRecord, probe: Option<ProbeRecord>) -> ServerView {
+    pub(crate) fn from_record(r: ServerRecord, probe: Option<ProbeRecord>, last_good: Option<ProbeRecord>) -> ServerView {
         ServerView {
             name: r.name.to_string(),
             host: r.host.to_string(),
@@ -78,7 +83,7 @@ impl ServerView {
             last_seen: r.last_seen,
             created_at: r.created_at,
             updated_at: r.updated_at,
-            probe: probe.as_ref().map(ProbeSummary::of),
+            probe: probe.as_ref().map(|p| ProbeSummary::of(p, last_good.as_ref())),
         }
     }
 }

@@ -154,6 +154,18 @@ impl Db {
         Ok(rows)
     }
 
+    /// The newest successful probe of every server that has one: the
+    /// figures the offline inventory shows when the latest probe failed.
+    pub fn latest_good_probes(&self) -> DbResult<Vec<ProbeRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT} WHERE p.id = (SELECT max(id) FROM probes q WHERE q.server_id = p.server_id AND q.ok = 1) \
+             ORDER BY s.name"
+        ))?;
+        let rows = stmt.query_map([], row_to_probe)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// A server's probe history, oldest first, from `since` on.
     pub fn probe_history(&self, server_id: i64, since: DateTime<Utc>) -> DbResult<Vec<ProbeRecord>> {
         let conn = self.conn();

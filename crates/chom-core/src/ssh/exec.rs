@@ -27,6 +27,15 @@ pub enum Stream {
     Stderr,
 }
 
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
 /// One complete line of output, for progress sinks.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputLine {

@@ -28,6 +28,13 @@ enum Cmd {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Restart host INDEX (0-based) of a lab with a new host key.
+    Rekey {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        index: usize,
+    },
     /// Authorize a public key on every host of a lab.
     Authorize {
         #[arg(long)]
@@ -47,6 +54,12 @@ fn main() {
         }),
         Cmd::Down { dir } => chom_lab::stop_detached(&dir).map(|n| eprintln!("stopped {n} hosts")),
         Cmd::Authorize { dir, key } => chom_lab::authorize(&dir, &key),
+        Cmd::Rekey { dir, index } => chom_lab::Lab::attach(&dir).and_then(|mut lab| {
+            lab.restart_with_new_host_key(index)?;
+            let h = &lab.hosts()[index];
+            println!("{} {} {}", h.name, h.addr, h.host_key_fingerprint);
+            Ok(())
+        }),
     };
     if let Err(e) = result {
         eprintln!("chom-lab: {e}");

@@ -1,0 +1,171 @@
+//! Probe and run: jobs that stream their progress to the UI over a channel
+//! and can be cancelled by the ticket the UI chose.
+
+use std::sync::Arc;
+
+use chom_core::jobs::JobEvent;
+use chom_core::Selection;
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+use tokio_util::sync::CancellationToken;
+
+use crate::{AppState, UiError};
+
+/// Progress of a job, as the UI receives it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum JobProgress {
+    Started { job_id: u32, total: u32 },
+    Output { server: String, stream: String, line: String },
+    ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
+    Finished { job_id: u32, state: String, succeeded: u32, failed: u32 },
+}
+
+impl From<JobEvent> for JobProgress {
+    fn from(e: JobEvent) -> Self {
+        match e {
+            JobEvent::Started { job_id, total, .. } => JobProgress::Started { job_id: job_id as u32, total },
+            JobEvent::Output { server, stream, line } => JobProgress::Output { server, stream: stream.as_str().to_owned(), line },
+            JobEvent::ServerDone { server, ok, error, done, total } => JobProgress::ServerDone { server, ok, error, done, total },
+            JobEvent::Finished { job_id, state, succeeded, failed } => {
+                JobProgress::Finished { job_id: job_id as u32, state: state.as_str().to_owned(), succeeded, failed }
+            }
+        }
+    }
+}
+
+/// One server's outcome of a probe or run.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerOutcome {
+    pub server: String,
+    pub ok: bool,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub exit_status: Option<u32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct JobOutcome {
+    pub job_id: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub results: Vec<ServerOutcome>,
+}
+
+/// Registers a cancel handle under the UI's ticket for the job's lifetime.
+struct Ticket<'a> {
+    state: &'a AppState,
+    ticket: String,
+    token: CancellationToken,
+}
+
+impl<'a> Ticket<'a> {
+    fn new(state: &'a AppState, ticket: String) -> Self {
+        let token = CancellationToken::new();
+        state.running.lock().unwrap_or_else(|p| p.into_inner()).insert(ticket.clone(), token.clone());
+        Ticket { state, ticket, token }
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.ticket);
+    }
+}
+
+fn selection(names: Vec<String>) -> Selection {
+    Selection { all: names.is_empty(), names, ..Default::default() }
+}
+
+fn sink(channel: Channel<JobProgress>) -> chom_core::jobs::ProgressSink {
+    Arc::new(move |e| {
+        let _ = channel.send(JobProgress::from(e));
+    })
+}
+
+/// Probes the named servers (all when `names` is empty).
+#[tauri::command]
+#[specta::specta]
+pub async fn fleet_probe(
+    state: State<'_, AppState>,
+    names: Vec<String>,
+    ticket: String,
+    on_event: Channel<JobProgress>,
+) -> Result<JobOutcome, UiError> {
+    let core = state.core()?;
+    let ticket = Ticket::new(&state, ticket);
+    let r = core.probe(&selection(names), sink(on_event), ticket.token.clone()).await?;
+    Ok(JobOutcome {
+        job_id: r.job_id as u32,
+        succeeded: r.succeeded,
+        failed: r.failed,
+        results: r
+            .results
+            .into_iter()
+            .map(|o| ServerOutcome {
+                server: o.server,
+                ok: o.ok,
+                error_code: o.error_code.map(|c| c.as_str().to_owned()),
+                error: o.error,
+                exit_status: None,
+                stdout: String::new(),
+                stderr: String::new(),
+                duration_ms: o.duration_ms as u32,
+            })
+            .collect(),
+    })
+}
+
+/// Runs a shell command on the named servers, streaming their output.
+#[tauri::command]
+#[specta::specta]
+pub async fn fleet_run(
+    state: State<'_, AppState>,
+    names: Vec<String>,
+    command: String,
+    ticket: String,
+    on_event: Channel<JobProgress>,
+) -> Result<JobOutcome, UiError> {
+    if names.is_empty() {
+        return Err(UiError { code: "invalid_input".into(), message: "select the servers to run the command on".into() });
+    }
+    let core = state.core()?;
+    let ticket = Ticket::new(&state, ticket);
+    let r = core.run(&selection(names), &command, sink(on_event), ticket.token.clone()).await?;
+    Ok(JobOutcome {
+        job_id: r.job_id as u32,
+        succeeded: r.succeeded,
+        failed: r.failed,
+        results: r
+            .results
+            .into_iter()
+            .map(|o| ServerOutcome {
+                server: o.server,
+                ok: o.ok,
+                error_code: o.error_code.map(|c| c.as_str().to_owned()),
+                error: o.error,
+                exit_status: o.exit_status,
+                stdout: o.stdout,
+                stderr: o.stderr,
+                duration_ms: o.duration_ms as u32,
+            })
+            .collect(),
+    })
+}
+
+/// Cancels the job started with this ticket; unknown tickets are ignored
+/// (the job may have finished).
+#[tauri::command]
+#[specta::specta]
+pub async fn job_cancel(state: State<'_, AppState>, ticket: String) -> Result<(), UiError> {
+    if let Some(token) = state.running.lock().unwrap_or_else(|p| p.into_inner()).get(&ticket) {
+        token.cancel();
+    }
+    Ok(())
+}

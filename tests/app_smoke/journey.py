@@ -1,0 +1,165 @@
+"""The desktop app as an operator uses it, through WebDriver on the real app
+(tauri-driver + WebKitWebDriver, under Xvfb), against a lab fleet:
+
+1. the inventory (seeded with the chom CLI) opens from the cache;
+2. add a lab server in the wizard and accept its host key fingerprint;
+3. probe all and see statuses and numbers appear;
+4. run `hostname` on three servers and read each output;
+5. a host restarted with a new host key raises the blocking warning;
+6. the lab stops: the inventory is still listed, marked stale.
+
+Each step saves a screenshot under OUT. Usage: journey.py BIN_DIR OUT_DIR"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+BIN, OUT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+work = tempfile.mkdtemp(prefix="chom-e2e-")
+os.chmod(work, 0o755)
+data, lab = os.path.join(work, "data"), os.path.join(work, "lab")
+steps = []
+
+
+def chom(*args):
+    out = subprocess.run([f"{BIN}/chom", "--data-dir", data, "--json", *args], capture_output=True, text=True)
+    assert out.returncode == 0, f"chom {args}: {out.stderr}"
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+def check(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def shot(driver, name):
+    time.sleep(0.5)  # a WebDriver screenshot can show the previous frame
+    driver.save_screenshot(os.path.join(OUT, f"{len(steps) + 1:02d}-{name}.png"))
+    steps.append(name)
+    print(f"  step {len(steps)}: {name}", flush=True)
+
+
+def row_cells(driver, name):
+    return [c.text for c in driver.find_elements(By.CSS_SELECTOR, f'tr[data-server="{name}"] td')]
+
+
+driver_proc = None
+try:
+    key = chom("key", "generate", "e2e")
+    subprocess.run([f"{BIN}/chom-lab", "up", "--hosts", "4", "--subnet", "90", "--dir", lab], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([f"{BIN}/chom-lab", "authorize", "--dir", lab, "--key", key["public_key"]], check=True)
+    hosts = json.load(open(os.path.join(lab, "lab.json")))["hosts"]
+    for h in hosts[:3]:
+        chom("server", "add", h["name"], "--host", h["addr"], "--user", "chomlab", "--key", "e2e", "--tag", "lab", "--group", "acme")
+        chom("server", "trust", h["name"], "--accept", h["host_key_fingerprint"])
+
+    env = dict(os.environ, CHOM_DATA_DIR=data)
+    driver_proc = subprocess.Popen(["tauri-driver"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": f"{BIN}/chom-desktop"})
+    driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
+    wait = WebDriverWait(driver, 30)
+    css = lambda sel: driver.find_element(By.CSS_SELECTOR, sel)
+    try:
+        # 1. The cached inventory, before any network.
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tbody tr[data-server]")) == 3)
+        check(driver.title == "CHOM", f"title {driver.title!r}")
+        check(row_cells(driver, hosts[0]["name"])[5] == "unknown", row_cells(driver, hosts[0]["name"]))
+        shot(driver, "inventory-from-cache")
+
+        # 2. Add the fourth lab host in the wizard; accept its fingerprint.
+        new = hosts[3]
+        css("[data-testid=add-server]").click()
+        css("[data-testid=f-name]").send_keys(new["name"])
+        css("[data-testid=f-host]").send_keys(new["addr"])
+        user = css("[data-testid=f-user]")
+        user.clear()
+        user.send_keys("chomlab")
+        css("[data-testid=f-tags]").send_keys("lab, new")
+        css("[data-testid=add-form] button[type=submit]").click()
+        fp = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=fingerprint]"))[0]
+        check(new["host_key_fingerprint"] in fp.text, f"wizard shows {fp.text!r}, lab has {new['host_key_fingerprint']}")
+        shot(driver, "add-server-fingerprint")
+        css("[data-testid=accept-key]").click()
+        done = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=add-done]:enabled"))[0]
+        check("worked" in css(".modal").text, css(".modal").text)
+        shot(driver, "add-server-probed")
+        done.click()
+        detail = chom("server", "show", new["name"])
+        check(detail["host_key"]["fingerprint"] == new["host_key_fingerprint"], detail)
+
+        # 3. Probe all: statuses and numbers fill in.
+        css("[data-testid=probe]").click()
+        wait.until(lambda d: all(row_cells(d, h["name"])[5] == "up" and row_cells(d, h["name"])[7] for h in hosts))
+        for h in hosts:
+            cells = row_cells(driver, h["name"])
+            check(cells[9].endswith("%") and cells[8].endswith("%"), f"numbers for {h['name']}: {cells}")
+        shot(driver, "probed-all")
+
+        # 4. Run `hostname` on three selected servers; each shows its own name.
+        for h in hosts[:3]:
+            css(f'tr[data-server="{h["name"]}"] input[type=checkbox]').click()
+        css("[data-testid=run-open]").click()
+        css("[data-testid=run-command]").send_keys("hostname")
+        css("[data-testid=run-start]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=run-summary]"))
+        for h in hosts[:3]:
+            section = css(f'.output[data-server="{h["name"]}"]')
+            check(section.find_element(By.TAG_NAME, "pre").text.strip() == h["name"], section.text)
+            check("exit 0" in section.find_element(By.CSS_SELECTOR, "[data-testid=run-status]").text, section.text)
+        check("3 ok, 0 failed" in css("[data-testid=run-summary]").text, css("[data-testid=run-summary]").text)
+        shot(driver, "run-hostname")
+        driver.find_element(By.XPATH, "//button[text()='Close']").click()
+
+        # 5. A host comes back with a new key: a blocking warning.
+        changed = hosts[1]
+        rekey = subprocess.run([f"{BIN}/chom-lab", "rekey", "--dir", lab, "--index", "1"], capture_output=True, text=True, check=True)
+        new_fp = rekey.stdout.split()[2]
+        css(f'tr[data-server="{changed["name"]}"] input[type=checkbox]').click()  # unselect before probing all
+        for h in (hosts[0], hosts[2]):
+            css(f'tr[data-server="{h["name"]}"] input[type=checkbox]').click()
+        css("[data-testid=probe]").click()
+        alert = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=hostkey-alert]"))[0]
+        wait.until(lambda d: new_fp in css("[data-testid=hk-offered]").text)
+        check(changed["host_key_fingerprint"] in css("[data-testid=hk-pinned]").text, alert.text)
+        check(css("[role=alertdialog]") is not None, "the warning is a blocking dialog")
+        css("body").send_keys("\ue00c")  # Escape does not dismiss it
+        check(driver.find_elements(By.CSS_SELECTOR, "[data-testid=hostkey-alert]"), "Escape dismissed the warning")
+        shot(driver, "host-key-changed")
+        css("[data-testid=hk-keep]").click()
+        check(row_cells(driver, changed["name"])[5] == "host key changed", row_cells(driver, changed["name"]))
+
+        # 6. The lab goes away: the inventory stays, marked stale.
+        subprocess.run([f"{BIN}/chom-lab", "down", "--dir", lab], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        css("[data-testid=probe]").click()
+        wait.until(lambda d: all(row_cells(d, h["name"])[5] in ("down", "host key changed") for h in hosts))
+        stale = css("[data-testid=stale]").text
+        check("Offline view" in stale and "4 of 4" in stale, stale)
+        check(len(driver.find_elements(By.CSS_SELECTOR, "tbody tr[data-server]")) == 4, "inventory still listed")
+        offline = row_cells(driver, hosts[0]["name"])
+        check(offline[6].endswith("ago") and offline[9].endswith("%"), f"last known figures kept: {offline}")
+        shot(driver, "offline-stale")
+        print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
+        print("1 passed, 0 failed")
+    finally:
+        driver.quit()
+finally:
+    if driver_proc:
+        driver_proc.send_signal(signal.SIGTERM)
+        try:
+            driver_proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            driver_proc.kill()
+    subprocess.run([f"{BIN}/chom-lab", "down", "--dir", lab], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(work, ignore_errors=True)
