@@ -3,7 +3,7 @@
 
 1. the inventory (seeded with the chom CLI) opens from the cache;
 2. add a lab server in the wizard and accept its host key fingerprint;
-3. probe all and see statuses and numbers appear;
+3. probe all and see statuses and numbers appear; a server's charts;
 4. run `hostname` on three servers and read each output;
 5. a host restarted with a new host key raises the blocking warning;
 6. the lab stops: the inventory is still listed, marked stale.
@@ -106,6 +106,14 @@ try:
             cells = row_cells(driver, h["name"])
             check(cells[9].endswith("%") and cells[8].endswith("%"), f"numbers for {h['name']}: {cells}")
         shot(driver, "probed-all")
+
+        # The added server has two probes by now: its details draw charts.
+        css(f'tr[data-server="{new["name"]}"] button.link').click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=charts] canvas")) == 3)
+        check(new["host_key_fingerprint"] in css(".modal").text, "details show the pinned fingerprint")
+        shot(driver, "server-details-charts")
+        css("body").send_keys("\ue00c")  # Escape closes a non-blocking dialog
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".modal"))
 
         # 4. Run `hostname` on three selected servers; each shows its own name.
         for h in hosts[:3]:

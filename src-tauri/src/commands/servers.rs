@@ -66,8 +66,8 @@ impl From<chom_core::ServerView> for ServerRow {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProbePoint {
-    /// Unix seconds.
-    pub at: f64,
+    /// Unix seconds (u32: f64 would cross as `number | null`).
+    pub at: u32,
     pub ok: bool,
     pub load1: Option<f64>,
     pub mem_used_pct: Option<f64>,
@@ -117,7 +117,7 @@ pub async fn server_detail(state: State<'_, AppState>, name: String) -> Result<S
             .history
             .iter()
             .map(|p| ProbePoint {
-                at: p.at.timestamp() as f64,
+                at: u32::try_from(p.at.timestamp()).unwrap_or(0),
                 ok: p.ok,
                 load1: p.facts.as_ref().map(|f| f.load[0]),
                 mem_used_pct: p.facts.as_ref().and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),

@@ -153,8 +153,8 @@ export type ProbePoint = ProbePoint_Serialize | ProbePoint_Deserialize;
 
 /**  One probe in a server's history, for the charts. */
 export type ProbePoint_Deserialize = {
-	/**  Unix seconds. */
-	at: number | null,
+	/**  Unix seconds (u32: f64 would cross as `number | null`). */
+	at: number,
 	ok: boolean,
 	load1?: number | null,
 	memUsedPct?: number | null,
@@ -163,8 +163,8 @@ export type ProbePoint_Deserialize = {
 
 /**  One probe in a server's history, for the charts. */
 export type ProbePoint_Serialize = {
-	/**  Unix seconds. */
-	at: number | null,
+	/**  Unix seconds (u32: f64 would cross as `number | null`). */
+	at: number,
 	ok: boolean,
 	load1: number | null,
 	memUsedPct: number | null,
