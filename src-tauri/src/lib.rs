@@ -41,6 +41,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         keys::key_delete,
         trust::host_key_check,
         trust::host_key_accept,
+        trust::server_install_key,
         fleet::fleet_probe,
         fleet::fleet_run,
         fleet::job_cancel,

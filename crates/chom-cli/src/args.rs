@@ -78,6 +78,14 @@ pub enum ServerCommand {
     Remove { name: String },
     /// Show the server's host key fingerprint and pin it once accepted.
     Trust(TrustArgs),
+    /// Install the server's key in the user's ~/.ssh/authorized_keys over a
+    /// one-time password login, like ssh-copy-id (the password is not kept).
+    CopyKey {
+        name: String,
+        /// Read the password from stdin instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod logging;
 mod output;
+mod secret_input;
 
 use clap::Parser;
 

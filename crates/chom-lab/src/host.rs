@@ -22,6 +22,10 @@ pub struct LabHost {
     pub host_key_public: String,
     /// sshd's PID while the host runs.
     pub pid: Option<u32>,
+    /// Password logins allowed, and the user's own ~/.ssh/authorized_keys
+    /// read too (for ssh-copy-id style key installs).
+    #[serde(default)]
+    pub password_login: bool,
 }
 
 impl LabHost {
@@ -34,6 +38,7 @@ impl LabHost {
             host_key_fingerprint: String::new(),
             host_key_public: String::new(),
             pid: None,
+            password_login: false,
         }
     }
 
@@ -55,11 +60,11 @@ impl LabHost {
             "ListenAddress {addr}:{port}\n\
              HostKey {key}\n\
              PidFile {dir}/{name}.pid\n\
-             AuthorizedKeysFile {dir}/authorized_keys\n\
+             AuthorizedKeysFile {dir}/authorized_keys{own_keys}\n\
              AllowUsers {USER}\n\
              UsePAM no\n\
              StrictModes no\n\
-             PasswordAuthentication no\n\
+             PasswordAuthentication {password}\n\
              KbdInteractiveAuthentication no\n\
              PermitRootLogin no\n\
              MaxStartups 1000\n\
@@ -71,6 +76,8 @@ impl LabHost {
             key = self.key_path(dir).display(),
             dir = dir.display(),
             name = self.name,
+            own_keys = if self.password_login { " .ssh/authorized_keys" } else { "" },
+            password = if self.password_login { "yes" } else { "no" },
         );
         fs::write(&path, config).map_err(io_err(&path))?;
         Ok(path)

@@ -162,6 +162,17 @@ impl Lab {
         self.start_host(i)
     }
 
+    /// Lets host `i` accept password logins for the lab user, with this
+    /// password, and read the user's own ~/.ssh/authorized_keys; restarts it
+    /// (same host key). For tests of key installs over a password login.
+    pub fn enable_password_login(&mut self, i: usize, password: &str) -> Result<(), LabError> {
+        self.host(i)?;
+        proc::set_password(USER, password)?;
+        self.stop_host(i)?;
+        self.hosts[i].password_login = true;
+        self.start_host(i)
+    }
+
     /// Kills the per-connection sshd processes of host `i`; its listener
     /// stays up. Returns how many were killed.
     pub fn kill_connections(&self, i: usize) -> Result<usize, LabError> {

@@ -27,12 +27,35 @@ pub(crate) fn ensure_user(user: &str) -> Result<(), LabError> {
             return Err(LabError::Command { what: "useradd".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
         }
     }
-    let out = Command::new("usermod")
-        .args(["-p", "*", user])
-        .output()
-        .map_err(|e| LabError::Command { what: "usermod".into(), detail: e.to_string() })?;
-    if !out.status.success() {
-        return Err(LabError::Command { what: "usermod".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
+    // Only a locked account ('!') is unlocked: a password set by
+    // `set_password` for another lab's test must survive this lab's start.
+    let shadow = std::fs::read_to_string("/etc/shadow").unwrap_or_default();
+    let locked = shadow.lines().any(|l| l.starts_with(&format!("{user}:!")));
+    if locked {
+        let out = Command::new("usermod")
+            .args(["-p", "*", user])
+            .output()
+            .map_err(|e| LabError::Command { what: "usermod".into(), detail: e.to_string() })?;
+        if !out.status.success() {
+            return Err(LabError::Command { what: "usermod".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
+        }
+    }
+    Ok(())
+}
+
+/// Sets the lab user's password (chpasswd reads it on stdin).
+pub(crate) fn set_password(user: &str, password: &str) -> Result<(), LabError> {
+    use std::io::Write;
+    let mut child = Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    writeln!(stdin, "{user}:{password}").map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
+    drop(stdin);
+    let status = child.wait().map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
+    if !status.success() {
+        return Err(LabError::Command { what: "chpasswd".into(), detail: status.to_string() });
     }
     Ok(())
 }

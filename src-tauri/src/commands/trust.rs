@@ -41,3 +41,13 @@ pub async fn host_key_accept(state: State<'_, AppState>, name: String, fingerpri
     state.core()?.accept_host_key(&name, Acceptance::Fingerprint(&fingerprint)).await?;
     Ok(())
 }
+
+/// Installs the server's key over a one-time password login (like
+/// ssh-copy-id). The password is dropped (zeroized) when this returns.
+#[tauri::command]
+#[specta::specta]
+pub async fn server_install_key(state: State<'_, AppState>, name: String, password: String) -> Result<(), UiError> {
+    let password = chom_core::Secret::new(password);
+    state.core()?.install_key_with_password(&name, &password).await?;
+    Ok(())
+}

@@ -22,6 +22,11 @@ export const commands = {
 	hostKeyCheck: (name: string) => typedError<HostKeyCheck_Serialize, UiError>(__TAURI_INVOKE("host_key_check", { name })),
 	/**  Pins the key only if the server still offers exactly `fingerprint`. */
 	hostKeyAccept: (name: string, fingerprint: string) => typedError<null, UiError>(__TAURI_INVOKE("host_key_accept", { name, fingerprint })),
+	/**
+	 *  Installs the server's key over a one-time password login (like
+	 *  ssh-copy-id). The password is dropped (zeroized) when this returns.
+	 */
+	serverInstallKey: (name: string, password: string) => typedError<null, UiError>(__TAURI_INVOKE("server_install_key", { name, password })),
 	/**  Probes the named servers (all when `names` is empty). */
 	fleetProbe: (names: string[], ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError>(__TAURI_INVOKE("fleet_probe", { names, ticket, onEvent })),
 	/**  Runs a shell command on the named servers, streaming their output. */

@@ -57,6 +57,10 @@ export const checkHostKey = async (name: string) => unwrap(await commands.hostKe
 export const acceptHostKey = async (name: string, fingerprint: string) =>
   unwrap(await commands.hostKeyAccept(name, fingerprint));
 
+/** ssh-copy-id: installs the server's key over a one-time password login. */
+export const installKeyWithPassword = async (name: string, password: string) =>
+  unwrap(await commands.serverInstallKey(name, password));
+
 export const listJobs = async (limit = 100) => unwrap(await commands.jobList(limit));
 export const listAudit = async (action: string | null, server: string | null, limit = 200) =>
   unwrap(await commands.auditList(action, server, limit));

@@ -1,11 +1,9 @@
-use std::io::{IsTerminal, Read};
-
-use zeroize::Zeroize;
 
 use chom_core::keys::KeyError;
 use chom_core::{Chom, Error, KeyView, Result, Secret};
 
 use crate::args::KeyCommand;
+use crate::secret_input;
 use crate::output::{json, table};
 
 pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
@@ -14,10 +12,12 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
         KeyCommand::Import { name, file, passphrase_stdin } => {
             let pem = read_key_file(&file)?;
             let view = if passphrase_stdin {
-                chom.import_key(&name, &pem, Some(&passphrase_from_stdin()?))?
+                chom.import_key(&name, &pem, Some(&secret_input::read(true, "")?))?
             } else {
                 match chom.import_key(&name, &pem, None) {
-                    Err(Error::Key(KeyError::PassphraseRequired)) => chom.import_key(&name, &pem, Some(&prompt()?))?,
+                    Err(Error::Key(KeyError::PassphraseRequired)) => {
+                        chom.import_key(&name, &pem, Some(&secret_input::read(false, "Passphrase for the key: ")?))?
+                    }
                     other => other?,
                 }
             };
@@ -85,28 +85,4 @@ fn read_key_file(path: &std::path::Path) -> Result<Secret> {
     String::from_utf8(bytes)
         .map(Secret::new)
         .map_err(|_| Error::Usage(format!("{} is not a text OpenSSH private key file", path.display())))
-}
-
-fn passphrase_from_stdin() -> Result<Secret> {
-    let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .map_err(|e| Error::Usage(format!("cannot read the passphrase from stdin: {e}")))?;
-    let line = s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&s);
-    let secret = Secret::new(line);
-    s.zeroize();
-    Ok(secret)
-}
-
-fn prompt() -> Result<Secret> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "the key is encrypted and there is no terminal to ask for its passphrase: use --passphrase-stdin".into(),
-        ));
-    }
-    let mut p = rpassword::prompt_password("Passphrase for the key: ")
-        .map_err(|e| Error::Usage(format!("cannot read the passphrase: {e}")))?;
-    let secret = Secret::new(p.as_str());
-    p.zeroize();
-    Ok(secret)
 }

@@ -68,6 +68,15 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
             }
         }
         ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
+        ServerCommand::CopyKey { name, password_stdin } => {
+            let password = crate::secret_input::read(password_stdin, &format!("Password for {name} (used once, not stored): "))?;
+            chom.install_key_with_password(&name, &password).await?;
+            if as_json {
+                json(&serde_json::json!({ "server": name, "installed": true }));
+            } else {
+                println!("installed the key of {name} in the login user's ~/.ssh/authorized_keys");
+            }
+        }
     }
     Ok(0)
 }

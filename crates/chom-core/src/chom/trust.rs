@@ -118,3 +118,23 @@ impl From<tokio::task::JoinError> for Error {
         Error::Internal(e.to_string())
     }
 }
+
+impl Chom {
+    /// Installs the server's key in the login user's authorized_keys over a
+    /// one-time password login (like ssh-copy-id). The host key must be
+    /// trusted first; the password is used once and never stored or logged.
+    #[tracing::instrument(skip_all, fields(server = name))]
+    pub async fn install_key_with_password(&self, name: &str, password: &crate::Secret) -> Result<()> {
+        let record = self.server_record(name)?;
+        let key = record.key.clone().ok_or_else(|| ssh::SshError::NoKey { server: record.name.to_string() })?;
+        let public = self.key(key.as_str())?.public_key;
+        let target = self.target(&record, false).await?;
+        let result = ssh::install_with_password(&target, self.pool.config(), password, &public).await;
+        let detail = match &result {
+            Ok(()) => format!("installed key {key} for {}", record.user),
+            Err(e) => e.to_string(),
+        };
+        self.audit("key.install", Some(record.name.as_str()), Some(key.as_str()), result.is_ok(), &detail);
+        Ok(result?)
+    }
+}

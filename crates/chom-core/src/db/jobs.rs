@@ -174,3 +174,24 @@ fn process_alive(pid: i64) -> bool {
     }
     cfg!(target_os = "linux") && std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job left running by a process that died is shown as interrupted
+    /// when CHOM opens again; one of a live process is left alone.
+    #[test]
+    fn jobs_of_dead_processes_become_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("c.sqlite3")).unwrap();
+        let crashed = db.insert_job("probe", "", "op", 3).unwrap();
+        let alive = db.insert_job("run", "uptime", "op", 1).unwrap();
+        // PID 0 is never a user process: stands for the process that died.
+        db.conn().execute("UPDATE jobs SET pid = 0 WHERE id = ?1", [crashed]).unwrap();
+        assert_eq!(db.mark_interrupted_jobs().unwrap(), 1);
+        assert_eq!(db.job(crashed).unwrap().unwrap().state, JobState::Interrupted);
+        assert!(db.job(crashed).unwrap().unwrap().finished_at.is_some());
+        assert_eq!(db.job(alive).unwrap().unwrap().state, JobState::Running);
+    }
+}

@@ -16,6 +16,7 @@ use super::exec::ExecLimits;
 use super::SshError;
 use crate::db::PinnedHostKey;
 use crate::keys::fingerprint_of;
+use crate::secret::Secret;
 use crate::validate::{Host, Port, UnixUser};
 
 /// Deadlines and bounds of the SSH engine.
@@ -128,9 +129,23 @@ fn russh_config(cfg: &SshConfig, pinned: Option<&PinnedHostKey>) -> client::Conf
     }
 }
 
-/// Connects and authenticates, or says precisely why not.
+/// How to log in once the host key checked out.
+pub enum Auth<'a> {
+    /// The target's key (the normal way).
+    Key,
+    /// A one-time password, to install a key (never stored).
+    Password(&'a Secret),
+}
+
+/// Connects and authenticates with the target's key, or says precisely why not.
 pub async fn connect(target: &Target, cfg: &SshConfig) -> Result<Connection, SshError> {
-    timeout(cfg.connect_timeout, connect_inner(target, cfg)).await.unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
+    connect_with(target, cfg, Auth::Key).await
+}
+
+pub async fn connect_with(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> Result<Connection, SshError> {
+    timeout(cfg.connect_timeout, connect_inner(target, cfg, auth))
+        .await
+        .unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
 }
 
 /// Runs only the handshake and returns the host key the server offers (the
@@ -150,7 +165,7 @@ pub async fn fetch_host_key(target: &Target, cfg: &SshConfig) -> Result<HostKeyO
     timeout(cfg.connect_timeout, run).await.unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
 }
 
-async fn connect_inner(target: &Target, cfg: &SshConfig) -> Result<Connection, SshError> {
+async fn connect_inner(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> Result<Connection, SshError> {
     let (result, offer) = raw_handshake(target, cfg).await?;
     let conn = match (result, offer) {
         (Ok(conn), Some(_)) => conn,
@@ -172,7 +187,10 @@ async fn connect_inner(target: &Target, cfg: &SshConfig) -> Result<Connection, S
         (Err(e), None) => return Err(failed_before_host_key(e, target)),
         (Err(e), Some(_)) => return Err(map_transport_error(e, target)),
     };
-    authenticate(conn, target).await
+    match auth {
+        Auth::Key => authenticate(conn, target).await,
+        Auth::Password(password) => authenticate_password(conn, target, password).await,
+    }
 }
 
 /// TCP connect and SSH handshake; the host key offer is returned whether or
@@ -232,6 +250,18 @@ async fn authenticate(mut conn: Connection, target: &Target) -> Result<Connectio
         Ok(conn)
     } else {
         Err(SshError::AuthFailed { server: target.server.clone(), user: target.user.to_string(), key: key_name })
+    }
+}
+
+async fn authenticate_password(mut conn: Connection, target: &Target, password: &Secret) -> Result<Connection, SshError> {
+    let result = conn
+        .authenticate_password(target.user.as_str(), password.expose())
+        .await
+        .map_err(|e| map_transport_error(e, target))?;
+    if result.success() {
+        Ok(conn)
+    } else {
+        Err(SshError::PasswordRejected { server: target.server.clone(), user: target.user.to_string() })
     }
 }
 

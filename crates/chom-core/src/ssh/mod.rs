@@ -2,12 +2,14 @@
 //! before authenticating, a pool of one reusable connection per server,
 //! bounded command execution, and the one quoting function.
 
+mod authorized_keys;
 mod client;
 mod exec;
 mod pool;
 pub mod quote;
 mod shell;
 
+pub use authorized_keys::install_with_password;
 pub use client::{fetch_host_key, HostKeyOffer, SshConfig, Target};
 pub use exec::{ExecLimits, ExecOutput, OutputLine, Stream};
 pub use pool::Pool;
@@ -46,8 +48,17 @@ pub enum SshError {
          (`chom key export-public {key}` into ~{user}/.ssh/authorized_keys) or pick another key"
     )]
     AuthFailed { server: String, user: String, key: String },
+    #[error(
+        "{server} refused the password for {user}; nothing was changed. Check the password, or install the \
+         key another way (the provider's console)"
+    )]
+    PasswordRejected { server: String, user: String },
     #[error("{server} has no key set: give it one with `chom server edit {server} --key KEY`")]
     NoKey { server: String },
+    #[error("{what} failed on {server} ({status}): {stderr}")]
+    RemoteFailed { server: String, what: String, status: String, stderr: String },
+    #[error("refused before connecting: {detail}")]
+    Rejected { detail: String },
     #[error("command on {server} timed out after {timeout:?}; it may still be running there")]
     CommandTimeout { server: String, timeout: Duration },
     #[error("connection to {server} was lost: {detail}")]
@@ -65,7 +76,11 @@ impl SshError {
             SshError::Disconnected { .. } => ErrorCode::Unreachable,
             SshError::ConnectTimeout { .. } | SshError::CommandTimeout { .. } => ErrorCode::Timeout,
             SshError::Protocol { .. } => ErrorCode::Protocol,
-            SshError::AuthFailed { .. } | SshError::NoKey { .. } => ErrorCode::AuthFailed,
+            SshError::AuthFailed { .. } | SshError::NoKey { .. } | SshError::PasswordRejected { .. } => {
+                ErrorCode::AuthFailed
+            }
+            SshError::RemoteFailed { .. } => ErrorCode::Protocol,
+            SshError::Rejected { .. } => ErrorCode::InvalidInput,
         }
     }
 

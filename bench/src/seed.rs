@@ -1,0 +1,77 @@
+//! `chom-seed --data-dir D [--servers 10000] [--history-servers 200] [--days 30]`:
+//! fills a CHOM database with a large synthetic inventory and hourly probe
+//! history, for the app benchmark (bench/app.sh). The hosts are documentation
+//! addresses (192.0.2.0/24, 198.51.100.0/24); nothing connects anywhere.
+
+use std::collections::BTreeMap;
+
+use chom_core::db::{Db, NewProbe, NewServer, ProbeFacts, ServiceState};
+use chom_core::validate::{GroupName, Host, Port, ServerName, Tag, UnixUser};
+use chrono::{Duration, Utc};
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(dir) = args.iter().position(|a| a == "--data-dir").and_then(|i| args.get(i + 1)) else {
+        eprintln!("usage: chom-seed --data-dir DIR [--servers N] [--history-servers N] [--days N]");
+        std::process::exit(2);
+    };
+    let (servers, with_history, days) = (arg(&args, "--servers", 10_000), arg(&args, "--history-servers", 200), arg(&args, "--days", 30));
+    std::fs::create_dir_all(dir).expect("data dir");
+    let db = Db::open(&std::path::Path::new(dir).join(Db::FILE_NAME)).expect("open db");
+    let tags = ["web", "db", "cache", "edge", "staging", "prod"];
+    let mut ids = Vec::with_capacity(servers);
+    for i in 0..servers {
+        let s = NewServer {
+            name: ServerName::parse(&format!("srv-{i:05}")).unwrap(),
+            host: Host::parse(&format!("{}.{}", if i % 2 == 0 { "192.0.2" } else { "198.51.100" }, i % 250 + 1)).unwrap(),
+            port: Port::SSH,
+            user: UnixUser::parse("deploy").unwrap(),
+            key_id: None,
+            tags: vec![Tag::parse(tags[i % tags.len()]).unwrap(), Tag::parse(tags[(i / 7) % tags.len()]).unwrap()],
+            group: Some(GroupName::parse(&format!("client-{:03}", i % 120)).unwrap()),
+            notes: String::new(),
+        };
+        ids.push(db.insert_server(&s).expect("insert").expect("unique name").id);
+    }
+    let now = Utc::now();
+    let hours = days * 24;
+    for (n, id) in ids.iter().take(with_history).enumerate() {
+        let facts: Vec<ProbeFacts> = (0..hours)
+            .map(|h| {
+                let wave = ((h as f64 + n as f64) / 6.0).sin();
+                ProbeFacts {
+                    hostname: format!("srv-{n:05}"),
+                    os: "Debian GNU/Linux 12 (bookworm)".into(),
+                    kernel: "6.1.0-18-amd64".into(),
+                    uptime_s: (h as u64 + 1) * 3600,
+                    load: [1.0 + wave, 0.8 + wave / 2.0, 0.6],
+                    cpus: 4,
+                    mem_total: 8 << 30,
+                    mem_available: ((4.0 + 2.0 * wave) * (1u64 << 30) as f64) as u64,
+                    swap_total: 0,
+                    swap_free: 0,
+                    disk_total: 100 << 30,
+                    disk_free: (60u64 << 30) - (h as u64) * (10 << 20),
+                    services: BTreeMap::from([("nginx".into(), ServiceState::Up), ("php-fpm".into(), ServiceState::Up), ("mariadb".into(), ServiceState::Absent)]),
+                }
+            })
+            .collect();
+        let batch: Vec<NewProbe<'_>> = facts
+            .iter()
+            .enumerate()
+            .map(|(h, f)| NewProbe {
+                server_id: *id,
+                job_id: None,
+                at: now - Duration::hours((hours - h) as i64),
+                duration_ms: 40,
+                outcome: Ok(f),
+            })
+            .collect();
+        db.insert_probes(&batch).expect("insert probes");
+    }
+    println!("seeded {servers} servers, {} probes", with_history * hours);
+}
