@@ -55,16 +55,21 @@ pub struct GarbageServer(Listener);
 impl GarbageServer {
     pub fn start(addr: SocketAddr) -> Result<GarbageServer, LabError> {
         Listener::start(addr, |mut s, _| {
-            let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ (s.peer_addr().map(|a| a.port()).unwrap_or(1) as u64);
-            let bytes: Vec<u8> = (0..65_536)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect();
-            let _ = s.write_all(&bytes);
+            // A thread per connection: a client that never reads must not
+            // hold up the next one, nor Drop.
+            std::thread::spawn(move || {
+                let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ (s.peer_addr().map(|a| a.port()).unwrap_or(1) as u64);
+                let bytes: Vec<u8> = (0..65_536)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                let _ = s.set_write_timeout(Some(std::time::Duration::from_secs(5)));
+                let _ = s.write_all(&bytes);
+            });
         })
         .map(GarbageServer)
     }

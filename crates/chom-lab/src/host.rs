@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{io_err, LabError, USER};
+use std::time::{Duration, Instant};
+
+use crate::{io_err, proc, LabError, USER};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabHost {
@@ -52,6 +54,11 @@ impl LabHost {
 
     pub(crate) fn log_path(&self, dir: &Path) -> PathBuf {
         dir.join(format!("{}.log", self.name))
+    }
+
+    /// Every file the lab writes for this host.
+    pub(crate) fn files(&self, dir: &Path) -> Vec<PathBuf> {
+        ["hostkey", "hostkey.pub", "sshd_config", "pid", "log"].iter().map(|ext| dir.join(format!("{}.{ext}", self.name))).collect()
     }
 
     fn write_config(&self, dir: &Path) -> Result<PathBuf, LabError> {
@@ -100,54 +107,112 @@ impl LabHost {
     }
 }
 
-/// Generates a new ed25519 host key for each host (all at once) and records
-/// its public line and fingerprint.
-pub(crate) fn generate_host_keys(dir: &Path, hosts: &mut [LabHost]) -> Result<(), LabError> {
-    for chunk in hosts.chunks_mut(64) {
-        let mut running = Vec::new();
-        for h in chunk.iter() {
-            let key = h.key_path(dir);
-            let _ = fs::remove_file(&key);
-            let _ = fs::remove_file(key.with_extension("hostkey.pub"));
-            let child = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", &h.name, "-f"])
-                .arg(&key)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .spawn()
-                .map_err(|e| LabError::Command { what: "ssh-keygen".into(), detail: e.to_string() })?;
-            running.push(child);
-        }
-        for mut child in running {
-            let status = child.wait().map_err(|e| LabError::Command { what: "ssh-keygen".into(), detail: e.to_string() })?;
-            if !status.success() {
-                return Err(LabError::Command { what: "ssh-keygen".into(), detail: status.to_string() });
+impl LabHost {
+    /// Waits until sshd `pid` answers with an SSH banner; fails at once if
+    /// it exits (bind error, bad config), or at `deadline`, with its log.
+    pub(crate) fn wait_ready(&self, dir: &Path, pid: u32, deadline: Instant, timeout: Duration) -> Result<(), LabError> {
+        loop {
+            let alive = proc::alive(pid);
+            if alive && proc::has_ssh_banner(self.socket_addr()) {
+                return Ok(());
             }
+            let (name, addr, log) = (self.name.clone(), self.socket_addr(), proc::log_tail(&self.log_path(dir)));
+            if !alive {
+                return Err(LabError::Exited { name, addr, log });
+            }
+            if Instant::now() > deadline {
+                return Err(LabError::NotReady { name, addr, timeout, log });
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
-    for h in hosts.iter_mut() {
-        let pub_path = PathBuf::from(format!("{}.pub", h.key_path(dir).display()));
-        let line = fs::read_to_string(&pub_path).map_err(io_err(&pub_path))?;
+
+    /// Refuses to start where something already listens: its banner would
+    /// pass for this host's.
+    pub(crate) fn check_address_free(&self) -> Result<(), LabError> {
+        match std::net::TcpStream::connect_timeout(&self.socket_addr(), Duration::from_millis(200)) {
+            Ok(_) => Err(LabError::AddressInUse { addr: self.socket_addr() }),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Generates a new ed25519 host key for each host (in parallel) and records
+/// its public line and `SHA256:` fingerprint (one `ssh-keygen -lf` over all
+/// the public keys: it prints one line per key, in order).
+pub(crate) fn generate_host_keys(dir: &Path, hosts: &mut [LabHost]) -> Result<(), LabError> {
+    let results = proc::parallel(hosts.len(), 16, |i| {
+        let (h, key) = (&hosts[i], hosts[i].key_path(dir));
+        let _ = fs::remove_file(&key);
+        let _ = fs::remove_file(pub_path(&key));
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", &h.name, "-f"])
+            .arg(&key)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| LabError::Command { what: "ssh-keygen".into(), detail: format!("{e} (install openssh-client)") })?;
+        if !out.status.success() {
+            let detail = format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+            return Err(LabError::Command { what: format!("ssh-keygen -f {}", key.display()), detail });
+        }
+        fs::read_to_string(pub_path(&key)).map_err(io_err(&pub_path(&key)))
+    });
+    let lines = results.into_iter().collect::<Result<Vec<String>, LabError>>()?;
+    let all = dir.join("hostkeys.pub");
+    fs::write(&all, lines.concat()).map_err(io_err(&all))?;
+    let fingerprints = fingerprints(&all);
+    let _ = fs::remove_file(&all);
+    let fingerprints = fingerprints?;
+    if fingerprints.len() != hosts.len() {
+        return Err(LabError::Command {
+            what: format!("ssh-keygen -lf {}", all.display()),
+            detail: format!("{} fingerprints for {} keys", fingerprints.len(), hosts.len()),
+        });
+    }
+    for ((h, line), fp) in hosts.iter_mut().zip(lines).zip(fingerprints) {
         let mut fields = line.split_whitespace();
         h.host_key_public = format!("{} {}", fields.next().unwrap_or(""), fields.next().unwrap_or(""));
-        h.host_key_fingerprint = fingerprint(&pub_path)?;
+        h.host_key_fingerprint = fp;
     }
     Ok(())
 }
 
-fn fingerprint(pub_path: &Path) -> Result<String, LabError> {
+fn pub_path(key: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.pub", key.display()))
+}
+
+/// The second field of each line `ssh-keygen -lf` prints ("SHA256:...").
+fn fingerprints(pub_path: &Path) -> Result<Vec<String>, LabError> {
     let out = Command::new("ssh-keygen")
         .arg("-lf")
         .arg(pub_path)
         .output()
         .map_err(|e| LabError::Command { what: "ssh-keygen -lf".into(), detail: e.to_string() })?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .filter(|f| f.starts_with("SHA256:"))
-        .map(str::to_owned)
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).filter(|f| f.starts_with("SHA256:")).map(str::to_owned))
+        .collect::<Option<Vec<_>>>()
+        .filter(|_| out.status.success())
         .ok_or_else(|| LabError::Command {
             what: format!("ssh-keygen -lf {}", pub_path.display()),
-            detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+            detail: format!("{}{}", stdout.trim(), String::from_utf8_lossy(&out.stderr).trim()),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_names() {
+        let at = |i, width| {
+            let h = LabHost::new(i, 40, width);
+            (h.name, h.addr.to_string())
+        };
+        assert_eq!(at(0, 2), ("lab-01".into(), "127.40.0.1".into()));
+        assert_eq!(at(249, 3), ("lab-250".into(), "127.40.0.250".into()));
+        assert_eq!(at(250, 3), ("lab-251".into(), "127.40.1.1".into()));
+        assert_eq!(at(62_499, 5), ("lab-62500".into(), "127.40.249.250".into()));
+    }
 }

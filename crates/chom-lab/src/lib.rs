@@ -14,6 +14,7 @@ pub use fake::{GarbageServer, SilentServer};
 pub use host::LabHost;
 
 use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,18 +22,24 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
-    #[error("not root: the lab needs root to start sshd, create UTS namespaces and the test user")]
+    #[error("not root: the lab needs root to start sshd, create UTS namespaces and the test user; run as root (scripts/test.sh)")]
     NotRoot,
     #[error("{what} failed: {detail}")]
     Command { what: String, detail: String },
     #[error("lab file {path}: {source}")]
     Io { path: PathBuf, #[source] source: std::io::Error },
-    #[error("host {name} ({addr}) did not answer with an SSH banner within {timeout:?}; its log says: {log}")]
-    NotReady { name: String, addr: String, timeout: Duration, log: String },
-    #[error("no lab host with index {0}")]
-    NoSuchHost(usize),
-    #[error("a lab holds at most 250*250 hosts")]
-    TooMany,
+    #[error("{addr} already answers before the lab started: another lab or server uses this subnet; pick another subnet or stop it (`chom-lab down --dir DIR`)")]
+    AddressInUse { addr: SocketAddr },
+    #[error("sshd for host {name} ({addr}) exited while starting; its log says: {log}")]
+    Exited { name: String, addr: SocketAddr, log: String },
+    #[error("host {name} ({addr}) did not answer with an SSH banner within {timeout:?} (machine overloaded? start fewer hosts); its log says: {log}")]
+    NotReady { name: String, addr: SocketAddr, timeout: Duration, log: String },
+    #[error("no lab host with index {index}: the lab has {count} hosts (0-based)")]
+    NoSuchHost { index: usize, count: usize },
+    #[error("a lab holds at most {MAX_HOSTS} hosts (250 per third address byte); asked for {0}")]
+    TooMany(usize),
+    #[error("reading lab state {path}: {detail}; is this a directory made by `chom-lab up`?")]
+    State { path: PathBuf, detail: String },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
@@ -41,7 +48,11 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '
 
 /// The login user on every lab host.
 pub const USER: &str = "chomlab";
-const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long every host of a start together may take to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Threads starting hosts (and generating keys) at once.
+pub(crate) const WORKERS: usize = 8;
+pub const MAX_HOSTS: usize = 250 * 250;
 
 /// What `lab.json` records, so a detached lab can be stopped by PID.
 #[derive(Debug, Serialize, Deserialize)]
@@ -69,13 +80,14 @@ impl Lab {
         Ok(lab)
     }
 
-    /// Starts the lab with its files in `dir` (created if needed).
+    /// Starts the lab with its files in `dir` (created if needed). Drop
+    /// removes the lab's files and then `dir` if it is left empty.
     pub fn start_in(dir: &Path, subnet: u8, hosts: usize) -> Result<Lab, LabError> {
         if !proc::is_root() {
             return Err(LabError::NotRoot);
         }
-        if hosts > 250 * 250 {
-            return Err(LabError::TooMany);
+        if hosts > MAX_HOSTS {
+            return Err(LabError::TooMany(hosts));
         }
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         proc::ensure_user(USER)?;
@@ -88,24 +100,47 @@ impl Lab {
         let width = hosts.to_string().len().max(2);
         let mut list: Vec<LabHost> = (0..hosts).map(|i| LabHost::new(i, subnet, width)).collect();
         host::generate_host_keys(dir, &mut list)?;
-        let mut lab = Lab { dir: dir.to_owned(), subnet, hosts: list, children: Vec::new(), _temp: None, detached: false };
-        for i in 0..hosts {
-            let child = lab.hosts[i].spawn(dir)?;
-            lab.hosts[i].pid = Some(child.id());
-            lab.children.push(Some(child));
-        }
-        lab.wait_ready(0..hosts)?;
-        lab.write_state()?;
+        let children = (0..hosts).map(|_| None).collect();
+        let mut lab = Lab { dir: dir.to_owned(), subnet, hosts: list, children, _temp: None, detached: false };
+        lab.start_hosts(&(0..hosts).collect::<Vec<_>>())?;
         Ok(lab)
+    }
+
+    /// Starts the given hosts concurrently and waits for their banners; on
+    /// an error the hosts that did start stay recorded, for Drop to stop.
+    fn start_hosts(&mut self, which: &[usize]) -> Result<(), LabError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let (dir, hosts) = (&self.dir, &self.hosts);
+        let started = proc::parallel(which.len(), WORKERS, |k| {
+            let h = &hosts[which[k]];
+            h.check_address_free()?;
+            let child = h.spawn(dir)?;
+            let ready = h.wait_ready(dir, child.id(), deadline, READY_TIMEOUT);
+            Ok((child, ready))
+        });
+        let mut first_err = None;
+        for (&i, result) in which.iter().zip(started) {
+            match result {
+                Ok((child, ready)) => {
+                    self.hosts[i].pid = Some(child.id());
+                    self.children[i] = Some(child);
+                    if let Err(e) = ready {
+                        first_err.get_or_insert(e);
+                    }
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        self.write_state()?;
+        first_err.map_or(Ok(()), Err)
     }
 
     /// Takes over a detached lab from its `lab.json` (to restart or re-key a
     /// host); it stays detached: dropping it leaves the hosts running.
     pub fn attach(dir: &Path) -> Result<Lab, LabError> {
-        let path = dir.join("lab.json");
-        let text = fs::read(&path).map_err(io_err(&path))?;
-        let state: LabState = serde_json::from_slice(&text)
-            .map_err(|e| LabError::Command { what: format!("reading {}", path.display()), detail: e.to_string() })?;
+        let state = read_state(dir)?;
         let children = state.hosts.iter().map(|_| None).collect();
         Ok(Lab { dir: dir.to_owned(), subnet: state.subnet, hosts: state.hosts, children, _temp: None, detached: true })
     }
@@ -128,7 +163,7 @@ impl Lab {
     }
 
     fn host(&self, i: usize) -> Result<&LabHost, LabError> {
-        self.hosts.get(i).ok_or(LabError::NoSuchHost(i))
+        self.hosts.get(i).ok_or(LabError::NoSuchHost { index: i, count: self.hosts.len() })
     }
 
     /// Stops host `i` (its listener and every open connection).
@@ -145,14 +180,13 @@ impl Lab {
         self.write_state()
     }
 
-    /// Starts a stopped host again, with the same host key.
+    /// Starts a stopped host again, with the same host key (nothing to do
+    /// if it runs).
     pub fn start_host(&mut self, i: usize) -> Result<(), LabError> {
-        self.host(i)?;
-        let child = self.hosts[i].spawn(&self.dir)?;
-        self.hosts[i].pid = Some(child.id());
-        self.children[i] = Some(child);
-        self.wait_ready(i..i + 1)?;
-        self.write_state()
+        if self.host(i)?.pid.is_some_and(proc::is_sshd) {
+            return Ok(());
+        }
+        self.start_hosts(&[i])
     }
 
     /// Restarts host `i` with a freshly generated host key.
@@ -183,30 +217,11 @@ impl Lab {
     /// there lets `chom-lab down` stop them by PID.
     pub fn detach(mut self) -> PathBuf {
         self.detached = true;
-        if let Some(t) = self._temp.take() {
-            return t.keep();
+        let _ = self.write_state();
+        match self._temp.take() {
+            Some(t) => t.keep(),
+            None => self.dir.clone(),
         }
-        self.dir.clone()
-    }
-
-    fn wait_ready(&self, range: std::ops::Range<usize>) -> Result<(), LabError> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        for i in range {
-            let h = &self.hosts[i];
-            while !proc::has_ssh_banner(h.socket_addr()) {
-                if Instant::now() > deadline {
-                    let log = fs::read_to_string(h.log_path(&self.dir)).unwrap_or_default();
-                    return Err(LabError::NotReady {
-                        name: h.name.clone(),
-                        addr: h.addr.to_string(),
-                        timeout: READY_TIMEOUT,
-                        log: log.lines().rev().take(5).collect::<Vec<_>>().join(" | "),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        Ok(())
     }
 
     fn write_state(&self) -> Result<(), LabError> {
@@ -226,25 +241,54 @@ impl Drop for Lab {
         for child in self.children.iter_mut().flatten() {
             let _ = child.wait();
         }
+        // A temporary dir goes with `_temp`; a caller's dir loses only our files.
+        if self._temp.is_none() {
+            remove_lab_files(&self.dir, &self.hosts);
+        }
     }
 }
 
 /// Appends a key to a lab directory's authorized_keys.
 pub fn authorize(dir: &Path, openssh_public_line: &str) -> Result<(), LabError> {
     use std::io::Write;
+    let line = openssh_public_line.trim();
+    if line.is_empty() || line.contains('\n') {
+        return Err(LabError::Command {
+            what: "authorizing a key".into(),
+            detail: "expected one OpenSSH public key line (\"ssh-ed25519 AAAA... comment\")".into(),
+        });
+    }
     let path = dir.join("authorized_keys");
     let mut f = fs::OpenOptions::new().append(true).open(&path).map_err(io_err(&path))?;
-    writeln!(f, "{}", openssh_public_line.trim()).map_err(io_err(&path))
+    writeln!(f, "{line}").map_err(io_err(&path))
 }
 
-/// Stops a detached lab by the PIDs in its `lab.json` and removes the directory.
-pub fn stop_detached(dir: &Path) -> Result<usize, LabError> {
+fn read_state(dir: &Path) -> Result<LabState, LabError> {
     let path = dir.join("lab.json");
-    let text = fs::read(&path).map_err(io_err(&path))?;
-    let state: LabState = serde_json::from_slice(&text)
-        .map_err(|e| LabError::Command { what: format!("reading {}", path.display()), detail: e.to_string() })?;
+    let text = fs::read(&path).map_err(|e| LabError::State { path: path.clone(), detail: e.to_string() })?;
+    serde_json::from_slice(&text).map_err(|e| LabError::State { path, detail: e.to_string() })
+}
+
+/// Stops a detached lab by the PIDs in its `lab.json` and removes its
+/// files (and the directory, once empty); returns how many hosts ran.
+pub fn stop_detached(dir: &Path) -> Result<usize, LabError> {
+    let state = read_state(dir)?;
     let pids: Vec<u32> = state.hosts.iter().filter_map(|h| h.pid).collect();
     proc::stop_all(&pids);
-    fs::remove_dir_all(dir).map_err(io_err(dir))?;
+    remove_lab_files(dir, &state.hosts);
     Ok(pids.len())
+}
+
+/// Removes the files a lab wrote, then its directory if nothing else is
+/// left there: never anything the lab did not make.
+fn remove_lab_files(dir: &Path, hosts: &[LabHost]) {
+    for h in hosts {
+        for path in h.files(dir) {
+            let _ = fs::remove_file(path);
+        }
+    }
+    for name in ["authorized_keys", "lab.json", "hostkeys.pub"] {
+        let _ = fs::remove_file(dir.join(name));
+    }
+    let _ = fs::remove_dir(dir);
 }

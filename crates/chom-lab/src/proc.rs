@@ -4,6 +4,8 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::LabError;
@@ -15,32 +17,55 @@ pub(crate) fn is_root() -> bool {
 
 /// Creates the lab login user if missing. Its password field is '*' (no
 /// password, not locked) so sshd with UsePAM=no lets it log in by key.
+/// Safe when several labs start at once, in this process or another:
+/// "already exists" is success and a locked /etc/passwd is retried.
 pub(crate) fn ensure_user(user: &str) -> Result<(), LabError> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let exists = |u: &str| Command::new("id").arg("-u").arg(u).output().is_ok_and(|o| o.status.success());
     if !exists(user) {
         // Status 9: another lab, started at the same moment, created it.
-        let out = Command::new("useradd")
-            .args(["--system", "--create-home", "--shell", "/bin/sh", user])
-            .output()
-            .map_err(|e| LabError::Command { what: "useradd".into(), detail: e.to_string() })?;
-        if !out.status.success() && out.status.code() != Some(9) && !exists(user) {
-            return Err(LabError::Command { what: "useradd".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
-        }
+        retry("useradd", || {
+            let home = format!("/home/{user}");
+            let out = run("useradd", Command::new("useradd").args(["--system", "--home-dir", &home])
+                .args(["--create-home", "--shell", "/bin/sh", user]))?;
+            let ok = out.status.success() || out.status.code() == Some(9) || exists(user);
+            Ok((ok, out))
+        })?;
     }
     // Only a locked account ('!') is unlocked: a password set by
     // `set_password` for another lab's test must survive this lab's start.
     let shadow = std::fs::read_to_string("/etc/shadow").unwrap_or_default();
-    let locked = shadow.lines().any(|l| l.starts_with(&format!("{user}:!")));
-    if locked {
-        let out = Command::new("usermod")
-            .args(["-p", "*", user])
-            .output()
-            .map_err(|e| LabError::Command { what: "usermod".into(), detail: e.to_string() })?;
-        if !out.status.success() {
-            return Err(LabError::Command { what: "usermod".into(), detail: String::from_utf8_lossy(&out.stderr).into() });
-        }
+    if shadow.lines().any(|l| l.starts_with(&format!("{user}:!"))) {
+        retry("usermod -p '*'", || {
+            let out = run("usermod", Command::new("usermod").args(["-p", "*", user]))?;
+            Ok((out.status.success(), out))
+        })?;
     }
     Ok(())
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result<std::process::Output, LabError> {
+    cmd.output().map_err(|e| LabError::Command { what: what.into(), detail: format!("{e} (is the passwd package installed?)") })
+}
+
+/// Runs `attempt` until it reports success, for up to 5 s: useradd and
+/// usermod fail while another process holds the /etc/passwd lock.
+fn retry(
+    what: &str,
+    mut attempt: impl FnMut() -> Result<(bool, std::process::Output), LabError>,
+) -> Result<(), LabError> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (ok, out) = attempt()?;
+        if ok {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(LabError::Command { what: what.into(), detail: String::from_utf8_lossy(&out.stderr).trim().into() });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Sets the lab user's password (chpasswd reads it on stdin).
@@ -84,15 +109,15 @@ fn signal(pid: u32, sig: i32) {
     }
 }
 
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     // A zombie still has /proc/PID; its state is 'Z'.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().chars().next() != Some('Z')))
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| !r.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
-fn is_sshd(pid: u32) -> bool {
+pub(crate) fn is_sshd(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sshd")
 }
 
@@ -160,4 +185,31 @@ pub(crate) fn has_ssh_banner(addr: SocketAddr) -> bool {
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
     let mut buf = [0u8; 8];
     s.read_exact(&mut buf).is_ok() && buf.starts_with(b"SSH-2.0")
+}
+
+/// Runs `f(0..n)` on up to `workers` threads; results in index order.
+pub(crate) fn parallel<T: Send>(n: usize, workers: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers.clamp(1, n.max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let r = f(i);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("every index ran")).collect()
+}
+
+/// The last lines of a log file, on one line, for error messages.
+pub(crate) fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
+    if tail.is_empty() { format!("(nothing in {})", path.display()) } else { tail }
 }
