@@ -50,8 +50,8 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '
 pub const USER: &str = "chomlab";
 /// How long every host of a start together may take to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Threads starting hosts (and generating keys) at once.
-pub(crate) const WORKERS: usize = 8;
+/// Threads starting hosts at once (more only adds contention on 2 cores).
+const WORKERS: usize = 8;
 pub const MAX_HOSTS: usize = 250 * 250;
 
 /// What `lab.json` records, so a detached lab can be stopped by PID.
@@ -67,16 +67,16 @@ pub struct Lab {
     subnet: u8,
     hosts: Vec<LabHost>,
     children: Vec<Option<std::process::Child>>,
-    _temp: Option<tempfile::TempDir>,
+    temp: Option<tempfile::TempDir>,
     detached: bool,
 }
 
 impl Lab {
     /// Starts `hosts` hosts on 127.`subnet`.x.y in a new temporary directory.
     pub fn start(subnet: u8, hosts: usize) -> Result<Lab, LabError> {
-        let temp = tempfile::Builder::new().prefix("chom-lab-").tempdir().map_err(io_err(Path::new("/tmp")))?;
+        let temp = tempfile::Builder::new().prefix("chom-lab-").tempdir_in("/tmp").map_err(io_err(Path::new("/tmp")))?;
         let mut lab = Self::start_in(temp.path(), subnet, hosts)?;
-        lab._temp = Some(temp);
+        lab.temp = Some(temp);
         Ok(lab)
     }
 
@@ -90,6 +90,12 @@ impl Lab {
             return Err(LabError::TooMany(hosts));
         }
         fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let width = hosts.to_string().len().max(2);
+        let list: Vec<LabHost> = (0..hosts).map(|i| LabHost::new(i, subnet, width)).collect();
+        let children = (0..hosts).map(|_| None).collect();
+        // From here on, a failure drops `lab`, which stops what started and
+        // removes the files written so far.
+        let mut lab = Lab { dir: dir.to_owned(), subnet, hosts: list, children, temp: None, detached: false };
         proc::ensure_user(USER)?;
         fs::create_dir_all("/run/sshd").map_err(io_err(Path::new("/run/sshd")))?;
         let keys = dir.join("authorized_keys");
@@ -97,11 +103,7 @@ impl Lab {
             fs::write(&keys, "").map_err(io_err(&keys))?;
         }
         proc::make_readable(dir)?;
-        let width = hosts.to_string().len().max(2);
-        let mut list: Vec<LabHost> = (0..hosts).map(|i| LabHost::new(i, subnet, width)).collect();
-        host::generate_host_keys(dir, &mut list)?;
-        let children = (0..hosts).map(|_| None).collect();
-        let mut lab = Lab { dir: dir.to_owned(), subnet, hosts: list, children, _temp: None, detached: false };
+        host::generate_host_keys(dir, &mut lab.hosts)?;
         lab.start_hosts(&(0..hosts).collect::<Vec<_>>())?;
         Ok(lab)
     }
@@ -142,7 +144,7 @@ impl Lab {
     pub fn attach(dir: &Path) -> Result<Lab, LabError> {
         let state = read_state(dir)?;
         let children = state.hosts.iter().map(|_| None).collect();
-        Ok(Lab { dir: dir.to_owned(), subnet: state.subnet, hosts: state.hosts, children, _temp: None, detached: true })
+        Ok(Lab { dir: dir.to_owned(), subnet: state.subnet, hosts: state.hosts, children, temp: None, detached: true })
     }
 
     pub fn hosts(&self) -> &[LabHost] {
@@ -218,7 +220,7 @@ impl Lab {
     pub fn detach(mut self) -> PathBuf {
         self.detached = true;
         let _ = self.write_state();
-        match self._temp.take() {
+        match self.temp.take() {
             Some(t) => t.keep(),
             None => self.dir.clone(),
         }
@@ -241,8 +243,8 @@ impl Drop for Lab {
         for child in self.children.iter_mut().flatten() {
             let _ = child.wait();
         }
-        // A temporary dir goes with `_temp`; a caller's dir loses only our files.
-        if self._temp.is_none() {
+        // A temporary dir goes with `temp`; a caller's dir loses only our files.
+        if self.temp.is_none() {
             remove_lab_files(&self.dir, &self.hosts);
         }
     }
