@@ -62,7 +62,9 @@ try:
         chom("server", "add", h["name"], "--host", h["addr"], "--user", "chomlab", "--key", "e2e", "--tag", "lab", "--group", "acme")
         chom("server", "trust", h["name"], "--accept", h["host_key_fingerprint"])
 
-    env = dict(os.environ, CHOM_DATA_DIR=data)
+    # WebKitWebDriver's screenshots hang when compositing is off, which the
+    # app chooses by default on Linux to save memory: keep it on for the test.
+    env = dict(os.environ, CHOM_DATA_DIR=data, WEBKIT_DISABLE_COMPOSITING_MODE="0")
     driver_proc = subprocess.Popen(["tauri-driver"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     options = ArgOptions()

@@ -3,7 +3,9 @@
 import { listServers, probe, type JobHandle, type JobOutcome, type ServerRow } from "../api";
 
 class FleetState {
-  servers = $state<ServerRow[]>([]);
+  // Raw: replaced whole on refresh, never mutated; deep proxies on 10,000
+  // rows would cost memory and make sorting and filtering slow.
+  servers = $state.raw<ServerRow[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
   /** Probe progress: done / total, or null when idle. */
