@@ -46,6 +46,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         fleet::fleet_run,
         fleet::job_cancel,
         history::job_list,
+        history::job_failed_servers,
         history::audit_list,
     ])
 }

@@ -6,7 +6,8 @@
 3. probe all and see statuses and numbers appear; a server's charts;
 4. run `hostname` on three servers and read each output;
 5. a host restarted with a new host key raises the blocking warning;
-6. the lab stops: the inventory is still listed, marked stale.
+6. the lab stops: the inventory is still listed, marked stale;
+7. jobs and the audit log list what happened.
 
 Each step saves a screenshot under OUT. Usage: journey.py BIN_DIR OUT_DIR"""
 import json
@@ -160,6 +161,17 @@ try:
         offline = row_cells(driver, hosts[0]["name"])
         check(offline[6].endswith("ago") and offline[9].endswith("%"), f"last known figures kept: {offline}")
         shot(driver, "offline-stale")
+
+        # Every action above is a job and an audit row, readable offline.
+        css("[data-testid=tab-jobs]").click()
+        jobs = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=jobs] tbody tr"))
+        check(len(jobs) >= 5, f"{len(jobs)} jobs")
+        check("failed" in jobs[0].text and "Retry failed" in jobs[0].text, jobs[0].text)
+        shot(driver, "jobs")
+        css("[data-testid=tab-audit]").click()
+        audit = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=audit] tbody tr"))
+        check(any("trust.accept" in r.text and new["name"] in r.text for r in audit), "the wizard's trust is audited")
+        shot(driver, "audit")
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
         print("1 passed, 0 failed")
     finally:

@@ -79,3 +79,11 @@ pub async fn audit_list(
         })
         .collect())
 }
+
+/// The servers a job failed on, for "Retry failed".
+#[tauri::command]
+#[specta::specta]
+pub async fn job_failed_servers(state: State<'_, AppState>, id: u32) -> Result<Vec<String>, UiError> {
+    let (_, results) = state.core()?.job(i64::from(id))?;
+    Ok(results.into_iter().filter(|r| !r.ok).map(|r| r.server).collect())
+}

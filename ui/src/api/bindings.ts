@@ -37,6 +37,8 @@ export const commands = {
 	 */
 	jobCancel: (ticket: string) => typedError<null, UiError>(__TAURI_INVOKE("job_cancel", { ticket })),
 	jobList: (limit: number) => typedError<JobRow_Serialize[], UiError>(__TAURI_INVOKE("job_list", { limit })),
+	/**  The servers a job failed on, for "Retry failed". */
+	jobFailedServers: (id: number) => typedError<string[], UiError>(__TAURI_INVOKE("job_failed_servers", { id })),
 	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError>(__TAURI_INVOKE("audit_list", { action, server, limit })),
 };
 

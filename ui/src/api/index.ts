@@ -62,6 +62,7 @@ export const installKeyWithPassword = async (name: string, password: string) =>
   unwrap(await commands.serverInstallKey(name, password));
 
 export const listJobs = async (limit = 100) => unwrap(await commands.jobList(limit));
+export const jobFailedServers = async (id: number) => unwrap(await commands.jobFailedServers(id));
 export const listAudit = async (action: string | null, server: string | null, limit = 200) =>
   unwrap(await commands.auditList(action, server, limit));
 
