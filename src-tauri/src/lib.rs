@@ -34,6 +34,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         servers::server_list,
         servers::server_detail,
         servers::server_add,
+        servers::server_edit,
         servers::server_remove,
         keys::key_list,
         keys::key_generate,

@@ -115,6 +115,13 @@ try:
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=charts] canvas")) == 3)
         check(new["host_key_fingerprint"] in css(".modal").text, "details show the pinned fingerprint")
         shot(driver, "server-details-charts")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=recent-jobs] tr")) == 2, "two probes listed")
+        css("[data-testid=edit]").click()
+        group = css("[data-testid=edit-form] input[placeholder='empty removes it']")
+        group.clear()
+        group.send_keys("edited")
+        css("[data-testid=edit-form] button[type=submit]").click()
+        wait.until(lambda d: row_cells(d, new["name"])[3] == "edited")
         css("body").send_keys("\ue00c")  # Escape closes a non-blocking dialog
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".modal"))
 

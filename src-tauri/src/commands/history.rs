@@ -34,13 +34,9 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-#[tauri::command]
-#[specta::specta]
-pub async fn job_list(state: State<'_, AppState>, limit: u32) -> Result<Vec<JobRow>, UiError> {
-    let jobs = state.core()?.jobs(limit)?;
-    Ok(jobs
-        .into_iter()
-        .map(|j| JobRow {
+impl From<chom_core::db::JobRecord> for JobRow {
+    fn from(j: chom_core::db::JobRecord) -> Self {
+        JobRow {
             id: j.id as u32,
             kind: j.kind,
             detail: j.detail,
@@ -51,8 +47,14 @@ pub async fn job_list(state: State<'_, AppState>, limit: u32) -> Result<Vec<JobR
             failed: j.failed,
             started_at: j.started_at.to_rfc3339(),
             finished_at: j.finished_at.map(|t| t.to_rfc3339()),
-        })
-        .collect())
+        }
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn job_list(state: State<'_, AppState>, limit: u32) -> Result<Vec<JobRow>, UiError> {
+    Ok(state.core()?.jobs(limit)?.into_iter().map(JobRow::from).collect())
 }
 
 #[tauri::command]

@@ -87,6 +87,7 @@ pub struct ServerDetail {
     pub hostname: Option<String>,
     pub uptime_s: Option<f64>,
     pub history: Vec<ProbePoint>,
+    pub recent_jobs: Vec<super::history::JobRow>,
 }
 
 /// The cached inventory with each server's latest probe.
@@ -124,6 +125,7 @@ pub async fn server_detail(state: State<'_, AppState>, name: String) -> Result<S
                 disk_used_pct: p.facts.as_ref().and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
             })
             .collect(),
+        recent_jobs: d.recent_jobs.into_iter().map(Into::into).collect(),
         server: ServerRow::from(d.server),
     })
 }
@@ -156,6 +158,39 @@ pub async fn server_add(state: State<'_, AppState>, form: ServerForm) -> Result<
         notes: None,
     })?;
     Ok(view.into())
+}
+
+/// Changes to a server; empty strings keep the current value, except
+/// `group`, where an empty string removes it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerChanges {
+    pub host: String,
+    pub port: String,
+    pub user: String,
+    pub key: String,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    pub group: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn server_edit(state: State<'_, AppState>, name: String, changes: ServerChanges) -> Result<ServerRow, UiError> {
+    let keep = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let edit = chom_core::ServerEdit {
+        rename: None,
+        host: keep(changes.host),
+        port: keep(changes.port),
+        user: keep(changes.user),
+        key: keep(changes.key),
+        add_tags: changes.add_tags,
+        remove_tags: changes.remove_tags,
+        group: changes.group.map(|g| g.trim().to_owned()),
+        notes: changes.notes,
+    };
+    Ok(state.core()?.edit_server(&name, &edit).await?.into())
 }
 
 #[tauri::command]

@@ -9,6 +9,7 @@ export const commands = {
 	/**  A server's facts, pinned host key and 30 days of probe history. */
 	serverDetail: (name: string) => typedError<ServerDetail_Serialize, UiError>(__TAURI_INVOKE("server_detail", { name })),
 	serverAdd: (form: ServerForm) => typedError<ServerRow_Serialize, UiError>(__TAURI_INVOKE("server_add", { form })),
+	serverEdit: (name: string, changes: ServerChanges_Deserialize) => typedError<ServerRow_Serialize, UiError>(__TAURI_INVOKE("server_edit", { name, changes })),
 	serverRemove: (name: string) => typedError<null, UiError>(__TAURI_INVOKE("server_remove", { name })),
 	keyList: () => typedError<KeyRow[], UiError>(__TAURI_INVOKE("key_list")),
 	keyGenerate: (name: string) => typedError<KeyRow, UiError>(__TAURI_INVOKE("key_generate", { name })),
@@ -178,6 +179,42 @@ export type ProbePoint_Serialize = {
 	diskUsedPct: number | null,
 };
 
+/**
+ *  Changes to a server; empty strings keep the current value, except
+ *  `group`, where an empty string removes it.
+ */
+export type ServerChanges = ServerChanges_Serialize | ServerChanges_Deserialize;
+
+/**
+ *  Changes to a server; empty strings keep the current value, except
+ *  `group`, where an empty string removes it.
+ */
+export type ServerChanges_Deserialize = {
+	host: string,
+	port: string,
+	user: string,
+	key: string,
+	addTags: string[],
+	removeTags: string[],
+	group?: string | null,
+	notes?: string | null,
+};
+
+/**
+ *  Changes to a server; empty strings keep the current value, except
+ *  `group`, where an empty string removes it.
+ */
+export type ServerChanges_Serialize = {
+	host: string,
+	port: string,
+	user: string,
+	key: string,
+	addTags: string[],
+	removeTags: string[],
+	group: string | null,
+	notes: string | null,
+};
+
 export type ServerDetail = ServerDetail_Serialize | ServerDetail_Deserialize;
 
 export type ServerDetail_Deserialize = {
@@ -191,6 +228,7 @@ export type ServerDetail_Deserialize = {
 	hostname?: string | null,
 	uptimeS?: number | null,
 	history: ProbePoint_Deserialize[],
+	recentJobs: JobRow_Deserialize[],
 };
 
 export type ServerDetail_Serialize = {
@@ -204,6 +242,7 @@ export type ServerDetail_Serialize = {
 	hostname: string | null,
 	uptimeS: number | null,
 	history: ProbePoint_Serialize[],
+	recentJobs: JobRow_Serialize[],
 };
 
 /**  The Add server form. */

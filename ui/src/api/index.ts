@@ -11,6 +11,7 @@ import {
   type JobRow_Serialize,
   type KeyRow,
   type ServerDetail_Serialize,
+  type ServerChanges,
   type ServerForm,
   type ServerRow_Serialize,
   type UiError,
@@ -18,7 +19,7 @@ import {
 
 // The shapes as the backend sends them (bindings also describe the inbound
 // shapes, with optional fields).
-export type { KeyRow, ServerForm };
+export type { KeyRow, ServerChanges, ServerForm };
 export type AuditRow = AuditRow_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
 export type JobOutcome = JobOutcome_Serialize;
@@ -45,6 +46,7 @@ function unwrap<T>(r: Result<T>): T {
 export const listServers = async () => unwrap(await commands.serverList());
 export const serverDetail = async (name: string) => unwrap(await commands.serverDetail(name));
 export const addServer = async (form: ServerForm) => unwrap(await commands.serverAdd(form));
+export const editServer = async (name: string, changes: ServerChanges) => unwrap(await commands.serverEdit(name, changes));
 export const removeServer = async (name: string) => unwrap(await commands.serverRemove(name));
 
 export const listKeys = async () => unwrap(await commands.keyList());

@@ -144,6 +144,7 @@ impl Chom {
         let history = self.db.probe_history(record.id, chrono::Utc::now() - chrono::Duration::days(30))?;
         let latest = history.last().cloned();
         let last_good = history.iter().rev().find(|p| p.ok).cloned();
-        Ok(ServerDetail { server: ServerView::from_record(record, latest, last_good), host_key, history })
+        let recent_jobs = self.db.jobs_for_server(record.name.as_str(), 10)?;
+        Ok(ServerDetail { server: ServerView::from_record(record, latest, last_good), host_key, history, recent_jobs })
     }
 }

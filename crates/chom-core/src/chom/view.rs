@@ -94,4 +94,6 @@ pub struct ServerDetail {
     pub server: ServerView,
     pub host_key: Option<PinnedHostKey>,
     pub history: Vec<ProbeRecord>,
+    /// The newest jobs that touched this server.
+    pub recent_jobs: Vec<crate::db::JobRecord>,
 }

@@ -138,6 +138,16 @@ impl Db {
         Ok(jobs)
     }
 
+    /// The newest jobs that touched a server, newest first.
+    pub fn jobs_for_server(&self, server: &str, limit: u32) -> DbResult<Vec<JobRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT} WHERE id IN (SELECT job_id FROM job_results WHERE server_name = ?1) ORDER BY id DESC LIMIT ?2"
+        ))?;
+        let jobs = stmt.query_map(params![server, limit], row_to_job)?.collect::<Result<_, _>>()?;
+        Ok(jobs)
+    }
+
     pub fn job(&self, id: i64) -> DbResult<Option<JobRecord>> {
         Ok(self.conn().query_row(&format!("{SELECT} WHERE id = ?1"), [id], row_to_job).optional()?)
     }
