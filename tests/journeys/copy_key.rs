@@ -1,18 +1,7 @@
-use std::io::Write;
-use std::process::Stdio;
-
 use chom_tests::{by_server, require_keyring, Chom, Lab};
 
 fn copy_key(c: &Chom, name: &str, password: &str) -> std::process::Output {
-    let mut child = c
-        .command(["server", "copy-key", name, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    c.with_stdin(["server", "copy-key", name, "--password-stdin"], password)
 }
 
 /// A new key reaches a server through a one-time password login, as with

@@ -1,6 +1,5 @@
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use chom_tests::{require_keyring, Chom};
 
@@ -19,15 +18,7 @@ fn keygen(dir: &Path, name: &str, args: &[&str], passphrase: &str) -> std::path:
 }
 
 fn import(c: &Chom, name: &str, file: &Path, passphrase: &str) -> std::process::Output {
-    let mut child = c
-        .command(["key", "import", name, file.to_str().unwrap(), "--passphrase-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{passphrase}\n").as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    c.with_stdin(["key", "import", name, file.to_str().unwrap(), "--passphrase-stdin"], passphrase)
 }
 
 /// Every supported type imports with its passphrase, and `key show` prints

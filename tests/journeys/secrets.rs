@@ -1,6 +1,5 @@
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use chom_core::db::Db;
 use chom_core::secrets::{OsKeyring, SecretStore};
@@ -33,16 +32,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn import(fleet: &Fleet, name: &str, file: &Path, passphrase: &str) -> std::process::Output {
-    let mut child = fleet
-        .chom
-        .command(["key", "import", name, file.to_str().unwrap(), "--passphrase-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{passphrase}\n").as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    fleet.chom.with_stdin(["key", "import", name, file.to_str().unwrap(), "--passphrase-stdin"], passphrase)
 }
 
 /// After generate, import, probe and run, no private key material (PEM

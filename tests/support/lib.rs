@@ -71,6 +71,18 @@ impl Chom {
         out
     }
 
+    /// Runs chom with `secret` on stdin (for --passphrase-stdin / --password-stdin).
+    pub fn with_stdin<I, S>(&self, args: I, secret: &str) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        use std::io::Write;
+        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run chom");
+        child.stdin.take().expect("stdin").write_all(format!("{secret}\n").as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("wait for chom")
+    }
+
     /// Runs chom and requires success.
     pub fn ok<I, S>(&self, args: I) -> String
     where

@@ -49,6 +49,21 @@ pub struct ServerOutcome {
     pub duration_ms: u32,
 }
 
+impl ServerOutcome {
+    fn new(server: String, ok: bool, code: Option<chom_core::ErrorCode>, error: Option<String>, ms: u64) -> Self {
+        ServerOutcome {
+            server,
+            ok,
+            error_code: code.map(|c| c.as_str().to_owned()),
+            error,
+            exit_status: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            duration_ms: ms as u32,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct JobOutcome {
@@ -101,25 +116,8 @@ pub async fn fleet_probe(
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
     let r = core.probe(&selection(names), sink(on_event), ticket.token.clone()).await?;
-    Ok(JobOutcome {
-        job_id: r.job_id as u32,
-        succeeded: r.succeeded,
-        failed: r.failed,
-        results: r
-            .results
-            .into_iter()
-            .map(|o| ServerOutcome {
-                server: o.server,
-                ok: o.ok,
-                error_code: o.error_code.map(|c| c.as_str().to_owned()),
-                error: o.error,
-                exit_status: None,
-                stdout: String::new(),
-                stderr: String::new(),
-                duration_ms: o.duration_ms as u32,
-            })
-            .collect(),
-    })
+    let results = r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
+    Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
 }
 
 /// Runs a shell command on the named servers, streaming their output.
@@ -138,25 +136,13 @@ pub async fn fleet_run(
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
     let r = core.run(&selection(names), &command, sink(on_event), ticket.token.clone()).await?;
-    Ok(JobOutcome {
-        job_id: r.job_id as u32,
-        succeeded: r.succeeded,
-        failed: r.failed,
-        results: r
-            .results
-            .into_iter()
-            .map(|o| ServerOutcome {
-                server: o.server,
-                ok: o.ok,
-                error_code: o.error_code.map(|c| c.as_str().to_owned()),
-                error: o.error,
-                exit_status: o.exit_status,
-                stdout: o.stdout,
-                stderr: o.stderr,
-                duration_ms: o.duration_ms as u32,
-            })
-            .collect(),
-    })
+    let results = r.results.into_iter().map(|o| ServerOutcome {
+        exit_status: o.exit_status,
+        stdout: o.stdout,
+        stderr: o.stderr,
+        ..ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms)
+    });
+    Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
 }
 
 /// Cancels the job started with this ticket; unknown tickets are ignored
