@@ -114,11 +114,21 @@ pub type Connection = Handle<Checker>;
 
 fn russh_config(cfg: &SshConfig, pinned: Option<&PinnedHostKey>) -> client::Config {
     let mut preferred = russh::Preferred::default();
-    // Ask for the pinned key's algorithm first, as OpenSSH does with
-    // known_hosts, so a server holding several host keys shows the pinned one.
+    // Ask for the pinned key's type first, as OpenSSH does with known_hosts,
+    // so a server holding several host keys shows the pinned one. An RSA key
+    // is pinned as "ssh-rsa" but signs as rsa-sha2-512/256: keep the whole
+    // family, strongest first.
     if let Some(alg) = pinned.and_then(|p| p.algorithm.parse::<Algorithm>().ok()) {
-        let mut keys: Vec<Algorithm> = vec![alg.clone()];
-        keys.extend(preferred.key.iter().filter(|a| **a != alg).cloned());
+        let family = |a: &Algorithm| match a {
+            Algorithm::Rsa { .. } => "rsa".to_owned(),
+            other => other.as_str().to_owned(),
+        };
+        let (mut keys, rest): (Vec<Algorithm>, Vec<Algorithm>) =
+            preferred.key.iter().cloned().partition(|a| family(a) == family(&alg));
+        if keys.is_empty() {
+            keys.push(alg);
+        }
+        keys.extend(rest);
         preferred.key = Cow::Owned(keys);
     }
     client::Config {
@@ -152,14 +162,14 @@ pub async fn connect_with(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> R
 /// first contact, before the operator accepted anything). Nothing is
 /// authenticated and no credential is sent.
 pub async fn fetch_host_key(target: &Target, cfg: &SshConfig) -> Result<HostKeyOffer, SshError> {
-    let mut t = target.clone();
-    t.pinned = None;
+    // The pinned key (if any) only orders the algorithms, so a server with
+    // several host keys shows the pinned type; whatever it offers is returned.
     let run = async {
-        let (result, offer) = raw_handshake(&t, cfg).await?;
+        let (result, offer) = raw_handshake(target, cfg).await?;
         match (result, offer) {
             (_, Some(offer)) => Ok(offer),
-            (Err(e), None) => Err(failed_before_host_key(e, &t)),
-            (Ok(_), None) => Err(no_host_key(&t)),
+            (Err(e), None) => Err(failed_before_host_key(e, target)),
+            (Ok(_), None) => Err(no_host_key(target)),
         }
     };
     timeout(cfg.connect_timeout, run).await.unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
@@ -278,5 +288,33 @@ pub(super) fn map_transport_error(e: russh::Error, target: &Target) -> SshError 
             SshError::Disconnected { server, detail: "the server stopped answering keepalives".into() }
         }
         other => SshError::Protocol { server, addr, detail: other.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pinned(algorithm: &str) -> PinnedHostKey {
+        PinnedHostKey {
+            algorithm: algorithm.into(),
+            fingerprint: String::new(),
+            public_key: String::new(),
+            first_seen: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_pinned_key_type_is_asked_for_first() {
+        let cfg = SshConfig::default();
+        let rsa = russh_config(&cfg, Some(&pinned("ssh-rsa")));
+        let first: Vec<&str> = rsa.preferred.key.iter().take(2).map(|a| a.as_str()).collect();
+        assert_eq!(first, ["rsa-sha2-512", "rsa-sha2-256"], "RSA signs with SHA-2 first");
+        let ecdsa = russh_config(&cfg, Some(&pinned("ecdsa-sha2-nistp384")));
+        assert_eq!(ecdsa.preferred.key[0].as_str(), "ecdsa-sha2-nistp384");
+        let ed = russh_config(&cfg, Some(&pinned("ssh-ed25519")));
+        assert_eq!(ed.preferred.key[0].as_str(), "ssh-ed25519");
+        let n = russh::Preferred::default().key.len();
+        assert_eq!(rsa.preferred.key.len(), n, "no algorithm dropped or repeated");
     }
 }
