@@ -2,6 +2,10 @@
 //! remote shell goes through one of these types first; the error names the
 //! field, shows a safe preview of the value and states the rule.
 
+mod site;
+
+pub use site::{DomainName, GitUrl, SitePath};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;

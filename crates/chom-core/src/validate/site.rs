@@ -1,0 +1,216 @@
+//! Inputs of the sites and deploys area: domain names (IDN to punycode),
+//! paths inside a site, git sources. Parsed once here; every later use can
+//! rely on them being plain and safe.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ValidationError;
+
+/// A site's domain: RFC 1035 labels (letters, digits, '-', not at either
+/// end, 1-63 each, 253 in all), at least two labels, stored lowercase and in
+/// punycode (`bücher.example` -> `xn--bcher-kva.example`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub const FIELD: &'static str = "domain";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let err = |rule: &str| ValidationError::new(Self::FIELD, value, rule);
+        if value.is_empty() || value.len() > 253 * 4 {
+            return Err(err("use a domain name such as example.com (at most 253 characters)"));
+        }
+        if value.chars().any(|c| (c.is_ascii_punctuation() && !matches!(c, '.' | '-')) || c.is_whitespace() || c.is_control()) {
+            return Err(err("only letters, digits, '-' and '.' are allowed (no shell or path characters)"));
+        }
+        let ascii = idna::domain_to_ascii_strict(value)
+            .map_err(|_| err("not a valid internationalized domain name"))?;
+        let labels: Vec<&str> = ascii.split('.').collect();
+        if ascii.len() > 253 {
+            return Err(err("at most 253 characters once converted to punycode"));
+        }
+        if labels.len() < 2 {
+            return Err(err("use a full domain name with at least one dot, such as example.com"));
+        }
+        for label in &labels {
+            if label.is_empty() || label.len() > 63 {
+                return Err(err("each label between dots must be 1-63 characters"));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(err("a label can not start or end with '-'"));
+            }
+            if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(err("only letters, digits and '-' in each label"));
+            }
+        }
+        Ok(DomainName(ascii))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for DomainName {
+    type Error = ValidationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<DomainName> for String {
+    fn from(value: DomainName) -> String {
+        value.0
+    }
+}
+
+/// A relative path inside a site (shared files, hooks): no '..', not
+/// absolute, no empty or hidden-dot segments, a safe alphabet.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SitePath(String);
+
+impl SitePath {
+    pub const FIELD: &'static str = "path";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let err = |rule: &str| ValidationError::new(Self::FIELD, value, rule);
+        if value.is_empty() || value.len() > 255 {
+            return Err(err("use a relative path of 1-255 characters"));
+        }
+        if value.starts_with('/') {
+            return Err(err("use a path relative to the site, not an absolute one"));
+        }
+        for segment in value.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(err("no empty, '.' or '..' segments"));
+            }
+            if segment.starts_with('-') {
+                return Err(err("a segment can not start with '-'"));
+            }
+            if !segment.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+                return Err(err("only letters, digits, '.', '_', '-' and '/' are allowed"));
+            }
+        }
+        Ok(SitePath(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SitePath {
+    type Error = ValidationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<SitePath> for String {
+    fn from(value: SitePath) -> String {
+        value.0
+    }
+}
+
+/// A git repository to deploy from: https://, ssh:// or scp-like
+/// `user@host:path`; never an option (`--upload-pack=...`) nor a transport
+/// that runs commands (`ext::`, `file://` on the server is refused too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GitUrl(String);
+
+impl GitUrl {
+    pub const FIELD: &'static str = "git URL";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let err = |rule: &str| ValidationError::new(Self::FIELD, value, rule);
+        if value.is_empty() || value.len() > 2048 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err("use a URL of at most 2048 characters without spaces"));
+        }
+        if value.starts_with('-') {
+            return Err(err("a git URL can not start with '-' (it would be read as an option)"));
+        }
+        if value.contains("::") {
+            return Err(err("transport helpers such as ext:: are refused: they run commands"));
+        }
+        let scp_like = !value.contains("://") && value.split_once(':').is_some_and(|(host, _)| host.contains('@'));
+        let allowed = ["https://", "ssh://", "git://"].iter().any(|p| value.starts_with(p)) || scp_like;
+        if !allowed {
+            return Err(err("use an https://, ssh://, git:// or user@host:path URL"));
+        }
+        Ok(GitUrl(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for GitUrl {
+    type Error = ValidationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<GitUrl> for String {
+    fn from(value: GitUrl) -> String {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_from_the_issue_are_refused() {
+        let long_label = format!("{}.com", "a".repeat(64));
+        for bad in ["a.com;rm -rf /", "$(id).com", "../x", &long_label, "-x.com", "x-.com", "a..com", "com", "a.com/x",
+            "a com", "`id`.com", "a.com\n", "_dmarc.example.com", ""] {
+            let err = DomainName::parse(bad).unwrap_err();
+            assert_eq!(err.field, "domain", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn domains_are_normalized() {
+        assert_eq!(DomainName::parse("Example.COM").unwrap().as_str(), "example.com");
+        assert_eq!(DomainName::parse("bücher.example").unwrap().as_str(), "xn--bcher-kva.example");
+        assert_eq!(DomainName::parse("site1.test").unwrap().as_str(), "site1.test");
+        let max_label = format!("{}.example", "a".repeat(63));
+        assert!(DomainName::parse(&max_label).is_ok());
+    }
+
+    #[test]
+    fn site_paths_stay_inside_the_site() {
+        for bad in ["../x", "a/../../etc", "/etc/passwd", "a//b", "./a", "-rf", "a b", "a;b", "hooks/$(id)", ""] {
+            assert!(SitePath::parse(bad).is_err(), "{bad:?}");
+        }
+        for good in [".env", "storage", "wp-content/uploads", "hooks/build.sh"] {
+            assert!(SitePath::parse(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn git_urls_that_run_commands_are_refused() {
+        for bad in ["--upload-pack=touch /tmp/pwned", "ext::sh -c touch% /tmp/pwned", "file:///etc", "/srv/repo",
+            "https://x.com/a b", "-oProxyCommand=x", ""] {
+            assert!(GitUrl::parse(bad).is_err(), "{bad:?}");
+        }
+        for good in ["https://git.example.com/acme/site.git", "ssh://git@git.example.com/acme/site.git",
+            "git@github.com:acme/site.git"] {
+            assert!(GitUrl::parse(good).is_ok(), "{good:?}");
+        }
+    }
+}
