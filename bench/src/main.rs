@@ -41,7 +41,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let rounds: usize = args.iter().position(|a| a == "--rounds").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(2);
+    let rounds: usize =
+        args.iter().position(|a| a == "--rounds").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(2);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let failed = rt.block_on(async {
         let chom = Chom::open(&dir).expect("open the data dir");

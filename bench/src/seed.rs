@@ -19,7 +19,8 @@ fn main() {
         eprintln!("usage: chom-seed --data-dir DIR [--servers N] [--history-servers N] [--days N]");
         std::process::exit(2);
     };
-    let (servers, with_history, days) = (arg(&args, "--servers", 10_000), arg(&args, "--history-servers", 200), arg(&args, "--days", 30));
+    let (servers, with_history, days) =
+        (arg(&args, "--servers", 10_000), arg(&args, "--history-servers", 200), arg(&args, "--days", 30));
     std::fs::create_dir_all(dir).expect("data dir");
     let db = Db::open(&std::path::Path::new(dir).join(Db::FILE_NAME)).expect("open db");
     let tags = ["web", "db", "cache", "edge", "staging", "prod"];
@@ -27,7 +28,8 @@ fn main() {
     for i in 0..servers {
         let s = NewServer {
             name: ServerName::parse(&format!("srv-{i:05}")).unwrap(),
-            host: Host::parse(&format!("{}.{}", if i % 2 == 0 { "192.0.2" } else { "198.51.100" }, i % 250 + 1)).unwrap(),
+            host: Host::parse(&format!("{}.{}", if i % 2 == 0 { "192.0.2" } else { "198.51.100" }, i % 250 + 1))
+                .unwrap(),
             port: Port::SSH,
             user: UnixUser::parse("deploy").unwrap(),
             key_id: None,
@@ -56,7 +58,11 @@ fn main() {
                     swap_free: 0,
                     disk_total: 100 << 30,
                     disk_free: (60u64 << 30) - (h as u64) * (10 << 20),
-                    services: BTreeMap::from([("nginx".into(), ServiceState::Up), ("php-fpm".into(), ServiceState::Up), ("mariadb".into(), ServiceState::Absent)]),
+                    services: BTreeMap::from([
+                        ("nginx".into(), ServiceState::Up),
+                        ("php-fpm".into(), ServiceState::Up),
+                        ("mariadb".into(), ServiceState::Absent),
+                    ]),
                 }
             })
             .collect();

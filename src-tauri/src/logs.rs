@@ -17,7 +17,8 @@ pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
         .build(&logs)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("chom_core=info,chom_desktop=info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("chom_core=info,chom_desktop=info"));
     let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init();
     Some(guard)
 }

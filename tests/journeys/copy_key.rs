@@ -45,7 +45,11 @@ fn install_a_key_with_a_one_time_password() {
     // Newest first: two installs, the wrong password, the untrusted host key.
     let results: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["result"].as_str().unwrap()).collect();
     assert_eq!(results, ["ok", "ok", "error", "error"]);
-    for f in std::fs::read_dir(c.data_dir()).unwrap().flatten().chain(std::fs::read_dir(c.data_dir().join("logs")).unwrap().flatten()) {
+    for f in std::fs::read_dir(c.data_dir())
+        .unwrap()
+        .flatten()
+        .chain(std::fs::read_dir(c.data_dir().join("logs")).unwrap().flatten())
+    {
         if f.path().is_file() {
             let bytes = std::fs::read(f.path()).unwrap();
             assert!(!bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()), "password in {:?}", f.path());

@@ -15,7 +15,17 @@ fn broken_servers_fail_alone_and_clearly() {
     let silent = SilentServer::start("127.25.9.2:2222".parse::<SocketAddr>().unwrap()).unwrap();
     let c = &fleet.chom;
     for (name, addr) in [("garbage", garbage.addr()), ("silent", silent.addr())] {
-        c.ok(["server", "add", name, "--host", &addr.ip().to_string(), "--port", &addr.port().to_string(), "--key", "lab"]);
+        c.ok([
+            "server",
+            "add",
+            name,
+            "--host",
+            &addr.ip().to_string(),
+            "--port",
+            &addr.port().to_string(),
+            "--key",
+            "lab",
+        ]);
     }
     let started = Instant::now();
     let (report, status) = c.json(["--connect-timeout", "3", "probe", "--all"]);

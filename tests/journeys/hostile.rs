@@ -91,7 +91,10 @@ fn hostile_input_is_refused_and_changes_nothing() {
                 entry.iter().map(|a| if *a == "@" { value.clone() } else { OsString::from(a) }).collect();
             let out = c.run(&args);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let shown = format!("{:?}", args.iter().map(|a| a.to_string_lossy().chars().take(50).collect::<String>()).collect::<Vec<_>>());
+            let shown = format!(
+                "{:?}",
+                args.iter().map(|a| a.to_string_lossy().chars().take(50).collect::<String>()).collect::<Vec<_>>()
+            );
             if entry[0] == "audit" || (entry[1] == "list" && value.to_str().is_some_and(|v| !v.contains('\n'))) {
                 // Read-only filters may answer "nothing matches" or refuse.
             } else {

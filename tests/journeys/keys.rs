@@ -89,11 +89,16 @@ fn keys_in_use_are_not_deleted() {
 #[test]
 fn no_keyring_is_a_clear_error_not_a_fallback() {
     let c = Chom::new();
-    let out = c.command(["key", "generate", "k"]).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent").output().unwrap();
+    let out =
+        c.command(["key", "generate", "k"]).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent").output().unwrap();
     assert_eq!(out.status.code(), Some(8), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no OS keyring available") && stderr.contains("Secret Service"), "{stderr}");
-    let list = c.command(["--json", "key", "list"]).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent").output().unwrap();
+    let list = c
+        .command(["--json", "key", "list"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap();
     assert!(list.status.success());
     assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "[]");
     let files: Vec<_> = std::fs::read_dir(c.data_dir()).unwrap().flatten().map(|e| e.file_name()).collect();

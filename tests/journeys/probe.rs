@@ -71,7 +71,11 @@ fn run_a_command_on_a_selection() {
     let fleet = Fleet::start(22, 4);
     let hosts = fleet.lab.hosts();
     let (report, status) = fleet.chom.json([
-        "run", &hosts[0].name, &hosts[2].name, "--", "cat /proc/sys/kernel/hostname; echo oops >&2; exit 3",
+        "run",
+        &hosts[0].name,
+        &hosts[2].name,
+        "--",
+        "cat /proc/sys/kernel/hostname; echo oops >&2; exit 3",
     ]);
     assert_eq!(status, 1, "non-zero exits make the run fail: {report:#}");
     let results = by_server(&report);

@@ -78,7 +78,13 @@ impl Chom {
         S: AsRef<OsStr>,
     {
         use std::io::Write;
-        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run chom");
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run chom");
         child.stdin.take().expect("stdin").write_all(format!("{secret}\n").as_bytes()).expect("write stdin");
         child.wait_with_output().expect("wait for chom")
     }
@@ -149,7 +155,19 @@ impl Fleet {
         let key = chom.json(["key", "generate", "lab"]).0;
         lab.authorize_key(key["public_key"].as_str().expect("public key")).expect("authorize key");
         for h in lab.hosts() {
-            chom.ok(["server", "add", &h.name, "--host", &h.addr.to_string(), "--user", lab.user(), "--key", "lab", "--tag", "lab"]);
+            chom.ok([
+                "server",
+                "add",
+                &h.name,
+                "--host",
+                &h.addr.to_string(),
+                "--user",
+                lab.user(),
+                "--key",
+                "lab",
+                "--tag",
+                "lab",
+            ]);
             chom.ok(["server", "trust", &h.name, "--accept", &h.host_key_fingerprint]);
         }
         Fleet { lab, chom }

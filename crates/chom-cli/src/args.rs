@@ -51,7 +51,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Generate an ed25519 key.
-    Generate { name: String },
+    Generate {
+        name: String,
+    },
     /// Import an OpenSSH private key file (ed25519, ECDSA, RSA).
     Import {
         name: String,
@@ -62,20 +64,30 @@ pub enum KeyCommand {
     },
     List,
     /// Public key and fingerprint.
-    Show { name: String },
+    Show {
+        name: String,
+    },
     /// Print the public key line, for authorized_keys.
-    ExportPublic { name: String },
+    ExportPublic {
+        name: String,
+    },
     /// Delete a key no server uses (also from the OS keyring).
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ServerCommand {
     Add(AddArgs),
     List(ListArgs),
-    Show { name: String },
+    Show {
+        name: String,
+    },
     Edit(EditArgs),
-    Remove { name: String },
+    Remove {
+        name: String,
+    },
     /// Show the server's host key fingerprint and pin it once accepted.
     Trust(TrustArgs),
     /// Install the server's key in the user's ~/.ssh/authorized_keys over a

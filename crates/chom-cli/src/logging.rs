@@ -17,7 +17,8 @@ pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
         _ => Some("debug"),
     };
     let stderr = stderr_level.map(|level| {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("chom_core={level},chom={level}")));
+        let filter = EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new(format!("chom_core={level},chom={level}")));
         fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter)
     });
     let logs = data_dir.join("logs");
@@ -32,7 +33,8 @@ pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
     {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("chom_core=info,chom=info"));
+            let filter =
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("chom_core=info,chom=info"));
             (Some(fmt::layer().with_writer(writer).with_ansi(false).with_filter(filter)), Some(guard))
         }
         Err(e) => {

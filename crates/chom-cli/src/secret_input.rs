@@ -19,7 +19,8 @@ pub fn read(from_stdin: bool, prompt: &str) -> Result<Secret> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::Usage(
-            "there is no terminal to ask for the secret: send it on stdin with --passphrase-stdin / --password-stdin".into(),
+            "there is no terminal to ask for the secret: send it on stdin with --passphrase-stdin / --password-stdin"
+                .into(),
         ));
     }
     let mut p = rpassword::prompt_password(prompt).map_err(|e| Error::Usage(format!("cannot read the secret: {e}")))?;

@@ -16,11 +16,16 @@ struct Listener {
 }
 
 impl Listener {
-    fn start(addr: SocketAddr, on_accept: impl Fn(TcpStream, &mut Vec<TcpStream>) + Send + 'static) -> Result<Listener, LabError> {
+    fn start(
+        addr: SocketAddr,
+        on_accept: impl Fn(TcpStream, &mut Vec<TcpStream>) + Send + 'static,
+    ) -> Result<Listener, LabError> {
         assert!(addr.ip().is_loopback(), "the lab only listens on loopback addresses");
         let listener = TcpListener::bind(addr)
             .map_err(|e| LabError::Command { what: format!("binding {addr}"), detail: e.to_string() })?;
-        let addr = listener.local_addr().map_err(|e| LabError::Command { what: "local_addr".into(), detail: e.to_string() })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| LabError::Command { what: "local_addr".into(), detail: e.to_string() })?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {

@@ -58,7 +58,10 @@ impl LabHost {
 
     /// Every file the lab writes for this host.
     pub(crate) fn files(&self, dir: &Path) -> Vec<PathBuf> {
-        ["hostkey", "hostkey.pub", "sshd_config", "pid", "log"].iter().map(|ext| dir.join(format!("{}.{ext}", self.name))).collect()
+        ["hostkey", "hostkey.pub", "sshd_config", "pid", "log"]
+            .iter()
+            .map(|ext| dir.join(format!("{}.{ext}", self.name)))
+            .collect()
     }
 
     fn write_config(&self, dir: &Path) -> Result<PathBuf, LabError> {
@@ -110,7 +113,13 @@ impl LabHost {
 impl LabHost {
     /// Waits until sshd `pid` answers with an SSH banner; fails at once if
     /// it exits (bind error, bad config), or at `deadline`, with its log.
-    pub(crate) fn wait_ready(&self, dir: &Path, pid: u32, deadline: Instant, timeout: Duration) -> Result<(), LabError> {
+    pub(crate) fn wait_ready(
+        &self,
+        dir: &Path,
+        pid: u32,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<(), LabError> {
         loop {
             let alive = proc::alive(pid);
             if alive && proc::has_ssh_banner(self.socket_addr()) {
@@ -150,7 +159,10 @@ pub(crate) fn generate_host_keys(dir: &Path, hosts: &mut [LabHost]) -> Result<()
             .arg(&key)
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| LabError::Command { what: "ssh-keygen".into(), detail: format!("{e} (install openssh-client)") })?;
+            .map_err(|e| LabError::Command {
+                what: "ssh-keygen".into(),
+                detail: format!("{e} (install openssh-client)"),
+            })?;
         if !out.status.success() {
             let detail = format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
             return Err(LabError::Command { what: format!("ssh-keygen -f {}", key.display()), detail });

@@ -27,7 +27,11 @@ pub enum LabError {
     #[error("{what} failed: {detail}")]
     Command { what: String, detail: String },
     #[error("lab file {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{addr} already answers before the lab started: another lab or server uses this subnet; pick another subnet or stop it (`chom-lab down --dir DIR`)")]
     AddressInUse { addr: SocketAddr },
     #[error("sshd for host {name} ({addr}) exited while starting; its log says: {log}")]
@@ -74,7 +78,8 @@ pub struct Lab {
 impl Lab {
     /// Starts `hosts` hosts on 127.`subnet`.x.y in a new temporary directory.
     pub fn start(subnet: u8, hosts: usize) -> Result<Lab, LabError> {
-        let temp = tempfile::Builder::new().prefix("chom-lab-").tempdir_in("/tmp").map_err(io_err(Path::new("/tmp")))?;
+        let temp =
+            tempfile::Builder::new().prefix("chom-lab-").tempdir_in("/tmp").map_err(io_err(Path::new("/tmp")))?;
         let mut lab = Self::start_in(temp.path(), subnet, hosts)?;
         lab.temp = Some(temp);
         Ok(lab)

@@ -27,8 +27,15 @@ pub(crate) fn ensure_user(user: &str) -> Result<(), LabError> {
         // Status 9: another lab, started at the same moment, created it.
         retry("useradd", || {
             let home = format!("/home/{user}");
-            let out = run("useradd", Command::new("useradd").args(["--system", "--home-dir", &home])
-                .args(["--create-home", "--shell", "/bin/sh", user]))?;
+            let out = run(
+                "useradd",
+                Command::new("useradd").args(["--system", "--home-dir", &home]).args([
+                    "--create-home",
+                    "--shell",
+                    "/bin/sh",
+                    user,
+                ]),
+            )?;
             let ok = out.status.success() || out.status.code() == Some(9) || exists(user);
             Ok((ok, out))
         })?;
@@ -46,7 +53,8 @@ pub(crate) fn ensure_user(user: &str) -> Result<(), LabError> {
 }
 
 fn run(what: &str, cmd: &mut Command) -> Result<std::process::Output, LabError> {
-    cmd.output().map_err(|e| LabError::Command { what: what.into(), detail: format!("{e} (is the passwd package installed?)") })
+    cmd.output()
+        .map_err(|e| LabError::Command { what: what.into(), detail: format!("{e} (is the passwd package installed?)") })
 }
 
 /// Runs `attempt` until it reports success, for up to 5 s: useradd and
@@ -62,7 +70,10 @@ fn retry(
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(LabError::Command { what: what.into(), detail: String::from_utf8_lossy(&out.stderr).trim().into() });
+            return Err(LabError::Command {
+                what: what.into(),
+                detail: String::from_utf8_lossy(&out.stderr).trim().into(),
+            });
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -76,7 +87,8 @@ pub(crate) fn set_password(user: &str, password: &str) -> Result<(), LabError> {
         .spawn()
         .map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
     let mut stdin = child.stdin.take().expect("piped stdin");
-    writeln!(stdin, "{user}:{password}").map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
+    writeln!(stdin, "{user}:{password}")
+        .map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
     drop(stdin);
     let status = child.wait().map_err(|e| LabError::Command { what: "chpasswd".into(), detail: e.to_string() })?;
     if !status.success() {
@@ -95,7 +107,10 @@ pub(crate) fn make_readable(dir: &Path) -> Result<(), LabError> {
         if mode & 0o001 == 0 {
             return Err(LabError::Command {
                 what: format!("preparing {}", dir.display()),
-                detail: format!("{} is not searchable by other users; `chmod o+x` it or use another directory", parent.display()),
+                detail: format!(
+                    "{} is not searchable by other users; `chmod o+x` it or use another directory",
+                    parent.display()
+                ),
             });
         }
     }
@@ -211,5 +226,9 @@ pub(crate) fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(5)..].join(" | ");
-    if tail.is_empty() { format!("(nothing in {})", path.display()) } else { tail }
+    if tail.is_empty() {
+        format!("(nothing in {})", path.display())
+    } else {
+        tail
+    }
 }

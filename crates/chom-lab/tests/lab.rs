@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use chom_lab::{GarbageServer, Lab, LabError, SilentServer};
 
 fn sshd_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.contains("(sshd)") && !s.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.contains("(sshd)") && !s.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+    })
 }
 
 fn banner(addr: SocketAddr) -> String {
@@ -36,7 +37,13 @@ fn client_key(lab: &Lab, tmp: &Path) -> PathBuf {
 fn ssh(lab: &Lab, key: &Path, addr: SocketAddr, command: &str) -> Command {
     let mut cmd = Command::new("ssh");
     cmd.arg("-i").arg(key);
-    for opt in ["BatchMode=yes", "StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", "LogLevel=ERROR", "ConnectTimeout=5"] {
+    for opt in [
+        "BatchMode=yes",
+        "StrictHostKeyChecking=no",
+        "UserKnownHostsFile=/dev/null",
+        "LogLevel=ERROR",
+        "ConnectTimeout=5",
+    ] {
         cmd.args(["-o", opt]);
     }
     cmd.arg(format!("{}@{}", lab.user(), addr.ip())).arg(command).stdin(Stdio::null());
@@ -124,7 +131,8 @@ fn kill_connections_drops_sessions_and_keeps_the_listener() {
     let key = client_key(&lab, tmp.path());
     let addr = lab.hosts()[0].socket_addr();
 
-    let mut session = ssh(&lab, &key, addr, "echo up; sleep 30").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut session =
+        ssh(&lab, &key, addr, "echo up; sleep 30").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdout = session.stdout.take().unwrap();
     let mut up = [0u8; 3];
     stdout.read_exact(&mut up).expect("the session starts");
@@ -158,7 +166,8 @@ fn caller_dir_keeps_foreign_files_and_a_busy_subnet_is_refused() {
 
     drop(lab);
     assert!(!sshd_alive(pid));
-    let left: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let left: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(left, ["notes.txt"], "only the lab's own files are removed");
 }
 
@@ -189,7 +198,11 @@ fn garbage_and_silent_servers() {
     let mut s = TcpStream::connect(silent.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let err = s.read(&mut buf).expect_err("a silent server says nothing");
-    assert!(matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{:?}: {err}", err.kind());
+    assert!(
+        matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        "{:?}: {err}",
+        err.kind()
+    );
 
     let (g, q) = (garbage.addr(), silent.addr());
     drop((garbage, silent));

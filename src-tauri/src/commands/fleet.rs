@@ -26,8 +26,12 @@ impl From<JobEvent> for JobProgress {
     fn from(e: JobEvent) -> Self {
         match e {
             JobEvent::Started { job_id, total, .. } => JobProgress::Started { job_id: job_id as u32, total },
-            JobEvent::Output { server, stream, line } => JobProgress::Output { server, stream: stream.as_str().to_owned(), line },
-            JobEvent::ServerDone { server, ok, error, done, total } => JobProgress::ServerDone { server, ok, error, done, total },
+            JobEvent::Output { server, stream, line } => {
+                JobProgress::Output { server, stream: stream.as_str().to_owned(), line }
+            }
+            JobEvent::ServerDone { server, ok, error, done, total } => {
+                JobProgress::ServerDone { server, ok, error, done, total }
+            }
             JobEvent::Finished { job_id, state, succeeded, failed } => {
                 JobProgress::Finished { job_id: job_id as u32, state: state.as_str().to_owned(), succeeded, failed }
             }
@@ -116,7 +120,8 @@ pub async fn fleet_probe(
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
     let r = core.probe(&selection(names), sink(on_event), ticket.token.clone()).await?;
-    let results = r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
+    let results =
+        r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
     Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
 }
 
@@ -131,7 +136,10 @@ pub async fn fleet_run(
     on_event: Channel<JobProgress>,
 ) -> Result<JobOutcome, UiError> {
     if names.is_empty() {
-        return Err(UiError { code: "invalid_input".into(), message: "select the servers to run the command on".into() });
+        return Err(UiError {
+            code: "invalid_input".into(),
+            message: "select the servers to run the command on".into(),
+        });
     }
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);

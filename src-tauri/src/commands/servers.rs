@@ -45,7 +45,15 @@ impl From<chom_core::ServerView> for ServerRow {
                 .map(|p| {
                     p.services
                         .iter()
-                        .map(|(k, v)| (k.clone(), serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                serde_json::to_value(v)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_owned))
+                                    .unwrap_or_default(),
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -121,8 +129,14 @@ pub async fn server_detail(state: State<'_, AppState>, name: String) -> Result<S
                 at: u32::try_from(p.at.timestamp()).unwrap_or(0),
                 ok: p.ok,
                 load1: p.facts.as_ref().map(|f| f.load[0]),
-                mem_used_pct: p.facts.as_ref().and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),
-                disk_used_pct: p.facts.as_ref().and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
+                mem_used_pct: p
+                    .facts
+                    .as_ref()
+                    .and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),
+                disk_used_pct: p
+                    .facts
+                    .as_ref()
+                    .and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
             })
             .collect(),
         recent_jobs: d.recent_jobs.into_iter().map(Into::into).collect(),
@@ -177,7 +191,11 @@ pub struct ServerChanges {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn server_edit(state: State<'_, AppState>, name: String, changes: ServerChanges) -> Result<ServerRow, UiError> {
+pub async fn server_edit(
+    state: State<'_, AppState>,
+    name: String,
+    changes: ServerChanges,
+) -> Result<ServerRow, UiError> {
     let keep = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let edit = chom_core::ServerEdit {
         rename: None,

@@ -23,7 +23,11 @@ fn cancel_on_ctrl_c() -> CancellationToken {
 /// Exit status: 0 when every server succeeded, 1 otherwise.
 pub async fn probe(chom: &Chom, sel: SelectArgs, as_json: bool) -> Result<i32> {
     let report = chom.probe(&selection(sel), progress_sink(!as_json), cancel_on_ctrl_c()).await?;
-    if as_json { json(&report) } else { print_probe(&report) }
+    if as_json {
+        json(&report)
+    } else {
+        print_probe(&report)
+    }
     Ok(i32::from(report.failed > 0))
 }
 
@@ -67,7 +71,11 @@ pub async fn run(chom: &Chom, args: RunArgs, as_json: bool) -> Result<i32> {
     // The words after `--` form one shell command line, as with ssh.
     let command = args.command.join(" ");
     let report = chom.run(&selection(args.select), &command, progress_sink(!as_json), cancel_on_ctrl_c()).await?;
-    if as_json { json(&report) } else { print_run(&report) }
+    if as_json {
+        json(&report)
+    } else {
+        print_run(&report)
+    }
     Ok(i32::from(report.failed > 0))
 }
 
@@ -91,7 +99,11 @@ fn print_run(r: &RunReport) {
 }
 
 fn servers(n: usize) -> String {
-    if n == 1 { "1 server".into() } else { format!("{n} servers") }
+    if n == 1 {
+        "1 server".into()
+    } else {
+        format!("{n} servers")
+    }
 }
 
 fn uptime(s: u64) -> String {

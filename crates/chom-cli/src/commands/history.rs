@@ -13,7 +13,14 @@ pub fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
             json(&serde_json::json!({ "job": job, "results": results }));
             return Ok(0);
         }
-        println!("job {} {} {:?} by {}, started {}", job.id, job.kind, job.state, job.os_user, ago(Some(job.started_at)));
+        println!(
+            "job {} {} {:?} by {}, started {}",
+            job.id,
+            job.kind,
+            job.state,
+            job.os_user,
+            ago(Some(job.started_at))
+        );
         if !job.detail.is_empty() {
             println!("command: {}", job.detail);
         }

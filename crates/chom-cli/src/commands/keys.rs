@@ -1,10 +1,9 @@
-
 use chom_core::keys::KeyError;
 use chom_core::{Chom, Error, KeyView, Result, Secret};
 
 use crate::args::KeyCommand;
-use crate::secret_input;
 use crate::output::{json, table};
+use crate::secret_input;
 
 pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
     match cmd {
@@ -31,7 +30,13 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
                 let rows: Vec<Vec<String>> = keys
                     .iter()
                     .map(|k| {
-                        vec![k.name.clone(), k.algorithm.clone(), k.bits.to_string(), k.fingerprint.clone(), k.used_by.join(",")]
+                        vec![
+                            k.name.clone(),
+                            k.algorithm.clone(),
+                            k.bits.to_string(),
+                            k.fingerprint.clone(),
+                            k.used_by.join(","),
+                        ]
                     })
                     .collect();
                 table(&["NAME", "TYPE", "BITS", "FINGERPRINT", "USED BY"], &rows);
@@ -40,7 +45,11 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
         KeyCommand::Show { name } => show(&chom.key(&name)?, as_json),
         KeyCommand::ExportPublic { name } => {
             let k = chom.key(&name)?;
-            if as_json { json(&k) } else { println!("{}", k.public_key) }
+            if as_json {
+                json(&k)
+            } else {
+                println!("{}", k.public_key)
+            }
         }
         KeyCommand::Delete { name } => {
             chom.delete_key(&name)?;
@@ -59,7 +68,13 @@ fn show(k: &KeyView, as_json: bool) {
         return json(k);
     }
     // The same line `ssh-keygen -lf` prints.
-    println!("{} {} {} ({})", k.bits, k.fingerprint, k.public_key.split_whitespace().nth(2).unwrap_or(&k.name), kind(&k.algorithm));
+    println!(
+        "{} {} {} ({})",
+        k.bits,
+        k.fingerprint,
+        k.public_key.split_whitespace().nth(2).unwrap_or(&k.name),
+        kind(&k.algorithm)
+    );
     println!("{}", k.public_key);
     if !k.used_by.is_empty() {
         println!("used by: {}", k.used_by.join(", "));
@@ -76,12 +91,13 @@ fn kind(algorithm: &str) -> &'static str {
 }
 
 fn read_key_file(path: &std::path::Path) -> Result<Secret> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::Usage(format!("cannot read key file {}: {e}", path.display())))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::Usage(format!("cannot read key file {}: {e}", path.display())))?;
     if meta.len() > 64 * 1024 {
         return Err(Error::Usage(format!("{} is too large to be an SSH private key", path.display())));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read key file {}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read key file {}: {e}", path.display())))?;
     String::from_utf8(bytes)
         .map(Secret::new)
         .map_err(|_| Error::Usage(format!("{} is not a text OpenSSH private key file", path.display())))

@@ -1,7 +1,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
-use chom_core::{Acceptance, Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
 use chom_core::validate::{GroupName, Tag};
+use chom_core::{Acceptance, Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
 
 use crate::args::{ServerCommand, TrustArgs};
 use crate::output::{ago, bytes, json, table};
@@ -33,7 +33,11 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
                 search: l.search,
             };
             let servers = chom.list_servers(&filter)?;
-            if as_json { json(&servers) } else { list(&servers) }
+            if as_json {
+                json(&servers)
+            } else {
+                list(&servers)
+            }
         }
         ServerCommand::Show { name } => {
             let d = chom.server_detail(&name)?;
@@ -45,19 +49,26 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
         }
         ServerCommand::Edit(e) => {
             let view = chom
-                .edit_server(&e.name, &ServerEdit {
-                    rename: e.rename,
-                    host: e.host,
-                    port: e.port,
-                    user: e.user,
-                    key: e.key,
-                    add_tags: e.add_tags,
-                    remove_tags: e.remove_tags,
-                    group: e.group,
-                    notes: e.notes,
-                })
+                .edit_server(
+                    &e.name,
+                    &ServerEdit {
+                        rename: e.rename,
+                        host: e.host,
+                        port: e.port,
+                        user: e.user,
+                        key: e.key,
+                        add_tags: e.add_tags,
+                        remove_tags: e.remove_tags,
+                        group: e.group,
+                        notes: e.notes,
+                    },
+                )
                 .await?;
-            if as_json { json(&view) } else { println!("updated {}", view.name) }
+            if as_json {
+                json(&view)
+            } else {
+                println!("updated {}", view.name)
+            }
         }
         ServerCommand::Remove { name } => {
             chom.remove_server(&name)?;
@@ -69,7 +80,8 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
         }
         ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
         ServerCommand::CopyKey { name, password_stdin } => {
-            let password = crate::secret_input::read(password_stdin, &format!("Password for {name} (used once, not stored): "))?;
+            let password =
+                crate::secret_input::read(password_stdin, &format!("Password for {name} (used once, not stored): "))?;
             chom.install_key_with_password(&name, &password).await?;
             if as_json {
                 json(&serde_json::json!({ "server": name, "installed": true }));
@@ -111,7 +123,9 @@ fn show(d: &chom_core::ServerDetail) {
     println!("tags:       {}", s.tags.join(", "));
     println!("status:     {} (last seen {})", s.status, ago(s.last_seen));
     match &d.host_key {
-        Some(k) => println!("host key:   {} {} (pinned {})", k.algorithm, k.fingerprint, k.first_seen.format("%F %T UTC")),
+        Some(k) => {
+            println!("host key:   {} {} (pinned {})", k.algorithm, k.fingerprint, k.first_seen.format("%F %T UTC"))
+        }
         None => println!("host key:   not trusted yet: run `chom server trust {}`", s.name),
     }
     if !s.notes.is_empty() {
@@ -128,7 +142,11 @@ fn show(d: &chom_core::ServerDetail) {
                 println!("memory:     {} available of {}", bytes(f.mem_available), bytes(f.mem_total));
                 println!("swap:       {} free of {}", bytes(f.swap_free), bytes(f.swap_total));
                 println!("disk /:     {} free of {}", bytes(f.disk_free), bytes(f.disk_total));
-                let svc: Vec<String> = f.services.iter().map(|(k, v)| format!("{k} {}", serde_json::to_value(v).unwrap_or_default().as_str().unwrap_or(""))).collect();
+                let svc: Vec<String> = f
+                    .services
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", serde_json::to_value(v).unwrap_or_default().as_str().unwrap_or("")))
+                    .collect();
                 println!("services:   {}", svc.join(", "));
             }
             None => println!("probed:     {} - failed: {}", ago(Some(p.at)), p.error.as_deref().unwrap_or("")),
@@ -144,7 +162,9 @@ async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
     let offered = &check.offered;
     if check.is_pinned() {
         if as_json {
-            json(&serde_json::json!({ "server": check.server, "fingerprint": offered.fingerprint, "pinned": true, "changed": false }));
+            json(
+                &serde_json::json!({ "server": check.server, "fingerprint": offered.fingerprint, "pinned": true, "changed": false }),
+            );
         } else {
             println!("{} already trusted: {} {}", check.server, offered.algorithm, offered.fingerprint);
         }

@@ -201,16 +201,20 @@ impl Chom {
             .collect();
         self.db.insert_probes(&batch)?;
         for (s, o) in servers.iter().zip(&outcomes) {
-            self.db.insert_job_result(job.id, Some(s.id), &JobResultRecord {
-                server: o.server.clone(),
-                ok: o.ok,
-                exit_status: None,
-                stdout: None,
-                stderr: None,
-                error_code: o.error_code.map(|c| c.as_str().to_owned()),
-                error: o.error.clone(),
-                duration_ms: o.duration_ms,
-            })?;
+            self.db.insert_job_result(
+                job.id,
+                Some(s.id),
+                &JobResultRecord {
+                    server: o.server.clone(),
+                    ok: o.ok,
+                    exit_status: None,
+                    stdout: None,
+                    stderr: None,
+                    error_code: o.error_code.map(|c| c.as_str().to_owned()),
+                    error: o.error.clone(),
+                    duration_ms: o.duration_ms,
+                },
+            )?;
         }
         let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
         let failed = outcomes.len() as u32 - succeeded;
@@ -221,7 +225,13 @@ impl Chom {
     /// Runs an operator's shell command on every selected server at once,
     /// streaming output lines as events.
     #[tracing::instrument(skip_all, fields(job))]
-    pub async fn run(&self, sel: &Selection, command: &str, sink: ProgressSink, cancel: CancellationToken) -> Result<RunReport> {
+    pub async fn run(
+        &self,
+        sel: &Selection,
+        command: &str,
+        sink: ProgressSink,
+        cancel: CancellationToken,
+    ) -> Result<RunReport> {
         validate_command(command)?;
         let servers = self.resolve(sel)?;
         let job = self.start_job("run", command, servers.len(), sink.clone())?;
@@ -260,16 +270,20 @@ impl Chom {
         let mut outcomes = Vec::with_capacity(results.len());
         for (s, (r, took)) in servers.iter().zip(results) {
             let o = run_outcome(s.name.as_str(), r, took.as_millis() as u64);
-            self.db.insert_job_result(job.id, Some(s.id), &JobResultRecord {
-                server: o.server.clone(),
-                ok: o.ok,
-                exit_status: o.exit_status.map(i64::from),
-                stdout: Some(o.stdout.clone()),
-                stderr: Some(o.stderr.clone()),
-                error_code: o.error_code.map(|c| c.as_str().to_owned()),
-                error: o.error.clone(),
-                duration_ms: o.duration_ms,
-            })?;
+            self.db.insert_job_result(
+                job.id,
+                Some(s.id),
+                &JobResultRecord {
+                    server: o.server.clone(),
+                    ok: o.ok,
+                    exit_status: o.exit_status.map(i64::from),
+                    stdout: Some(o.stdout.clone()),
+                    stderr: Some(o.stderr.clone()),
+                    error_code: o.error_code.map(|c| c.as_str().to_owned()),
+                    error: o.error.clone(),
+                    duration_ms: o.duration_ms,
+                },
+            )?;
             let detail = match (&o.error, o.exit_status) {
                 (Some(e), _) => e.clone(),
                 (None, Some(st)) => format!("exit {st}"),

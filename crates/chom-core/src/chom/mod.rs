@@ -9,7 +9,7 @@ mod view;
 
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use keys::KeyView;
-pub use servers::{ServerInput, ServerEdit};
+pub use servers::{ServerEdit, ServerInput};
 pub use trust::{Acceptance, HostKeyCheck};
 pub use view::{ServerDetail, ServerView};
 

@@ -42,18 +42,27 @@ async fn inventory_add_edit_filter_remove() {
     assert_eq!(names, ["web1"]);
 
     let view = chom
-        .edit_server("web1", &ServerEdit {
-            rename: Some("web-1".into()),
-            add_tags: vec!["edge".into()],
-            remove_tags: vec!["prod".into()],
-            group: Some("acme".into()),
-            ..Default::default()
-        })
+        .edit_server(
+            "web1",
+            &ServerEdit {
+                rename: Some("web-1".into()),
+                add_tags: vec!["edge".into()],
+                remove_tags: vec!["prod".into()],
+                group: Some("acme".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!((view.name.as_str(), view.group.as_deref()), ("web-1", Some("acme")));
     assert_eq!(view.tags, ["edge", "web"]);
-    assert_eq!(chom.edit_server("db1", &ServerEdit { rename: Some("web-1".into()), ..Default::default() }).await.unwrap_err().code(), ErrorCode::AlreadyExists);
+    assert_eq!(
+        chom.edit_server("db1", &ServerEdit { rename: Some("web-1".into()), ..Default::default() })
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::AlreadyExists
+    );
 
     chom.remove_server("db1").unwrap();
     assert_eq!(chom.list_servers(&ServerFilter::default()).unwrap().len(), 1);
@@ -110,7 +119,8 @@ async fn selections_resolve_before_anything_runs() {
     assert_eq!(chom.resolve(&Selection::default()).unwrap_err().code(), ErrorCode::InvalidInput);
     let err = chom.resolve(&Selection { names: vec!["a".into(), "zz".into()], ..Default::default() }).unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
-    let both = chom.resolve(&Selection { names: vec!["a".into()], tag: Some("web".into()), ..Default::default() }).unwrap();
+    let both =
+        chom.resolve(&Selection { names: vec!["a".into()], tag: Some("web".into()), ..Default::default() }).unwrap();
     assert_eq!(both.len(), 1, "a server named twice runs once");
     assert_eq!(chom.resolve(&Selection { all: true, ..Default::default() }).unwrap().len(), 2);
     assert!(chom.jobs(10).unwrap().is_empty(), "resolving is not a job");

@@ -97,7 +97,9 @@ impl Chom {
         self.db.pin_host_key(record.id, &key)?;
         self.pool.evict(record.id).await;
         let detail = match check.pinned {
-            Some(p) if p.fingerprint != key.fingerprint => format!("replaced {} with {}", p.fingerprint, key.fingerprint),
+            Some(p) if p.fingerprint != key.fingerprint => {
+                format!("replaced {} with {}", p.fingerprint, key.fingerprint)
+            }
             Some(_) => format!("re-accepted {}", key.fingerprint),
             None => format!("pinned {}", key.fingerprint),
         };
@@ -108,7 +110,13 @@ impl Chom {
     /// Records that the operator refused a key (for the audit trail).
     pub fn reject_host_key(&self, name: &str, offered: &HostKeyOffer) -> Result<()> {
         let record = self.server_record(name)?;
-        self.audit("trust.reject", Some(record.name.as_str()), None, false, &format!("refused {}", offered.fingerprint));
+        self.audit(
+            "trust.reject",
+            Some(record.name.as_str()),
+            None,
+            false,
+            &format!("refused {}", offered.fingerprint),
+        );
         Ok(())
     }
 }

@@ -69,7 +69,11 @@ impl ProbeSummary {
 }
 
 impl ServerView {
-    pub(crate) fn from_record(r: ServerRecord, probe: Option<ProbeRecord>, last_good: Option<ProbeRecord>) -> ServerView {
+    pub(crate) fn from_record(
+        r: ServerRecord,
+        probe: Option<ProbeRecord>,
+        last_good: Option<ProbeRecord>,
+    ) -> ServerView {
         ServerView {
             name: r.name.to_string(),
             host: r.host.to_string(),

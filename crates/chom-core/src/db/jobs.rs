@@ -99,8 +99,18 @@ impl Db {
         self.conn().execute(
             "INSERT OR REPLACE INTO job_results (job_id, server_name, server_id, ok, exit_status, stdout, stderr, \
              error_code, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![job_id, r.server, server_id, r.ok, r.exit_status, r.stdout, r.stderr, r.error_code, r.error,
-                    r.duration_ms as i64],
+            params![
+                job_id,
+                r.server,
+                server_id,
+                r.ok,
+                r.exit_status,
+                r.stdout,
+                r.stderr,
+                r.error_code,
+                r.error,
+                r.duration_ms as i64
+            ],
         )?;
         Ok(())
     }

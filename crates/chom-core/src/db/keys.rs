@@ -23,8 +23,7 @@ pub struct KeyRecord {
     pub created_at: DateTime<Utc>,
 }
 
-const SELECT: &str =
-    "SELECT id, name, algorithm, bits, public_key, fingerprint, keyring_account, created_at FROM keys";
+const SELECT: &str = "SELECT id, name, algorithm, bits, public_key, fingerprint, keyring_account, created_at FROM keys";
 
 fn row_to_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let name: String = r.get(1)?;
@@ -48,8 +47,15 @@ impl Db {
         let inserted = self.conn().execute(
             "INSERT INTO keys (name, algorithm, bits, public_key, fingerprint, keyring_account, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![k.name.as_str(), k.algorithm, k.bits, k.public_key, k.fingerprint, k.keyring_account,
-                    to_ms(k.created_at)],
+            params![
+                k.name.as_str(),
+                k.algorithm,
+                k.bits,
+                k.public_key,
+                k.fingerprint,
+                k.keyring_account,
+                to_ms(k.created_at)
+            ],
         );
         match inserted {
             Err(e) if is_unique_violation(&e) => Ok(None),
@@ -59,10 +65,7 @@ impl Db {
     }
 
     pub fn key_by_name(&self, name: &KeyName) -> DbResult<Option<KeyRecord>> {
-        Ok(self
-            .conn()
-            .query_row(&format!("{SELECT} WHERE name = ?1"), [name.as_str()], row_to_key)
-            .optional()?)
+        Ok(self.conn().query_row(&format!("{SELECT} WHERE name = ?1"), [name.as_str()], row_to_key).optional()?)
     }
 
     pub fn key_by_id(&self, id: i64) -> DbResult<Option<KeyRecord>> {

@@ -27,9 +27,7 @@ pub(super) fn refuse_newer(conn: &Connection, path: &Path) -> DbResult<()> {
 }
 
 pub(super) fn to_latest(conn: &mut Connection, path: &Path) -> DbResult<()> {
-    migrations()
-        .to_latest(conn)
-        .map_err(|source| DbError::Migrate { path: path.to_owned(), source })
+    migrations().to_latest(conn).map_err(|source| DbError::Migrate { path: path.to_owned(), source })
 }
 
 #[cfg(test)]

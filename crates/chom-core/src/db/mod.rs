@@ -30,14 +30,22 @@ use crate::error::ErrorCode;
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("cannot open the CHOM database {path}: {source}; check the path and its permissions")]
-    Open { path: PathBuf, #[source] source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error(
         "the CHOM database {path} was written by a newer CHOM (schema version {found}, this build knows up to {supported}); \
          it was left untouched: upgrade CHOM or point --data-dir at another directory"
     )]
     TooNew { path: PathBuf, found: i64, supported: i64 },
     #[error("upgrading the CHOM database {path} failed: {source}; the database was left at its previous version")]
-    Migrate { path: PathBuf, #[source] source: rusqlite_migration::Error },
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: rusqlite_migration::Error,
+    },
     #[error("database query failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data is corrupt: {0}")]

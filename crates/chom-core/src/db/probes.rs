@@ -115,19 +115,55 @@ impl Db {
                     Ok(f) => {
                         let services = serde_json::to_string(&f.services).unwrap_or_default();
                         ins.execute(params![
-                            p.server_id, p.job_id, at, true, None::<String>, None::<String>, p.duration_ms as i64,
-                            f.hostname, f.os, f.kernel, f.uptime_s as i64, f.load[0], f.load[1], f.load[2], f.cpus,
-                            f.mem_total as i64, f.mem_available as i64, f.swap_total as i64, f.swap_free as i64,
-                            f.disk_total as i64, f.disk_free as i64, services
+                            p.server_id,
+                            p.job_id,
+                            at,
+                            true,
+                            None::<String>,
+                            None::<String>,
+                            p.duration_ms as i64,
+                            f.hostname,
+                            f.os,
+                            f.kernel,
+                            f.uptime_s as i64,
+                            f.load[0],
+                            f.load[1],
+                            f.load[2],
+                            f.cpus,
+                            f.mem_total as i64,
+                            f.mem_available as i64,
+                            f.swap_total as i64,
+                            f.swap_free as i64,
+                            f.disk_total as i64,
+                            f.disk_free as i64,
+                            services
                         ])?;
                         status.execute(params![p.server_id, "up", true, at])?;
                     }
                     Err((code, message)) => {
                         ins.execute(params![
-                            p.server_id, p.job_id, at, false, code, message, p.duration_ms as i64,
-                            None::<String>, None::<String>, None::<String>, None::<i64>, None::<f64>, None::<f64>,
-                            None::<f64>, None::<i64>, None::<i64>, None::<i64>, None::<i64>, None::<i64>,
-                            None::<i64>, None::<i64>, None::<String>
+                            p.server_id,
+                            p.job_id,
+                            at,
+                            false,
+                            code,
+                            message,
+                            p.duration_ms as i64,
+                            None::<String>,
+                            None::<String>,
+                            None::<String>,
+                            None::<i64>,
+                            None::<f64>,
+                            None::<f64>,
+                            None::<f64>,
+                            None::<i64>,
+                            None::<i64>,
+                            None::<i64>,
+                            None::<i64>,
+                            None::<i64>,
+                            None::<i64>,
+                            None::<i64>,
+                            None::<String>
                         ])?;
                         // An untrusted key says nothing about the host being up or down.
                         let st = match code {

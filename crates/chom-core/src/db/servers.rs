@@ -120,12 +120,7 @@ fn row_to_server(r: &Row<'_>) -> rusqlite::Result<ServerRecord> {
         created_at: from_ms(r.get(9)?),
         updated_at: from_ms(r.get(10)?),
         last_seen: r.get::<_, Option<i64>>(11)?.map(from_ms),
-        tags: tags
-            .unwrap_or_default()
-            .lines()
-            .map(Tag::parse)
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?,
+        tags: tags.unwrap_or_default().lines().map(Tag::parse).collect::<Result<_, _>>().map_err(corrupt)?,
     })
 }
 
@@ -144,8 +139,16 @@ impl Db {
         let inserted = tx.execute(
             "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![s.name.as_str(), s.host.as_str(), s.port.get(), s.user.as_str(), s.key_id,
-                    s.group.as_ref().map(|g| g.as_str()), s.notes, now],
+            params![
+                s.name.as_str(),
+                s.host.as_str(),
+                s.port.get(),
+                s.user.as_str(),
+                s.key_id,
+                s.group.as_ref().map(|g| g.as_str()),
+                s.notes,
+                now
+            ],
         );
         match inserted {
             Err(e) if is_unique_violation(&e) => return Ok(None),
@@ -153,7 +156,10 @@ impl Db {
         };
         let id = tx.last_insert_rowid();
         for tag in &s.tags {
-            tx.execute("INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)", params![id, tag.as_str()])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
+                params![id, tag.as_str()],
+            )?;
         }
         tx.commit()?;
         drop(conn);
@@ -162,16 +168,12 @@ impl Db {
 
     pub fn server_by_id(&self, id: i64) -> DbResult<Option<ServerRecord>> {
         let conn = self.conn();
-        Ok(conn
-            .query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], row_to_server)
-            .optional()?)
+        Ok(conn.query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], row_to_server).optional()?)
     }
 
     pub fn server_by_name(&self, name: &ServerName) -> DbResult<Option<ServerRecord>> {
         let conn = self.conn();
-        Ok(conn
-            .query_row(&format!("{SELECT} WHERE s.name = ?1"), [name.as_str()], row_to_server)
-            .optional()?)
+        Ok(conn.query_row(&format!("{SELECT} WHERE s.name = ?1"), [name.as_str()], row_to_server).optional()?)
     }
 
     pub fn list_servers(&self, f: &ServerFilter) -> DbResult<Vec<ServerRecord>> {
@@ -217,7 +219,10 @@ impl Db {
             other => other?,
         };
         for tag in &p.add_tags {
-            tx.execute("INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)", params![id, tag.as_str()])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
+                params![id, tag.as_str()],
+            )?;
         }
         for tag in &p.remove_tags {
             tx.execute("DELETE FROM server_tags WHERE server_id = ?1 AND tag = ?2", params![id, tag.as_str()])?;

@@ -68,7 +68,11 @@ pub fn parse_probe(output: &str) -> Result<ProbeFacts, BadProbeOutput> {
     }
     let section = |name: &str| sections.get(name).map(Vec::as_slice).unwrap_or(&[]);
     let first = |name: &str| -> Result<&str, BadProbeOutput> {
-        section(name).first().copied().filter(|l| !l.trim().is_empty()).ok_or_else(|| bad(format!("no {name} in the probe output")))
+        section(name)
+            .first()
+            .copied()
+            .filter(|l| !l.trim().is_empty())
+            .ok_or_else(|| bad(format!("no {name} in the probe output")))
     };
 
     let load = parse_floats(first("loadavg")?, 3).ok_or_else(|| bad("unreadable /proc/loadavg"))?;

@@ -17,7 +17,9 @@ pub enum KeyError {
     PassphraseRequired,
     #[error("unsupported key type {algorithm}: use ed25519, ECDSA (P-256/384/521) or RSA of at least 2048 bits")]
     Unsupported { algorithm: String },
-    #[error("not a readable SSH private key ({detail}); export it in OpenSSH format (`ssh-keygen -p -f FILE` converts it)")]
+    #[error(
+        "not a readable SSH private key ({detail}); export it in OpenSSH format (`ssh-keygen -p -f FILE` converts it)"
+    )]
     Malformed { detail: String },
     #[error("the private key stored in the keyring is unreadable ({detail}); import the key again")]
     Corrupt { detail: String },
@@ -148,7 +150,6 @@ pub fn decode_private(private_openssh: &Secret) -> Result<PrivateKey, KeyError> 
     PrivateKey::from_openssh(private_openssh.expose()).map_err(|e| KeyError::Corrupt { detail: e.to_string() })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,13 +172,22 @@ mod tests {
         let err = import_private(&Secret::new("hunter2 not a key"), None, "c").err().unwrap();
         assert!(matches!(err, KeyError::Malformed { .. }));
         assert!(!err.to_string().contains("hunter2"));
-        let err = import_private(&Secret::new("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----"), None, "c");
+        let err = import_private(
+            &Secret::new("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----"),
+            None,
+            "c",
+        );
         assert!(matches!(err, Err(KeyError::Malformed { .. })));
     }
 
     #[test]
     fn keygen_line_matches_ssh_keygen_layout() {
-        let info = PublicKeyInfo { algorithm: "ssh-ed25519".into(), bits: 256, fingerprint: "SHA256:x".into(), openssh: String::new() };
+        let info = PublicKeyInfo {
+            algorithm: "ssh-ed25519".into(),
+            bits: 256,
+            fingerprint: "SHA256:x".into(),
+            openssh: String::new(),
+        };
         assert_eq!(info.ssh_keygen_line("me@host"), "256 SHA256:x me@host (ED25519)");
     }
 }

@@ -211,7 +211,9 @@ async fn raw_handshake(
 ) -> Result<(Result<Connection, russh::Error>, Option<HostKeyOffer>), SshError> {
     let addr = target.addr();
     let stream = TcpStream::connect((target.host.as_str(), target.port.get())).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => SshError::Refused { server: target.server.clone(), addr: addr.clone() },
+        std::io::ErrorKind::ConnectionRefused => {
+            SshError::Refused { server: target.server.clone(), addr: addr.clone() }
+        }
         _ => SshError::Unreachable { server: target.server.clone(), addr: addr.clone(), detail: e.to_string() },
     })?;
     // russh sets TCP_NODELAY only on sockets it opens itself; without it a
@@ -263,7 +265,11 @@ async fn authenticate(mut conn: Connection, target: &Target) -> Result<Connectio
     }
 }
 
-async fn authenticate_password(mut conn: Connection, target: &Target, password: &Secret) -> Result<Connection, SshError> {
+async fn authenticate_password(
+    mut conn: Connection,
+    target: &Target,
+    password: &Secret,
+) -> Result<Connection, SshError> {
     let result = conn
         .authenticate_password(target.user.as_str(), password.expose())
         .await
@@ -279,7 +285,9 @@ pub(super) fn map_transport_error(e: russh::Error, target: &Target) -> SshError 
     let server = target.server.clone();
     let addr = target.addr();
     match e {
-        russh::Error::IO(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => SshError::Refused { server, addr },
+        russh::Error::IO(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            SshError::Refused { server, addr }
+        }
         russh::Error::IO(io) => SshError::Disconnected { server, detail: io.to_string() },
         russh::Error::Disconnect | russh::Error::HUP | russh::Error::SendError | russh::Error::RecvError => {
             SshError::Disconnected { server, detail: "the server closed the connection".into() }

@@ -39,7 +39,9 @@ pub enum SshError {
     Refused { server: String, addr: String },
     #[error("cannot reach {server} ({addr}): {detail}")]
     Unreachable { server: String, addr: String, detail: String },
-    #[error("connecting to {server} ({addr}) timed out after {timeout:?}: the host or a firewall is not answering SSH")]
+    #[error(
+        "connecting to {server} ({addr}) timed out after {timeout:?}: the host or a firewall is not answering SSH"
+    )]
     ConnectTimeout { server: String, addr: String, timeout: Duration },
     #[error("{server} ({addr}) did not speak SSH correctly: {detail}; check that this port runs an SSH server")]
     Protocol { server: String, addr: String, detail: String },

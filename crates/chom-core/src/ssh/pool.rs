@@ -56,7 +56,8 @@ impl Pool {
     /// A new pool. Inside a tokio runtime, a background task closes idle
     /// connections; it ends when the pool is dropped.
     pub fn new(cfg: SshConfig) -> Arc<Pool> {
-        let pool = Arc::new(Pool { connecting: Semaphore::new(cfg.max_connecting.max(1)), cfg, slots: Mutex::default() });
+        let pool =
+            Arc::new(Pool { connecting: Semaphore::new(cfg.max_connecting.max(1)), cfg, slots: Mutex::default() });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let weak: Weak<Pool> = Arc::downgrade(&pool);
             let every = (pool.cfg.idle_timeout / 2).max(std::time::Duration::from_secs(1));
@@ -106,7 +107,8 @@ impl Pool {
         let slots: Vec<Slot> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         for slot in slots {
             if let Ok(mut guard) = slot.try_lock() {
-                if guard.as_ref().is_some_and(|p| p.last_used.elapsed() >= self.cfg.idle_timeout || p.conn.is_closed()) {
+                if guard.as_ref().is_some_and(|p| p.last_used.elapsed() >= self.cfg.idle_timeout || p.conn.is_closed())
+                {
                     guard.take();
                 }
             }

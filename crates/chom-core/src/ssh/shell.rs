@@ -41,7 +41,9 @@ impl Shell {
                         return Err(ExecFailure::Broken("the shell printed more than the output limit".into()));
                     }
                 }
-                Some(ChannelMsg::ExitStatus { .. } | ChannelMsg::ExitSignal { .. } | ChannelMsg::Eof | ChannelMsg::Close)
+                Some(
+                    ChannelMsg::ExitStatus { .. } | ChannelMsg::ExitSignal { .. } | ChannelMsg::Eof | ChannelMsg::Close,
+                )
                 | None => return Err(ExecFailure::Broken("the shell ended".into())),
                 Some(_) => {}
             }

@@ -36,16 +36,58 @@ pub fn preview(value: &str) -> String {
     format!("\"{out}\"")
 }
 
-const NAME_RULE: &str =
-    "use 1-63 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
+const NAME_RULE: &str = "use 1-63 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
 
 fn check_name(field: &'static str, value: &str) -> Result<(), ValidationError> {
     let ok = !value.is_empty()
         && value.len() <= 63
         && value.as_bytes()[0].is_ascii_alphanumeric()
         && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok { Ok(()) } else { Err(ValidationError::new(field, value, NAME_RULE)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(field, value, NAME_RULE))
+    }
 }
+
+/// The conversions every validated string type has: `as_str`, `Display`,
+/// and serde/`String` round trips that always go through `parse`.
+macro_rules! string_type {
+    ($ty:ident) => {
+        impl $ty {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = $crate::validate::ValidationError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(value: $ty) -> String {
+                value.0
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::validate::ValidationError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+pub(crate) use string_type;
 
 macro_rules! safe_name {
     ($(#[$doc:meta])* $ty:ident, $field:literal) => {
@@ -61,37 +103,9 @@ macro_rules! safe_name {
                 check_name($field, value)?;
                 Ok(Self(value.to_owned()))
             }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl TryFrom<String> for $ty {
-            type Error = ValidationError;
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<$ty> for String {
-            fn from(value: $ty) -> String {
-                value.0
-            }
-        }
-
-        impl std::str::FromStr for $ty {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
+        string_type!($ty);
     };
 }
 
@@ -138,14 +152,12 @@ impl Host {
         ))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     pub fn ip(&self) -> Option<IpAddr> {
         self.0.parse().ok()
     }
 }
+
+string_type!(Host);
 
 fn is_dns_name(value: &str) -> bool {
     let name = value.strip_suffix('.').unwrap_or(value);
@@ -160,25 +172,6 @@ fn is_dns_name(value: &str) -> bool {
         })
         // A name made only of digits and dots is a malformed IPv4 address.
         && !name.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-}
-
-impl fmt::Display for Host {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Host {
-    type Error = ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Host> for String {
-    fn from(value: Host) -> String {
-        value.0
-    }
 }
 
 /// A TCP port, 1-65535.
@@ -251,30 +244,9 @@ impl UnixUser {
             ))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for UnixUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for UnixUser {
-    type Error = ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<UnixUser> for String {
-    fn from(value: UnixUser) -> String {
-        value.0
-    }
-}
+string_type!(UnixUser);
 
 /// Free text kept only in SQLite (never sent to a server): bounded, printable.
 pub fn parse_notes(value: &str) -> Result<String, ValidationError> {
@@ -282,7 +254,11 @@ pub fn parse_notes(value: &str) -> Result<String, ValidationError> {
         return Err(ValidationError::new("notes", value, "use at most 4000 characters"));
     }
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ValidationError::new("notes", value, "control characters other than newline and tab are not allowed"));
+        return Err(ValidationError::new(
+            "notes",
+            value,
+            "control characters other than newline and tab are not allowed",
+        ));
     }
     Ok(value.to_owned())
 }

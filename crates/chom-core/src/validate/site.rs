@@ -2,11 +2,9 @@
 //! paths inside a site, git sources. Parsed once here; every later use can
 //! rely on them being plain and safe.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use super::ValidationError;
+use super::{string_type, ValidationError};
 
 /// A site's domain: RFC 1035 labels (letters, digits, '-', not at either
 /// end, 1-63 each, 253 in all), at least two labels, stored lowercase and in
@@ -23,11 +21,14 @@ impl DomainName {
         if value.is_empty() || value.len() > 253 * 4 {
             return Err(err("use a domain name such as example.com (at most 253 characters)"));
         }
-        if value.chars().any(|c| (c.is_ascii_punctuation() && !matches!(c, '.' | '-')) || c.is_whitespace() || c.is_control()) {
+        if value
+            .chars()
+            .any(|c| (c.is_ascii_punctuation() && !matches!(c, '.' | '-')) || c.is_whitespace() || c.is_control())
+        {
             return Err(err("only letters, digits, '-' and '.' are allowed (no shell or path characters)"));
         }
-        let ascii = idna::domain_to_ascii_strict(value)
-            .map_err(|_| err("not a valid internationalized domain name"))?;
+        let ascii =
+            idna::domain_to_ascii_strict(value).map_err(|_| err("not a valid internationalized domain name"))?;
         let labels: Vec<&str> = ascii.split('.').collect();
         if ascii.len() > 253 {
             return Err(err("at most 253 characters once converted to punycode"));
@@ -48,30 +49,9 @@ impl DomainName {
         }
         Ok(DomainName(ascii))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for DomainName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for DomainName {
-    type Error = ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<DomainName> for String {
-    fn from(value: DomainName) -> String {
-        value.0
-    }
-}
+string_type!(DomainName);
 
 /// A relative path inside a site (shared files, hooks): no '..', not
 /// absolute, no empty or hidden-dot segments, a safe alphabet.
@@ -103,24 +83,9 @@ impl SitePath {
         }
         Ok(SitePath(value.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for SitePath {
-    type Error = ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<SitePath> for String {
-    fn from(value: SitePath) -> String {
-        value.0
-    }
-}
+string_type!(SitePath);
 
 /// A git repository to deploy from: https://, ssh:// or scp-like
 /// `user@host:path`; never an option (`--upload-pack=...`) nor a transport
@@ -150,24 +115,9 @@ impl GitUrl {
         }
         Ok(GitUrl(value.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for GitUrl {
-    type Error = ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<GitUrl> for String {
-    fn from(value: GitUrl) -> String {
-        value.0
-    }
-}
+string_type!(GitUrl);
 
 #[cfg(test)]
 mod tests {
@@ -176,8 +126,22 @@ mod tests {
     #[test]
     fn domains_from_the_issue_are_refused() {
         let long_label = format!("{}.com", "a".repeat(64));
-        for bad in ["a.com;rm -rf /", "$(id).com", "../x", &long_label, "-x.com", "x-.com", "a..com", "com", "a.com/x",
-            "a com", "`id`.com", "a.com\n", "_dmarc.example.com", ""] {
+        for bad in [
+            "a.com;rm -rf /",
+            "$(id).com",
+            "../x",
+            &long_label,
+            "-x.com",
+            "x-.com",
+            "a..com",
+            "com",
+            "a.com/x",
+            "a com",
+            "`id`.com",
+            "a.com\n",
+            "_dmarc.example.com",
+            "",
+        ] {
             let err = DomainName::parse(bad).unwrap_err();
             assert_eq!(err.field, "domain", "{bad:?}");
         }
@@ -204,12 +168,22 @@ mod tests {
 
     #[test]
     fn git_urls_that_run_commands_are_refused() {
-        for bad in ["--upload-pack=touch /tmp/pwned", "ext::sh -c touch% /tmp/pwned", "file:///etc", "/srv/repo",
-            "https://x.com/a b", "-oProxyCommand=x", ""] {
+        for bad in [
+            "--upload-pack=touch /tmp/pwned",
+            "ext::sh -c touch% /tmp/pwned",
+            "file:///etc",
+            "/srv/repo",
+            "https://x.com/a b",
+            "-oProxyCommand=x",
+            "",
+        ] {
             assert!(GitUrl::parse(bad).is_err(), "{bad:?}");
         }
-        for good in ["https://git.example.com/acme/site.git", "ssh://git@git.example.com/acme/site.git",
-            "git@github.com:acme/site.git"] {
+        for good in [
+            "https://git.example.com/acme/site.git",
+            "ssh://git@git.example.com/acme/site.git",
+            "git@github.com:acme/site.git",
+        ] {
             assert!(GitUrl::parse(good).is_ok(), "{good:?}");
         }
     }
