@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what CHOM needs on a fresh Debian 12 machine (Rust and Node present).
-# Idempotent: a second run installs nothing. Usage: scripts/install-deps.sh [build|gui|lab|bench|all]...
+# Idempotent: a second run installs nothing. Usage: scripts/install-deps.sh [build|gui|lab|web|bench|all]...
 set -euo pipefail
 
 BUILD_PKGS=(build-essential libdbus-1-dev pkg-config curl file libwebkit2gtk-4.1-dev libgtk-3-dev
@@ -11,6 +11,13 @@ GUI_PKGS=(xvfb xauth imagemagick webkit2gtk-driver dbus dbus-x11 gnome-keyring p
   libsecret-tools keyutils at-spi2-core)
 # The lab fleet: real OpenSSH servers on loopback, util-linux for namespaces.
 LAB_PKGS=(openssh-server openssh-client util-linux iproute2 procps)
+# Lab web hosts (sshd, nginx, PHP-FPM, MariaDB in namespaces), pebble for
+# ACME, WordPress and Laravel files for the site tests. Debian's wordpress
+# package would pull in apache2: the trailing '-' keeps it out.
+WEB_PKGS=(openssh-server nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml
+  mariadb-server certbot python3-certbot-nginx pebble wordpress tini composer php-laravel-framework ufw cron
+  curl git rsync openssl iptables)
+WEB_EXCLUDE=(apache2- apache2-bin- libapache2-mod-php8.2-)
 # Tools CHOM is benchmarked against.
 BENCH_PKGS=(pssh python3-venv time)
 
@@ -23,9 +30,10 @@ for w in "${want[@]}"; do
     build) pkgs+=("${BUILD_PKGS[@]}") ;;
     gui) pkgs+=("${GUI_PKGS[@]}") ;;
     lab) pkgs+=("${LAB_PKGS[@]}") ;;
+    web) pkgs+=("${WEB_PKGS[@]}") ;;
     bench) pkgs+=("${BENCH_PKGS[@]}") ;;
-    all) pkgs+=("${BUILD_PKGS[@]}" "${GUI_PKGS[@]}" "${LAB_PKGS[@]}") ;;
-    *) echo "install-deps: unknown group '$w' (build|gui|lab|bench|all)" >&2; exit 2 ;;
+    all) pkgs+=("${BUILD_PKGS[@]}" "${GUI_PKGS[@]}" "${LAB_PKGS[@]}" "${WEB_PKGS[@]}") ;;
+    *) echo "install-deps: unknown group '$w' (build|gui|lab|web|bench|all)" >&2; exit 2 ;;
   esac
 done
 
@@ -39,5 +47,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "install-deps: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Package scripts must not start daemons on this machine: the lab starts
+  # its own copies inside namespaces (policy-rc.d 101 = "not allowed").
+  restore_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    restore_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" "${WEB_EXCLUDE[@]}" >/dev/null
+  [ -n "$restore_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+  true
 fi

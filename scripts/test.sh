@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-scripts/install-deps.sh build gui lab
+scripts/install-deps.sh build gui lab web
 scripts/build.sh
 
 echo "== UI type check"

@@ -9,9 +9,11 @@
 mod fake;
 mod host;
 mod proc;
+mod web;
 
 pub use fake::{GarbageServer, SilentServer};
 pub use host::LabHost;
+pub use web::{Pebble, WebHost, WebLab, PEBBLE_DIRECTORY};
 
 use std::fs;
 use std::net::SocketAddr;

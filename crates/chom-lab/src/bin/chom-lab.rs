@@ -1,4 +1,4 @@
-//! `chom-lab up|down|authorize`: a detached lab fleet for benchmarks and
+//! `chom-lab up|down|authorize|rekey|web-up|web-down`: a detached lab fleet for benchmarks and
 //! manual testing, stopped by the PIDs recorded in DIR/lab.json.
 
 use std::path::PathBuf;
@@ -35,6 +35,26 @@ enum Cmd {
         #[arg(long)]
         index: usize,
     },
+    /// Start N web hosts (198.18.I.2, I from --first) with sshd, nginx,
+    /// PHP-FPM and MariaDB, root logging in with the key in --root-key
+    /// (a .pub file); with --pebble also the local ACME server.
+    WebUp {
+        #[arg(long, default_value_t = 1)]
+        hosts: usize,
+        #[arg(long, default_value_t = 100)]
+        first: u8,
+        #[arg(long)]
+        root_key: PathBuf,
+        #[arg(long)]
+        pebble: bool,
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Stop the web hosts (and pebble) of DIR and remove their files.
+    WebDown {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Authorize a public key on every host of a lab.
     Authorize {
         #[arg(long)]
@@ -52,6 +72,24 @@ fn main() {
             }
             lab.detach();
         }),
+        Cmd::WebUp { hosts, first, root_key, pebble, dir } => std::fs::read_to_string(&root_key)
+            .map_err(|e| chom_lab::LabError::Command {
+                what: format!("reading {}", root_key.display()),
+                detail: e.to_string(),
+            })
+            .and_then(|key| chom_lab::WebLab::start_in(&dir, first, hosts, &key))
+            .and_then(|mut lab| {
+                if pebble {
+                    let p = lab.start_pebble()?;
+                    println!("pebble {} {}", chom_lab::PEBBLE_DIRECTORY, p.ca_bundle.display());
+                }
+                for h in lab.hosts() {
+                    println!("{} {}", h.name, h.addr);
+                }
+                lab.detach();
+                Ok(())
+            }),
+        Cmd::WebDown { dir } => chom_lab::WebLab::attach(&dir).map(|lab| lab.stop()),
         Cmd::Down { dir } => chom_lab::stop_detached(&dir).map(|n| eprintln!("stopped {n} hosts")),
         Cmd::Authorize { dir, key } => chom_lab::authorize(&dir, &key),
         Cmd::Rekey { dir, index } => chom_lab::Lab::attach(&dir).and_then(|mut lab| {
