@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "chom", version, about = "Manage a fleet of servers over SSH: inventory, keys, trust, probe, run")]
+#[command(
+    name = "chom",
+    version,
+    about = "Manage a fleet of servers and their sites over SSH: inventory, keys, trust, probe, run, sites, deploys, SSL"
+)]
 pub struct Cli {
     /// Where CHOM keeps its database and logs.
     #[arg(long, global = true, env = "CHOM_DATA_DIR", value_name = "DIR")]
@@ -46,6 +50,152 @@ pub enum Command {
     Jobs(JobsArgs),
     /// The audit log: who did what, when, where, with what result.
     Audit(AuditArgs),
+    /// Sites (static, WordPress, Laravel) on the servers.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Deploy a new release of a site: it goes live only if its health check passes.
+    Deploy(DeployArgs),
+    /// Switch a site back to an earlier release (instant).
+    Rollback {
+        domain: String,
+        /// The release to go back to (default: the one before the live one).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// HTTPS certificates (certbot on the server).
+    #[command(subcommand)]
+    Ssl(SslCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create a site (and deploy its first release when a source is given).
+    Create(SiteCreateArgs),
+    List {
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// The site as cached, with its recent deploys.
+    Show {
+        domain: String,
+    },
+    Enable {
+        domain: String,
+    },
+    /// Stop serving the site (its files, database and certificate stay).
+    Disable {
+        domain: String,
+    },
+    /// Delete the site from its server: vhost, PHP pool, database, files, user.
+    Delete {
+        domain: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The releases on the server and the live one (read from the server).
+    Releases {
+        domain: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SiteCreateArgs {
+    pub domain: String,
+    #[arg(long, value_parser = ["static", "wordpress", "laravel"])]
+    pub kind: String,
+    /// Default: the server with the most free capacity (from the latest probe).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// PHP version for WordPress and Laravel sites (default 8.2).
+    #[arg(long)]
+    pub php: Option<String>,
+    #[arg(long = "alias")]
+    pub aliases: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// WordPress: the site title.
+    #[arg(long, default_value = "My WordPress site")]
+    pub wp_title: String,
+    /// WordPress: the admin user (its password goes to the OS keyring).
+    #[arg(long, default_value = "admin")]
+    pub wp_admin: String,
+    /// WordPress: the admin's email address.
+    #[arg(long, default_value = "admin@example.com")]
+    pub wp_email: String,
+    /// Health check of the first release.
+    #[command(flatten)]
+    pub health: HealthArgs,
+}
+
+/// Where a release comes from. WordPress defaults to the official tarball,
+/// downloaded by the server with its checksum checked.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// A folder on this machine, streamed over SSH.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["tarball", "git"])]
+    pub from: Option<PathBuf>,
+    /// A .tar.gz on this machine.
+    #[arg(long, value_name = "FILE", conflicts_with = "git")]
+    pub tarball: Option<PathBuf>,
+    /// Leading folders to drop from the tarball (default: 1 for WordPress, else 0).
+    #[arg(long, value_name = "N")]
+    pub strip: Option<u32>,
+    /// A git repository the server fetches.
+    #[arg(long, value_name = "URL", allow_hyphen_values = true, requires = "git_ref")]
+    pub git: Option<String>,
+    /// Branch, tag or commit (with --git).
+    #[arg(long = "ref", value_name = "REF", allow_hyphen_values = true)]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HealthArgs {
+    /// Path the health check requests through nginx.
+    #[arg(long, default_value = "/", allow_hyphen_values = true)]
+    pub health_path: String,
+    /// Text the page must contain to pass.
+    #[arg(long, value_name = "TEXT")]
+    pub expect: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    pub domain: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Script in the release run (as the site user) before the health check.
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
+    pub build_hook: Option<String>,
+    /// Script in the release run after it went live.
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
+    pub post_hook: Option<String>,
+    #[command(flatten)]
+    pub health: HealthArgs,
+    /// Releases kept on the server.
+    #[arg(long, default_value_t = 5)]
+    pub keep: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SslCommand {
+    /// Get a certificate for the site (and its aliases) and serve HTTPS.
+    Issue {
+        domain: String,
+        /// Let's Encrypt's staging directory (untrusted test certificates).
+        #[arg(long, conflicts_with = "acme_url")]
+        staging: bool,
+        /// Another ACME directory URL.
+        #[arg(long, value_name = "URL")]
+        acme_url: Option<String>,
+        /// PEM file of the CA behind --acme-url's HTTPS, when not a public one.
+        #[arg(long, value_name = "FILE", requires = "acme_url")]
+        acme_ca: Option<PathBuf>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Expiry of each site's certificate; exit 1 when one has under 14 days left.
+    Status { domain: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +240,13 @@ pub enum ServerCommand {
     },
     /// Show the server's host key fingerprint and pin it once accepted.
     Trust(TrustArgs),
+    /// Prepare the server for sites: nginx, PHP-FPM, MariaDB, certbot, ufw,
+    /// SSH hardening and a deploy user. Safe to run again.
+    Setup {
+        name: String,
+        #[arg(long, default_value = "8.2")]
+        php: String,
+    },
     /// Install the server's key in the user's ~/.ssh/authorized_keys over a
     /// one-time password login, like ssh-copy-id (the password is not kept).
     CopyKey {

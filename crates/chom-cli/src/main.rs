@@ -52,6 +52,10 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
         Command::Run(r) => commands::fleet::run(chom, r, as_json).await,
         Command::Jobs(j) => commands::history::jobs(chom, j, as_json),
         Command::Audit(a) => commands::history::audit(chom, a, as_json),
+        Command::Site(s) => commands::sites::run(chom, s, as_json).await,
+        Command::Deploy(d) => commands::sites::deploy(chom, d, as_json).await,
+        Command::Rollback { domain, to } => commands::sites::rollback(chom, &domain, to.as_deref(), as_json).await,
+        Command::Ssl(s) => commands::sites::ssl(chom, s, as_json).await,
     }
 }
 

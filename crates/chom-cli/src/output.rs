@@ -95,3 +95,29 @@ pub fn progress_sink(enabled: bool) -> ProgressSink {
         }
     })
 }
+
+/// Progress of a single-server web job on stderr: each step and what it
+/// changed as a line, the upload as a redrawn bar on a terminal. With
+/// `--json`, nothing.
+pub fn web_progress(enabled: bool) -> ProgressSink {
+    let tty = std::io::stderr().is_terminal();
+    let last = Arc::new(Mutex::new(Instant::now() - Duration::from_secs(1)));
+    Arc::new(move |event| {
+        if !enabled {
+            return;
+        }
+        match event {
+            JobEvent::Step { server, step } => eprintln!("{}[{server}] {step}", if tty { "\r\x1b[2K" } else { "" }),
+            JobEvent::Transfer { sent, total, .. } if tty => {
+                let mut at = last.lock().unwrap_or_else(|p| p.into_inner());
+                if at.elapsed() >= Duration::from_millis(100) || sent >= total {
+                    *at = Instant::now();
+                    let pct = if total == 0 { 100 } else { sent * 100 / total };
+                    eprint!("\r\x1b[2K  upload {} / {} ({pct}%)", bytes(sent), bytes(total));
+                }
+            }
+            JobEvent::Output { line, .. } => eprintln!("{}  {line}", if tty { "\r\x1b[2K" } else { "" }),
+            _ => {}
+        }
+    })
+}

@@ -8,6 +8,7 @@ use crate::keys::KeyError;
 use crate::secrets::SecretError;
 use crate::ssh::SshError;
 use crate::validate::ValidationError;
+use crate::web::WebError;
 
 /// Stable codes: the UI keys its messages on them, the CLI maps them to exit
 /// statuses. Add one only when a consumer uses it.
@@ -26,6 +27,7 @@ pub enum ErrorCode {
     Protocol,
     Keyring,
     Database,
+    RemoteFailed,
     Cancelled,
     Internal,
 }
@@ -45,6 +47,7 @@ impl ErrorCode {
             ErrorCode::Protocol => "protocol",
             ErrorCode::Keyring => "keyring",
             ErrorCode::Database => "database",
+            ErrorCode::RemoteFailed => "remote_failed",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Internal => "internal",
         }
@@ -61,6 +64,7 @@ impl ErrorCode {
             ErrorCode::Unreachable | ErrorCode::Timeout | ErrorCode::Protocol => 7,
             ErrorCode::Keyring => 8,
             ErrorCode::Database => 9,
+            ErrorCode::RemoteFailed => 10,
             ErrorCode::Cancelled => 130,
             ErrorCode::Internal => 70,
         }
@@ -79,6 +83,8 @@ pub enum Error {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Ssh(#[from] SshError),
+    #[error(transparent)]
+    Web(#[from] WebError),
     #[error("{what} {name:?} not found{hint}")]
     NotFound { what: &'static str, name: String, hint: &'static str },
     #[error("{what} {name:?} already exists; pick another name or edit the existing one")]
@@ -105,6 +111,7 @@ impl Error {
             Error::Key(e) => e.code(),
             Error::Secret(_) => ErrorCode::Keyring,
             Error::Ssh(e) => e.code(),
+            Error::Web(e) => e.code(),
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::KeyInUse { .. } => ErrorCode::InUse,

@@ -16,6 +16,12 @@ pub enum JobEvent {
     Started { job_id: i64, job_kind: String, total: u32 },
     #[serde(rename_all = "camelCase")]
     Output { server: String, stream: Stream, line: String },
+    /// A step of a remote operation began (upload, build, health, switch...).
+    #[serde(rename_all = "camelCase")]
+    Step { server: String, step: String },
+    /// Bytes of a release read and sent so far, of `total`.
+    #[serde(rename_all = "camelCase")]
+    Transfer { server: String, sent: u64, total: u64 },
     #[serde(rename_all = "camelCase")]
     ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
     #[serde(rename_all = "camelCase")]

@@ -15,8 +15,10 @@ pub mod secret;
 pub mod secrets;
 pub mod ssh;
 pub mod validate;
+pub mod web;
 
 pub use chom::*;
-pub use db::ServerFilter;
+pub use db::{DeployRecord, DeployState, ServerFilter, SiteRecord};
 pub use error::{Error, ErrorCode, Result};
 pub use secret::Secret;
+pub use web::SiteKind;

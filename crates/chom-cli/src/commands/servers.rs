@@ -79,6 +79,19 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
             }
         }
         ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
+        ServerCommand::Setup { name, php } => {
+            let r = chom.setup_server(&name, &php, crate::output::web_progress(!as_json)).await?;
+            if as_json {
+                json(&r);
+            } else if r.changed.is_empty() {
+                println!("{name} is set up already: nothing changed ({} checks)", r.unchanged.len());
+            } else {
+                println!("{name} set up: {} changed, {} already right", r.changed.len(), r.unchanged.len());
+                if r.login_verified {
+                    println!("a fresh SSH login with the hardened sshd configuration worked");
+                }
+            }
+        }
         ServerCommand::CopyKey { name, password_stdin } => {
             let password =
                 crate::secret_input::read(password_stdin, &format!("Password for {name} (used once, not stored): "))?;

@@ -41,7 +41,7 @@ impl Chom {
         })
     }
 
-    fn key_record(&self, name: &str) -> Result<KeyRecord> {
+    pub(super) fn key_record(&self, name: &str) -> Result<KeyRecord> {
         let name = KeyName::parse(name)?;
         self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
             what: "key",

@@ -1,17 +1,28 @@
 //! `Chom`: the one entry point the app and the CLI use. It owns the cache,
 //! the keyring store and the SSH pool, and writes jobs and the audit log.
 
+mod deploy;
 mod fleet;
 mod keys;
+mod remote;
 mod servers;
+mod setup;
+mod sites;
+mod ssl;
 mod trust;
 mod view;
+mod wordpress;
 
+pub use deploy::{release_id, DeployOptions, DeployReport, DeploySource, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use keys::KeyView;
 pub use servers::{ServerEdit, ServerInput};
+pub use setup::{SetupReport, DEPLOY_USER};
+pub use sites::{SiteCreated, SiteDetail, SiteInput};
+pub use ssl::{AcmeDirectory, SslStatus, LETSENCRYPT, LETSENCRYPT_STAGING, WARN_DAYS};
 pub use trust::{Acceptance, HostKeyCheck};
 pub use view::{ServerDetail, ServerView};
+pub use wordpress::{SiteLaunch, WordpressSetup, WORDPRESS_URL};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

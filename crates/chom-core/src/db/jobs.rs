@@ -137,6 +137,14 @@ impl Db {
                 "UPDATE jobs SET state = 'interrupted', finished_at = ?2 WHERE state = 'running' AND pid = ?1",
                 params![pid, to_ms(Utc::now())],
             )?;
+            // A deploy of such a job ended with it; the server's `current`
+            // link says which release serves (`chom site show` reads it).
+            conn.execute(
+                "UPDATE deploys SET state = 'interrupted', finished_at = ?1,
+                     message = 'CHOM stopped before this finished; the server kept the release it was serving'
+                 WHERE state = 'running' AND job_id IN (SELECT id FROM jobs WHERE state = 'interrupted')",
+                params![to_ms(Utc::now())],
+            )?;
         }
         Ok(marked)
     }

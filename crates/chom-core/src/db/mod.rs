@@ -9,6 +9,7 @@ mod keys;
 mod migrate;
 mod probes;
 mod servers;
+mod sites;
 
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use host_keys::PinnedHostKey;
@@ -17,6 +18,7 @@ pub use keys::KeyRecord;
 pub use migrate::LATEST_VERSION;
 pub use probes::{NewProbe, ProbeFacts, ProbeRecord, ServiceState};
 pub use servers::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};
+pub use sites::{DeployRecord, DeployState, NewSite, SiteRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

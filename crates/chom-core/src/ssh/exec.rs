@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use russh::ChannelMsg;
+use russh::client::Msg;
+use russh::{Channel, ChannelMsg};
 use serde::Serialize;
-
-use super::client::Connection;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ExecLimits {
@@ -113,35 +112,58 @@ pub(super) enum ExecFailure {
     TimedOut,
 }
 
-/// Runs `command`, reading until the channel closes (output can follow the
-/// exit status), and returns what it printed.
+/// Bytes streamed to a command's stdin; `None` sends EOF at once.
+pub type Input = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
+
+/// Runs `command`, streaming `input` to its stdin while reading its output
+/// until the channel closes (output can follow the exit status), and
+/// returns what it printed.
 pub(super) async fn exec(
-    conn: &Connection,
+    channel: Channel<Msg>,
     command: &str,
+    input: Option<Input>,
     limits: ExecLimits,
     on_line: &mut (dyn FnMut(OutputLine) + Send),
 ) -> Result<ExecOutput, ExecFailure> {
     let started = Instant::now();
-    let mut channel = conn.channel_open_session().await.map_err(ExecFailure::ChannelOpen)?;
     channel.exec(true, command).await.map_err(|e| ExecFailure::Broken(e.to_string()))?;
-    let (mut out, mut err) = (Capture::new(limits.max_output), Capture::new(limits.max_output));
-    let (mut exit_status, mut signal, mut closed) = (None, None, false);
-    while let Some(msg) = channel.wait().await {
-        match msg {
-            ChannelMsg::Data { data } => out.push(&data, Stream::Stdout, on_line),
-            ChannelMsg::ExtendedData { data, ext: 1 } => err.push(&data, Stream::Stderr, on_line),
-            ChannelMsg::ExitStatus { exit_status: s } => exit_status = Some(s),
-            ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(format!("{signal_name:?}")),
-            ChannelMsg::Close => {
-                closed = true;
-                break;
-            }
-            _ => {}
+    let (mut reader, writer) = channel.split();
+    // Writing and reading run together: a command that answers while it
+    // reads (a progress line per file) would otherwise fill the window.
+    let send = async move {
+        if let Some(input) = input {
+            writer.data(input).await.map_err(|e| e.to_string())?;
         }
-    }
+        writer.eof().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(writer)
+    };
+    let receive = async {
+        let (mut out, mut err) = (Capture::new(limits.max_output), Capture::new(limits.max_output));
+        let (mut exit_status, mut signal, mut closed) = (None, None, false);
+        while let Some(msg) = reader.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => out.push(&data, Stream::Stdout, on_line),
+                ChannelMsg::ExtendedData { data, ext: 1 } => err.push(&data, Stream::Stderr, on_line),
+                ChannelMsg::ExitStatus { exit_status: s } => exit_status = Some(s),
+                ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(format!("{signal_name:?}")),
+                ChannelMsg::Close => {
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        (out, err, exit_status, signal, closed)
+    };
+    let (sent, (out, err, exit_status, signal, closed)) = tokio::join!(send, receive);
     // The channel ending without Close or status means the connection died.
     if !closed && exit_status.is_none() && signal.is_none() {
         return Err(ExecFailure::Broken("the connection closed while the command ran".into()));
+    }
+    // A command may exit before reading all its input (it failed early):
+    // its status says what happened, not the unsent bytes.
+    if let Err(e) = sent {
+        tracing::debug!(error = %e, "stdin not fully sent; the command ended first");
     }
     Ok(ExecOutput {
         exit_status,

@@ -11,7 +11,7 @@ mod shell;
 
 pub use authorized_keys::install_with_password;
 pub use client::{fetch_host_key, HostKeyOffer, SshConfig, Target};
-pub use exec::{ExecLimits, ExecOutput, OutputLine, Stream};
+pub use exec::{ExecLimits, ExecOutput, Input, OutputLine, Stream};
 pub use pool::Pool;
 
 use std::time::Duration;

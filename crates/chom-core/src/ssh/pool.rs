@@ -10,7 +10,7 @@ use tokio::sync::{Mutex as AsyncMutex, Semaphore};
 use tokio::time::timeout;
 
 use super::client::{self, Connection, SshConfig, Target};
-use super::exec::{self, ExecFailure, ExecOutput, OutputLine};
+use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine};
 use super::shell::Shell;
 use super::SshError;
 
@@ -155,19 +155,35 @@ impl Pool {
         command: &str,
         on_line: &mut (dyn FnMut(OutputLine) + Send),
     ) -> Result<ExecOutput, SshError> {
+        self.exec_with_input(target, command, None, on_line).await
+    }
+
+    /// `exec` with `input` streamed to the command's stdin.
+    pub async fn exec_with_input(
+        &self,
+        target: &Target,
+        command: &str,
+        input: Option<Input>,
+        on_line: &mut (dyn FnMut(OutputLine) + Send),
+    ) -> Result<ExecOutput, SshError> {
         let (conn, fresh) = self.checkout(target, false).await?;
-        let first = self.exec_on(&conn, command, on_line).await;
-        match first {
-            Err(ExecFailure::ChannelOpen(_)) if !fresh => {
+        let channel = match conn.channel_open_session().await {
+            Ok(channel) => channel,
+            Err(_) if !fresh => {
                 tracing::debug!(server = %target.server, "pooled connection was dead; reconnecting once");
                 let (conn, _) = self.checkout(target, true).await?;
-                match self.exec_on(&conn, command, on_line).await {
-                    Ok(out) => Ok(out),
-                    Err(e) => Err(self.failed(target, e).await),
+                match conn.channel_open_session().await {
+                    Ok(channel) => channel,
+                    Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e)).await),
                 }
             }
-            Ok(out) => Ok(out),
-            Err(e) => Err(self.failed(target, e).await),
+            Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e)).await),
+        };
+        let run = exec::exec(channel, command, input, self.cfg.exec_limits, on_line);
+        match timeout(self.cfg.command_timeout, run).await {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err(self.failed(target, e).await),
+            Err(_) => Err(self.failed(target, ExecFailure::TimedOut).await),
         }
     }
 
@@ -215,15 +231,25 @@ impl Pool {
         result
     }
 
-    async fn exec_on(
-        &self,
-        conn: &Connection,
-        command: &str,
-        on_line: &mut (dyn FnMut(OutputLine) + Send),
-    ) -> Result<ExecOutput, ExecFailure> {
-        match timeout(self.cfg.command_timeout, exec::exec(conn, command, self.cfg.exec_limits, on_line)).await {
-            Ok(r) => r,
-            Err(_) => Err(ExecFailure::TimedOut),
+    /// Opens a new connection (not the pooled one) and runs `true`: proof
+    /// that a fresh login works, e.g. after sshd's configuration changed.
+    pub async fn prove_fresh_login(&self, target: &Target) -> Result<(), SshError> {
+        let conn = client::connect(target, &self.cfg).await?;
+        let channel = conn.channel_open_session().await.map_err(|e| client::map_transport_error(e, target))?;
+        let out = exec::exec(channel, "true", None, self.cfg.exec_limits, &mut |_| {}).await;
+        match out {
+            Ok(o) if o.success() => Ok(()),
+            Ok(o) => Err(SshError::RemoteFailed {
+                server: target.server.clone(),
+                what: "a fresh login".into(),
+                status: format!("{:?}", o.exit_status),
+                stderr: o.stderr,
+            }),
+            Err(ExecFailure::Broken(detail)) => Err(SshError::Disconnected { server: target.server.clone(), detail }),
+            Err(ExecFailure::ChannelOpen(e)) => Err(client::map_transport_error(e, target)),
+            Err(ExecFailure::TimedOut) => {
+                Err(SshError::CommandTimeout { server: target.server.clone(), timeout: self.cfg.command_timeout })
+            }
         }
     }
 

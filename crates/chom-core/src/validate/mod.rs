@@ -4,7 +4,7 @@
 
 mod site;
 
-pub use site::{DomainName, GitUrl, SitePath};
+pub use site::{DomainName, GitRef, GitUrl, HealthPath, PhpVersion, SitePath};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

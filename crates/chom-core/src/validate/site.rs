@@ -119,6 +119,80 @@ impl GitUrl {
 
 string_type!(GitUrl);
 
+/// A branch, tag or commit to deploy: git's ref alphabet, never an option
+/// nor a path out of refs/ (`..`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GitRef(String);
+
+impl GitRef {
+    pub const FIELD: &'static str = "git ref";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let err = |rule: &str| ValidationError::new(Self::FIELD, value, rule);
+        if value.is_empty() || value.len() > 255 {
+            return Err(err("use a branch, tag or commit of 1-255 characters"));
+        }
+        if value.starts_with('-') || value.starts_with('/') || value.contains("..") || value.ends_with(".lock") {
+            return Err(err("a ref can not start with '-' or '/', contain '..' or end in .lock"));
+        }
+        if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b)) {
+            return Err(err("only letters, digits, '.', '_', '/' and '-'"));
+        }
+        Ok(GitRef(value.to_owned()))
+    }
+}
+
+string_type!(GitRef);
+
+/// A PHP version as Debian names its packages: `8.2`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhpVersion(String);
+
+impl PhpVersion {
+    pub const FIELD: &'static str = "PHP version";
+    pub const DEFAULT: &'static str = "8.2";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let ok = value.split_once('.').is_some_and(|(major, minor)| {
+            (1..=2).contains(&major.len())
+                && (1..=2).contains(&minor.len())
+                && major.bytes().chain(minor.bytes()).all(|b| b.is_ascii_digit())
+        });
+        if !ok {
+            return Err(ValidationError::new(Self::FIELD, value, "use MAJOR.MINOR, such as 8.2"));
+        }
+        Ok(PhpVersion(value.to_owned()))
+    }
+}
+
+string_type!(PhpVersion);
+
+/// The URL path a health check requests: starts with '/', printable ASCII
+/// without spaces, quotes or shell characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HealthPath(String);
+
+impl HealthPath {
+    pub const FIELD: &'static str = "health check path";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let safe = |b: u8| b.is_ascii_alphanumeric() || b"/._-~%?=&+,:@".contains(&b);
+        if !value.starts_with('/') || value.len() > 1024 || !value.bytes().all(safe) {
+            return Err(ValidationError::new(
+                Self::FIELD,
+                value,
+                "use a path starting with '/' (letters, digits and / . _ - ~ % ? = & + , : @)",
+            ));
+        }
+        Ok(HealthPath(value.to_owned()))
+    }
+}
+
+string_type!(HealthPath);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +260,23 @@ mod tests {
         ] {
             assert!(GitUrl::parse(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn refs_versions_and_health_paths() {
+        for bad in ["--upload-pack=x", "-b", "a..b", "/etc", "x y", "a;b", "$(id)", "", "x.lock"] {
+            assert!(GitRef::parse(bad).is_err(), "{bad:?}");
+        }
+        for good in ["main", "v1.2.3", "release/2026-11", "3f2a9c1"] {
+            assert!(GitRef::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in ["8", "8.2;id", "eight.two", "8.2.1", ""] {
+            assert!(PhpVersion::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(PhpVersion::parse("8.2").is_ok());
+        for bad in ["health", "/x y", "/$(id)", "/a'b", "/a\"b", "/`id`"] {
+            assert!(HealthPath::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(HealthPath::parse("/health?full=1").is_ok());
     }
 }

@@ -1,0 +1,287 @@
+//! `chom site ...`, `chom deploy`, `chom rollback`, `chom ssl ...`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use chom_core::{
+    AcmeDirectory, Chom, DeployOptions, DeploySource, Error, Result, SiteInput, SiteKind, SiteRecord, WordpressSetup,
+    WORDPRESS_URL,
+};
+
+use crate::args::{DeployArgs, HealthArgs, SiteCommand, SiteCreateArgs, SourceArgs, SslCommand};
+use crate::output::{ago, json, table, web_progress};
+
+fn source(args: &SourceArgs, kind: SiteKind) -> Result<Option<DeploySource>> {
+    let strip = args.strip.unwrap_or(u32::from(kind == SiteKind::Wordpress));
+    Ok(match (&args.from, &args.tarball, &args.git, &args.git_ref) {
+        (Some(p), None, None, _) => Some(DeploySource::Folder(p.clone())),
+        (None, Some(p), None, _) => Some(DeploySource::Tarball { path: p.clone(), strip }),
+        (None, None, Some(url), Some(r)) => Some(DeploySource::Git {
+            url: chom_core::validate::GitUrl::parse(url)?,
+            git_ref: chom_core::validate::GitRef::parse(r)?,
+        }),
+        (None, None, None, None) => None,
+        _ => return Err(Error::Usage("give one source: --from PATH, --tarball FILE, or --git URL --ref REF".into())),
+    })
+}
+
+fn options(source: DeploySource, health: &HealthArgs) -> DeployOptions {
+    DeployOptions {
+        health_path: health.health_path.clone(),
+        health_text: health.expect.clone(),
+        ..DeployOptions::new(source)
+    }
+}
+
+pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
+    match cmd {
+        SiteCommand::Create(args) => create(chom, args, as_json).await,
+        SiteCommand::List { server } => {
+            let sites = chom.list_sites(server.as_deref())?;
+            if as_json {
+                json(&sites);
+            } else {
+                list(&sites);
+            }
+            Ok(0)
+        }
+        SiteCommand::Show { domain } => {
+            let d = chom.site_detail(&domain)?;
+            if as_json {
+                json(&d);
+            } else {
+                show(&d);
+            }
+            Ok(0)
+        }
+        SiteCommand::Enable { domain } => toggle(chom, &domain, true, as_json).await,
+        SiteCommand::Disable { domain } => toggle(chom, &domain, false, as_json).await,
+        SiteCommand::Delete { domain, yes } => {
+            let site = chom.site_detail(&domain)?.site;
+            if !yes && !confirm_delete(&site)? {
+                println!("not deleted");
+                return Ok(1);
+            }
+            chom.delete_site(&domain, web_progress(!as_json)).await?;
+            if as_json {
+                json(&serde_json::json!({ "deleted": site.domain }));
+            } else {
+                println!("deleted {} from {}", site.domain, site.server);
+            }
+            Ok(0)
+        }
+        SiteCommand::Releases { domain } => {
+            let r = chom.site_releases(&domain).await?;
+            if as_json {
+                json(&r);
+            } else {
+                for rel in &r.releases {
+                    let live = if r.current.as_deref() == Some(rel.as_str()) { "  <- live" } else { "" };
+                    println!("{rel}{live}");
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32> {
+    let kind =
+        SiteKind::parse(&args.kind).ok_or_else(|| Error::Usage("--kind is static, wordpress or laravel".into()))?;
+    let input = SiteInput {
+        domain: args.domain.clone(),
+        kind,
+        server: args.server.clone(),
+        php: args.php.clone(),
+        aliases: args.aliases.clone(),
+    };
+    let mut first = source(&args.source, kind)?;
+    let wordpress = (kind == SiteKind::Wordpress).then(|| WordpressSetup {
+        title: args.wp_title.clone(),
+        admin_user: args.wp_admin.clone(),
+        admin_email: args.wp_email.clone(),
+    });
+    if kind == SiteKind::Wordpress && first.is_none() {
+        first = Some(DeploySource::Download { url: WORDPRESS_URL.into(), sha1: None, strip: 1 });
+    }
+    let opts = first.map(|s| options(s, &args.health));
+    let launch = chom.launch_site(&input, opts.as_ref(), wordpress.as_ref(), web_progress(!as_json)).await?;
+    if as_json {
+        json(&launch);
+        return Ok(0);
+    }
+    let site = &launch.created.site;
+    if let Some(why) = &launch.created.placement {
+        println!("{why}");
+    }
+    println!("created {} site {} on {} (user {})", site.kind.as_str(), site.domain, site.server, site.site_user);
+    if let Some(d) = &launch.deploy {
+        println!("release {} is live", d.release);
+    }
+    if let Some(admin) = &launch.wordpress_admin {
+        println!("WordPress installed; admin user {admin}, password in the OS keyring (site-admin:{})", site.domain);
+    }
+    Ok(0)
+}
+
+async fn toggle(chom: &Chom, domain: &str, enabled: bool, as_json: bool) -> Result<i32> {
+    let site = chom.set_site_enabled(domain, enabled, web_progress(!as_json)).await?;
+    if as_json {
+        json(&site);
+    } else {
+        println!("{} {}", site.domain, if site.enabled { "enabled" } else { "disabled" });
+    }
+    Ok(0)
+}
+
+fn confirm_delete(site: &SiteRecord) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(format!(
+            "deleting {} removes its files and database on {}: confirm on a terminal, or pass --yes",
+            site.domain, site.server
+        )));
+    }
+    print!(
+        "Delete {} from {}: its files, database and certificate? Type the domain to confirm: ",
+        site.domain, site.server
+    );
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Usage(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim() == site.domain.as_str())
+}
+
+fn list(sites: &[SiteRecord]) {
+    let rows: Vec<Vec<String>> = sites
+        .iter()
+        .map(|s| {
+            vec![
+                s.domain.to_string(),
+                s.kind.as_str().to_owned(),
+                s.server.to_string(),
+                if s.enabled { "enabled" } else { "disabled" }.to_owned(),
+                s.current_release.clone().unwrap_or_else(|| "-".into()),
+                s.ssl_expires_at.map_or_else(|| "-".into(), |e| e.format("%Y-%m-%d").to_string()),
+            ]
+        })
+        .collect();
+    table(&["DOMAIN", "KIND", "SERVER", "STATE", "RELEASE", "SSL UNTIL"], &rows);
+}
+
+fn show(d: &chom_core::SiteDetail) {
+    let s = &d.site;
+    println!("domain:   {}", s.domain);
+    if !s.aliases.is_empty() {
+        let a: Vec<&str> = s.aliases.iter().map(|a| a.as_str()).collect();
+        println!("aliases:  {}", a.join(" "));
+    }
+    println!(
+        "kind:     {}{}",
+        s.kind.as_str(),
+        s.php_version.as_deref().map(|p| format!(" (PHP {p})")).unwrap_or_default()
+    );
+    println!("server:   {}", s.server);
+    println!("user:     {}", s.site_user);
+    println!("state:    {}", if s.enabled { "enabled" } else { "disabled" });
+    println!("release:  {}", s.current_release.as_deref().unwrap_or("-"));
+    println!("ssl:      {}", s.ssl_expires_at.map_or_else(|| "none".into(), |e| format!("until {e}")));
+    if !d.deploys.is_empty() {
+        println!("deploys:");
+        for r in &d.deploys {
+            let msg = if r.message.is_empty() { String::new() } else { format!(": {}", r.message) };
+            println!(
+                "  {} {} {} {:?} at step {:?} ({}){msg}",
+                ago(Some(r.started_at)),
+                r.kind,
+                r.release_id,
+                r.state,
+                r.step,
+                r.source
+            );
+        }
+    }
+}
+
+pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32> {
+    let site = chom.site_detail(&args.domain)?.site;
+    let src = source(&args.source, site.kind)?
+        .ok_or_else(|| Error::Usage("give a source: --from PATH, --tarball FILE, or --git URL --ref REF".into()))?;
+    let opts = DeployOptions {
+        build_hook: args.build_hook.clone(),
+        post_hook: args.post_hook.clone(),
+        keep: args.keep,
+        ..options(src, &args.health)
+    };
+    let report = chom.deploy(&args.domain, &opts, web_progress(!as_json)).await?;
+    if as_json {
+        json(&report);
+    } else {
+        println!(
+            "release {} of {} is live (health check HTTP {}; was {})",
+            report.release,
+            site.domain,
+            report.health_status.as_deref().unwrap_or("?"),
+            report.previous.as_deref().unwrap_or("none")
+        );
+    }
+    Ok(0)
+}
+
+pub async fn rollback(chom: &Chom, domain: &str, to: Option<&str>, as_json: bool) -> Result<i32> {
+    let r = chom.rollback(domain, to, web_progress(!as_json)).await?;
+    if as_json {
+        json(&r);
+    } else {
+        println!("{domain} now serves release {}", r.current.as_deref().unwrap_or("?"));
+    }
+    Ok(0)
+}
+
+pub async fn ssl(chom: &Chom, cmd: SslCommand, as_json: bool) -> Result<i32> {
+    match cmd {
+        SslCommand::Issue { domain, staging, acme_url, acme_ca, email } => {
+            let acme = match (staging, acme_url) {
+                (true, _) => AcmeDirectory::Staging,
+                (false, Some(url)) => AcmeDirectory::Custom { url, ca_bundle: acme_ca },
+                (false, None) => AcmeDirectory::LetsEncrypt,
+            };
+            let st = chom.issue_certificate(&domain, &acme, email.as_deref(), web_progress(!as_json)).await?;
+            if as_json {
+                json(&st);
+            } else {
+                let until = st.expires_at.map_or_else(|| "unknown".into(), |e| e.to_string());
+                println!("certificate for {} issued; expires {until}; {} now serves HTTPS", st.domain, st.domain);
+            }
+            Ok(0)
+        }
+        SslCommand::Status { domain } => {
+            let all = chom.certificate_status(domain.as_deref()).await?;
+            if as_json {
+                json(&all);
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|s| {
+                        let state = match (s.days_left, s.expiring) {
+                            (None, _) => "no certificate".to_owned(),
+                            (Some(d), true) => format!("WARNING: {d} days left"),
+                            (Some(d), false) => format!("{d} days left"),
+                        };
+                        let note = if s.fresh {
+                            String::new()
+                        } else {
+                            format!(" (cached: {})", s.error.as_deref().unwrap_or(""))
+                        };
+                        vec![
+                            s.domain.clone(),
+                            s.server.clone(),
+                            s.expires_at.map_or_else(|| "-".into(), |e| e.format("%Y-%m-%d %H:%M").to_string()),
+                            format!("{state}{note}"),
+                        ]
+                    })
+                    .collect();
+                table(&["DOMAIN", "SERVER", "EXPIRES", "STATE"], &rows);
+            }
+            Ok(i32::from(all.iter().any(|s| s.expiring)))
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Deploys and rollbacks: a release streamed into `releases/<id>`, shared
+//! paths linked, hooks run, a health check through nginx on the new
+//! release, then the atomic switch of `current`. One at a time per site,
+//! by a lock on the server.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::db::{DeployState, ServerRecord, SiteRecord};
+use crate::error::{Error, Result};
+use crate::jobs::{JobEvent, ProgressSink};
+use crate::ssh::Input;
+use crate::validate::{GitRef, GitUrl, HealthPath, SitePath, ValidationError};
+use crate::web::bundle::{self, Source};
+use crate::web::script::Report;
+use crate::web::{RemoteEvent, Script, SiteLayout, WebError};
+
+use super::remote::{Transcript, WebJob};
+use super::Chom;
+
+const DEPLOY_SCRIPT: &str = include_str!("../web/deploy.sh");
+
+/// Where a release comes from.
+#[derive(Debug, Clone)]
+pub enum DeploySource {
+    /// A folder on this machine, streamed as a .tar.gz.
+    Folder(PathBuf),
+    /// A .tar.gz on this machine; `strip` leading folders dropped (1 for
+    /// WordPress's `wordpress/`).
+    Tarball { path: PathBuf, strip: u32 },
+    /// Fetched by the server itself.
+    Git { url: GitUrl, git_ref: GitRef },
+    /// Downloaded by the server; `sha1` checked (or fetched from `URL.sha1`
+    /// when `None`).
+    Download { url: String, sha1: Option<String>, strip: u32 },
+}
+
+impl DeploySource {
+    fn describe(&self) -> String {
+        match self {
+            DeploySource::Folder(p) => format!("folder {}", p.display()),
+            DeploySource::Tarball { path, .. } => format!("tarball {}", path.display()),
+            DeploySource::Git { url, git_ref } => format!("git {url} {git_ref}"),
+            DeploySource::Download { url, .. } => format!("download {url}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    pub source: DeploySource,
+    pub build_hook: Option<String>,
+    pub post_hook: Option<String>,
+    pub health_path: String,
+    /// Text the health check's page must contain.
+    pub health_text: Option<String>,
+    /// Releases kept on the server, the live one and the one before it included.
+    pub keep: u32,
+}
+
+impl DeployOptions {
+    pub fn new(source: DeploySource) -> DeployOptions {
+        DeployOptions { source, build_hook: None, post_hook: None, health_path: "/".into(), health_text: None, keep: 5 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployReport {
+    pub job_id: i64,
+    pub release: String,
+    pub previous: Option<String>,
+    pub health_status: Option<String>,
+    pub releases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Releases {
+    pub current: Option<String>,
+    /// Newest first.
+    pub releases: Vec<String>,
+}
+
+/// A release id that sorts by time, to the millisecond, with a random
+/// tail against two desktops in the same millisecond: `20261124-190512-042-3fa2`.
+pub fn release_id() -> String {
+    format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f"), rand::random::<u16>())
+}
+
+fn releases_of(report: &Report) -> Releases {
+    let current = report.value("current").filter(|c| !c.is_empty()).map(str::to_owned);
+    let releases = report.value("releases").unwrap_or("").split_whitespace().map(str::to_owned).collect();
+    Releases { current, releases }
+}
+
+impl Chom {
+    fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
+        let layout = SiteLayout::of(&site.domain);
+        Ok(Script::new(action, DEPLOY_SCRIPT)
+            .var("ACTION", action)?
+            .var("DOMAIN", &layout.domain)?
+            .var("BASE", &layout.base)?
+            .var("SITE_USER", &layout.user)?
+            .var("KIND", site.kind.as_str())?
+            .var("PHP", site.php_version.as_deref().unwrap_or(""))?
+            .var("SHARED", &site.kind.shared_paths().join(" "))?)
+    }
+
+    /// The input stream and script variables of a source.
+    fn source_input(&self, source: &DeploySource, script: Script, job: &WebJob) -> Result<(Script, Option<Input>)> {
+        let local = |src: Source, strip: u32, script: Script| -> Result<(Script, Option<Input>)> {
+            let (_, total) =
+                bundle::measure(&src).map_err(|e| Error::Usage(format!("cannot read {}: {e}", src.describe())))?;
+            let (sink, server) = (job.sink.clone(), job.server.clone());
+            let last = Arc::new(AtomicU64::new(0));
+            let progress: bundle::Progress = Arc::new(move |sent| {
+                // An event per MiB (and the last one) is enough for a bar.
+                let prev = last.load(Ordering::Relaxed);
+                if sent >= total || sent - prev >= 1 << 20 {
+                    last.store(sent, Ordering::Relaxed);
+                    sink(JobEvent::Transfer { server: server.clone(), sent, total });
+                }
+            });
+            let input: Input = Box::new(bundle::stream(src, progress));
+            Ok((script.var("SOURCE", "tgz")?.var("STRIP", &strip.to_string())?, Some(input)))
+        };
+        match source {
+            DeploySource::Folder(p) => local(Source::Folder(p.clone()), 0, script),
+            DeploySource::Tarball { path, strip } => local(Source::Tarball(path.clone()), *strip, script),
+            DeploySource::Git { url, git_ref } => {
+                Ok((script.var("SOURCE", "git")?.var("GIT_URL", url.as_str())?.var("GIT_REF", git_ref.as_str())?, None))
+            }
+            DeploySource::Download { url, sha1, strip } => {
+                if !url.starts_with("https://") || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(ValidationError::new("download URL", url, "use an https:// URL without spaces").into());
+                }
+                if let Some(s) = sha1 {
+                    if s.len() != 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(ValidationError::new("sha1", s, "40 hexadecimal digits").into());
+                    }
+                }
+                let script = script
+                    .var("SOURCE", "download")?
+                    .var("DOWNLOAD_URL", url)?
+                    .var("DOWNLOAD_SHA1", sha1.as_deref().unwrap_or("@fetch"))?
+                    .var("STRIP", &strip.to_string())?;
+                Ok((script, None))
+            }
+        }
+    }
+
+    /// Deploys a release. It goes live only after its health check passed;
+    /// on any failure before the switch, the release that served keeps
+    /// serving, and the deploy row says how far it got.
+    pub async fn deploy(&self, domain: &str, opts: &DeployOptions, sink: ProgressSink) -> Result<DeployReport> {
+        let site = self.site_record(domain)?;
+        for hook in [&opts.build_hook, &opts.post_hook].into_iter().flatten() {
+            SitePath::parse(hook)?;
+        }
+        let health_path = HealthPath::parse(&opts.health_path)?;
+        if let Some(t) = &opts.health_text {
+            if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
+                return Err(ValidationError::new("expected text", t, "1-200 characters on one line").into());
+            }
+        }
+        if opts.keep < 2 {
+            return Err(Error::Usage(
+                "keep at least 2 releases (the live one and the one before, for rollback)".into(),
+            ));
+        }
+        let server = self.server_record(site.server.as_str())?;
+        let job =
+            self.start_web_job("deploy", &format!("{} from {}", site.domain, opts.source.describe()), &server, sink)?;
+        let release = release_id();
+        let deploy_id = self.db.insert_deploy(site.id, job.id, "deploy", &release, &opts.source.describe())?;
+        let script = self
+            .deploy_script("deploy", &site)?
+            .var("RELEASE", &release)?
+            .var("BUILD_HOOK", opts.build_hook.as_deref().unwrap_or(""))?
+            .var("POST_HOOK", opts.post_hook.as_deref().unwrap_or(""))?
+            .var("HEALTH_PATH", health_path.as_str())?
+            .var("HEALTH_TEXT", opts.health_text.as_deref().unwrap_or(""))?
+            .var("KEEP", &opts.keep.to_string())?;
+        let (script, input) = match self.source_input(&opts.source, script, &job) {
+            Ok(v) => v,
+            Err(e) => {
+                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
+                self.end_web_job(&job, &Transcript::default(), Some(&e))?;
+                return Err(e);
+            }
+        };
+        let mut transcript = Transcript::default();
+        let db = self.db.clone();
+        let mut on_event = |e: &RemoteEvent| {
+            if let RemoteEvent::Step(step) = e {
+                if let Err(err) = db.deploy_step(deploy_id, step) {
+                    tracing::warn!(error = %err, "could not record a deploy step");
+                }
+            }
+        };
+        let (report, result) = self.run_script(&server, &script, input, &job, &mut transcript, &mut on_event).await;
+        let previous = report.value("previous").filter(|p| *p != "none").map(str::to_owned);
+        let result =
+            self.settle_deploy(&site, &server, deploy_id, &release, previous.as_deref(), &report, result).await;
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let detail = match &result {
+            Ok(()) => format!("release {release} live (was {})", previous.as_deref().unwrap_or("none")),
+            Err(e) => e.to_string(),
+        };
+        self.audit("deploy", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
+        result?;
+        Ok(DeployReport {
+            job_id: job.id,
+            release,
+            previous,
+            health_status: report.value("health").map(str::to_owned),
+            releases: releases_of(&report).releases,
+        })
+    }
+
+    /// Records what a deploy ended as, in the deploy row and the site's
+    /// live release, and turns a script failure into the error that says
+    /// what is serving now.
+    async fn settle_deploy(
+        &self,
+        site: &SiteRecord,
+        server: &ServerRecord,
+        deploy_id: i64,
+        release: &str,
+        previous: Option<&str>,
+        report: &Report,
+        result: Result<()>,
+    ) -> Result<()> {
+        let serving = previous.unwrap_or("none").to_owned();
+        match result {
+            Ok(()) => {
+                self.db.set_site_release(site.id, Some(release))?;
+                self.db.finish_deploy(deploy_id, DeployState::Live, "")?;
+                Ok(())
+            }
+            Err(_) if report.value("locked").is_some() => {
+                let e = WebError::Locked { site: site.domain.to_string(), server: server.name.to_string() };
+                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
+                Err(e.into())
+            }
+            Err(Error::Web(WebError::Remote { detail, .. })) if report.last_step() == Some("health") => {
+                let e = WebError::HealthCheck {
+                    site: site.domain.to_string(),
+                    release: release.to_owned(),
+                    serving,
+                    detail: format!("{detail}; page: {}", report.value("health_body").unwrap_or("").trim()),
+                };
+                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
+                Err(e.into())
+            }
+            Err(e @ Error::Ssh(_)) => {
+                // The connection broke: ask the server (new connection) what
+                // it serves, so the cache says what really happened.
+                let step = report.last_step().unwrap_or("start").to_owned();
+                let now = self.read_releases(site, server).await.ok();
+                let live = now.as_ref().and_then(|r| r.current.clone());
+                let message = match &live {
+                    Some(cur) if cur == release => {
+                        format!("connection lost after the switch (step {step}); release {release} is live")
+                    }
+                    Some(cur) => format!(
+                        "connection lost during step {step}; release {cur} keeps serving, {release} never went live"
+                    ),
+                    None => format!(
+                        "connection lost during step {step}; the server could not be asked what serves now ({e})"
+                    ),
+                };
+                if let Some(cur) = &live {
+                    self.db.set_site_release(site.id, Some(cur))?;
+                }
+                let state = if live.as_deref() == Some(release) { DeployState::Live } else { DeployState::Interrupted };
+                self.db.finish_deploy(deploy_id, state, &message)?;
+                Err(e)
+            }
+            Err(e) => {
+                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_releases(&self, site: &SiteRecord, server: &ServerRecord) -> Result<Releases> {
+        let script = self.deploy_script("releases", site)?;
+        let target = self.target(server, true).await?;
+        let out = self.pool.exec(&target, &script.command(), &mut |_| {}).await?;
+        Ok(releases_of(&Report::from_output(&out.stdout)))
+    }
+
+    /// The releases on the server and the live one; updates the cache.
+    pub async fn site_releases(&self, domain: &str) -> Result<Releases> {
+        let site = self.site_record(domain)?;
+        let server = self.server_record(site.server.as_str())?;
+        let r = self.read_releases(&site, &server).await?;
+        self.db.set_site_release(site.id, r.current.as_deref())?;
+        Ok(r)
+    }
+
+    /// Switches `current` back to `to` (default: the release before the
+    /// live one). Instant: no upload, no build.
+    pub async fn rollback(&self, domain: &str, to: Option<&str>, sink: ProgressSink) -> Result<Releases> {
+        let site = self.site_record(domain)?;
+        if let Some(t) = to {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(ValidationError::new("release", t, "a release id as `chom site releases` lists it").into());
+            }
+        }
+        let server = self.server_record(site.server.as_str())?;
+        let job =
+            self.start_web_job("rollback", &format!("{} to {}", site.domain, to.unwrap_or("previous")), &server, sink)?;
+        let deploy_id = self.db.insert_deploy(site.id, job.id, "rollback", to.unwrap_or("previous"), "")?;
+        let script = self.deploy_script("rollback", &site)?.var("TO", to.unwrap_or(""))?;
+        let mut transcript = Transcript::default();
+        let (report, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
+        let now = releases_of(&report);
+        match &result {
+            Ok(()) => {
+                self.db.set_site_release(site.id, now.current.as_deref())?;
+                self.db.finish_deploy(deploy_id, DeployState::Live, now.current.as_deref().unwrap_or(""))?;
+            }
+            Err(e) => self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?,
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let detail = match &result {
+            Ok(()) => format!("now serving {}", now.current.as_deref().unwrap_or("?")),
+            Err(e) => e.to_string(),
+        };
+        self.audit("rollback", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
+        result?;
+        Ok(now)
+    }
+}

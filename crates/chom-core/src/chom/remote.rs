@@ -1,0 +1,143 @@
+//! Running one web script on one server as a job: the job row, progress
+//! events from its `@@chom` lines, its result row and the audit entry.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::db::{JobResultRecord, JobState, ServerRecord};
+use crate::error::{Error, Result};
+use crate::jobs::{JobEvent, ProgressSink};
+use crate::ssh::{Input, OutputLine, Stream};
+use crate::web::script::Report;
+use crate::web::{RemoteEvent, Script, WebError};
+
+use super::Chom;
+
+/// A single-server job (setup, site change, deploy, certificate).
+pub(super) struct WebJob {
+    pub id: i64,
+    pub sink: ProgressSink,
+    pub server: String,
+    pub server_id: i64,
+    started: Instant,
+}
+
+/// What a script printed, kept for the job's result row.
+#[derive(Default)]
+pub(super) struct Transcript {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Chom {
+    pub(super) fn start_web_job(
+        &self,
+        kind: &str,
+        detail: &str,
+        server: &ServerRecord,
+        sink: ProgressSink,
+    ) -> Result<WebJob> {
+        let id = self.db.insert_job(kind, detail, &self.os_user, 1)?;
+        sink(JobEvent::Started { job_id: id, job_kind: kind.to_owned(), total: 1 });
+        Ok(WebJob { id, sink, server: server.name.to_string(), server_id: server.id, started: Instant::now() })
+    }
+
+    /// Records the job's outcome; `error` is `None` on success.
+    pub(super) fn end_web_job(&self, job: &WebJob, transcript: &Transcript, error: Option<&Error>) -> Result<()> {
+        let ok = error.is_none();
+        self.db.insert_job_result(
+            job.id,
+            Some(job.server_id),
+            &JobResultRecord {
+                server: job.server.clone(),
+                ok,
+                exit_status: None,
+                stdout: Some(transcript.stdout.clone()),
+                stderr: Some(transcript.stderr.clone()),
+                error_code: error.map(|e| e.code().as_str().to_owned()),
+                error: error.map(ToString::to_string),
+                duration_ms: job.started.elapsed().as_millis() as u64,
+            },
+        )?;
+        let state = match error {
+            None => JobState::Succeeded,
+            Some(Error::Cancelled) => JobState::Cancelled,
+            Some(_) => JobState::Failed,
+        };
+        self.db.finish_job(job.id, state, u32::from(ok), u32::from(!ok))?;
+        let error = error.map(ToString::to_string);
+        (job.sink)(JobEvent::ServerDone { server: job.server.clone(), ok, error, done: 1, total: 1 });
+        (job.sink)(JobEvent::Finished { job_id: job.id, state, succeeded: u32::from(ok), failed: u32::from(!ok) });
+        Ok(())
+    }
+
+    /// Runs `script` on the job's server with `input` on its stdin. Steps
+    /// and other lines stream to the job's sink as they arrive; a non-zero
+    /// exit is a `WebError::Remote` carrying the script's own error line.
+    /// The report comes back either way: it says how far the script got.
+    pub(super) async fn run_script(
+        &self,
+        server: &ServerRecord,
+        script: &Script,
+        input: Option<Input>,
+        job: &WebJob,
+        transcript: &mut Transcript,
+        on_event: &mut (dyn FnMut(&RemoteEvent) + Send),
+    ) -> (Report, Result<()>) {
+        let target = match self.target(server, true).await {
+            Ok(t) => t,
+            Err(e) => return (Report::default(), Err(e)),
+        };
+        let mut report = Report::default();
+        let sink = Arc::clone(&job.sink);
+        let name = job.server.clone();
+        let mut on_line = |l: OutputLine| {
+            if l.stream == Stream::Stdout {
+                if let Some(e) = report.push_line(&l.line) {
+                    on_event(e);
+                    let event = match e {
+                        RemoteEvent::Step(step) => JobEvent::Step { server: name.clone(), step: step.clone() },
+                        RemoteEvent::Changed(t) => output(&name, format!("changed: {t}")),
+                        RemoteEvent::Unchanged(t) => output(&name, format!("unchanged: {t}")),
+                        RemoteEvent::Error(t) => {
+                            JobEvent::Output { server: name.clone(), stream: Stream::Stderr, line: t.clone() }
+                        }
+                        RemoteEvent::Value(..) => return,
+                    };
+                    sink(event);
+                    return;
+                }
+            }
+            sink(JobEvent::Output { server: name.clone(), stream: l.stream, line: l.line });
+        };
+        let out = self.pool.exec_with_input(&target, &script.command(), input, &mut on_line).await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                let step = report.last_step().unwrap_or("start").to_owned();
+                transcript.stderr.push_str(&format!("connection lost during step {step}: {e}\n"));
+                return (report, Err(e.into()));
+            }
+        };
+        transcript.stdout.push_str(&out.stdout);
+        transcript.stderr.push_str(&out.stderr);
+        if out.success() {
+            return (report, Ok(()));
+        }
+        let detail = match report.error() {
+            Some(e) => e.to_owned(),
+            None => {
+                let tail: Vec<&str> = out.stderr.lines().rev().take(3).collect();
+                let status =
+                    out.exit_status.map_or_else(|| format!("killed by {:?}", out.signal), |s| format!("exit {s}"));
+                format!("{status}: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | "))
+            }
+        };
+        let e = WebError::Remote { server: job.server.clone(), what: script.name().to_owned(), detail };
+        (report, Err(e.into()))
+    }
+}
+
+fn output(server: &str, line: String) -> JobEvent {
+    JobEvent::Output { server: server.to_owned(), stream: Stream::Stdout, line }
+}

@@ -1,0 +1,261 @@
+//! Sites: create (with placement), list, show, enable, disable, delete.
+//! The server is changed first, by one script that undoes its own partial
+//! work on failure; the cache follows only what the server confirmed.
+
+use serde::Serialize;
+
+use crate::db::{DeployRecord, NewSite, ServerRecord, SiteRecord};
+use crate::error::{Error, Result};
+use crate::jobs::ProgressSink;
+use crate::validate::{DomainName, PhpVersion};
+use crate::web::config::{self, admin_account, db_account};
+use crate::web::placement::{self, Candidate};
+use crate::web::vhost::{self, VhostSpec};
+use crate::web::{Script, SiteKind, SiteLayout, WebError};
+
+use super::remote::Transcript;
+use super::Chom;
+
+pub(super) const SITE_SCRIPT: &str = include_str!("../web/site.sh");
+
+#[derive(Debug, Clone)]
+pub struct SiteInput {
+    pub domain: String,
+    pub kind: SiteKind,
+    /// `None`: placed on the server with the most free capacity.
+    pub server: Option<String>,
+    pub php: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteCreated {
+    pub job_id: i64,
+    pub site: SiteRecord,
+    /// Why this server, when CHOM chose it.
+    pub placement: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteDetail {
+    pub site: SiteRecord,
+    pub deploys: Vec<DeployRecord>,
+}
+
+impl Chom {
+    pub(super) fn site_record(&self, domain: &str) -> Result<SiteRecord> {
+        let d = DomainName::parse(domain)?;
+        self.db.site(d.as_str())?.ok_or_else(|| Error::NotFound {
+            what: "site",
+            name: d.to_string(),
+            hint: "; see `chom site list`",
+        })
+    }
+
+    pub fn list_sites(&self, server: Option<&str>) -> Result<Vec<SiteRecord>> {
+        Ok(self.db.list_sites(server)?)
+    }
+
+    pub fn site_detail(&self, domain: &str) -> Result<SiteDetail> {
+        let site = self.site_record(domain)?;
+        let deploys = self.db.deploys(site.id, 20)?;
+        Ok(SiteDetail { site, deploys })
+    }
+
+    /// The server a new site goes to, and why.
+    pub fn place_site(&self) -> Result<(ServerRecord, String)> {
+        let counts = self.db.site_counts()?;
+        let probes = self.db.latest_probes()?;
+        let servers = self.db.list_servers(&Default::default())?;
+        let mut cands = Vec::new();
+        for s in &servers {
+            let facts = probes.iter().find(|p| p.server == s.name.as_str() && p.ok).and_then(|p| p.facts.as_ref());
+            if let (Some(f), Some(_)) = (facts, &s.key) {
+                cands.push(Candidate {
+                    name: s.name.to_string(),
+                    disk_free: f.disk_free,
+                    mem_available: f.mem_available,
+                    sites: counts.get(&s.id).copied().unwrap_or(0),
+                });
+            }
+        }
+        let choice = placement::choose(&cands).ok_or_else(|| {
+            WebError::Placement(
+                "no server to place the site on: none has a successful latest probe. Probe the fleet \
+                 (`chom probe --all`) or name one with --server"
+                    .into(),
+            )
+        })?;
+        Ok((self.server_record(&choice.name)?, choice.explanation))
+    }
+
+    pub(super) fn vhost_for(&self, site: &SiteRecord) -> String {
+        let layout = SiteLayout::of(&site.domain);
+        vhost::nginx(&VhostSpec {
+            layout: &layout,
+            kind: site.kind,
+            aliases: &site.aliases,
+            ssl: site.ssl_expires_at.is_some(),
+        })
+    }
+
+    pub(super) fn site_script(
+        &self,
+        action: &str,
+        site_kind: SiteKind,
+        layout: &SiteLayout,
+        php: Option<&str>,
+    ) -> Result<Script> {
+        let shared_dirs = match site_kind {
+            SiteKind::Static => "",
+            SiteKind::Wordpress => "wp-content/uploads",
+            SiteKind::Laravel => {
+                "storage/app/public storage/framework/cache/data storage/framework/sessions storage/framework/views storage/logs"
+            }
+        };
+        Ok(Script::new("site", SITE_SCRIPT)
+            .var("ACTION", action)?
+            .var("DOMAIN", &layout.domain)?
+            .var("BASE", &layout.base)?
+            .var("SITE_USER", &layout.user)?
+            .var("KIND", site_kind.as_str())?
+            .var("PHP", php.unwrap_or(""))?
+            .var("SHARED_DIRS", shared_dirs)?)
+    }
+
+    /// Creates the site on its server: user, folders, database, PHP-FPM
+    /// pool, nginx vhost (checked with `nginx -t` before the reload) and a
+    /// placeholder release, so it answers at once.
+    pub async fn create_site(&self, input: &SiteInput, sink: ProgressSink) -> Result<SiteCreated> {
+        let domain = DomainName::parse(&input.domain)?;
+        let aliases: Vec<DomainName> = input.aliases.iter().map(|a| DomainName::parse(a)).collect::<Result<_, _>>()?;
+        let php = match (input.kind.uses_php(), &input.php) {
+            (false, Some(_)) => return Err(Error::Usage("a static site has no PHP: leave out --php".into())),
+            (false, None) => None,
+            (true, v) => Some(PhpVersion::parse(v.as_deref().unwrap_or(PhpVersion::DEFAULT))?),
+        };
+        for d in std::iter::once(&domain).chain(&aliases) {
+            if let Some(other) = self.db.list_sites(None)?.iter().find(|s| &s.domain == d || s.aliases.contains(d)) {
+                return Err(Error::AlreadyExists {
+                    what: "site domain",
+                    name: format!("{d} (used by {})", other.domain),
+                });
+            }
+        }
+        let (server, placement) = match &input.server {
+            Some(name) => (self.server_record(name)?, None),
+            None => {
+                let (s, why) = self.place_site()?;
+                (s, Some(why))
+            }
+        };
+        let layout = SiteLayout::of(&domain);
+        let job = self.start_web_job("site.create", domain.as_str(), &server, sink)?;
+        let release = super::deploy::release_id();
+        let mut spec_site = SiteRecord {
+            id: 0,
+            server_id: server.id,
+            domain: domain.clone(),
+            server: server.name.clone(),
+            kind: input.kind,
+            php_version: php.as_ref().map(|p| p.to_string()),
+            aliases: aliases.clone(),
+            site_user: layout.user.clone(),
+            enabled: true,
+            current_release: Some(release.clone()),
+            ssl_expires_at: None,
+            ssl_checked_at: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        // The password goes to the keyring before the server has it, so it
+        // can never exist only on the server; a failed create removes it.
+        let db_pass = input.kind.uses_php().then(|| config::password(32));
+        if let Some(p) = &db_pass {
+            self.secrets.set(&db_account(domain.as_str()), p)?;
+        }
+        let script = self
+            .site_script("create", input.kind, &layout, php.as_ref().map(|p| p.as_str()))?
+            .var("VHOST", &self.vhost_for(&spec_site))?
+            .var("POOL", &if input.kind.uses_php() { vhost::fpm_pool(&layout) } else { String::new() })?
+            .var("RELEASE", &release)?;
+        let secrets = config::site_secrets(input.kind, &layout, db_pass.as_ref())
+            .map_err(|e| Error::Internal(format!("building the site's config: {e}")))?;
+        let mut transcript = Transcript::default();
+        let (_, result) = self.run_script(&server, &script, Some(secrets), &job, &mut transcript, &mut |_| {}).await;
+        if result.is_ok() {
+            spec_site.id = self.db.insert_site(&NewSite {
+                server_id: server.id,
+                domain: &domain,
+                kind: input.kind,
+                php_version: spec_site.php_version.as_deref(),
+                aliases: &aliases,
+                site_user: &layout.user,
+            })?;
+            self.db.set_site_release(spec_site.id, Some(&release))?;
+        } else if db_pass.is_some() {
+            let _ = self.secrets.delete(&db_account(domain.as_str()));
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let detail = match &result {
+            Ok(()) => format!(
+                "{} site; {}",
+                input.kind.as_str(),
+                placement.as_deref().unwrap_or("server chosen by the operator")
+            ),
+            Err(e) => e.to_string(),
+        };
+        self.audit("site.create", Some(server.name.as_str()), Some(domain.as_str()), result.is_ok(), &detail);
+        result?;
+        Ok(SiteCreated { job_id: job.id, site: self.site_record(domain.as_str())?, placement })
+    }
+
+    pub async fn set_site_enabled(&self, domain: &str, enabled: bool, sink: ProgressSink) -> Result<SiteRecord> {
+        let site = self.site_record(domain)?;
+        let server = self.server_record(site.server.as_str())?;
+        let action = if enabled { "enable" } else { "disable" };
+        let job = self.start_web_job(&format!("site.{action}"), site.domain.as_str(), &server, sink)?;
+        let layout = SiteLayout::of(&site.domain);
+        let script = self.site_script(action, site.kind, &layout, site.php_version.as_deref())?;
+        let mut transcript = Transcript::default();
+        let (_, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
+        if result.is_ok() {
+            self.db.set_site_enabled(site.id, enabled)?;
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let detail = result.as_ref().err().map_or_else(String::new, ToString::to_string);
+        self.audit(
+            &format!("site.{action}"),
+            Some(server.name.as_str()),
+            Some(site.domain.as_str()),
+            result.is_ok(),
+            &detail,
+        );
+        result?;
+        self.site_record(domain)
+    }
+
+    /// Deletes the site from its server (vhost, pool, database, certificate,
+    /// files, user), then from the cache and the keyring.
+    pub async fn delete_site(&self, domain: &str, sink: ProgressSink) -> Result<()> {
+        let site = self.site_record(domain)?;
+        let server = self.server_record(site.server.as_str())?;
+        let job = self.start_web_job("site.delete", site.domain.as_str(), &server, sink)?;
+        let layout = SiteLayout::of(&site.domain);
+        let script = self.site_script("delete", site.kind, &layout, site.php_version.as_deref())?;
+        let mut transcript = Transcript::default();
+        let (_, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
+        if result.is_ok() {
+            self.db.delete_site(site.id)?;
+            for account in [db_account(site.domain.as_str()), admin_account(site.domain.as_str())] {
+                if let Err(e) = self.secrets.delete(&account) {
+                    tracing::warn!(error = %e, "could not remove a site password from the keyring");
+                }
+            }
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let detail = result.as_ref().err().map_or_else(String::new, ToString::to_string);
+        self.audit("site.delete", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
+        result
+    }
+}

@@ -1,0 +1,71 @@
+# Shared by every CHOM remote script. The Rust side prepends `set -eu`,
+# umask and the script's variables, each one shell-quoted.
+
+# One line per event, read by CHOM as progress: "@@chom <event> <text>".
+step() { echo "@@chom step $*"; }
+changed() { echo "@@chom changed $*"; }
+unchanged() { echo "@@chom unchanged $*"; }
+fail() { echo "@@chom error $*"; exit 1; }
+
+# Service control: systemctl where systemd runs, Debian's init scripts
+# (`service`) otherwise. Both are real Debian paths.
+svc() {
+  if [ -d /run/systemd/system ]; then systemctl "$1" "$2"; else service "$2" "$1"; fi
+}
+svc_running() {
+  if [ -d /run/systemd/system ]; then systemctl is-active --quiet "$1"; else service "$1" status >/dev/null 2>&1; fi
+}
+svc_enable() {
+  if [ -d /run/systemd/system ]; then systemctl enable --quiet "$1"; fi
+}
+
+# Writes stdin to FILE only when it differs; says which. Returns 0 when the
+# file changed. The old file is kept as FILE.chom-old for a rollback.
+put_file() {
+  local file=$1 mode=$2 tmp
+  tmp=$(mktemp "$file.chom-new.XXXXXX")
+  cat >"$tmp"
+  chmod "$mode" "$tmp"
+  if [ -f "$file" ] && cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  rm -f "$file.chom-old"
+  if [ -f "$file" ]; then cp -p "$file" "$file.chom-old"; fi
+  mv -f "$tmp" "$file"
+  return 0
+}
+
+# Puts back what put_file replaced (or removes what it created).
+restore_file() {
+  local file=$1
+  if [ -f "$file.chom-old" ]; then mv -f "$file.chom-old" "$file"; else rm -f "$file"; fi
+}
+
+# Checks nginx's whole configuration and reloads it. When the check fails,
+# FILE goes back to its previous version (and LINK, if given, is removed)
+# so the running nginx and the files on disk keep agreeing.
+nginx_apply() {
+  local err
+  if ! err=$(nginx -t 2>&1); then
+    restore_file "$1"
+    [ -n "${2:-}" ] && rm -f "$2"
+    fail "nginx -t rejected the new configuration, which was rolled back (nginx still runs the previous one): $(printf '%s' "$err" | grep -v 'test failed' | tail -2 | tr '\n' ' ')"
+  fi
+  svc reload nginx >/dev/null 2>&1 || fail "nginx reload failed"
+  rm -f "$1.chom-old"
+}
+
+# Same for a PHP-FPM pool file.
+fpm_apply() {
+  local err
+  if ! err=$("php-fpm$PHP" -t 2>&1); then
+    restore_file "$1"
+    fail "php-fpm$PHP -t rejected the pool, which was rolled back: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
+  fi
+  svc reload "php$PHP-fpm" >/dev/null 2>&1 || fail "php$PHP-fpm reload failed"
+  rm -f "$1.chom-old"
+}
+
+# Runs a command as the site's user.
+as_site() { runuser -u "$SITE_USER" -- "$@"; }

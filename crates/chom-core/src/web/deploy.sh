@@ -1,0 +1,193 @@
+# chom deploy | rollback | releases for one site.
+# Variables: ACTION, DOMAIN, BASE, SITE_USER, KIND, PHP, RELEASE, SOURCE
+# (tgz: a .tar.gz on stdin | git | download), STRIP (tar components to drop),
+# GIT_URL, GIT_REF, DOWNLOAD_URL, DOWNLOAD_SHA1, SHARED (paths), BUILD_HOOK,
+# POST_HOOK, HEALTH_PATH, HEALTH_TEXT, KEEP, TO (rollback target).
+#
+# A release goes live only by the rename of a `current` symlink, after it
+# passed its health check through nginx as `next`. Until then `current` is
+# untouched, whatever happens to this script or its connection.
+
+[ -f "$BASE/.chom/site" ] || fail "$DOMAIN is not a CHOM site on this server (no $BASE/.chom/site)"
+cd "$BASE"
+exec 9>"$BASE/.chom/lock"
+if ! flock -n 9; then
+  echo "@@chom value locked 1"
+  fail "another deploy of $DOMAIN holds the lock"
+fi
+parent=$(cut -d' ' -f4 "/proc/$$/stat")
+
+serving() { readlink current 2>/dev/null | sed 's|^releases/||'; }
+
+# The client's connection is gone if this shell lost its parent (sshd
+# ended). Writing a step line to a closed channel also ends the script
+# (SIGPIPE), so every step line is a check too.
+client_alive() { [ "$(cut -d' ' -f4 "/proc/$$/stat")" = "$parent" ]; }
+
+switch_to() {
+  ln -sfn "releases/$1" .current.chom-new
+  mv -T .current.chom-new current
+}
+
+reload_php() {
+  if [ -n "$PHP" ]; then svc reload "php$PHP-fpm" >/dev/null 2>&1 || fail "php$PHP-fpm reload failed (release $(serving) is live)"; fi
+}
+
+health() {
+  local url code n=0 body
+  body=$(mktemp)
+  if grep -q "listen 443" "/etc/nginx/sites-available/chom-$DOMAIN.conf" 2>/dev/null; then
+    url="https://$DOMAIN$HEALTH_PATH"
+  else
+    url="http://$DOMAIN$HEALTH_PATH"
+  fi
+  # nginx resolves `next` per request; retries cover a reload in flight.
+  while :; do
+    code=$(curl -s -k -o "$body" -w '%{http_code}' --max-time 20 --resolve "$DOMAIN:80:127.0.0.1" \
+      --resolve "$DOMAIN:443:127.0.0.1" -H 'X-Chom-Preview: 1' "$url" || true)
+    case "$code" in
+      2??|3??)
+        if [ -z "$HEALTH_TEXT" ] || grep -qF -- "$HEALTH_TEXT" "$body"; then rm -f "$body"; echo "@@chom value health $code"; return 0; fi
+        detail="HTTP $code without the expected text" ;;
+      *) detail="HTTP ${code:-no answer} from $url" ;;
+    esac
+    n=$((n + 1))
+    [ $n -ge 8 ] && break
+    sleep 0.25
+  done
+  echo "@@chom value health_body $(head -c 300 "$body" | tr -c '[:print:]' ' ')"
+  rm -f "$body"
+  return 1
+}
+
+deploy() {
+  case "$RELEASE" in *[!0-9a-z-]*|"") fail "bad release id" ;; esac
+  prev=$(serving)
+  echo "@@chom value previous ${prev:-none}"
+  # Releases a killed deploy left half-made never went live: remove them.
+  for r in releases/*; do [ -f "$r/.chom-partial" ] && rm -rf "$r"; done
+  rm -f next
+  rel="releases/$RELEASE"
+  [ -e "$rel" ] && fail "release $RELEASE exists already"
+  install -d -m 755 -o "$SITE_USER" -g "$SITE_USER" "$rel"
+  touch "$rel/.chom-partial"
+
+  step upload
+  case "$SOURCE" in
+    tgz) as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP" ;;
+    git)
+      as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" init -q
+      as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" ||
+        fail "git fetch of $GIT_REF from $GIT_URL failed"
+      as_site git -C "$rel" -c advice.detachedHead=false checkout -q FETCH_HEAD
+      rm -rf "$rel/.git" ;;
+    download)
+      dl=$(mktemp -d); chmod 755 "$dl"
+      curl -fsSL --max-time 300 -o "$dl/src.tgz" "$DOWNLOAD_URL" || { rm -rf "$dl"; fail "download of $DOWNLOAD_URL failed"; }
+      if [ "$DOWNLOAD_SHA1" = "@fetch" ]; then
+        DOWNLOAD_SHA1=$(curl -fsSL --max-time 60 "$DOWNLOAD_URL.sha1" | cut -c1-40) || { rm -rf "$dl"; fail "cannot fetch the checksum $DOWNLOAD_URL.sha1"; }
+      fi
+      if [ -n "$DOWNLOAD_SHA1" ]; then
+        sum=$(sha1sum "$dl/src.tgz" | cut -d' ' -f1)
+        [ "$sum" = "$DOWNLOAD_SHA1" ] || { rm -rf "$dl"; fail "checksum of $DOWNLOAD_URL is $sum, expected $DOWNLOAD_SHA1"; }
+      fi
+      as_site tar -xzf "$dl/src.tgz" -C "$rel" --no-same-owner --strip-components="$STRIP"; rm -rf "$dl" ;;
+    *) fail "unknown source $SOURCE" ;;
+  esac
+  [ -n "$(ls -A "$rel" | grep -v '^.chom-partial$')" ] || fail "the release is empty"
+
+  step shared
+  for p in $SHARED; do
+    if [ ! -e "shared/$p" ] && [ -e "$rel/$p" ]; then
+      # The first release seeds what is shared from then on.
+      install -d -o "$SITE_USER" -g "$SITE_USER" "$(dirname "shared/$p")"
+      mv "$rel/$p" "shared/$p"
+    fi
+    rm -rf "${rel:?}/$p"
+    as_site mkdir -p "$(dirname "$rel/$p")"
+    ln -s "$BASE/shared/$p" "$rel/$p"
+  done
+
+  step build
+  if [ "$KIND" = laravel ]; then
+    export COMPOSER_HOME="$BASE/.composer" HOME="$BASE"
+    if [ ! -d "$rel/vendor" ]; then
+      (cd "$rel" && as_site env COMPOSER_HOME="$BASE/.composer" composer install --no-dev --no-interaction --prefer-dist --optimize-autoloader) ||
+        fail "composer install failed"
+    fi
+    (cd "$rel" && as_site php artisan migrate --force && as_site php artisan storage:link &&
+      as_site php artisan config:cache && as_site php artisan route:cache) || fail "artisan (migrate, storage:link, caches) failed"
+  fi
+  if [ -n "$BUILD_HOOK" ]; then
+    [ -f "$rel/$BUILD_HOOK" ] || fail "build hook $BUILD_HOOK is not in the release"
+    (cd "$rel" && as_site sh "./$BUILD_HOOK") || fail "build hook $BUILD_HOOK failed"
+  fi
+  rm -f "$rel/.chom-partial"
+
+  step health
+  ln -sfn "$rel" next
+  if ! health; then
+    rm -f next
+    rm -rf "$rel"
+    echo "@@chom value serving ${prev:-none}"
+    fail "$detail"
+  fi
+  rm -f next
+
+  step switch
+  client_alive || fail "the connection to CHOM was lost before the switch; $prev keeps serving"
+  switch_to "$RELEASE"
+  echo "@@chom value release $RELEASE"
+  if [ "$KIND" = laravel ]; then
+    printf '%s\n' "# Managed by CHOM: the Laravel scheduler of $DOMAIN." \
+      "* * * * * $SITE_USER cd $BASE/current && php artisan schedule:run >/dev/null 2>&1" |
+      put_file "/etc/cron.d/chom-$SITE_USER" 644 || true
+    rm -f "/etc/cron.d/chom-$SITE_USER.chom-old"
+  fi
+  reload_php
+
+  if [ -n "$POST_HOOK" ]; then
+    step post-deploy
+    [ -f "current/$POST_HOOK" ] || fail "post-deploy hook $POST_HOOK is not in the release (release $RELEASE is live)"
+    (cd current && as_site sh "./$POST_HOOK") || fail "post-deploy hook $POST_HOOK failed (release $RELEASE is live)"
+  fi
+
+  step prune
+  keep=$KEEP
+  ls -1 releases | sort -r | while read -r r; do
+    if [ "$r" = "$RELEASE" ] || [ "$r" = "$prev" ]; then continue; fi
+    keep=$((keep - 1))
+    if [ "$keep" -le 1 ]; then rm -rf "releases/$r"; fi
+  done
+  list
+}
+
+rollback() {
+  cur=$(serving)
+  if [ -n "$TO" ]; then
+    target=$TO
+  else
+    target=$(ls -1 releases | sort -r | awk -v c="$cur" 'f { print; exit } $0 == c { f = 1 }')
+    [ -n "$target" ] || fail "no release older than $cur to roll back to"
+  fi
+  [ -d "releases/$target" ] && [ ! -f "releases/$target/.chom-partial" ] || fail "release $target is not on the server"
+  [ "$target" = "$cur" ] && { unchanged "release $target is live already"; list; return; }
+  step switch
+  switch_to "$target"
+  echo "@@chom value release $target"
+  reload_php
+  changed "rolled back from $cur to $target"
+  list
+}
+
+list() {
+  echo "@@chom value current $(serving)"
+  echo "@@chom value releases $(ls -1 releases | sort -r | tr '\n' ' ')"
+}
+
+case "$ACTION" in
+  deploy) deploy ;;
+  rollback) rollback ;;
+  releases) list ;;
+  *) fail "unknown action $ACTION" ;;
+esac

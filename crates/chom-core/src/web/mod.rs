@@ -1,0 +1,50 @@
+//! Web hosting on a server: setup, sites, releases, certificates. Each
+//! operation is one shell script run over the server's pooled SSH
+//! connection; every value in it is validated and shell-quoted here, and
+//! the script reports progress as `@@chom <event> <text>` lines.
+
+pub mod bundle;
+pub mod config;
+pub mod layout;
+pub mod placement;
+pub mod script;
+pub mod vhost;
+
+pub use layout::{SiteKind, SiteLayout};
+pub use script::{RemoteEvent, Script};
+
+use crate::error::ErrorCode;
+
+/// What went wrong on a server while changing it. Each message says what
+/// was left in place.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WebError {
+    #[error("{what} failed on {server}: {detail}")]
+    Remote { server: String, what: String, detail: String },
+    #[error(
+        "another deploy of {site} is running on {server} (its lock is held); nothing was changed. \
+         Wait for it to finish, then deploy again"
+    )]
+    Locked { site: String, server: String },
+    #[error(
+        "release {release} of {site} failed its health check ({detail}); it was not switched live, \
+         release {serving} keeps serving"
+    )]
+    HealthCheck { site: String, release: String, serving: String, detail: String },
+    #[error("nginx rejected the configuration for {site} on {server}; it was rolled back and nginx keeps running the previous one: {detail}")]
+    NginxConfig { site: String, server: String, detail: String },
+    #[error("{server} is not set up for sites ({missing}); run `chom server setup {server}` first")]
+    NotSetUp { server: String, missing: String },
+    #[error("{0}")]
+    Placement(String),
+}
+
+impl WebError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            WebError::Locked { .. } => ErrorCode::InUse,
+            WebError::Placement(_) => ErrorCode::InvalidInput,
+            _ => ErrorCode::RemoteFailed,
+        }
+    }
+}

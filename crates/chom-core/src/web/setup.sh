@@ -1,0 +1,93 @@
+# chom server setup: the web stack, firewall, SSH hardening, deploy user.
+# Idempotent: each part checks first and says "changed" or "unchanged".
+# Variables: PHP, SSH_PORT, DEPLOY_USER, DEPLOY_KEY.
+
+[ "$(id -u)" = 0 ] || fail "setup needs root: log in as root (the server's user in CHOM), or give this user passwordless sudo"
+
+step packages
+pkgs="nginx php$PHP-fpm php$PHP-cli php$PHP-mysql php$PHP-curl php$PHP-mbstring php$PHP-xml mariadb-server certbot ufw curl cron git composer"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null 2>&1 || fail "apt-get update failed (no network or broken sources?); missing:$missing"
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 || fail "installing$missing failed"
+  changed "packages installed:$missing"
+else
+  unchanged "packages (nginx, PHP $PHP, MariaDB, certbot, ufw, cron, composer) present"
+fi
+
+step services
+for s in nginx "php$PHP-fpm" mariadb cron; do
+  if svc_running "$s"; then
+    unchanged "$s running"
+  else
+    svc start "$s" >/dev/null 2>&1 || fail "$s does not start; see its log under /var/log"
+    changed "$s started"
+  fi
+  svc_enable "$s" >/dev/null 2>&1 || true
+done
+
+step firewall
+fw_changed=""
+status=$(ufw status verbose 2>/dev/null || true)
+for port in "$SSH_PORT" 80 443; do
+  # Allow before enabling, so the SSH session never loses its port.
+  if ! printf '%s\n' "$status" | grep -Eq "^$port/tcp +ALLOW IN +Anywhere *$"; then
+    ufw allow "$port/tcp" >/dev/null
+    fw_changed="$fw_changed allow $port/tcp;"
+  fi
+done
+if ! printf '%s\n' "$status" | grep -q "^Default: deny (incoming)"; then
+  ufw default deny incoming >/dev/null
+  fw_changed="$fw_changed deny incoming by default;"
+fi
+if ! printf '%s\n' "$status" | grep -q "^Status: active"; then
+  ufw --force enable >/dev/null
+  fw_changed="$fw_changed enabled;"
+fi
+if [ -n "$fw_changed" ]; then changed "ufw:$fw_changed"; else unchanged "ufw (deny incoming; $SSH_PORT, 80, 443 open)"; fi
+
+step deploy-user
+if id -u "$DEPLOY_USER" >/dev/null 2>&1; then
+  unchanged "user $DEPLOY_USER exists"
+else
+  useradd --create-home --shell /bin/bash "$DEPLOY_USER"
+  changed "user $DEPLOY_USER created"
+fi
+home=$(getent passwd "$DEPLOY_USER" | cut -d: -f6)
+install -d -m 700 -o "$DEPLOY_USER" -g "$DEPLOY_USER" "$home/.ssh"
+touch "$home/.ssh/authorized_keys"
+if grep -qxF "$DEPLOY_KEY" "$home/.ssh/authorized_keys"; then
+  unchanged "$DEPLOY_USER accepts the server's CHOM key"
+else
+  printf '%s\n' "$DEPLOY_KEY" >>"$home/.ssh/authorized_keys"
+  changed "$DEPLOY_USER accepts the server's CHOM key"
+fi
+chown "$DEPLOY_USER:$DEPLOY_USER" "$home/.ssh/authorized_keys"
+chmod 600 "$home/.ssh/authorized_keys"
+install -d -m 755 /var/www
+
+step ssh-hardening
+conf=/etc/ssh/sshd_config.d/01-chom-hardening.conf
+if printf '%s\n' "# Managed by CHOM (chom server setup): logins by key only." \
+    "PasswordAuthentication no" "KbdInteractiveAuthentication no" "PermitEmptyPasswords no" \
+    "PermitRootLogin prohibit-password" | put_file "$conf" 644; then
+  if ! err=$(sshd -t 2>&1); then
+    restore_file "$conf"
+    fail "the hardened sshd configuration does not pass sshd -t ($err); put back the previous one"
+  fi
+  effective=$(sshd -T 2>/dev/null | grep -Ei '^(passwordauthentication|permitrootlogin) ' | tr '\n' ' ')
+  case "$effective" in
+    *"passwordauthentication no"*"permitrootlogin without-password"*|*"permitrootlogin without-password"*"passwordauthentication no"*) ;;
+    *) restore_file "$conf"; fail "another sshd_config file overrides the hardening ($effective); put back the previous one" ;;
+  esac
+  svc reload ssh >/dev/null 2>&1 || { restore_file "$conf"; fail "reloading sshd failed; put back the previous configuration"; }
+  echo "@@chom value sshd_changed 1"
+  changed "sshd: password and keyboard-interactive logins off, root by key only"
+else
+  unchanged "sshd hardening (keys only, root by key)"
+fi
