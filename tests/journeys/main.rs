@@ -10,4 +10,5 @@ mod keys;
 mod pool;
 mod probe;
 mod secrets;
+mod sites;
 mod trust;

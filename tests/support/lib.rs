@@ -183,3 +183,5 @@ pub fn by_server(report: &Value) -> std::collections::BTreeMap<String, Value> {
         .map(|r| (r["server"].as_str().expect("server").to_owned(), r.clone()))
         .collect()
 }
+
+pub mod web;

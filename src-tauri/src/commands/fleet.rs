@@ -16,10 +16,39 @@ use crate::{AppState, UiError};
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum JobProgress {
-    Started { job_id: u32, total: u32 },
-    Output { server: String, stream: String, line: String },
-    ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
-    Finished { job_id: u32, state: String, succeeded: u32, failed: u32 },
+    Started {
+        job_id: u32,
+        total: u32,
+    },
+    Output {
+        server: String,
+        stream: String,
+        line: String,
+    },
+    /// A step of a site operation began (upload, build, health, switch...).
+    Step {
+        server: String,
+        step: String,
+    },
+    /// Bytes of a release sent so far (numbers: JS has no u64).
+    Transfer {
+        server: String,
+        sent: f64,
+        total: f64,
+    },
+    ServerDone {
+        server: String,
+        ok: bool,
+        error: Option<String>,
+        done: u32,
+        total: u32,
+    },
+    Finished {
+        job_id: u32,
+        state: String,
+        succeeded: u32,
+        failed: u32,
+    },
 }
 
 impl From<JobEvent> for JobProgress {
@@ -31,6 +60,10 @@ impl From<JobEvent> for JobProgress {
             }
             JobEvent::ServerDone { server, ok, error, done, total } => {
                 JobProgress::ServerDone { server, ok, error, done, total }
+            }
+            JobEvent::Step { server, step } => JobProgress::Step { server, step },
+            JobEvent::Transfer { server, sent, total } => {
+                JobProgress::Transfer { server, sent: sent as f64, total: total as f64 }
             }
             JobEvent::Finished { job_id, state, succeeded, failed } => {
                 JobProgress::Finished { job_id: job_id as u32, state: state.as_str().to_owned(), succeeded, failed }

@@ -22,17 +22,22 @@ svc_enable() {
 # Writes stdin to FILE only when it differs; says which. Returns 0 when the
 # file changed. The old file is kept as FILE.chom-old for a rollback.
 put_file() {
-  local file=$1 mode=$2 tmp
-  tmp=$(mktemp "$file.chom-new.XXXXXX")
+  local file=$1 mode=$2 tmp new
+  # Compare first, outside FILE's folder: an unchanged file leaves even
+  # the folder's mtime alone.
+  tmp=$(mktemp)
   cat >"$tmp"
-  chmod "$mode" "$tmp"
   if [ -f "$file" ] && cmp -s "$tmp" "$file"; then
     rm -f "$tmp"
     return 1
   fi
+  new=$(mktemp "$file.chom-new.XXXXXX")
+  cat "$tmp" >"$new"
+  rm -f "$tmp"
+  chmod "$mode" "$new"
   rm -f "$file.chom-old"
   if [ -f "$file" ]; then cp -p "$file" "$file.chom-old"; fi
-  mv -f "$tmp" "$file"
+  mv -f "$new" "$file"
   return 0
 }
 
@@ -52,8 +57,25 @@ nginx_apply() {
     [ -n "${2:-}" ] && rm -f "$2"
     fail "nginx -t rejected the new configuration, which was rolled back (nginx still runs the previous one): $(printf '%s' "$err" | grep -v 'test failed' | tail -2 | tr '\n' ' ')"
   fi
-  svc reload nginx >/dev/null 2>&1 || fail "nginx reload failed"
+  nginx_reload || fail "nginx reload failed"
   rm -f "$1.chom-old"
+}
+
+# Reloads nginx and returns once the old configuration's workers are gone
+# (they finish their requests first), so what this script changed is what
+# nginx serves when CHOM reports it done. At most 5 s.
+nginx_reload() {
+  local master old pid n=0
+  master=$(cat /run/nginx.pid 2>/dev/null || true)
+  old=""
+  if [ -n "$master" ]; then old=$(pgrep -P "$master" 2>/dev/null | tr '\n' ' ' || true); fi
+  svc reload nginx >/dev/null 2>&1 || return 1
+  for pid in $old; do
+    while kill -0 "$pid" 2>/dev/null && [ "$n" -lt 50 ]; do
+      sleep 0.1
+      n=$((n + 1))
+    done
+  done
 }
 
 # Same for a PHP-FPM pool file.

@@ -96,7 +96,7 @@ toggle() {
     rm -f "$enabled"
     nginx -t >/dev/null 2>&1 || { ln -sfn "$avail" "$enabled"; fail "nginx -t fails without $DOMAIN; left enabled"; }
   fi
-  svc reload nginx >/dev/null 2>&1 || fail "nginx reload failed"
+  nginx_reload || fail "nginx reload failed"
   changed "$DOMAIN $1"
 }
 
@@ -110,7 +110,7 @@ delete() {
   [ -e "$marker" ] || [ -e "$avail" ] || id -u "$SITE_USER" >/dev/null 2>&1 || { unchanged "$DOMAIN is not on this server"; return; }
   step nginx
   rm -f "$enabled" "$avail"
-  nginx -t >/dev/null 2>&1 && svc reload nginx >/dev/null 2>&1 || true
+  if nginx -t >/dev/null 2>&1; then nginx_reload || true; fi
   if [ -n "$PHP" ] && [ -f "$pool" ]; then
     step php-fpm
     rm -f "$pool"

@@ -1,0 +1,207 @@
+//! Sites on lab web hosts (sshd, nginx, PHP-FPM, MariaDB in their own
+//! namespaces at 198.18.I.2): setup, one site of each kind, deploys,
+//! failed health checks, rollbacks, and the server-side lock.
+//! Web host indexes: 110-119 here.
+
+use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
+
+fn err_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `server setup` on a bare host: the stack, ufw, sshd hardening and the
+/// deploy user, proven by a fresh login; the second run changes nothing.
+#[test]
+fn setup_twice_and_the_second_run_changes_nothing() {
+    let fleet = WebFleet::start(110, 1);
+    let (first, status) = fleet.chom.json(["server", "setup", "web0"]);
+    assert_eq!(status, 0, "{first:#}");
+    let changed: Vec<&str> = first["changed"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(changed.iter().any(|c| c.starts_with("ufw:")), "{changed:?}");
+    assert!(changed.iter().any(|c| c.starts_with("sshd:")), "{changed:?}");
+    assert!(changed.iter().any(|c| c.contains("user deploy created")), "{changed:?}");
+    assert_eq!(first["login_verified"], true);
+
+    // What the server now holds, read without CHOM.
+    let sshd =
+        fleet.sh(0, "sshd -T | grep -Ei '^(passwordauthentication|permitrootlogin|kbdinteractiveauthentication) '");
+    assert!(sshd.contains("passwordauthentication no"), "{sshd}");
+    assert!(sshd.contains("permitrootlogin without-password"), "{sshd}");
+    let ufw = fleet.sh(0, "ufw status verbose");
+    assert!(ufw.contains("Status: active") && ufw.contains("Default: deny (incoming)"), "{ufw}");
+    for port in ["22/tcp", "80/tcp", "443/tcp"] {
+        assert!(ufw.lines().any(|l| l.starts_with(port) && l.contains("ALLOW IN")), "{port} in {ufw}");
+    }
+    assert!(fleet.sh(0, "id -u deploy && cat ~deploy/.ssh/authorized_keys").contains("ssh-ed25519 "));
+    let running =
+        fleet.sh(0, "for s in nginx php8.2-fpm mariadb cron; do service $s status >/dev/null && echo $s; done");
+    assert_eq!(running.split_whitespace().collect::<Vec<_>>(), ["nginx", "php8.2-fpm", "mariadb", "cron"]);
+
+    let before = fleet.sh(0, "ls -la --time-style=full-iso /etc/ssh/sshd_config.d /etc/ufw; md5sum /etc/passwd");
+    let (second, status) = fleet.chom.json(["server", "setup", "web0"]);
+    assert_eq!(status, 0, "{second:#}");
+    assert_eq!(second["changed"], serde_json::json!([]), "{second:#}");
+    assert!(second["unchanged"].as_array().unwrap().len() >= 8, "{second:#}");
+    assert_eq!(before, fleet.sh(0, "ls -la --time-style=full-iso /etc/ssh/sshd_config.d /etc/ufw; md5sum /etc/passwd"));
+    // And CHOM still gets in, by key, over a new connection.
+    assert_eq!(fleet.chom.ok(["run", "web0", "--", "hostname"]).contains("chomw110"), true);
+}
+
+/// A static site and a WordPress site: each answers through nginx on its
+/// host (WordPress reads its title from MariaDB), the other host does not
+/// serve them; release 2; a release failing its health check never goes
+/// live; rollback and forward.
+#[test]
+fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
+    let fleet = WebFleet::start(112, 2);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+
+    let r1 = static_site(&work.path().join("r1"), "Release one", 20);
+    let (created, status) = c.json([
+        "site",
+        "create",
+        "shop.example.test",
+        "--kind",
+        "static",
+        "--server",
+        "web0",
+        "--from",
+        r1.to_str().unwrap(),
+        "--expect",
+        "Release one",
+    ]);
+    assert_eq!(status, 0, "{created:#}");
+    let release1 = created["deploy"]["release"].as_str().unwrap().to_owned();
+    assert_eq!(fleet.get(0, "shop.example.test", "/"), (200, "<!doctype html><h1>Release one</h1>\n".into()));
+    assert_eq!(fleet.get(0, "shop.example.test", "/page7.html").1, "<p>page 7 of Release one</p>\n");
+    assert_ne!(fleet.get(1, "shop.example.test", "/").1, "<!doctype html><h1>Release one</h1>\n");
+    assert!(fleet.sh(0, "ls /var/www/shop.example.test/releases").contains(&release1));
+    assert_eq!(fleet.sh(0, "stat -c %U /var/www/shop.example.test/current/index.html").trim(), "w_shop_example_test");
+
+    let tarball = wordpress_tarball(work.path());
+    let out = c.run([
+        "site",
+        "create",
+        "blog.example.test",
+        "--kind",
+        "wordpress",
+        "--server",
+        "web1",
+        "--tarball",
+        tarball.to_str().unwrap(),
+        "--wp-title",
+        "Journey Blog",
+    ]);
+    assert!(out.status.success(), "{}", err_of(&out));
+    let (code, body) = fleet.get(1, "blog.example.test", "/");
+    assert_eq!(code, 200);
+    assert!(body.contains("<title>Journey Blog</title>"), "{body}");
+    // The title is the database's.
+    let db_title = fleet
+        .sh(1, "mysql -N -e \"SELECT option_value FROM w_blog_example_test.wp_options WHERE option_name='blogname'\"");
+    assert_eq!(db_title.trim(), "Journey Blog");
+    assert_ne!(fleet.get(0, "blog.example.test", "/").0, 200, "web0 must not serve the blog");
+    // The database password is on the server (wp-config.php) and in the keyring, not in the cache.
+    let wp_config = fleet.sh(1, "cat /var/www/blog.example.test/shared/wp-config.php");
+    let password =
+        wp_config.lines().find(|l| l.contains("'DB_PASSWORD'")).unwrap().split('\'').nth(3).unwrap().to_owned();
+    assert_eq!(password.len(), 32);
+    let cache = std::fs::read(c.data_dir().join("chom.sqlite3")).unwrap();
+    assert!(!cache.windows(password.len()).any(|w| w == password.as_bytes()), "DB password found in SQLite");
+
+    // Release 2 of each.
+    let r2 = static_site(&work.path().join("r2"), "Release two", 20);
+    let (d2, status) =
+        c.json(["deploy", "shop.example.test", "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
+    assert_eq!(status, 0, "{d2:#}");
+    let release2 = d2["release"].as_str().unwrap().to_owned();
+    assert_eq!(d2["previous"], release1.as_str());
+    assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
+    let (w2, status) =
+        c.json(["deploy", "blog.example.test", "--tarball", tarball.to_str().unwrap(), "--expect", "Journey Blog"]);
+    assert_eq!(status, 0, "{w2:#}");
+    assert!(fleet.get(1, "blog.example.test", "/").1.contains("<title>Journey Blog</title>"));
+    assert_eq!(
+        fleet.sh(1, "readlink /var/www/blog.example.test/releases/*/wp-config.php | sort -u").trim(),
+        "/var/www/blog.example.test/shared/wp-config.php"
+    );
+
+    // A release whose health check fails never goes live.
+    let bad = static_site(&work.path().join("bad"), "Broken release", 2);
+    let out = c.run(["deploy", "shop.example.test", "--from", bad.to_str().unwrap(), "--expect", "Release three"]);
+    assert_eq!(out.status.code(), Some(10), "{}", err_of(&out));
+    assert!(err_of(&out).contains("failed its health check"), "{}", err_of(&out));
+    assert!(err_of(&out).contains(&format!("release {release2} keeps serving")), "{}", err_of(&out));
+    assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
+    assert_eq!(fleet.sh(0, "readlink /var/www/shop.example.test/current").trim(), format!("releases/{release2}"));
+    let missing_page = static_site(&work.path().join("nopage"), "x", 0);
+    let out = c.run([
+        "deploy",
+        "shop.example.test",
+        "--from",
+        missing_page.to_str().unwrap(),
+        "--health-path",
+        "/page1.html",
+    ]);
+    assert_eq!(out.status.code(), Some(10), "a 404 fails the check: {}", err_of(&out));
+    let (show, _) = c.json(["site", "show", "shop.example.test"]);
+    assert_eq!(show["site"]["current_release"], release2.as_str());
+    let last = &show["deploys"][0];
+    assert_eq!((last["state"].as_str(), last["step"].as_str()), (Some("failed"), Some("health")), "{show:#}");
+
+    // Back to release 1, and forward to 2.
+    let (back, status) = c.json(["rollback", "shop.example.test"]);
+    assert_eq!(status, 0, "{back:#}");
+    assert_eq!(back["current"], release1.as_str());
+    assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release one</h1>\n");
+    let (fwd, _) = c.json(["rollback", "shop.example.test", "--to", &release2]);
+    assert_eq!(fwd["current"], release2.as_str());
+    assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
+    let (show, _) = c.json(["site", "show", "shop.example.test"]);
+    assert_eq!(show["site"]["current_release"], release2.as_str());
+
+    // Disable stops serving, enable brings it back; delete removes everything.
+    c.ok(["site", "disable", "shop.example.test"]);
+    assert_ne!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
+    c.ok(["site", "enable", "shop.example.test"]);
+    assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
+    let out = c.run(["site", "delete", "blog.example.test"]);
+    assert_eq!(out.status.code(), Some(2), "no terminal and no --yes: refused: {}", err_of(&out));
+    c.ok(["site", "delete", "blog.example.test", "--yes"]);
+    assert!(!fleet.sh(1, "ls /var/www /etc/nginx/sites-enabled").contains("blog.example.test"));
+    assert!(fleet.sh(1, "id w_blog_example_test 2>&1 || true").contains("no such user"));
+    assert!(!fleet.sh(1, "mysql -N -e 'SHOW DATABASES; SELECT user FROM mysql.user'").contains("w_blog"));
+    assert_eq!(c.json(["site", "list"]).0.as_array().unwrap().len(), 1);
+}
+
+/// Two deploys of one site at once: the server-side lock lets one through
+/// and refuses the other with a clear error; nothing is left half done.
+#[test]
+fn one_deploy_at_a_time_per_site() {
+    let fleet = WebFleet::start(115, 1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let r1 = static_site(&work.path().join("r1"), "One", 1);
+    std::fs::create_dir_all(r1.join("hooks")).unwrap();
+    std::fs::write(r1.join("hooks/slow.sh"), "sleep 3\n").unwrap();
+    c.ok(["site", "create", "lock.example.test", "--kind", "static", "--server", "web0"]);
+    let mut slow = c
+        .command(["deploy", "lock.example.test", "--from", r1.to_str().unwrap(), "--build-hook", "hooks/slow.sh"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first deploy holds the lock (its hook runs).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !fleet.sh(0, "pgrep -f '^sleep 3$' || true").contains(char::is_numeric) {
+        assert!(std::time::Instant::now() < deadline, "the first deploy never reached its hook");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = c.run(["deploy", "lock.example.test", "--from", r1.to_str().unwrap()]);
+    assert_eq!(second.status.code(), Some(4), "{}", err_of(&second));
+    assert!(err_of(&second).contains("another deploy of lock.example.test is running"), "{}", err_of(&second));
+    assert!(slow.wait().unwrap().success());
+    assert_eq!(fleet.get(0, "lock.example.test", "/").1, "<!doctype html><h1>One</h1>\n");
+    assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");
+}

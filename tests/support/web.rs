@@ -1,0 +1,84 @@
+//! Lab web hosts for the site journeys: `hosts` hosts (198.18.I.2, I from
+//! `first`) with sshd, nginx, PHP-FPM and MariaDB in their own namespaces,
+//! added to a fresh data directory as `web0`, `web1`, ... (root, key `lab`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use chom_lab::WebLab;
+
+use super::{require_keyring, Chom};
+
+pub struct WebFleet {
+    pub lab: WebLab,
+    pub chom: Chom,
+}
+
+impl WebFleet {
+    pub fn start(first: u8, hosts: usize) -> WebFleet {
+        require_keyring();
+        let chom = Chom::new();
+        let key = chom.json(["key", "generate", "lab"]).0;
+        let lab =
+            WebLab::start(first, hosts, key["public_key"].as_str().expect("public key")).expect("start web hosts");
+        for (i, h) in lab.hosts().iter().enumerate() {
+            let name = format!("web{i}");
+            chom.ok(["server", "add", &name, "--host", &h.addr.to_string(), "--user", "root", "--key", "lab"]);
+            chom.ok(["server", "trust", &name, "--trust-on-first-use"]);
+        }
+        WebFleet { lab, chom }
+    }
+
+    /// Runs `sh -c command` as root inside host `i`; its stdout.
+    pub fn sh(&self, i: usize, command: &str) -> String {
+        let out = self.lab.exec(i, command).expect("nsenter");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// What a site-changing command could touch on host `i`, for
+    /// "nothing changed" checks.
+    pub fn server_listing(&self, i: usize) -> String {
+        self.sh(
+            i,
+            "ls -la /var/www /etc/nginx/sites-enabled /etc/nginx/sites-available /etc/php/*/fpm/pool.d /etc/cron.d; \
+             cut -d: -f1 /etc/passwd; mysql -N -e 'SHOW DATABASES; SELECT user FROM mysql.user'; ls /tmp",
+        )
+    }
+
+    /// GET `path` from host `i`'s nginx with `host` as the Host header:
+    /// (status, body).
+    pub fn get(&self, i: usize, host: &str, path: &str) -> (u16, String) {
+        let addr = self.lab.hosts()[i].addr;
+        http_get(&format!("http://{addr}{path}"), host)
+    }
+}
+
+pub fn http_get(url: &str, host: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20", "-H", &format!("Host: {host}"), "-w", "\n%{http_code}", url])
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// A static site folder with `n` pages and an index saying `marker`.
+pub fn static_site(dir: &Path, marker: &str, n: usize) -> PathBuf {
+    std::fs::create_dir_all(dir.join("css")).unwrap();
+    std::fs::write(dir.join("index.html"), format!("<!doctype html><h1>{marker}</h1>\n")).unwrap();
+    std::fs::write(dir.join("css/site.css"), "h1 { color: teal }\n").unwrap();
+    for i in 0..n {
+        std::fs::write(dir.join(format!("page{i}.html")), format!("<p>page {i} of {marker}</p>\n")).unwrap();
+    }
+    dir.to_owned()
+}
+
+/// WordPress as its official tarball is laid out (`wordpress/...`), made
+/// from Debian's package files (this machine cannot reach wordpress.org).
+pub fn wordpress_tarball(dir: &Path) -> PathBuf {
+    let out = dir.join("wordpress.tar.gz");
+    let st = Command::new("tar").args(["-C", "/usr/share", "-chzf"]).arg(&out).arg("wordpress").status().expect("tar");
+    assert!(st.success(), "building the WordPress tarball from /usr/share/wordpress failed");
+    out
+}
