@@ -10,5 +10,6 @@ mod keys;
 mod pool;
 mod probe;
 mod secrets;
+mod site_failures;
 mod sites;
 mod trust;

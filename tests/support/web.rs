@@ -40,7 +40,7 @@ impl WebFleet {
     pub fn server_listing(&self, i: usize) -> String {
         self.sh(
             i,
-            "ls -la /var/www /etc/nginx/sites-enabled /etc/nginx/sites-available /etc/php/*/fpm/pool.d /etc/cron.d; \
+            "ls -lA /var/www /etc/nginx/sites-enabled /etc/nginx/sites-available /etc/php/*/fpm/pool.d /etc/cron.d; \
              cut -d: -f1 /etc/passwd; mysql -N -e 'SHOW DATABASES; SELECT user FROM mysql.user'; ls /tmp",
         )
     }

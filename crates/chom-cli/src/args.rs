@@ -101,6 +101,7 @@ pub enum SiteCommand {
 
 #[derive(Debug, Args)]
 pub struct SiteCreateArgs {
+    #[arg(allow_hyphen_values = true)]
     pub domain: String,
     #[arg(long, value_parser = ["static", "wordpress", "laravel"])]
     pub kind: String,

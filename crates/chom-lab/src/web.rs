@@ -160,7 +160,9 @@ impl WebLab {
     /// Kills host `i`'s SSH sessions (every sshd but the listener): the
     /// connection drops mid-command, as when a network link fails.
     pub fn kill_ssh_sessions(&self, i: usize) -> Result<(), LabError> {
-        self.exec(i, "pkill -KILL -f '^sshd: ' || true").map(drop)
+        // Children of the listener are the per-connection processes; the
+        // listener's own title also starts with "sshd: " on Debian 12.
+        self.exec(i, "pkill -KILL -P \"$(cat /run/sshd.pid)\" || true").map(drop)
     }
 
     /// Starts pebble and its DNS (pebble-challtestsrv). One per machine:

@@ -103,7 +103,8 @@ stop() {
 pebble_start() {
   local dir=$1
   mkdir -p "$dir"
-  ip addr show dev lo | grep -q "$PEBBLE_IP/32" || ip addr add "$PEBBLE_IP/32" dev lo
+  # No grep -q: with pipefail, an early exit would fail `ip` with SIGPIPE.
+  ip addr show dev lo | grep -F "$PEBBLE_IP/32" >/dev/null || ip addr add "$PEBBLE_IP/32" dev lo
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=chom lab pebble" \
     -addext "subjectAltName=IP:$PEBBLE_IP" -keyout "$dir/pebble.key" -out "$dir/pebble.pem" 2>/dev/null
   cat >"$dir/pebble.json" <<EOF

@@ -1,0 +1,211 @@
+//! Deploys that break half-way, hostile input, a failing nginx config, and
+//! a certificate from pebble. Web host indexes: 120-129 here.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use chom_tests::web::{static_site, WebFleet};
+
+fn err_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const RELEASE_ONE: &str = "<!doctype html><h1>Release one</h1>\n";
+
+/// Starts `chom deploy` and returns once its progress printed `step`.
+fn deploy_until_step(fleet: &WebFleet, args: &[&str], step: &str) -> Child {
+    let mut child = fleet.chom.command(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let want = format!("[web0] {step}");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.trim_start_matches("\r\x1b[2K").starts_with(&want) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60)).expect("the deploy never reached the step");
+    child
+}
+
+fn wait_for(fleet: &WebFleet, command: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !fleet.sh(0, &format!("{command} || true")).contains(char::is_numeric) {
+        assert!(Instant::now() < deadline, "timed out waiting for `{command}`");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The SSH connection killed mid-upload, then every sshd killed while a
+/// build hook runs: each time the previous release keeps serving and the
+/// cache says what happened; the next deploy cleans up and goes live.
+#[test]
+fn interrupted_deploys_leave_the_previous_release_serving() {
+    let fleet = WebFleet::start(120, 1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let r1 = static_site(&work.path().join("r1"), "Release one", 3);
+    let (created, status) = c.json([
+        "site",
+        "create",
+        "cut.example.test",
+        "--kind",
+        "static",
+        "--server",
+        "web0",
+        "--from",
+        r1.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 0, "{created:#}");
+    let release1 = created["deploy"]["release"].as_str().unwrap().to_owned();
+
+    // 1. The connection dies while the release streams (64 MiB that does not compress).
+    let big = static_site(&work.path().join("big"), "Big release", 1);
+    let st = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("for i in 1 2 3 4; do head -c 16777216 /dev/urandom > {}/blob$i.bin; done", big.display()))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let child = deploy_until_step(&fleet, &["deploy", "cut.example.test", "--from", big.to_str().unwrap()], "upload");
+    std::thread::sleep(Duration::from_millis(300));
+    fleet.lab.kill_ssh_sessions(0).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "a lost connection is exit 7: {}", err_of(&out));
+    assert_eq!(fleet.get(0, "cut.example.test", "/"), (200, RELEASE_ONE.into()));
+    let (show, _) = c.json(["site", "show", "cut.example.test"]);
+    let d = &show["deploys"][0];
+    assert_eq!((d["state"].as_str(), d["step"].as_str()), (Some("interrupted"), Some("upload")), "{show:#}");
+    let msg = d["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("release {release1} keeps serving")), "{msg}");
+    assert_eq!(show["site"]["current_release"], release1.as_str());
+
+    // 2. sshd itself (listener and sessions) killed while a build hook runs.
+    let hooked = static_site(&work.path().join("hooked"), "Hooked release", 1);
+    std::fs::create_dir_all(hooked.join("hooks")).unwrap();
+    std::fs::write(hooked.join("hooks/slow.sh"), "sleep 2\necho built\n").unwrap();
+    let child = deploy_until_step(
+        &fleet,
+        &["deploy", "cut.example.test", "--from", hooked.to_str().unwrap(), "--build-hook", "hooks/slow.sh"],
+        "build",
+    );
+    wait_for(&fleet, "pgrep -f '^sleep 2$'");
+    fleet.sh(0, "pkill -KILL sshd");
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", err_of(&out));
+    // The hook ends on its own; the script must not switch after it.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(fleet.get(0, "cut.example.test", "/"), (200, RELEASE_ONE.into()));
+    assert_eq!(fleet.sh(0, "readlink /var/www/cut.example.test/current").trim(), format!("releases/{release1}"));
+    let (show, _) = c.json(["site", "show", "cut.example.test"]);
+    let d = &show["deploys"][0];
+    assert_eq!((d["state"].as_str(), d["step"].as_str()), (Some("interrupted"), Some("build")), "{show:#}");
+
+    // sshd back: the server confirms what serves, and the next deploy
+    // removes the half-made releases and goes live.
+    fleet.sh(0, "service ssh start");
+    let (rel, status) = c.json(["site", "releases", "cut.example.test"]);
+    assert_eq!(status, 0, "{rel:#}");
+    assert_eq!(rel["current"], release1.as_str());
+    let r2 = static_site(&work.path().join("r2"), "Release two", 3);
+    let (d2, status) =
+        c.json(["deploy", "cut.example.test", "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
+    assert_eq!(status, 0, "{d2:#}");
+    assert_eq!(fleet.get(0, "cut.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
+    let partial = fleet.sh(0, "ls /var/www/cut.example.test/releases/*/.chom-partial 2>/dev/null | wc -l");
+    assert_eq!(partial.trim(), "0");
+    assert_eq!(d2["releases"].as_array().unwrap().len(), 3, "placeholder, release 1, release 2: {d2:#}");
+}
+
+/// Hostile domains, git URLs and hook paths: a specific error each, and
+/// neither the server nor the cache changes. A vhost nginx rejects is
+/// rolled back with everything the create made; nginx keeps serving.
+#[test]
+fn hostile_input_and_a_failing_nginx_config_change_nothing() {
+    let fleet = WebFleet::start(122, 1);
+    let c = &fleet.chom;
+    c.ok(["site", "create", "ok.example.test", "--kind", "static", "--server", "web0"]);
+    let before = (fleet.server_listing(0), c.snapshot(), c.json(["site", "list"]).0);
+    let long_label = format!("{}.com", "a".repeat(64));
+    for domain in ["a.com;rm -rf /", "$(id).com", "../x", &long_label, "-x.com", "`touch /tmp/pwned`.com", "a.com\nb"] {
+        let out = c.run(["site", "create", domain, "--kind", "static", "--server", "web0"]);
+        assert_eq!(out.status.code(), Some(2), "{domain:?}: {}", err_of(&out));
+        assert!(err_of(&out).contains("invalid domain"), "{domain:?}: {}", err_of(&out));
+    }
+    for url in ["--upload-pack=touch /tmp/pwned", "ext::sh -c touch% /tmp/pwned", "file:///etc"] {
+        let out = c.run(["deploy", "ok.example.test", "--git", url, "--ref", "main"]);
+        assert_eq!(out.status.code(), Some(2), "{url:?}: {}", err_of(&out));
+        assert!(err_of(&out).contains("invalid git URL"), "{url:?}: {}", err_of(&out));
+    }
+    let out = c.run(["deploy", "ok.example.test", "--git", "https://example.test/x.git", "--ref", "--upload-pack=x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", err_of(&out));
+    let dir = tempfile::tempdir().unwrap();
+    for hook in ["../../etc/passwd", "/bin/sh", "hooks/../../x"] {
+        let out = c.run(["deploy", "ok.example.test", "--from", dir.path().to_str().unwrap(), "--build-hook", hook]);
+        assert_eq!(out.status.code(), Some(2), "{hook:?}: {}", err_of(&out));
+        assert!(err_of(&out).contains("invalid path"), "{hook:?}: {}", err_of(&out));
+    }
+    let out = c.run(["deploy", "ok.example.test", "--from", dir.path().to_str().unwrap(), "--health-path", "/$(id)"]);
+    assert_eq!(out.status.code(), Some(2), "{}", err_of(&out));
+    assert_eq!(before, (fleet.server_listing(0), c.snapshot(), c.json(["site", "list"]).0));
+    assert!(!std::path::Path::new("/tmp/pwned").exists());
+    assert!(!fleet.sh(0, "ls /tmp").contains("pwned"));
+
+    // Any config nginx rejects (here a broken file someone left) stops a
+    // create before the reload, and the create undoes itself.
+    fleet.sh(0, "echo 'this is not nginx;' > /etc/nginx/conf.d/broken.conf");
+    let listing = fleet.server_listing(0);
+    let out = c.run(["site", "create", "new.example.test", "--kind", "wordpress", "--server", "web0"]);
+    assert_eq!(out.status.code(), Some(10), "{}", err_of(&out));
+    assert!(err_of(&out).contains("nginx -t rejected"), "{}", err_of(&out));
+    assert_eq!(listing, fleet.server_listing(0), "the failed create left something behind");
+    assert_eq!(c.json(["site", "list"]).0.as_array().unwrap().len(), 1);
+    assert_eq!(fleet.get(0, "ok.example.test", "/").0, 200, "nginx kept serving");
+    fleet.sh(0, "rm /etc/nginx/conf.d/broken.conf");
+}
+
+/// certbot on the host gets a certificate from pebble (real ACME HTTP-01
+/// through the site's nginx); the expiry is read back and cached.
+#[test]
+fn certificate_from_pebble() {
+    let mut fleet = WebFleet::start(124, 1);
+    let ca = fleet.lab.start_pebble().unwrap().ca_bundle.clone();
+    fleet.lab.pebble_point("tls.example.test", 0).unwrap();
+    let c = &fleet.chom;
+    c.ok(["site", "create", "tls.example.test", "--kind", "static", "--server", "web0"]);
+    let (st, status) = c.json([
+        "ssl",
+        "issue",
+        "tls.example.test",
+        "--acme-url",
+        chom_lab::PEBBLE_DIRECTORY,
+        "--acme-ca",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 0, "{st:#}");
+    assert!(st["days_left"].as_i64().unwrap() > 14, "{st:#}");
+    assert_eq!(st["expiring"], false);
+    let issuer = fleet.sh(0, "openssl x509 -issuer -noout -in /etc/letsencrypt/live/tls.example.test/cert.pem");
+    assert!(issuer.to_lowercase().contains("pebble"), "{issuer}");
+    let addr = fleet.lab.hosts()[0].addr;
+    let https = std::process::Command::new("curl")
+        .args(["-sk", "--resolve", &format!("tls.example.test:443:{addr}"), "https://tls.example.test/"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&https.stdout).contains("tls.example.test is ready"));
+    assert_eq!(fleet.get(0, "tls.example.test", "/").0, 301, "HTTP redirects to HTTPS");
+    let (all, status) = c.json(["ssl", "status"]);
+    assert_eq!(status, 0, "{all:#}");
+    assert_eq!(all[0]["expires_at"], st["expires_at"]);
+    assert_eq!(c.json(["site", "show", "tls.example.test"]).0["site"]["ssl_expires_at"], st["expires_at"]);
+    // Renewal runs on the server: a cron entry carries the custom CA.
+    assert!(fleet.sh(0, "cat /etc/cron.d/chom-certbot").contains("certbot -q renew"));
+    // A deploy on an HTTPS site is health-checked over HTTPS.
+    let work = tempfile::tempdir().unwrap();
+    let r = static_site(&work.path().join("r"), "Secure release", 1);
+    let (d, status) =
+        c.json(["deploy", "tls.example.test", "--from", r.to_str().unwrap(), "--expect", "Secure release"]);
+    assert_eq!(status, 0, "{d:#}");
+}
