@@ -26,7 +26,14 @@ fn probe_twenty_hosts_and_review_offline() {
         assert_eq!(facts["cpus"].as_u64(), Some(cpu_count()));
         assert!(facts["mem_total"].as_u64().unwrap() > 0);
         assert!(facts["disk_total"].as_u64().unwrap() > 0);
-        assert_eq!(facts["services"]["nginx"], "absent");
+        // Lab hosts share this machine's /usr: nginx is installed when the
+        // web lab's packages are (running or not depends on other tests).
+        let nginx = facts["services"]["nginx"].as_str().unwrap();
+        if std::path::Path::new("/usr/sbin/nginx").exists() {
+            assert!(["up", "down"].contains(&nginx), "{nginx}");
+        } else {
+            assert_eq!(nginx, "absent");
+        }
     }
 
     // The cache, not the network, answers from here on: stop the lab.

@@ -112,10 +112,18 @@ export type JobOutcome_Serialize = {
 export type JobProgress = JobProgress_Serialize | JobProgress_Deserialize;
 
 /**  Progress of a job, as the UI receives it. */
-export type JobProgress_Deserialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | { kind: "serverDone"; server: string; ok: boolean; error?: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
+export type JobProgress_Deserialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | 
+/**  A step of a site operation began (upload, build, health, switch...). */
+{ kind: "step"; server: string; step: string } | 
+/**  Bytes of a release sent so far (numbers: JS has no u64). */
+{ kind: "transfer"; server: string; sent: number | null; total: number | null } | { kind: "serverDone"; server: string; ok: boolean; error?: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
 
 /**  Progress of a job, as the UI receives it. */
-export type JobProgress_Serialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | { kind: "serverDone"; server: string; ok: boolean; error: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
+export type JobProgress_Serialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | 
+/**  A step of a site operation began (upload, build, health, switch...). */
+{ kind: "step"; server: string; step: string } | 
+/**  Bytes of a release sent so far (numbers: JS has no u64). */
+{ kind: "transfer"; server: string; sent: number | null; total: number | null } | { kind: "serverDone"; server: string; ok: boolean; error: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
 
 export type JobRow = JobRow_Serialize | JobRow_Deserialize;
 

@@ -142,7 +142,8 @@ mod tests {
         assert!(pass.expose().bytes().all(|b| b.is_ascii_alphanumeric()));
         let wp = wp_config(&layout, &pass);
         assert!(wp.contains(&format!("define('DB_PASSWORD', '{}');", pass.expose())));
-        assert_eq!(wp.matches("define('").count(), 6 + 8 + 1);
+        // 6 database settings, 8 salts, WP_DEBUG, FS_METHOD, ABSPATH.
+        assert_eq!(wp.matches("define('").count(), 6 + 8 + 3);
         let env = laravel_env(&layout, &pass);
         assert!(env.contains("DB_DATABASE=w_blog_example_com\n") && env.contains("APP_KEY=base64:"));
     }
