@@ -7,6 +7,7 @@ mod copy_key;
 mod failures;
 mod hostile;
 mod keys;
+mod laravel;
 mod pool;
 mod probe;
 mod secrets;

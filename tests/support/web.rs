@@ -82,3 +82,13 @@ pub fn wordpress_tarball(dir: &Path) -> PathBuf {
     assert!(st.success(), "building the WordPress tarball from /usr/share/wordpress failed");
     out
 }
+
+/// The Laravel test app (tests/fixtures/laravel-app) copied to `dir`, its
+/// RELEASE file saying `release`.
+pub fn laravel_app(dir: &Path, release: &str) -> PathBuf {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/laravel-app");
+    let st = Command::new("cp").arg("-a").arg(&fixture).arg(dir).status().expect("cp");
+    assert!(st.success(), "copying {}", fixture.display());
+    std::fs::write(dir.join("RELEASE"), format!("{release}\n")).unwrap();
+    dir.to_owned()
+}

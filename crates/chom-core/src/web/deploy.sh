@@ -77,8 +77,8 @@ deploy() {
     tgz) as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP" ;;
     git)
       as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" init -q
-      as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" ||
-        fail "git fetch of $GIT_REF from $GIT_URL failed"
+      err=$(as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" 2>&1) ||
+        fail "git fetch of $GIT_REF from $GIT_URL failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
       as_site git -C "$rel" -c advice.detachedHead=false checkout -q FETCH_HEAD
       rm -rf "$rel/.git" ;;
     download)
