@@ -29,7 +29,7 @@ impl AppState {
 
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{fleet, history, keys, servers, trust};
+    use commands::{fleet, history, keys, servers, sites, trust};
     Builder::<tauri::Wry>::new().commands(collect_commands![
         servers::server_list,
         servers::server_detail,
@@ -49,6 +49,17 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         history::job_list,
         history::job_failed_servers,
         history::audit_list,
+        sites::site_list,
+        sites::site_detail,
+        sites::site_create,
+        sites::site_deploy,
+        sites::site_rollback,
+        sites::site_releases,
+        sites::site_set_enabled,
+        sites::site_delete,
+        sites::server_setup,
+        sites::ssl_issue,
+        sites::ssl_status,
     ])
 }
 

@@ -7,7 +7,10 @@
 4. run `hostname` on three servers and read each output;
 5. a host restarted with a new host key raises the blocking warning;
 6. the lab stops: the inventory is still listed, marked stale;
-7. jobs and the audit log list what happened.
+7. jobs and the audit log list what happened;
+8. a site on a lab web host (nginx in its own namespaces): created from a
+   folder with live steps, release 2 deployed, a release failing its health
+   check refused while release 2 keeps serving, and a rollback.
 
 Each step saves a screenshot under OUT. Usage: journey.py BIN_DIR OUT_DIR"""
 import json
@@ -27,7 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 BIN, OUT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 work = tempfile.mkdtemp(prefix="chom-e2e-")
 os.chmod(work, 0o755)
-data, lab = os.path.join(work, "data"), os.path.join(work, "lab")
+data, lab, web = os.path.join(work, "data"), os.path.join(work, "lab"), os.path.join(work, "web")
 steps = []
 
 
@@ -47,6 +50,20 @@ def shot(driver, name):
     driver.save_screenshot(os.path.join(OUT, f"{len(steps) + 1:02d}-{name}.png"))
     steps.append(name)
     print(f"  step {len(steps)}: {name}", flush=True)
+
+
+def site_page(host, addr="198.18.91.2"):
+    """The page nginx on the lab web host serves for `host`."""
+    out = subprocess.run(["curl", "-s", "--max-time", "10", "-H", f"Host: {host}", f"http://{addr}/"], capture_output=True, text=True)
+    return out.stdout
+
+
+def release_folder(name, marker):
+    folder = os.path.join(work, name)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "index.html"), "w") as f:
+        f.write(f"<!doctype html><h1>{marker}</h1>\n")
+    return folder
 
 
 def row_cells(driver, name):
@@ -179,6 +196,59 @@ try:
         audit = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=audit] tbody tr"))
         check(any("trust.accept" in r.text and new["name"] in r.text for r in audit), "the wizard's trust is audited")
         shot(driver, "audit")
+
+        # 8. Sites, on a lab web host added with the CLI.
+        pub = os.path.join(work, "e2e.pub")
+        with open(pub, "w") as f:
+            f.write(key["public_key"] + "\n")
+        subprocess.run([f"{BIN}/chom-lab", "web-up", "--hosts", "1", "--first", "91", "--root-key", pub, "--dir", web], check=True, stdout=subprocess.DEVNULL)
+        chom("server", "add", "web", "--host", "198.18.91.2", "--user", "root", "--key", "e2e")
+        chom("server", "trust", "web", "--trust-on-first-use")
+        r1, r2, bad = release_folder("r1", "Release one"), release_folder("r2", "Release two"), release_folder("bad", "Broken")
+        css("[data-testid=tab-sites]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=sites-empty]"))
+        css("[data-testid=new-site]").click()
+        css("[data-testid=s-domain]").send_keys("shop.e2e.test")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=s-server] option[value=web]"))
+        css("[data-testid=s-server] option[value=web]").click()
+        css("[data-testid=s-folder]").send_keys(r1)
+        css("[data-testid=s-expect]").send_keys("Release one")
+        css("[data-testid=site-create]").click()
+        result = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]"))[0]
+        check("is live" in result.text, result.text)
+        steps_text = css("[data-testid=steps]").text
+        check(all(s in steps_text for s in ("upload", "health", "switch")), steps_text)
+        check("Release one" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
+        shot(driver, "site-created")
+        css("[data-testid=site-done]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-site="shop.e2e.test"]'))
+
+        # Release 2, then a release that fails its health check.
+        css('tr[data-site="shop.e2e.test"] button.link').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=releases] tr"))
+        css("[data-testid=d-folder]").send_keys(r2)
+        css("[data-testid=d-expect]").send_keys("Release two")
+        css("[data-testid=d-start]").click()
+        wait.until(lambda d: "is live" in (d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result]") or [None])[0].text
+                   if d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result]") else False)
+        check("Release two" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
+        live2 = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=live-release]").text)
+        shot(driver, "site-release-2")
+        d_folder = css("[data-testid=d-folder]")
+        d_folder.clear()
+        d_folder.send_keys(bad)
+        css("[data-testid=d-start]").click()
+        err = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=job-error]"))[0]
+        check("failed its health check" in err.text and "keeps serving" in err.text, err.text)
+        check("Release two" in site_page("shop.e2e.test"), "the failed release went live")
+        wait.until(lambda d: "failed at health" in css("[data-testid=deploys]").text)
+        shot(driver, "site-health-check-failed")
+
+        # Roll back: release 1 serves again.
+        css("[data-testid=rollback]").click()
+        wait.until(lambda d: css("[data-testid=live-release]").text not in ("", live2))
+        check("Release one" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
+        shot(driver, "site-rolled-back")
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
         print("1 passed, 0 failed")
     finally:
@@ -191,4 +261,5 @@ finally:
         except subprocess.TimeoutExpired:
             driver_proc.kill()
     subprocess.run([f"{BIN}/chom-lab", "down", "--dir", lab], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([f"{BIN}/chom-lab", "web-down", "--dir", web], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     shutil.rmtree(work, ignore_errors=True)

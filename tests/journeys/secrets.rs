@@ -83,7 +83,7 @@ fn private_keys_stay_in_the_keyring() {
         let private = chom_core::keys::decode_private(&pem).unwrap();
         let seed = private.key_data().ed25519().expect("ed25519").private.to_bytes();
         needles.push(seed.to_vec());
-        needles.push(b64(&seed)[..40].as_bytes().to_vec());
+        needles.push(b64(&seed).as_bytes()[..40].to_vec());
     }
     let files = files(fleet.chom.data_dir());
     assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "log")), "no log file in {files:?}");

@@ -44,7 +44,7 @@ fn setup_twice_and_the_second_run_changes_nothing() {
     assert!(second["unchanged"].as_array().unwrap().len() >= 8, "{second:#}");
     assert_eq!(before, fleet.sh(0, "ls -la --time-style=full-iso /etc/ssh/sshd_config.d /etc/ufw; md5sum /etc/passwd"));
     // And CHOM still gets in, by key, over a new connection.
-    assert_eq!(fleet.chom.ok(["run", "web0", "--", "hostname"]).contains("chomw110"), true);
+    assert!(fleet.chom.ok(["run", "web0", "--", "hostname"]).contains("chomw110"));
 }
 
 /// A static site and a WordPress site: each answers through nginx on its

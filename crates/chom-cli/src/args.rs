@@ -70,7 +70,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
     /// Create a site (and deploy its first release when a source is given).
-    Create(SiteCreateArgs),
+    Create(Box<SiteCreateArgs>),
     List {
         #[arg(long)]
         server: Option<String>,

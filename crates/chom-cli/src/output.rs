@@ -112,7 +112,7 @@ pub fn web_progress(enabled: bool) -> ProgressSink {
                 let mut at = last.lock().unwrap_or_else(|p| p.into_inner());
                 if at.elapsed() >= Duration::from_millis(100) || sent >= total {
                     *at = Instant::now();
-                    let pct = if total == 0 { 100 } else { sent * 100 / total };
+                    let pct = (sent * 100).checked_div(total).unwrap_or(100);
                     eprint!("\r\x1b[2K  upload {} / {} ({pct}%)", bytes(sent), bytes(total));
                 }
             }

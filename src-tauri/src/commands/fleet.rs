@@ -135,7 +135,8 @@ fn selection(names: Vec<String>) -> Selection {
     Selection { all: names.is_empty(), names, ..Default::default() }
 }
 
-fn sink(channel: Channel<JobProgress>) -> chom_core::jobs::ProgressSink {
+/// Forwards a job's events to the UI's channel.
+pub(crate) fn progress_sink(channel: Channel<JobProgress>) -> chom_core::jobs::ProgressSink {
     Arc::new(move |e| {
         let _ = channel.send(JobProgress::from(e));
     })
@@ -152,7 +153,7 @@ pub async fn fleet_probe(
 ) -> Result<JobOutcome, UiError> {
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.probe(&selection(names), sink(on_event), ticket.token.clone()).await?;
+    let r = core.probe(&selection(names), progress_sink(on_event), ticket.token.clone()).await?;
     let results =
         r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
     Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
@@ -176,7 +177,7 @@ pub async fn fleet_run(
     }
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.run(&selection(names), &command, sink(on_event), ticket.token.clone()).await?;
+    let r = core.run(&selection(names), &command, progress_sink(on_event), ticket.token.clone()).await?;
     let results = r.results.into_iter().map(|o| ServerOutcome {
         exit_status: o.exit_status,
         stdout: o.stdout,

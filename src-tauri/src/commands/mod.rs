@@ -6,6 +6,7 @@ pub mod fleet;
 pub mod history;
 pub mod keys;
 pub mod servers;
+pub mod sites;
 pub mod trust;
 
 use std::sync::Arc;

@@ -41,6 +41,24 @@ export const commands = {
 	/**  The servers a job failed on, for "Retry failed". */
 	jobFailedServers: (id: number) => typedError<string[], UiError>(__TAURI_INVOKE("job_failed_servers", { id })),
 	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError>(__TAURI_INVOKE("audit_list", { action, server, limit })),
+	siteList: () => typedError<SiteRow_Serialize[], UiError>(__TAURI_INVOKE("site_list")),
+	siteDetail: (domain: string) => typedError<SiteDetailRow_Serialize, UiError>(__TAURI_INVOKE("site_detail", { domain })),
+	/**
+	 *  Creates a site and deploys its first release (a folder; WordPress: its
+	 *  tarball or the official download), then installs WordPress.
+	 */
+	siteCreate: (form: SiteForm, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError>(__TAURI_INVOKE("site_create", { form, onEvent })),
+	/**  Deploys a folder on this computer as the site's next release. */
+	siteDeploy: (domain: string, folder: string, expect: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, folder, expect, onEvent })),
+	/**  Switches back to `to`, or to the release before the live one. */
+	siteRollback: (domain: string, to: string | null, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_rollback", { domain, to, onEvent })),
+	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_releases", { domain })),
+	siteSetEnabled: (domain: string, enabled: boolean, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, onEvent })),
+	siteDelete: (domain: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError>(__TAURI_INVOKE("site_delete", { domain, onEvent })),
+	serverSetup: (name: string, php: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("server_setup", { name, php, onEvent })),
+	/**  `acme_url` empty: Let's Encrypt (or its staging with `staging`). */
+	sslIssue: (domain: string, acmeUrl: string, acmeCa: string, staging: boolean, email: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, acmeUrl, acmeCa, staging, email, onEvent })),
+	sslStatus: (domain: string | null) => typedError<SslRow_Serialize[], UiError>(__TAURI_INVOKE("ssl_status", { domain })),
 };
 
 /* Types */
@@ -66,6 +84,30 @@ export type AuditRow_Serialize = {
 	target: string | null,
 	result: string,
 	detail: string,
+};
+
+export type DeployResultRow = DeployResultRow_Serialize | DeployResultRow_Deserialize;
+
+export type DeployResultRow_Deserialize = {
+	release: string,
+	previous?: string | null,
+	healthStatus?: string | null,
+};
+
+export type DeployResultRow_Serialize = {
+	release: string,
+	previous: string | null,
+	healthStatus: string | null,
+};
+
+export type DeployRow = {
+	kind: string,
+	release: string,
+	source: string,
+	state: string,
+	step: string,
+	message: string,
+	startedAt: string,
 };
 
 export type HostKeyCheck = HostKeyCheck_Serialize | HostKeyCheck_Deserialize;
@@ -185,6 +227,18 @@ export type ProbePoint_Serialize = {
 	load1: number | null,
 	memUsedPct: number | null,
 	diskUsedPct: number | null,
+};
+
+export type ReleasesRow = ReleasesRow_Serialize | ReleasesRow_Deserialize;
+
+export type ReleasesRow_Deserialize = {
+	current?: string | null,
+	releases: string[],
+};
+
+export type ReleasesRow_Serialize = {
+	current: string | null,
+	releases: string[],
 };
 
 /**
@@ -340,6 +394,108 @@ export type ServerRow_Serialize = {
 	diskUsedPct: number | null,
 	/**  nginx, php-fpm, mariadb -> up | down | absent */
 	services: ([string, string])[],
+};
+
+export type SetupRow = {
+	changed: string[],
+	unchanged: string[],
+	loginVerified: boolean,
+};
+
+export type SiteDetailRow = SiteDetailRow_Serialize | SiteDetailRow_Deserialize;
+
+export type SiteDetailRow_Deserialize = {
+	site: SiteRow_Deserialize,
+	deploys: DeployRow[],
+};
+
+export type SiteDetailRow_Serialize = {
+	site: SiteRow_Serialize,
+	deploys: DeployRow[],
+};
+
+/**  What the new-site form sends. Empty strings are "not given". */
+export type SiteForm = {
+	domain: string,
+	kind: string,
+	/**  Empty: CHOM places the site. */
+	server: string,
+	php: string,
+	aliases: string[],
+	/**  A folder on this computer for the first release. */
+	folder: string,
+	/**  WordPress: a .tar.gz on this computer; empty downloads the official one on the server. */
+	tarball: string,
+	wpTitle: string,
+	wpAdmin: string,
+	wpEmail: string,
+	expect: string,
+};
+
+export type SiteLaunchRow = SiteLaunchRow_Serialize | SiteLaunchRow_Deserialize;
+
+export type SiteLaunchRow_Deserialize = {
+	site: SiteRow_Deserialize,
+	placement?: string | null,
+	release?: string | null,
+	wordpressAdmin?: string | null,
+};
+
+export type SiteLaunchRow_Serialize = {
+	site: SiteRow_Serialize,
+	placement: string | null,
+	release: string | null,
+	wordpressAdmin: string | null,
+};
+
+export type SiteRow = SiteRow_Serialize | SiteRow_Deserialize;
+
+export type SiteRow_Deserialize = {
+	domain: string,
+	kind: string,
+	server: string,
+	aliases: string[],
+	phpVersion?: string | null,
+	enabled: boolean,
+	currentRelease?: string | null,
+	/**  RFC 3339. */
+	sslExpiresAt?: string | null,
+	sslDaysLeft?: number | null,
+};
+
+export type SiteRow_Serialize = {
+	domain: string,
+	kind: string,
+	server: string,
+	aliases: string[],
+	phpVersion: string | null,
+	enabled: boolean,
+	currentRelease: string | null,
+	/**  RFC 3339. */
+	sslExpiresAt: string | null,
+	sslDaysLeft: number | null,
+};
+
+export type SslRow = SslRow_Serialize | SslRow_Deserialize;
+
+export type SslRow_Deserialize = {
+	domain: string,
+	server: string,
+	expiresAt?: string | null,
+	daysLeft?: number | null,
+	expiring: boolean,
+	fresh: boolean,
+	error?: string | null,
+};
+
+export type SslRow_Serialize = {
+	domain: string,
+	server: string,
+	expiresAt: string | null,
+	daysLeft: number | null,
+	expiring: boolean,
+	fresh: boolean,
+	error: string | null,
 };
 
 export type UiError = {

@@ -14,12 +14,19 @@ import {
   type ServerChanges,
   type ServerForm,
   type ServerRow_Serialize,
+  type SiteDetailRow_Serialize,
+  type SiteForm,
+  type SiteRow_Serialize,
+  type SslRow_Serialize,
   type UiError,
 } from "./bindings";
 
 // The shapes as the backend sends them (bindings also describe the inbound
 // shapes, with optional fields).
-export type { KeyRow, ServerChanges, ServerForm };
+export type { KeyRow, ServerChanges, ServerForm, SiteForm };
+export type SiteDetailRow = SiteDetailRow_Serialize;
+export type SiteRow = SiteRow_Serialize;
+export type SslRow = SslRow_Serialize;
 export type AuditRow = AuditRow_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
 export type JobOutcome = JobOutcome_Serialize;
@@ -97,3 +104,29 @@ export const probe = (names: string[], onEvent: (e: JobProgress) => void) =>
 
 export const run = (names: string[], command: string, onEvent: (e: JobProgress) => void) =>
   startJob((t, ch) => commands.fleetRun(names, command, t, ch), onEvent);
+
+export const listSites = async () => unwrap(await commands.siteList());
+export const siteDetail = async (domain: string) => unwrap(await commands.siteDetail(domain));
+export const siteReleases = async (domain: string) => unwrap(await commands.siteReleases(domain));
+export const sslStatus = async (domain: string | null) => unwrap(await commands.sslStatus(domain));
+
+/** A site operation in flight: its steps and upload progress as events. */
+function siteJob<T>(call: (channel: Channel<JobProgress>) => Promise<Result<T>>, onEvent: (e: JobProgress) => void) {
+  const channel = new Channel<JobProgress>();
+  channel.onmessage = onEvent;
+  return call(channel).then(unwrap);
+}
+
+type OnEvent = (e: JobProgress) => void;
+export const createSite = (form: SiteForm, on: OnEvent) => siteJob((ch) => commands.siteCreate(form, ch), on);
+export const deploySite = (domain: string, folder: string, expect: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteDeploy(domain, folder, expect, ch), on);
+export const rollbackSite = (domain: string, to: string | null, on: OnEvent) =>
+  siteJob((ch) => commands.siteRollback(domain, to, ch), on);
+export const setSiteEnabled = (domain: string, enabled: boolean, on: OnEvent) =>
+  siteJob((ch) => commands.siteSetEnabled(domain, enabled, ch), on);
+export const deleteSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteDelete(domain, ch), on);
+export const setupServer = (name: string, php: string, on: OnEvent) =>
+  siteJob((ch) => commands.serverSetup(name, php, ch), on);
+export const issueCertificate = (domain: string, acmeUrl: string, acmeCa: string, email: string, on: OnEvent) =>
+  siteJob((ch) => commands.sslIssue(domain, acmeUrl, acmeCa, false, email, ch), on);

@@ -20,3 +20,15 @@ export const statusLabel: Record<string, string> = {
   unknown: "unknown",
   host_key_changed: "host key changed",
 };
+
+/** 1536 -> "1.5 KiB". */
+export function bytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}

@@ -34,7 +34,7 @@ fn options(source: DeploySource, health: &HealthArgs) -> DeployOptions {
 
 pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
     match cmd {
-        SiteCommand::Create(args) => create(chom, args, as_json).await,
+        SiteCommand::Create(args) => create(chom, *args, as_json).await,
         SiteCommand::List { server } => {
             let sites = chom.list_sites(server.as_deref())?;
             if as_json {

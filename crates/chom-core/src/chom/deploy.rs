@@ -83,6 +83,13 @@ pub struct Releases {
     pub releases: Vec<String>,
 }
 
+/// One deploy attempt: its row, its release and the one serving before.
+struct Attempt<'a> {
+    deploy_id: i64,
+    release: &'a str,
+    previous: Option<&'a str>,
+}
+
 /// A release id that sorts by time, to the millisecond, with a random
 /// tail against two desktops in the same millisecond: `20261124-190512-042-3fa2`.
 pub fn release_id() -> String {
@@ -202,8 +209,8 @@ impl Chom {
         };
         let (report, result) = self.run_script(&server, &script, input, &job, &mut transcript, &mut on_event).await;
         let previous = report.value("previous").filter(|p| *p != "none").map(str::to_owned);
-        let result =
-            self.settle_deploy(&site, &server, deploy_id, &release, previous.as_deref(), &report, result).await;
+        let attempt = Attempt { deploy_id, release: &release, previous: previous.as_deref() };
+        let result = self.settle_deploy(&site, &server, attempt, &report, result).await;
         self.end_web_job(&job, &transcript, result.as_ref().err())?;
         let detail = match &result {
             Ok(()) => format!("release {release} live (was {})", previous.as_deref().unwrap_or("none")),
@@ -227,12 +234,11 @@ impl Chom {
         &self,
         site: &SiteRecord,
         server: &ServerRecord,
-        deploy_id: i64,
-        release: &str,
-        previous: Option<&str>,
+        attempt: Attempt<'_>,
         report: &Report,
         result: Result<()>,
     ) -> Result<()> {
+        let Attempt { deploy_id, release, previous } = attempt;
         let serving = previous.unwrap_or("none").to_owned();
         match result {
             Ok(()) => {

@@ -1,0 +1,322 @@
+//! Sites, deploys, rollbacks, server setup and certificates. Each command
+//! is one chom-core call; long ones stream their steps and upload progress
+//! over a channel.
+
+use std::path::PathBuf;
+
+use chom_core::{
+    AcmeDirectory, DeployOptions, DeployRecord, DeploySource, SiteInput, SiteKind, SiteRecord, SslStatus,
+    WordpressSetup, WORDPRESS_URL,
+};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::fleet::{progress_sink, JobProgress};
+use crate::{AppState, UiError};
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteRow {
+    pub domain: String,
+    pub kind: String,
+    pub server: String,
+    pub aliases: Vec<String>,
+    pub php_version: Option<String>,
+    pub enabled: bool,
+    pub current_release: Option<String>,
+    /// RFC 3339.
+    pub ssl_expires_at: Option<String>,
+    pub ssl_days_left: Option<i32>,
+}
+
+impl From<SiteRecord> for SiteRow {
+    fn from(s: SiteRecord) -> Self {
+        SiteRow {
+            domain: s.domain.to_string(),
+            kind: s.kind.as_str().to_owned(),
+            server: s.server.to_string(),
+            aliases: s.aliases.iter().map(ToString::to_string).collect(),
+            php_version: s.php_version,
+            enabled: s.enabled,
+            current_release: s.current_release,
+            ssl_expires_at: s.ssl_expires_at.map(|e| e.to_rfc3339()),
+            ssl_days_left: s.ssl_expires_at.map(|e| (e - chrono::Utc::now()).num_days() as i32),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployRow {
+    pub kind: String,
+    pub release: String,
+    pub source: String,
+    pub state: String,
+    pub step: String,
+    pub message: String,
+    pub started_at: String,
+}
+
+impl From<DeployRecord> for DeployRow {
+    fn from(d: DeployRecord) -> Self {
+        DeployRow {
+            kind: d.kind,
+            release: d.release_id,
+            source: d.source,
+            state: d.state.as_str().to_owned(),
+            step: d.step,
+            message: d.message,
+            started_at: d.started_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteDetailRow {
+    pub site: SiteRow,
+    pub deploys: Vec<DeployRow>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleasesRow {
+    pub current: Option<String>,
+    pub releases: Vec<String>,
+}
+
+/// What the new-site form sends. Empty strings are "not given".
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteForm {
+    pub domain: String,
+    pub kind: String,
+    /// Empty: CHOM places the site.
+    pub server: String,
+    pub php: String,
+    pub aliases: Vec<String>,
+    /// A folder on this computer for the first release.
+    pub folder: String,
+    /// WordPress: a .tar.gz on this computer; empty downloads the official one on the server.
+    pub tarball: String,
+    pub wp_title: String,
+    pub wp_admin: String,
+    pub wp_email: String,
+    pub expect: String,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteLaunchRow {
+    pub site: SiteRow,
+    pub placement: Option<String>,
+    pub release: Option<String>,
+    pub wordpress_admin: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployResultRow {
+    pub release: String,
+    pub previous: Option<String>,
+    pub health_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupRow {
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub login_verified: bool,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SslRow {
+    pub domain: String,
+    pub server: String,
+    pub expires_at: Option<String>,
+    pub days_left: Option<i32>,
+    pub expiring: bool,
+    pub fresh: bool,
+    pub error: Option<String>,
+}
+
+impl From<SslStatus> for SslRow {
+    fn from(s: SslStatus) -> Self {
+        SslRow {
+            domain: s.domain,
+            server: s.server,
+            expires_at: s.expires_at.map(|e| e.to_rfc3339()),
+            days_left: s.days_left.map(|d| d as i32),
+            expiring: s.expiring,
+            fresh: s.fresh,
+            error: s.error,
+        }
+    }
+}
+
+fn given(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn options(source: DeploySource, expect: &str) -> DeployOptions {
+    DeployOptions { health_text: given(expect), ..DeployOptions::new(source) }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn site_list(state: State<'_, AppState>) -> Result<Vec<SiteRow>, UiError> {
+    Ok(state.core()?.list_sites(None)?.into_iter().map(SiteRow::from).collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn site_detail(state: State<'_, AppState>, domain: String) -> Result<SiteDetailRow, UiError> {
+    let d = state.core()?.site_detail(&domain)?;
+    Ok(SiteDetailRow { site: d.site.into(), deploys: d.deploys.into_iter().map(DeployRow::from).collect() })
+}
+
+/// Creates a site and deploys its first release (a folder; WordPress: its
+/// tarball or the official download), then installs WordPress.
+#[tauri::command]
+#[specta::specta]
+pub async fn site_create(
+    state: State<'_, AppState>,
+    form: SiteForm,
+    on_event: Channel<JobProgress>,
+) -> Result<SiteLaunchRow, UiError> {
+    let core = state.core()?;
+    let kind = SiteKind::parse(&form.kind).ok_or_else(|| UiError {
+        code: "invalid_input".into(),
+        message: "pick a kind: static, wordpress or laravel".into(),
+    })?;
+    let input = SiteInput {
+        domain: form.domain.clone(),
+        kind,
+        server: given(&form.server),
+        php: given(&form.php),
+        aliases: form.aliases.iter().filter_map(|a| given(a)).collect(),
+    };
+    let source = match (given(&form.folder), given(&form.tarball), kind) {
+        (Some(f), _, _) => Some(DeploySource::Folder(PathBuf::from(f))),
+        (None, Some(t), _) => Some(DeploySource::Tarball { path: PathBuf::from(t), strip: 1 }),
+        (None, None, SiteKind::Wordpress) => {
+            Some(DeploySource::Download { url: WORDPRESS_URL.into(), sha1: None, strip: 1 })
+        }
+        (None, None, _) => None,
+    };
+    let wordpress = (kind == SiteKind::Wordpress).then(|| WordpressSetup {
+        title: given(&form.wp_title).unwrap_or_else(|| form.domain.clone()),
+        admin_user: given(&form.wp_admin).unwrap_or_else(|| "admin".into()),
+        admin_email: form.wp_email.trim().to_owned(),
+    });
+    let opts = source.map(|s| options(s, &form.expect));
+    let launch = core.launch_site(&input, opts.as_ref(), wordpress.as_ref(), progress_sink(on_event)).await?;
+    Ok(SiteLaunchRow {
+        site: launch.created.site.into(),
+        placement: launch.created.placement,
+        release: launch.deploy.map(|d| d.release),
+        wordpress_admin: launch.wordpress_admin,
+    })
+}
+
+/// Deploys a folder on this computer as the site's next release.
+#[tauri::command]
+#[specta::specta]
+pub async fn site_deploy(
+    state: State<'_, AppState>,
+    domain: String,
+    folder: String,
+    expect: String,
+    on_event: Channel<JobProgress>,
+) -> Result<DeployResultRow, UiError> {
+    let folder = given(&folder)
+        .ok_or_else(|| UiError { code: "invalid_input".into(), message: "give the folder to deploy".into() })?;
+    let opts = options(DeploySource::Folder(PathBuf::from(folder)), &expect);
+    let r = state.core()?.deploy(&domain, &opts, progress_sink(on_event)).await?;
+    Ok(DeployResultRow { release: r.release, previous: r.previous, health_status: r.health_status })
+}
+
+/// Switches back to `to`, or to the release before the live one.
+#[tauri::command]
+#[specta::specta]
+pub async fn site_rollback(
+    state: State<'_, AppState>,
+    domain: String,
+    to: Option<String>,
+    on_event: Channel<JobProgress>,
+) -> Result<ReleasesRow, UiError> {
+    let r = state.core()?.rollback(&domain, to.as_deref(), progress_sink(on_event)).await?;
+    Ok(ReleasesRow { current: r.current, releases: r.releases })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn site_releases(state: State<'_, AppState>, domain: String) -> Result<ReleasesRow, UiError> {
+    let r = state.core()?.site_releases(&domain).await?;
+    Ok(ReleasesRow { current: r.current, releases: r.releases })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn site_set_enabled(
+    state: State<'_, AppState>,
+    domain: String,
+    enabled: bool,
+    on_event: Channel<JobProgress>,
+) -> Result<SiteRow, UiError> {
+    Ok(state.core()?.set_site_enabled(&domain, enabled, progress_sink(on_event)).await?.into())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn site_delete(
+    state: State<'_, AppState>,
+    domain: String,
+    on_event: Channel<JobProgress>,
+) -> Result<(), UiError> {
+    Ok(state.core()?.delete_site(&domain, progress_sink(on_event)).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn server_setup(
+    state: State<'_, AppState>,
+    name: String,
+    php: String,
+    on_event: Channel<JobProgress>,
+) -> Result<SetupRow, UiError> {
+    let php = given(&php).unwrap_or_else(|| chom_core::validate::PhpVersion::DEFAULT.into());
+    let r = state.core()?.setup_server(&name, &php, progress_sink(on_event)).await?;
+    Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: r.login_verified })
+}
+
+/// `acme_url` empty: Let's Encrypt (or its staging with `staging`).
+#[tauri::command]
+#[specta::specta]
+pub async fn ssl_issue(
+    state: State<'_, AppState>,
+    domain: String,
+    acme_url: String,
+    acme_ca: String,
+    staging: bool,
+    email: String,
+    on_event: Channel<JobProgress>,
+) -> Result<SslRow, UiError> {
+    let acme = match (given(&acme_url), staging) {
+        (Some(url), _) => AcmeDirectory::Custom { url, ca_bundle: given(&acme_ca).map(PathBuf::from) },
+        (None, true) => AcmeDirectory::Staging,
+        (None, false) => AcmeDirectory::LetsEncrypt,
+    };
+    let st = state.core()?.issue_certificate(&domain, &acme, given(&email).as_deref(), progress_sink(on_event)).await?;
+    Ok(st.into())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn ssl_status(state: State<'_, AppState>, domain: Option<String>) -> Result<Vec<SslRow>, UiError> {
+    Ok(state.core()?.certificate_status(domain.as_deref()).await?.into_iter().map(SslRow::from).collect())
+}

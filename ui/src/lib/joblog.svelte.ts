@@ -1,0 +1,40 @@
+// The progress of one site operation, as events arrive: steps, upload
+// bytes, output lines. Presentation state only.
+import type { JobProgress } from "../api";
+
+export class JobLog {
+  steps = $state<string[]>([]);
+  sent = $state(0);
+  total = $state(0);
+  lines = $state<string[]>([]);
+  running = $state(false);
+  error = $state<string | null>(null);
+  result = $state<string | null>(null);
+
+  on = (e: JobProgress) => {
+    if (e.kind === "step") this.steps.push(e.step);
+    else if (e.kind === "transfer") {
+      this.sent = e.sent ?? 0;
+      this.total = e.total ?? 0;
+    } else if (e.kind === "output") this.lines.push(e.stream === "stderr" ? `! ${e.line}` : e.line);
+  };
+
+  /** Runs `work`, recording how it ended; returns its value or null. */
+  async run<T>(work: (on: (e: JobProgress) => void) => Promise<T>, done: (v: T) => string): Promise<T | null> {
+    this.steps = [];
+    this.lines = [];
+    this.sent = this.total = 0;
+    this.error = this.result = null;
+    this.running = true;
+    try {
+      const v = await work(this.on);
+      this.result = done(v);
+      return v;
+    } catch (err) {
+      this.error = (err as Error).message;
+      return null;
+    } finally {
+      this.running = false;
+    }
+  }
+}
