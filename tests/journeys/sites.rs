@@ -110,6 +110,17 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
     let cache = std::fs::read(c.data_dir().join("chom.sqlite3")).unwrap();
     assert!(!cache.windows(password.len()).any(|w| w == password.as_bytes()), "DB password found in SQLite");
 
+    // Without --server, the site goes where the latest probe saw the most
+    // room, and the choice is explained.
+    assert_eq!(c.json(["probe", "--all"]).1, 0);
+    let (placed, status) = c.json(["site", "create", "placed.example.test", "--kind", "static"]);
+    assert_eq!(status, 0, "{placed:#}");
+    let why = placed["created"]["placement"].as_str().unwrap();
+    let server = placed["created"]["site"]["server"].as_str().unwrap();
+    assert!(why.starts_with(&format!("placed on {server}: ")) && why.contains("disk free"), "{why}");
+    assert!(why.contains("next best web"), "{why}");
+    c.ok(["site", "delete", "placed.example.test", "--yes"]);
+
     // Release 2 of each.
     let r2 = static_site(&work.path().join("r2"), "Release two", 20);
     let (d2, status) =

@@ -176,3 +176,19 @@ impl Chom {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_fourteen_days_is_expiring() {
+        let at = |days: i64| Some(Utc::now() + chrono::Duration::days(days) + chrono::Duration::hours(1));
+        assert!(status("a.test", "s", at(3), true, None).expiring);
+        assert!(status("a.test", "s", at(13), true, None).expiring);
+        assert!(!status("a.test", "s", at(14), true, None).expiring);
+        assert!(status("a.test", "s", at(-2), true, None).expiring, "an expired certificate warns too");
+        let none = status("a.test", "s", None, true, None);
+        assert!(!none.expiring && none.days_left.is_none());
+    }
+}
