@@ -1,6 +1,6 @@
 //! A Laravel site: deployed from a folder, then from a git repository the
-//! server fetches itself; migrations against MariaDB, storage link, caches,
-//! the scheduler's cron entry. Web host indexes: 117-118.
+//! server fetches itself; composer install, migrations against MariaDB,
+//! storage link, caches, the scheduler's cron entry. Web host indexes: 117-118.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -45,6 +45,9 @@ fn laravel_site_reads_its_database_and_deploys_from_folder_and_git() {
     assert_eq!(fleet.sh(0, &format!("readlink {base}/current/.env")).trim(), format!("{base}/shared/.env"));
     assert_eq!(fleet.sh(0, &format!("readlink {base}/current/storage")).trim(), format!("{base}/shared/storage"));
     assert!(fleet.sh(0, &format!("ls {base}/current/bootstrap/cache")).contains("config.php"));
+    // The app ships no vendor/: the deploy ran `composer install --no-dev`.
+    assert!(!app1.join("vendor").exists());
+    assert!(fleet.sh(0, &format!("ls {base}/current/vendor/composer")).contains("autoload_static.php"));
     let env = fleet.sh(0, &format!("cat {base}/shared/.env"));
     assert!(env.contains("DB_DATABASE=w_app_example_test") && env.contains("APP_KEY=base64:"), "{env}");
     let password = env.lines().find_map(|l| l.strip_prefix("DB_PASSWORD=")).unwrap().to_owned();

@@ -209,3 +209,93 @@ fn certificate_from_pebble() {
         c.json(["deploy", "tls.example.test", "--from", r.to_str().unwrap(), "--expect", "Secure release"]);
     assert_eq!(status, 0, "{d:#}");
 }
+
+/// WordPress downloaded by the server itself (as from wordpress.org, here
+/// from an HTTPS server on this machine's end of the host's veth): a wrong
+/// checksum stops it before anything is unpacked; the right one, read from
+/// the `.sha1` next to the tarball, installs it.
+#[test]
+fn wordpress_download_is_checksum_verified() {
+    let fleet = WebFleet::start(126, 1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let www = work.path().join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let tarball = chom_tests::web::wordpress_tarball(&www);
+    let sha1 = std::process::Command::new("sha1sum").arg(&tarball).output().unwrap();
+    let sha1 = String::from_utf8_lossy(&sha1.stdout).split_whitespace().next().unwrap().to_owned();
+    std::fs::write(www.join("wordpress.tar.gz.sha1"), &sha1).unwrap();
+    let listen = "198.18.126.1";
+    let (cert, key) = (work.path().join("cert.pem"), work.path().join("key.pem"));
+    let st = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=lab mirror", "-addext", &format!("subjectAltName=IP:{listen}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // The host trusts the mirror's certificate, as a server trusts a public
+    // CA: added to the bundle in its own /etc (not this machine's /usr).
+    let pem = std::fs::read_to_string(&cert).unwrap();
+    fleet.sh(0, &format!("printf '%s' '{pem}' >> /etc/ssl/certs/ca-certificates.crt"));
+    let server = format!(
+        "import http.server, ssl, functools\n\
+         h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='{www}')\n\
+         s = http.server.ThreadingHTTPServer(('{listen}', 8443), h)\n\
+         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain('{cert}', '{key}')\n\
+         s.socket = ctx.wrap_socket(s.socket, server_side=True)\n\
+         s.serve_forever()\n",
+        www = www.display(),
+        cert = cert.display(),
+        key = key.display()
+    );
+    let mut mirror = std::process::Command::new("python3")
+        .args(["-c", &server])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let url = format!("https://{listen}:8443/wordpress.tar.gz");
+
+    let bad = "0".repeat(40);
+    let out = c.run([
+        "site",
+        "create",
+        "dl.example.test",
+        "--kind",
+        "wordpress",
+        "--server",
+        "web0",
+        "--wp-url",
+        &url,
+        "--wp-sha1",
+        &bad,
+    ]);
+    assert_eq!(out.status.code(), Some(10), "{}", err_of(&out));
+    assert!(err_of(&out).contains(&format!("is {sha1}, expected {bad}")), "{}", err_of(&out));
+    assert!(fleet.get(0, "dl.example.test", "/").1.contains("is ready"), "the placeholder keeps serving");
+    c.ok(["site", "delete", "dl.example.test", "--yes"]);
+
+    let out = c.run([
+        "site",
+        "create",
+        "dl.example.test",
+        "--kind",
+        "wordpress",
+        "--server",
+        "web0",
+        "--wp-url",
+        &url,
+        "--wp-title",
+        "Mirrored",
+    ]);
+    let _ = mirror.kill();
+    let _ = mirror.wait();
+    assert!(out.status.success(), "{}", err_of(&out));
+    assert!(fleet.get(0, "dl.example.test", "/").1.contains("<title>Mirrored</title>"));
+}

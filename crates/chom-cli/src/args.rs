@@ -124,6 +124,12 @@ pub struct SiteCreateArgs {
     /// WordPress: the admin's email address.
     #[arg(long, default_value = "admin@example.com")]
     pub wp_email: String,
+    /// WordPress: where the server downloads it (default: wordpress.org's latest.tar.gz).
+    #[arg(long, value_name = "URL")]
+    pub wp_url: Option<String>,
+    /// WordPress: the download's SHA-1 (default: read from URL.sha1 next to it).
+    #[arg(long, value_name = "HEX")]
+    pub wp_sha1: Option<String>,
     /// Health check of the first release.
     #[command(flatten)]
     pub health: HealthArgs,

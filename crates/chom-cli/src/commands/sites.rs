@@ -100,8 +100,15 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
         admin_user: args.wp_admin.clone(),
         admin_email: args.wp_email.clone(),
     });
+    if (args.wp_url.is_some() || args.wp_sha1.is_some()) && (kind != SiteKind::Wordpress || first.is_some()) {
+        return Err(Error::Usage(
+            "--wp-url and --wp-sha1 are for a WordPress site downloaded by the server (no --from, --tarball or --git)"
+                .into(),
+        ));
+    }
     if kind == SiteKind::Wordpress && first.is_none() {
-        first = Some(DeploySource::Download { url: WORDPRESS_URL.into(), sha1: None, strip: 1 });
+        let url = args.wp_url.clone().unwrap_or_else(|| WORDPRESS_URL.into());
+        first = Some(DeploySource::Download { url, sha1: args.wp_sha1.clone(), strip: 1 });
     }
     let opts = first.map(|s| options(s, &args.health));
     let launch = chom.launch_site(&input, opts.as_ref(), wordpress.as_ref(), web_progress(!as_json)).await?;
