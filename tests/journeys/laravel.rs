@@ -51,8 +51,10 @@ fn laravel_site_reads_its_database_and_deploys_from_folder_and_git() {
     let env = fleet.sh(0, &format!("cat {base}/shared/.env"));
     assert!(env.contains("DB_DATABASE=w_app_example_test") && env.contains("APP_KEY=base64:"), "{env}");
     let password = env.lines().find_map(|l| l.strip_prefix("DB_PASSWORD=")).unwrap().to_owned();
-    let cache = std::fs::read(c.data_dir().join("chom.sqlite3")).unwrap();
-    assert!(!cache.windows(password.len()).any(|w| w == password.as_bytes()), "DB password found in SQLite");
+    for file in chom_tests::web::data_files(c.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()), "DB password in {}", file.display());
+    }
 
     // The scheduler's cron entry runs `schedule:run` as the site user.
     let cron = fleet.sh(0, "cat /etc/cron.d/chom-w_app_example_test");

@@ -102,13 +102,48 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
         .sh(1, "mysql -N -e \"SELECT option_value FROM w_blog_example_test.wp_options WHERE option_name='blogname'\"");
     assert_eq!(db_title.trim(), "Journey Blog");
     assert_ne!(fleet.get(0, "blog.example.test", "/").0, 200, "web0 must not serve the blog");
+    // The admin password is in the OS keyring, and it logs in.
+    let admin = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "chom-desktop", "username", "site-admin:blog.example.test"])
+        .output()
+        .unwrap();
+    let admin = String::from_utf8(admin.stdout).unwrap();
+    assert_eq!(admin.len(), 24, "admin password in the keyring");
+    let addr = fleet.lab.hosts()[1].addr;
+    let login = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "-H",
+            "Host: blog.example.test",
+            "-b",
+            "wordpress_test_cookie=WP%20Cookie%20check",
+        ])
+        .args(["--data-urlencode", "log=admin", "--data-urlencode"])
+        .arg(format!("pwd={admin}"))
+        .arg(format!("http://{addr}/wp-login.php"))
+        .output()
+        .unwrap();
+    let headers = String::from_utf8_lossy(&login.stdout);
+    assert!(headers.contains("wordpress_logged_in_"), "the keyring's admin password does not log in: {headers}");
     // The database password is on the server (wp-config.php) and in the keyring, not in the cache.
     let wp_config = fleet.sh(1, "cat /var/www/blog.example.test/shared/wp-config.php");
     let password =
         wp_config.lines().find(|l| l.contains("'DB_PASSWORD'")).unwrap().split('\'').nth(3).unwrap().to_owned();
     assert_eq!(password.len(), 32);
-    let cache = std::fs::read(c.data_dir().join("chom.sqlite3")).unwrap();
-    assert!(!cache.windows(password.len()).any(|w| w == password.as_bytes()), "DB password found in SQLite");
+    for secret in [&password, &admin] {
+        for file in chom_tests::web::data_files(c.data_dir()) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "a password found in {}",
+                file.display()
+            );
+        }
+    }
 
     // Without --server, the site goes where the latest probe saw the most
     // room, and the choice is explained.

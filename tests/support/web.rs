@@ -92,3 +92,21 @@ pub fn laravel_app(dir: &Path, release: &str) -> PathBuf {
     std::fs::write(dir.join("RELEASE"), format!("{release}\n")).unwrap();
     dir.to_owned()
 }
+
+/// Every file of a data directory: the database, its WAL, the logs.
+pub fn data_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    assert!(out.iter().any(|p| p.extension().is_some_and(|e| e == "sqlite3")), "no database in {}", dir.display());
+    out
+}

@@ -125,7 +125,12 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
         println!("release {} is live", d.release);
     }
     if let Some(admin) = &launch.wordpress_admin {
-        println!("WordPress installed; admin user {admin}, password in the OS keyring (site-admin:{})", site.domain);
+        println!(
+            "WordPress installed; admin user {admin}. Its password is in the OS keyring only (service chom-desktop, \
+             account site-admin:{}): read it with the keyring app, e.g. \
+             `secret-tool lookup service chom-desktop username site-admin:{}`",
+            site.domain, site.domain
+        );
     }
     Ok(0)
 }

@@ -30,8 +30,9 @@ pub struct WordpressSetup {
 pub struct SiteLaunch {
     pub created: SiteCreated,
     pub deploy: Option<DeployReport>,
-    /// The WordPress admin user; the password is in the keyring
-    /// (`chom site password DOMAIN --admin`).
+    /// The WordPress admin user. Its password is only in the OS keyring
+    /// (service `chom-desktop`, account `site-admin:DOMAIN`), for the
+    /// operator to read with the OS's own keyring tool: CHOM never prints it.
     pub wordpress_admin: Option<String>,
 }
 

@@ -278,3 +278,49 @@ impl Db {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CHOM killed mid-deploy: on the next start the deploy row says it was
+    /// interrupted (the server kept serving what `current` pointed at), and
+    /// the site's cached release is left as it was.
+    #[test]
+    fn deploys_of_a_crashed_process_become_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite3");
+        let db = Db::open(&path).unwrap();
+        db.conn()
+            .execute(
+                "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('web', 'h', 22, 'root', 0, 0)",
+                [],
+            )
+            .unwrap();
+        let domain = DomainName::parse("a.example.test").unwrap();
+        let site = db
+            .insert_site(&NewSite {
+                server_id: 1,
+                domain: &domain,
+                kind: SiteKind::Static,
+                php_version: None,
+                aliases: &[],
+                site_user: "w_a",
+            })
+            .unwrap();
+        db.set_site_release(site, Some("r1")).unwrap();
+        let job = db.insert_job("deploy", "", "op", 1).unwrap();
+        let deploy = db.insert_deploy(site, job, "deploy", "r2", "folder x").unwrap();
+        db.deploy_step(deploy, "upload").unwrap();
+        // PID 0 is never a user process: stands for the CHOM that died.
+        db.conn().execute("UPDATE jobs SET pid = 0 WHERE id = ?1", [job]).unwrap();
+        drop(db);
+
+        let db = Db::open(&path).unwrap();
+        db.mark_interrupted_jobs().unwrap();
+        let d = &db.deploys(site, 5).unwrap()[0];
+        assert_eq!((d.state, d.step.as_str()), (DeployState::Interrupted, "upload"));
+        assert!(d.message.contains("kept the release it was serving"), "{}", d.message);
+        assert_eq!(db.site("a.example.test").unwrap().unwrap().current_release.as_deref(), Some("r1"));
+    }
+}
