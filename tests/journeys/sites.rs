@@ -223,6 +223,7 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
 
 /// Two deploys of one site at once: the server-side lock lets one through
 /// and refuses the other with a clear error; nothing is left half done.
+/// The first one's build and post-deploy hooks run as the site user.
 #[test]
 fn one_deploy_at_a_time_per_site() {
     let fleet = WebFleet::start(115, 1);
@@ -231,9 +232,20 @@ fn one_deploy_at_a_time_per_site() {
     let r1 = static_site(&work.path().join("r1"), "One", 1);
     std::fs::create_dir_all(r1.join("hooks")).unwrap();
     std::fs::write(r1.join("hooks/slow.sh"), "sleep 3\n").unwrap();
+    // Runs in the live release after the switch, as the site user.
+    std::fs::write(r1.join("hooks/after.sh"), "id -un > ../../shared/post-hook.txt\n").unwrap();
     c.ok(["site", "create", "lock.example.test", "--kind", "static", "--server", "web0"]);
     let mut slow = c
-        .command(["deploy", "lock.example.test", "--from", r1.to_str().unwrap(), "--build-hook", "hooks/slow.sh"])
+        .command([
+            "deploy",
+            "lock.example.test",
+            "--from",
+            r1.to_str().unwrap(),
+            "--build-hook",
+            "hooks/slow.sh",
+            "--post-hook",
+            "hooks/after.sh",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -250,4 +262,5 @@ fn one_deploy_at_a_time_per_site() {
     assert!(slow.wait().unwrap().success());
     assert_eq!(fleet.get(0, "lock.example.test", "/").1, "<!doctype html><h1>One</h1>\n");
     assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");
+    assert_eq!(fleet.sh(0, "cat /var/www/lock.example.test/shared/post-hook.txt").trim(), "w_lock_example_test");
 }
