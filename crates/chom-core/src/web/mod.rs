@@ -31,10 +31,6 @@ pub enum WebError {
          release {serving} keeps serving"
     )]
     HealthCheck { site: String, release: String, serving: String, detail: String },
-    #[error("nginx rejected the configuration for {site} on {server}; it was rolled back and nginx keeps running the previous one: {detail}")]
-    NginxConfig { site: String, server: String, detail: String },
-    #[error("{server} is not set up for sites ({missing}); run `chom server setup {server}` first")]
-    NotSetUp { server: String, missing: String },
     #[error("{0}")]
     Placement(String),
 }
