@@ -206,6 +206,11 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
     assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
     let (show, _) = c.json(["site", "show", "shop.example.test"]);
     assert_eq!(show["site"]["current_release"], release2.as_str());
+    let rb = &show["deploys"][1];
+    assert_eq!(
+        (rb["kind"].as_str(), rb["release_id"].as_str(), rb["state"].as_str()),
+        (Some("rollback"), Some(release1.as_str()), Some("live"))
+    );
 
     // Disable stops serving, enable brings it back; delete removes everything.
     c.ok(["site", "disable", "shop.example.test"]);

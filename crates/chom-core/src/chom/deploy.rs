@@ -328,7 +328,10 @@ impl Chom {
         match &result {
             Ok(()) => {
                 self.db.set_site_release(site.id, now.current.as_deref())?;
-                self.db.finish_deploy(deploy_id, DeployState::Live, now.current.as_deref().unwrap_or(""))?;
+                if let Some(cur) = &now.current {
+                    self.db.set_deploy_release(deploy_id, cur)?;
+                }
+                self.db.finish_deploy(deploy_id, DeployState::Live, "")?;
             }
             Err(e) => self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?,
         }

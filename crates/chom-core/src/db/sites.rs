@@ -242,6 +242,12 @@ impl Db {
         Ok(conn.last_insert_rowid())
     }
 
+    /// A rollback learns its target release from the server.
+    pub fn set_deploy_release(&self, id: i64, release: &str) -> DbResult<()> {
+        self.conn().execute("UPDATE deploys SET release_id = ?2 WHERE id = ?1", params![id, release])?;
+        Ok(())
+    }
+
     pub fn deploy_step(&self, id: i64, step: &str) -> DbResult<()> {
         self.conn().execute("UPDATE deploys SET step = ?2 WHERE id = ?1", params![id, step])?;
         Ok(())
