@@ -269,3 +269,33 @@ fn one_deploy_at_a_time_per_site() {
     assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");
     assert_eq!(fleet.sh(0, "cat /var/www/lock.example.test/shared/post-hook.txt").trim(), "w_lock_example_test");
 }
+
+/// CHOM logged in as a user with passwordless sudo works as with root; a
+/// user without it gets told so, and nothing changes on the server.
+#[test]
+fn sites_through_sudo_and_a_clear_refusal_without_it() {
+    let fleet = WebFleet::start(119, 1);
+    let c = &fleet.chom;
+    fleet.sh(
+        0,
+        "for u in ops nosudo; do useradd -m -s /bin/sh $u && cp /etc/ssh/authorized_keys/root /etc/ssh/authorized_keys/$u; done; \
+         echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/ops",
+    );
+    let addr = fleet.lab.hosts()[0].addr.to_string();
+    for (name, user) in [("as-ops", "ops"), ("as-nosudo", "nosudo")] {
+        c.ok(["server", "add", name, "--host", &addr, "--user", user, "--key", "lab"]);
+        c.ok(["server", "trust", name, "--trust-on-first-use"]);
+    }
+    let (created, status) = c.json(["site", "create", "sudo.example.test", "--kind", "static", "--server", "as-ops"]);
+    assert_eq!(status, 0, "{created:#}");
+    assert!(fleet.get(0, "sudo.example.test", "/").1.contains("sudo.example.test is ready"));
+    assert_eq!(fleet.sh(0, "stat -c %U /var/www/sudo.example.test/current/index.html").trim(), "w_sudo_example_test");
+
+    let before = fleet.server_listing(0);
+    let out = c.run(["site", "create", "nope.example.test", "--kind", "static", "--server", "as-nosudo"]);
+    assert_eq!(out.status.code(), Some(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nosudo can not run commands as root without a password"), "{err}");
+    assert_eq!(before, fleet.server_listing(0));
+    assert_eq!(c.json(["site", "list"]).0.as_array().unwrap().len(), 1);
+}

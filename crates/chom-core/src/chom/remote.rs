@@ -29,6 +29,33 @@ pub(super) struct Transcript {
     pub stderr: String,
 }
 
+/// The command line that runs `script` on `server` as root: directly when
+/// CHOM logs in as root, else through passwordless sudo (`-n`: never wait
+/// for a password prompt that nobody can answer).
+pub(super) fn as_root(server: &ServerRecord, script: &Script) -> String {
+    if server.user.as_str() == "root" {
+        script.command()
+    } else {
+        format!("sudo -n {}", script.command())
+    }
+}
+
+/// sudo's own refusal, told as what to do.
+fn sudo_refused(server: &ServerRecord, stderr: &str) -> Option<String> {
+    let refused = stderr.lines().any(|l| {
+        l.starts_with("sudo:")
+            && (l.contains("password is required") || l.contains("not in the sudoers") || l.contains("not allowed"))
+    }) || stderr.contains("sudo: command not found")
+        || stderr.contains("sudo: not found");
+    refused.then(|| {
+        format!(
+            "{user} can not run commands as root without a password (sudo -n refused); nothing was changed. \
+             Log in as root, or allow {user} passwordless sudo",
+            user = server.user
+        )
+    })
+}
+
 impl Chom {
     pub(super) fn start_web_job(
         &self,
@@ -110,7 +137,7 @@ impl Chom {
             }
             sink(JobEvent::Output { server: name.clone(), stream: l.stream, line: l.line });
         };
-        let out = self.pool.exec_with_input(&target, &script.command(), input, &mut on_line).await;
+        let out = self.pool.exec_with_input(&target, &as_root(server, script), input, &mut on_line).await;
         let out = match out {
             Ok(out) => out,
             Err(e) => {
@@ -124,9 +151,10 @@ impl Chom {
         if out.success() {
             return (report, Ok(()));
         }
-        let detail = match report.error() {
-            Some(e) => e.to_owned(),
-            None => {
+        let detail = match (report.error(), sudo_refused(server, &out.stderr)) {
+            (Some(e), _) => e.to_owned(),
+            (None, Some(sudo)) => sudo,
+            (None, None) => {
                 let tail: Vec<&str> = out.stderr.lines().rev().take(3).collect();
                 let status =
                     out.exit_status.map_or_else(|| format!("killed by {:?}", out.signal), |s| format!("exit {s}"));

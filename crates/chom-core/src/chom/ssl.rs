@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
 use crate::validate::ValidationError;
 use crate::web::script::Report;
-use crate::web::{Script, SiteLayout};
+use crate::web::{Script, SiteLayout, WebError};
 
 use super::remote::Transcript;
 use super::Chom;
@@ -156,7 +156,12 @@ impl Chom {
                 .var("BASE", &layout.base)?;
             let read = async {
                 let target = self.target(&server, true).await?;
-                let o = self.pool.exec(&target, &script.command(), &mut |_| {}).await?;
+                let o = self.pool.exec(&target, &super::remote::as_root(&server, &script), &mut |_| {}).await?;
+                if !o.success() {
+                    let detail = o.stderr.trim().to_owned();
+                    let what = "reading the certificate".to_owned();
+                    return Err(WebError::Remote { server: server.name.to_string(), what, detail }.into());
+                }
                 Ok::<_, Error>(expiry_of(&Report::from_output(&o.stdout)))
             };
             match read.await {

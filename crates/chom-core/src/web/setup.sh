@@ -81,9 +81,14 @@ if printf '%s\n' "# Managed by CHOM (chom server setup): logins by key only." \
     fail "the hardened sshd configuration does not pass sshd -t ($err); put back the previous one"
   fi
   effective=$(sshd -T 2>/dev/null | grep -Ei '^(passwordauthentication|permitrootlogin) ' | tr '\n' ' ')
+  # Root by key only, or stricter (no root login at all) is what counts.
   case "$effective" in
-    *"passwordauthentication no"*"permitrootlogin without-password"*|*"permitrootlogin without-password"*"passwordauthentication no"*) ;;
-    *) restore_file "$conf"; fail "another sshd_config file overrides the hardening ($effective); put back the previous one" ;;
+    *"passwordauthentication no"*) ;;
+    *) restore_file "$conf"; fail "another sshd_config file turns password logins back on ($effective); put back the previous configuration" ;;
+  esac
+  case "$effective" in
+    *"permitrootlogin without-password"*|*"permitrootlogin prohibit-password"*|*"permitrootlogin no"*|*"permitrootlogin forced-commands-only"*) ;;
+    *) restore_file "$conf"; fail "another sshd_config file allows root password logins ($effective); put back the previous configuration" ;;
   esac
   svc reload ssh >/dev/null 2>&1 || { restore_file "$conf"; fail "reloading sshd failed; put back the previous configuration"; }
   echo "@@chom value sshd_changed 1"
