@@ -70,11 +70,16 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
         r1.to_str().unwrap(),
         "--expect",
         "Release one",
+        "--alias",
+        "www.shop.example.test",
     ]);
     assert_eq!(status, 0, "{created:#}");
     let release1 = created["deploy"]["release"].as_str().unwrap().to_owned();
     assert_eq!(fleet.get(0, "shop.example.test", "/"), (200, "<!doctype html><h1>Release one</h1>\n".into()));
     assert_eq!(fleet.get(0, "shop.example.test", "/page7.html").1, "<p>page 7 of Release one</p>\n");
+    assert_eq!(fleet.get(0, "www.shop.example.test", "/").1, "<!doctype html><h1>Release one</h1>\n", "the alias");
+    let out = c.run(["site", "create", "www.shop.example.test", "--kind", "static", "--server", "web1"]);
+    assert_eq!(out.status.code(), Some(4), "a domain another site answers to: {}", err_of(&out));
     assert_ne!(fleet.get(1, "shop.example.test", "/").1, "<!doctype html><h1>Release one</h1>\n");
     assert!(fleet.sh(0, "ls /var/www/shop.example.test/releases").contains(&release1));
     assert_eq!(fleet.sh(0, "stat -c %U /var/www/shop.example.test/current/index.html").trim(), "w_shop_example_test");

@@ -56,6 +56,8 @@ create() {
     pass=$(cat "$secrets/db.pass")
     case "$pass" in *[!A-Za-z0-9]*|"") fail "internal: the generated database password has unexpected characters" ;; esac
     [ -z "$(sql "SHOW DATABASES LIKE '$SITE_USER'")" ] || fail "database $SITE_USER exists already; drop it or pick another domain"
+    [ "$(sql "SELECT COUNT(*) FROM mysql.user WHERE user = '$SITE_USER'")" = 0 ] ||
+      fail "database user $SITE_USER exists already; drop it or pick another domain"
     made_db=1
     sql "CREATE DATABASE \`$SITE_USER\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
          CREATE USER '$SITE_USER'@'localhost' IDENTIFIED BY '$pass';
