@@ -153,6 +153,13 @@ fn hostile_input_and_a_failing_nginx_config_change_nothing() {
     assert!(!std::path::Path::new("/tmp/pwned").exists());
     assert!(!fleet.sh(0, "ls /tmp").contains("pwned"));
 
+    // A long but valid domain (three 60-character labels) is served: the
+    // server-name hash gets room for it.
+    let long = format!("{}.{}.{}.example.test", "a".repeat(60), "b".repeat(60), "c".repeat(60));
+    c.ok(["site", "create", &long, "--kind", "static", "--server", "web0"]);
+    assert!(fleet.get(0, &long, "/").1.contains("is ready"));
+    c.ok(["site", "delete", &long, "--yes"]);
+
     // Any config nginx rejects (here a broken file someone left) stops a
     // create before the reload, and the create undoes itself.
     fleet.sh(0, "echo 'this is not nginx;' > /etc/nginx/conf.d/broken.conf");

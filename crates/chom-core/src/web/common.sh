@@ -91,3 +91,14 @@ fpm_apply() {
 
 # Runs a command as the site's user.
 as_site() { runuser -u "$SITE_USER" -- "$@"; }
+
+# Long domains (up to 253 characters) need bigger server-name hash buckets
+# than nginx's default (the CPU's cache line, 64 bytes). Set once, in
+# conf.d, unless this server's configuration sets it already. Returns 0
+# when it added the setting.
+nginx_long_names() {
+  local conf=/etc/nginx/conf.d/chom-server-names.conf
+  [ -f "$conf" ] && return 1
+  if nginx -T 2>/dev/null | grep -Eq '^[[:space:]]*server_names_hash_bucket_size'; then return 1; fi
+  printf '%s\n' "# Added by CHOM: room for long domain names." "server_names_hash_bucket_size 256;" >"$conf"
+}

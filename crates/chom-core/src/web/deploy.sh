@@ -9,6 +9,9 @@
 # untouched, whatever happens to this script or its connection.
 
 [ -f "$BASE/.chom/site" ] || fail "$DOMAIN is not a CHOM site on this server (no $BASE/.chom/site)"
+for tool in curl flock runuser; do
+  command -v "$tool" >/dev/null || fail "$tool is missing on this server; run chom server setup"
+done
 cd "$BASE"
 exec 9>"$BASE/.chom/lock"
 if ! flock -n 9; then

@@ -31,6 +31,15 @@ for s in nginx "php$PHP-fpm" mariadb cron; do
   svc_enable "$s" >/dev/null 2>&1 || true
 done
 
+step nginx
+if nginx_long_names; then
+  nginx -t >/dev/null 2>&1 || { rm -f /etc/nginx/conf.d/chom-server-names.conf; fail "nginx -t fails with server_names_hash_bucket_size; removed it again"; }
+  nginx_reload || fail "nginx reload failed"
+  changed "nginx: room for long domain names (server_names_hash_bucket_size 256)"
+else
+  unchanged "nginx server names hash"
+fi
+
 step firewall
 fw_changed=""
 status=$(ufw status verbose 2>/dev/null || true)

@@ -81,6 +81,7 @@ create() {
   fi
 
   step nginx
+  nginx_long_names || true
   printf '%s' "$VHOST" | put_file "$avail" 644 || true
   ln -sfn "$avail" "$enabled"
   nginx_apply "$avail" "$enabled"
