@@ -304,3 +304,44 @@ fn sites_through_sudo_and_a_clear_refusal_without_it() {
     assert_eq!(before, fleet.server_listing(0));
     assert_eq!(c.json(["site", "list"]).0.as_array().unwrap().len(), 1);
 }
+
+/// A redeploy sends only what changed: the server copies the unchanged
+/// files from the live release and checks every file against the
+/// release's manifest; files changed on the server since make the deploy
+/// start over with a full upload, so what goes live is what was sent.
+#[test]
+fn redeploys_send_only_changes_and_verify_what_they_reuse() {
+    let fleet = WebFleet::start(116, 1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let site = static_site(&work.path().join("site"), "Version one", 20);
+    let dir = site.to_str().unwrap();
+    c.ok(["site", "create", "delta.example.test", "--kind", "static", "--server", "web0", "--from", dir]);
+
+    let (same, status) = c.json(["deploy", "delta.example.test", "--from", dir, "--expect", "Version one"]);
+    assert_eq!(status, 0, "{same:#}");
+    assert_eq!((same["sent_files"].as_u64(), same["reused_files"].as_u64()), (Some(0), Some(22)), "{same:#}");
+    assert_eq!(fleet.get(0, "delta.example.test", "/page7.html").1, "<p>page 7 of Version one</p>\n");
+
+    std::fs::write(site.join("index.html"), "<!doctype html><h1>Version two</h1>\n").unwrap();
+    std::fs::remove_file(site.join("page3.html")).unwrap();
+    let (changed, status) = c.json(["deploy", "delta.example.test", "--from", dir, "--expect", "Version two"]);
+    assert_eq!(status, 0, "{changed:#}");
+    assert_eq!((changed["sent_files"].as_u64(), changed["reused_files"].as_u64()), (Some(1), Some(20)), "{changed:#}");
+    assert_eq!(fleet.get(0, "delta.example.test", "/").1, "<!doctype html><h1>Version two</h1>\n");
+    assert_eq!(fleet.get(0, "delta.example.test", "/page3.html").0, 404, "a deleted file stays deleted");
+    assert_eq!(fleet.get(0, "delta.example.test", "/page8.html").1, "<p>page 8 of Version one</p>\n");
+    assert_eq!(fleet.get(0, "delta.example.test", "/.chom-manifest").0, 403, "the manifest is not served");
+
+    // Someone edits the live release on the server: the copy would not
+    // match, so the deploy uploads everything and serves what was sent.
+    fleet.sh(0, "echo tampered >> /var/www/delta.example.test/current/page9.html");
+    let (full, status) = c.json(["deploy", "delta.example.test", "--from", dir, "--expect", "Version two"]);
+    assert_eq!(status, 0, "{full:#}");
+    assert_eq!((full["sent_files"].as_u64(), full["reused_files"].as_u64()), (Some(21), Some(0)), "{full:#}");
+    assert_eq!(fleet.get(0, "delta.example.test", "/page9.html").1, "<p>page 9 of Version one</p>\n");
+    let (show, _) = c.json(["site", "show", "delta.example.test"]);
+    let retried = &show["deploys"][1];
+    assert_eq!(retried["state"], "failed", "{show:#}");
+    assert!(retried["message"].as_str().unwrap().contains("does not match its manifest"), "{show:#}");
+}

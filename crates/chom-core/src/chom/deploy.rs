@@ -4,21 +4,18 @@
 //! by a lock on the server.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::db::{DeployState, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
-use crate::jobs::{JobEvent, ProgressSink};
-use crate::ssh::Input;
+use crate::jobs::ProgressSink;
 use crate::validate::{GitRef, GitUrl, HealthPath, SitePath, ValidationError};
-use crate::web::bundle::{self, Source};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, SiteLayout, WebError};
 
-use super::remote::{Transcript, WebJob};
+use super::remote::Transcript;
+use super::upload::LiveManifest;
 use super::Chom;
 
 const DEPLOY_SCRIPT: &str = include_str!("../web/deploy.sh");
@@ -74,6 +71,10 @@ pub struct DeployReport {
     pub previous: Option<String>,
     pub health_status: Option<String>,
     pub releases: Vec<String>,
+    /// Files streamed, and files the server copied from the live release
+    /// because they were unchanged.
+    pub sent_files: usize,
+    pub reused_files: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,7 +104,7 @@ fn releases_of(report: &Report) -> Releases {
 }
 
 impl Chom {
-    fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
+    pub(super) fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
         let layout = SiteLayout::of(&site.domain);
         Ok(Script::new(action, DEPLOY_SCRIPT)
             .var("ACTION", action)?
@@ -115,52 +116,11 @@ impl Chom {
             .var("SHARED", &site.kind.shared_paths().join(" "))?)
     }
 
-    /// The input stream and script variables of a source.
-    fn source_input(&self, source: &DeploySource, script: Script, job: &WebJob) -> Result<(Script, Option<Input>)> {
-        let local = |src: Source, strip: u32, script: Script| -> Result<(Script, Option<Input>)> {
-            let (_, total) =
-                bundle::measure(&src).map_err(|e| Error::Usage(format!("cannot read {}: {e}", src.describe())))?;
-            let (sink, server) = (job.sink.clone(), job.server.clone());
-            let last = Arc::new(AtomicU64::new(0));
-            let progress: bundle::Progress = Arc::new(move |sent| {
-                // An event per MiB (and the last one) is enough for a bar.
-                let prev = last.load(Ordering::Relaxed);
-                if sent >= total || sent - prev >= 1 << 20 {
-                    last.store(sent, Ordering::Relaxed);
-                    sink(JobEvent::Transfer { server: server.clone(), sent, total });
-                }
-            });
-            let input: Input = Box::new(bundle::stream(src, progress));
-            Ok((script.var("SOURCE", "tgz")?.var("STRIP", &strip.to_string())?, Some(input)))
-        };
-        match source {
-            DeploySource::Folder(p) => local(Source::Folder(p.clone()), 0, script),
-            DeploySource::Tarball { path, strip } => local(Source::Tarball(path.clone()), *strip, script),
-            DeploySource::Git { url, git_ref } => {
-                Ok((script.var("SOURCE", "git")?.var("GIT_URL", url.as_str())?.var("GIT_REF", git_ref.as_str())?, None))
-            }
-            DeploySource::Download { url, sha1, strip } => {
-                if !url.starts_with("https://") || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(ValidationError::new("download URL", url, "use an https:// URL without spaces").into());
-                }
-                if let Some(s) = sha1 {
-                    if s.len() != 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(ValidationError::new("sha1", s, "40 hexadecimal digits").into());
-                    }
-                }
-                let script = script
-                    .var("SOURCE", "download")?
-                    .var("DOWNLOAD_URL", url)?
-                    .var("DOWNLOAD_SHA1", sha1.as_deref().unwrap_or("@fetch"))?
-                    .var("STRIP", &strip.to_string())?;
-                Ok((script, None))
-            }
-        }
-    }
-
     /// Deploys a release. It goes live only after its health check passed;
     /// on any failure before the switch, the release that served keeps
-    /// serving, and the deploy row says how far it got.
+    /// serving, and the deploy row says how far it got. A folder sends only
+    /// what differs from the live release; if the files the server copied
+    /// do not match (changed there since), it deploys once more in full.
     pub async fn deploy(&self, domain: &str, opts: &DeployOptions, sink: ProgressSink) -> Result<DeployReport> {
         let site = self.site_record(domain)?;
         for hook in [&opts.build_hook, &opts.post_hook].into_iter().flatten() {
@@ -178,24 +138,47 @@ impl Chom {
             ));
         }
         let server = self.server_record(site.server.as_str())?;
+        let live = match &opts.source {
+            DeploySource::Folder(_) => self.live_manifest(&site, &server).await,
+            _ => LiveManifest::default(),
+        };
+        let (result, retry_full) = self.try_deploy(&site, &server, opts, &health_path, &live, sink.clone()).await?;
+        if retry_full {
+            tracing::warn!(site = %site.domain, "reused files did not match on the server; deploying in full");
+            return self.try_deploy(&site, &server, opts, &health_path, &LiveManifest::default(), sink).await?.0;
+        }
+        result
+    }
+
+    /// One attempt. The flag asks for a full upload: files reused from the
+    /// live release did not match on the server.
+    async fn try_deploy(
+        &self,
+        site: &SiteRecord,
+        server: &ServerRecord,
+        opts: &DeployOptions,
+        health_path: &HealthPath,
+        live: &LiveManifest,
+        sink: ProgressSink,
+    ) -> Result<(Result<DeployReport>, bool)> {
         let job =
-            self.start_web_job("deploy", &format!("{} from {}", site.domain, opts.source.describe()), &server, sink)?;
+            self.start_web_job("deploy", &format!("{} from {}", site.domain, opts.source.describe()), server, sink)?;
         let release = release_id();
         let deploy_id = self.db.insert_deploy(site.id, job.id, "deploy", &release, &opts.source.describe())?;
         let script = self
-            .deploy_script("deploy", &site)?
+            .deploy_script("deploy", site)?
             .var("RELEASE", &release)?
             .var("BUILD_HOOK", opts.build_hook.as_deref().unwrap_or(""))?
             .var("POST_HOOK", opts.post_hook.as_deref().unwrap_or(""))?
             .var("HEALTH_PATH", health_path.as_str())?
             .var("HEALTH_TEXT", opts.health_text.as_deref().unwrap_or(""))?
             .var("KEEP", &opts.keep.to_string())?;
-        let (script, input) = match self.source_input(&opts.source, script, &job) {
+        let upload = match self.upload(&opts.source, site.kind, script, &job, live).await {
             Ok(v) => v,
             Err(e) => {
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
                 self.end_web_job(&job, &Transcript::default(), Some(&e))?;
-                return Err(e);
+                return Ok((Err(e), false));
             }
         };
         let mut transcript = Transcript::default();
@@ -207,24 +190,33 @@ impl Chom {
                 }
             }
         };
-        let (report, result) = self.run_script(&server, &script, input, &job, &mut transcript, &mut on_event).await;
+        let (report, result) =
+            self.run_script(server, &upload.script, upload.input, &job, &mut transcript, &mut on_event).await;
+        let retry_full = result.is_err() && report.value("reuse_failed").is_some();
         let previous = report.value("previous").filter(|p| *p != "none").map(str::to_owned);
         let attempt = Attempt { deploy_id, release: &release, previous: previous.as_deref() };
-        let result = self.settle_deploy(&site, &server, attempt, &report, result).await;
+        let result = self.settle_deploy(site, server, attempt, &report, result).await;
         self.end_web_job(&job, &transcript, result.as_ref().err())?;
         let detail = match &result {
-            Ok(()) => format!("release {release} live (was {})", previous.as_deref().unwrap_or("none")),
+            Ok(()) => format!(
+                "release {release} live (was {}); {} files sent, {} reused",
+                previous.as_deref().unwrap_or("none"),
+                upload.sent_files,
+                upload.reused_files
+            ),
             Err(e) => e.to_string(),
         };
         self.audit("deploy", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
-        result?;
-        Ok(DeployReport {
+        let report = result.map(|()| DeployReport {
             job_id: job.id,
             release,
             previous,
             health_status: report.value("health").map(str::to_owned),
             releases: releases_of(&report).releases,
-        })
+            sent_files: upload.sent_files,
+            reused_files: upload.reused_files,
+        });
+        Ok((report, retry_full))
     }
 
     /// Records what a deploy ended as, in the deploy row and the site's

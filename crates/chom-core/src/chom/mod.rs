@@ -10,6 +10,7 @@ mod setup;
 mod sites;
 mod ssl;
 mod trust;
+mod upload;
 mod view;
 mod wordpress;
 

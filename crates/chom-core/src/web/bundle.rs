@@ -11,6 +11,8 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 
+use super::manifest::{self, Plan};
+
 /// What goes into a release.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -50,6 +52,18 @@ pub fn measure(source: &Source) -> io::Result<(u64, u64)> {
     }
 }
 
+/// The regular files under `root` (relative path, size), in name order.
+pub fn files(root: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
+    let mut out = Vec::new();
+    walk(root, Path::new(""), &mut |rel, meta| {
+        if meta.is_file() {
+            out.push((rel.to_owned(), meta.len()));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Calls `f` for every entry under `root` (relative path, metadata), in
 /// name order, without following symlinks, skipping `.git`.
 fn walk(root: &Path, rel: &Path, f: &mut dyn FnMut(&Path, &std::fs::Metadata) -> io::Result<()>) -> io::Result<()> {
@@ -75,12 +89,16 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// Starts streaming `source`; the returned reader yields the `.tar.gz`.
 /// A read error (a file vanished) ends the stream early, so the remote tar
 /// fails on a truncated archive and the release is never switched live.
-pub fn stream(source: Source, progress: Progress) -> impl AsyncRead + Send + Unpin + 'static {
+///
+/// With a `plan`, a folder's files the plan reuses are left out, and the
+/// plan's manifest and reuse list are added as `.chom-manifest` and
+/// `.chom-reuse` for the server.
+pub fn stream(source: Source, plan: Option<Arc<Plan>>, progress: Progress) -> impl AsyncRead + Send + Unpin + 'static {
     let (tx, rx) = mpsc::channel::<Vec<u8>>(16);
     std::thread::spawn(move || {
         let sink = ChunkSender { tx, buf: Vec::with_capacity(CHUNK) };
         let result = match &source {
-            Source::Folder(root) => write_folder(root, sink, &progress),
+            Source::Folder(root) => write_folder(root, plan.as_deref(), sink, &progress),
             Source::Tarball(path) => copy_file(path, sink, &progress),
         };
         if let Err(e) = result {
@@ -92,7 +110,7 @@ pub fn stream(source: Source, progress: Progress) -> impl AsyncRead + Send + Unp
 
 const CHUNK: usize = 256 * 1024;
 
-fn write_folder(root: &Path, sink: ChunkSender, progress: &Progress) -> io::Result<()> {
+fn write_folder(root: &Path, plan: Option<&Plan>, sink: ChunkSender, progress: &Progress) -> io::Result<()> {
     // Fast compression: the link, not the CPU, should be the limit.
     let gz = flate2::write::GzEncoder::new(sink, flate2::Compression::fast());
     let mut tar = tar::Builder::new(gz);
@@ -103,13 +121,30 @@ fn write_folder(root: &Path, sink: ChunkSender, progress: &Progress) -> io::Resu
         let full = root.join(rel);
         if meta.is_dir() {
             tar.append_dir(rel, &full)?;
-        } else if meta.is_file() || meta.file_type().is_symlink() {
+        } else if meta.file_type().is_symlink() {
             tar.append_path_with_name(&full, rel)?;
-            done += meta.len();
-            progress(done);
+        } else if meta.is_file() {
+            let reused = plan.is_some_and(|p| manifest::listable(rel).is_some_and(|name| p.reused(&name)));
+            if !reused {
+                tar.append_path_with_name(&full, rel)?;
+                done += meta.len();
+                progress(done);
+            }
         }
         Ok(())
     })?;
+    if let Some(plan) = plan {
+        let mut add = |name: &str, data: &[u8]| -> io::Result<()> {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, data)
+        };
+        add(manifest::FILE, manifest::render(&plan.manifest).as_bytes())?;
+        let reuse: String = plan.reuse.iter().map(|p| format!("{p}\n")).collect();
+        add(manifest::REUSE, reuse.as_bytes())?;
+    }
     tar.into_inner()?.finish()?.flush()
 }
 
@@ -196,7 +231,7 @@ mod tests {
         std::fs::write(dir.path().join(".git/HEAD"), "ref").unwrap();
         std::os::unix::fs::symlink("index.html", dir.path().join("home.html")).unwrap();
         assert_eq!(measure(&Source::Folder(dir.path().into())).unwrap(), (2, 17));
-        let mut r = stream(Source::Folder(dir.path().into()), Arc::new(|_| {}));
+        let mut r = stream(Source::Folder(dir.path().into()), None, Arc::new(|_| {}));
         let mut bytes = Vec::new();
         r.read_to_end(&mut bytes).await.unwrap();
         let out_file = dir.path().join("out.tgz");

@@ -1,6 +1,7 @@
-# chom deploy | rollback | releases for one site.
+# chom deploy | rollback | releases | manifest for one site.
 # Variables: ACTION, DOMAIN, BASE, SITE_USER, KIND, PHP, RELEASE, SOURCE
 # (tgz: a .tar.gz on stdin | git | download), STRIP (tar components to drop),
+# BASE_RELEASE (tgz: the release to copy the files listed in .chom-reuse from),
 # GIT_URL, GIT_REF, DOWNLOAD_URL, DOWNLOAD_SHA1, SHARED (paths), BUILD_HOOK,
 # POST_HOOK, HEALTH_PATH, HEALTH_TEXT, KEEP, TO (rollback target).
 #
@@ -13,12 +14,17 @@ for tool in curl flock runuser; do
   command -v "$tool" >/dev/null || fail "$tool is missing on this server; run chom server setup"
 done
 cd "$BASE"
-exec 9>"$BASE/.chom/lock"
-if ! flock -n 9; then
-  echo "@@chom value locked 1"
-  fail "another deploy of $DOMAIN holds the lock"
-fi
 parent=$(cut -d' ' -f4 "/proc/$$/stat")
+
+# Deploys and rollbacks of a site run one at a time: the lock is held by
+# this process, so it is released however the process ends.
+lock() {
+  exec 9>"$BASE/.chom/lock"
+  if ! flock -n 9; then
+    echo "@@chom value locked 1"
+    fail "another deploy of $DOMAIN holds the lock"
+  fi
+}
 
 serving() { readlink current 2>/dev/null | sed 's|^releases/||'; }
 
@@ -63,8 +69,30 @@ health() {
   return 1
 }
 
+# The unchanged files, copied from the live release the client compared
+# with; then every file is checked against the release's manifest. Any
+# mismatch asks the client for a full upload.
+reuse() {
+  if [ -s "$rel/.chom-reuse" ]; then
+    case "$BASE_RELEASE" in *[!0-9a-z-]*|"") echo "@@chom value reuse_failed 1"; fail "no release to copy unchanged files from" ;; esac
+    if [ ! -d "releases/$BASE_RELEASE" ]; then
+      echo "@@chom value reuse_failed 1"
+      fail "release $BASE_RELEASE, to copy unchanged files from, is gone"
+    fi
+    (cd "releases/$BASE_RELEASE" && as_site tar -cf - --no-recursion --verbatim-files-from -T "$BASE/$rel/.chom-reuse") |
+      as_site tar -xf - -C "$rel" --no-same-owner ||
+      { echo "@@chom value reuse_failed 1"; fail "copying unchanged files from release $BASE_RELEASE failed"; }
+  fi
+  rm -f "$rel/.chom-reuse"
+  if ! (cd "$rel" && as_site sha256sum -c --quiet --strict .chom-manifest >/dev/null 2>&1); then
+    echo "@@chom value reuse_failed 1"
+    fail "the release does not match its manifest (files changed on the server since?)"
+  fi
+}
+
 deploy() {
   case "$RELEASE" in *[!0-9a-z-]*|"") fail "bad release id" ;; esac
+  lock
   prev=$(serving)
   echo "@@chom value previous ${prev:-none}"
   # Releases a killed deploy left half-made never went live: remove them.
@@ -77,7 +105,9 @@ deploy() {
 
   step upload
   case "$SOURCE" in
-    tgz) as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP" ;;
+    tgz)
+      as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP"
+      if [ -f "$rel/.chom-reuse" ]; then reuse; fi ;;
     git)
       as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" init -q
       err=$(as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" 2>&1) ||
@@ -166,6 +196,7 @@ deploy() {
 }
 
 rollback() {
+  lock
   cur=$(serving)
   if [ -n "$TO" ]; then
     target=$TO
@@ -183,6 +214,17 @@ rollback() {
   list
 }
 
+# The live release's manifest, for a deploy to send only what changed.
+manifest() {
+  cur=$(serving)
+  if [ -n "$cur" ] && [ -f "releases/$cur/.chom-manifest" ]; then
+    echo "@@chom value base $cur"
+    cat "releases/$cur/.chom-manifest"
+  else
+    echo "@@chom value base "
+  fi
+}
+
 list() {
   echo "@@chom value current $(serving)"
   echo "@@chom value releases $(ls -1 releases | sort -r | tr '\n' ' ')"
@@ -192,5 +234,6 @@ case "$ACTION" in
   deploy) deploy ;;
   rollback) rollback ;;
   releases) list ;;
+  manifest) manifest ;;
   *) fail "unknown action $ACTION" ;;
 esac

@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod config;
 pub mod layout;
+pub mod manifest;
 pub mod placement;
 pub mod script;
 pub mod vhost;
