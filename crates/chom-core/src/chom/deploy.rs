@@ -15,7 +15,7 @@ use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, SiteLayout, WebError};
 
 use super::remote::Transcript;
-use super::upload::LiveManifest;
+use super::upload::{hash_folder, LiveManifest, Prepared};
 use super::Chom;
 
 const DEPLOY_SCRIPT: &str = include_str!("../web/deploy.sh");
@@ -138,14 +138,19 @@ impl Chom {
             ));
         }
         let server = self.server_record(site.server.as_str())?;
-        let live = match &opts.source {
-            DeploySource::Folder(_) => self.live_manifest(&site, &server).await,
-            _ => LiveManifest::default(),
+        // The folder is hashed while the live release's manifest is read.
+        let prepared = match &opts.source {
+            DeploySource::Folder(folder) => {
+                let (live, hashed) = tokio::join!(self.live_manifest(&site, &server), hash_folder(folder.clone()));
+                Prepared { live, hashed: Some(hashed?) }
+            }
+            _ => Prepared::default(),
         };
-        let (result, retry_full) = self.try_deploy(&site, &server, opts, &health_path, &live, sink.clone()).await?;
+        let (result, retry_full) = self.try_deploy(&site, &server, opts, &health_path, &prepared, sink.clone()).await?;
         if retry_full {
             tracing::warn!(site = %site.domain, "reused files did not match on the server; deploying in full");
-            return self.try_deploy(&site, &server, opts, &health_path, &LiveManifest::default(), sink).await?.0;
+            let full = Prepared { live: LiveManifest::default(), hashed: prepared.hashed };
+            return self.try_deploy(&site, &server, opts, &health_path, &full, sink).await?.0;
         }
         result
     }
@@ -158,7 +163,7 @@ impl Chom {
         server: &ServerRecord,
         opts: &DeployOptions,
         health_path: &HealthPath,
-        live: &LiveManifest,
+        prepared: &Prepared,
         sink: ProgressSink,
     ) -> Result<(Result<DeployReport>, bool)> {
         let job =
@@ -173,7 +178,7 @@ impl Chom {
             .var("HEALTH_PATH", health_path.as_str())?
             .var("HEALTH_TEXT", opts.health_text.as_deref().unwrap_or(""))?
             .var("KEEP", &opts.keep.to_string())?;
-        let upload = match self.upload(&opts.source, site.kind, script, &job, live).await {
+        let upload = match self.upload(&opts.source, site.kind, script, &job, prepared).await {
             Ok(v) => v,
             Err(e) => {
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;

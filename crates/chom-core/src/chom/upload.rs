@@ -12,7 +12,7 @@ use crate::jobs::JobEvent;
 use crate::ssh::Input;
 use crate::validate::ValidationError;
 use crate::web::bundle::{self, Source};
-use crate::web::manifest::{self, Manifest, Plan};
+use crate::web::manifest::{self, Hashed, Manifest, Plan};
 use crate::web::script::Report;
 use crate::web::{Script, SiteKind};
 
@@ -25,6 +25,14 @@ use super::Chom;
 pub(super) struct LiveManifest {
     pub release: Option<String>,
     pub files: Manifest,
+}
+
+/// What a folder deploy knows before it starts: the live release's
+/// manifest and the folder's hashes.
+#[derive(Debug, Default)]
+pub(super) struct Prepared {
+    pub live: LiveManifest,
+    pub hashed: Option<Hashed>,
 }
 
 pub(super) struct Upload {
@@ -66,23 +74,17 @@ impl Chom {
         kind: SiteKind,
         script: Script,
         job: &WebJob,
-        live: &LiveManifest,
+        prepared: &Prepared,
     ) -> Result<Upload> {
+        let live = &prepared.live;
         match source {
             DeploySource::Folder(folder) => {
-                let (root, base, shared) = (folder.clone(), live.files.clone(), kind.shared_paths());
-                let plan = tokio::task::spawn_blocking(move || -> std::io::Result<Plan> {
-                    if !root.is_dir() {
-                        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"));
-                    }
-                    let files = bundle::files(&root)?;
-                    manifest::plan(&root, &files, &base, shared)
-                })
-                .await
-                .map_err(|e| Error::Internal(format!("hashing the release: {e}")))?
-                .map_err(|e| Error::Usage(format!("cannot read {}: {e}", folder.display())))?;
-                let plan = Arc::new(plan);
-                let (sent_files, reused_files) = (plan.manifest.len() - plan.reuse.len(), plan.reuse.len());
+                let hashed = match &prepared.hashed {
+                    Some(h) => h,
+                    None => &hash_folder(folder.clone()).await?,
+                };
+                let plan = Arc::new(manifest::plan(hashed, &live.files, kind.shared_paths()));
+                let (sent_files, reused_files) = (hashed.len() - plan.reuse.len(), plan.reuse.len());
                 let input = stream(Source::Folder(folder.clone()), Some(plan.clone()), plan.send_bytes, job);
                 let script = script
                     .var("SOURCE", "tgz")?
@@ -136,4 +138,19 @@ fn stream(src: Source, plan: Option<Arc<Plan>>, total: u64, job: &WebJob) -> Inp
         }
     });
     Box::new(bundle::stream(src, plan, progress))
+}
+
+/// Hashes a folder's files on the blocking pool.
+pub(super) async fn hash_folder(folder: std::path::PathBuf) -> Result<Hashed> {
+    let shown = folder.display().to_string();
+    tokio::task::spawn_blocking(move || -> std::io::Result<Hashed> {
+        if !folder.is_dir() {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"));
+        }
+        let files = bundle::files(&folder)?;
+        manifest::hash_files(&folder, files)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("hashing the release: {e}")))?
+    .map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))
 }

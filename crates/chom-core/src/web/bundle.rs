@@ -65,12 +65,16 @@ pub fn files(root: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
 }
 
 /// Calls `f` for every entry under `root` (relative path, metadata), in
-/// name order, without following symlinks, skipping `.git`.
+/// name order, without following symlinks, skipping `.git` and top-level
+/// `.chom-*` names.
 fn walk(root: &Path, rel: &Path, f: &mut dyn FnMut(&Path, &std::fs::Metadata) -> io::Result<()>) -> io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(root.join(rel))?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
-        if e.file_name() == ".git" {
+        // `.git` is history, not the site; `.chom-*` at the top are CHOM's
+        // own files in a release (manifest, reuse list, partial marker).
+        let top_level_chom = rel.as_os_str().is_empty() && e.file_name().to_string_lossy().starts_with(".chom-");
+        if e.file_name() == ".git" || top_level_chom {
             continue;
         }
         let path = rel.join(e.file_name());
@@ -111,8 +115,13 @@ pub fn stream(source: Source, plan: Option<Arc<Plan>>, progress: Progress) -> im
 const CHUNK: usize = 256 * 1024;
 
 fn write_folder(root: &Path, plan: Option<&Plan>, sink: ChunkSender, progress: &Progress) -> io::Result<()> {
-    // Fast compression: the link, not the CPU, should be the limit.
-    let gz = flate2::write::GzEncoder::new(sink, flate2::Compression::fast());
+    // Mostly images and archives: gzip would burn CPU on both ends for
+    // nothing. Otherwise fast compression: the link should be the limit.
+    let level = match plan {
+        Some(p) if !p.worth_compressing() => flate2::Compression::none(),
+        _ => flate2::Compression::fast(),
+    };
+    let gz = flate2::write::GzEncoder::new(sink, level);
     let mut tar = tar::Builder::new(gz);
     tar.follow_symlinks(false);
     tar.mode(tar::HeaderMode::Deterministic);
@@ -142,8 +151,7 @@ fn write_folder(root: &Path, plan: Option<&Plan>, sink: ChunkSender, progress: &
             tar.append_data(&mut h, name, data)
         };
         add(manifest::FILE, manifest::render(&plan.manifest).as_bytes())?;
-        let reuse: String = plan.reuse.iter().map(|p| format!("{p}\n")).collect();
-        add(manifest::REUSE, reuse.as_bytes())?;
+        add(manifest::REUSE, manifest::render(&plan.reused_entries()).as_bytes())?;
     }
     tar.into_inner()?.finish()?.flush()
 }

@@ -69,9 +69,9 @@ health() {
   return 1
 }
 
-# The unchanged files, copied from the live release the client compared
-# with; then every file is checked against the release's manifest. Any
-# mismatch asks the client for a full upload.
+# The unchanged files (.chom-reuse: their manifest lines), copied from the
+# live release the client compared with, then checked. Any mismatch asks
+# the client for a full upload.
 reuse() {
   if [ -s "$rel/.chom-reuse" ]; then
     case "$BASE_RELEASE" in *[!0-9a-z-]*|"") echo "@@chom value reuse_failed 1"; fail "no release to copy unchanged files from" ;; esac
@@ -79,15 +79,16 @@ reuse() {
       echo "@@chom value reuse_failed 1"
       fail "release $BASE_RELEASE, to copy unchanged files from, is gone"
     fi
-    (cd "releases/$BASE_RELEASE" && as_site tar -cf - --no-recursion --verbatim-files-from -T "$BASE/$rel/.chom-reuse") |
+    cut -c67- "$rel/.chom-reuse" >"$rel/.chom-reuse-paths"
+    (cd "releases/$BASE_RELEASE" && as_site tar -cf - --no-recursion --verbatim-files-from -T "$BASE/$rel/.chom-reuse-paths") |
       as_site tar -xf - -C "$rel" --no-same-owner ||
       { echo "@@chom value reuse_failed 1"; fail "copying unchanged files from release $BASE_RELEASE failed"; }
+    if ! (cd "$rel" && as_site sha256sum -c --quiet --strict .chom-reuse >/dev/null 2>&1); then
+      echo "@@chom value reuse_failed 1"
+      fail "the release does not match its manifest (files changed on the server since?)"
+    fi
   fi
-  rm -f "$rel/.chom-reuse"
-  if ! (cd "$rel" && as_site sha256sum -c --quiet --strict .chom-manifest >/dev/null 2>&1); then
-    echo "@@chom value reuse_failed 1"
-    fail "the release does not match its manifest (files changed on the server since?)"
-  fi
+  rm -f "$rel/.chom-reuse" "$rel/.chom-reuse-paths"
 }
 
 deploy() {

@@ -2,7 +2,7 @@
 //! `sha256sum` format, kept in the release as `.chom-manifest`. A deploy
 //! compares the folder with the live release's manifest and sends only
 //! what changed; the server copies the rest from the live release and
-//! checks the whole result with `sha256sum -c` before going on.
+//! checks those copies with `sha256sum -c` before going on.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -65,35 +65,83 @@ pub struct Plan {
     pub reuse: Vec<String>,
     /// Bytes of the files that are sent.
     pub send_bytes: u64,
+    /// Of those, bytes in formats that are compressed already.
+    pub packed_bytes: u64,
+}
+
+/// Formats whose bytes gzip can not shrink.
+const PACKED: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "webp", "avif", "ico", "mp4", "webm", "mov", "mp3", "ogg", "m4a", "woff", "woff2",
+    "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar", "pdf", "br",
+];
+
+fn packed(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| PACKED.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 impl Plan {
+    fn send(&mut self, rel: &Path, size: u64) {
+        self.send_bytes += size;
+        if packed(rel) {
+            self.packed_bytes += size;
+        }
+    }
+
     pub fn reused(&self, path: &str) -> bool {
         self.reuse.binary_search_by(|p| p.as_str().cmp(path)).is_ok()
     }
+
+    /// Whether gzip pays: less than half of what is sent is in formats
+    /// that are compressed already.
+    pub fn worth_compressing(&self) -> bool {
+        self.packed_bytes * 2 < self.send_bytes
+    }
+
+    /// The manifest lines of the reused files: the server copies these and
+    /// checks them (what was sent needs no check: gzip and tar carry theirs).
+    pub fn reused_entries(&self) -> Vec<(String, String)> {
+        self.manifest.iter().filter(|(path, _)| self.reused(path)).cloned().collect()
+    }
 }
 
-/// Hashes the folder's files and splits them into sent and reused. Files
-/// under `always_send` (the site's shared paths: on the server they are
-/// links into shared/, not the release's own files) are always sent.
-pub fn plan(root: &Path, files: &[(PathBuf, u64)], base: &Manifest, always_send: &[&str]) -> io::Result<Plan> {
+/// A folder's regular files with their sizes and hashes (`None` for a
+/// name the manifest can not carry: such a file is always sent).
+pub type Hashed = Vec<(PathBuf, u64, Option<(String, String)>)>;
+
+/// Hashes `files` (relative to `root`).
+pub fn hash_files(root: &Path, files: Vec<(PathBuf, u64)>) -> io::Result<Hashed> {
+    files
+        .into_iter()
+        .map(|(rel, size)| {
+            let entry = match listable(&rel) {
+                Some(name) => Some((name, sha256_file(&root.join(&rel))?)),
+                None => None,
+            };
+            Ok((rel, size, entry))
+        })
+        .collect()
+}
+
+/// Splits hashed files into sent and reused. Files under `always_send`
+/// (the site's shared paths: on the server they are links into shared/,
+/// not the release's own files) are always sent.
+pub fn plan(files: &Hashed, base: &Manifest, always_send: &[&str]) -> Plan {
     let mut plan = Plan::default();
-    for (rel, size) in files {
-        let Some(name) = listable(rel) else {
-            plan.send_bytes += size;
+    for (rel, size, entry) in files {
+        let Some((name, hash)) = entry else {
+            plan.send(rel, *size);
             continue;
         };
-        let hash = sha256_file(&root.join(rel))?;
-        let shared = always_send.iter().any(|p| name == *p || name.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
-        if !shared && base.get(&name) == Some(&hash) {
+        let shared = always_send.iter().any(|p| name == p || name.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
+        if !shared && base.get(name) == Some(hash) {
             plan.reuse.push(name.clone());
         } else {
-            plan.send_bytes += size;
+            plan.send(rel, *size);
         }
-        plan.manifest.push((name, hash));
+        plan.manifest.push((name.clone(), hash.clone()));
     }
     plan.reuse.sort();
-    Ok(plan)
+    plan
 }
 
 #[cfg(test)]
@@ -110,5 +158,15 @@ mod tests {
         let m = parse(&render(&[("a b.html".into(), hash.clone())]));
         assert_eq!(m.get("a b.html"), Some(&hash));
         assert!(listable(Path::new("x\ny")).is_none() && listable(Path::new(FILE)).is_none());
+    }
+
+    #[test]
+    fn images_turn_compression_off() {
+        let mut p = Plan::default();
+        p.send(Path::new("a/photo.JPG"), 600);
+        p.send(Path::new("a/page.html"), 500);
+        assert!(!p.worth_compressing());
+        p.send(Path::new("a/app.js"), 200);
+        assert!(p.worth_compressing());
     }
 }
