@@ -121,6 +121,9 @@ pub struct DeployResultRow {
     pub release: String,
     pub previous: Option<String>,
     pub health_status: Option<String>,
+    /// Files streamed, and files the server reused from the live release.
+    pub sent_files: u32,
+    pub reused_files: u32,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -237,7 +240,13 @@ pub async fn site_deploy(
         .ok_or_else(|| UiError { code: "invalid_input".into(), message: "give the folder to deploy".into() })?;
     let opts = options(DeploySource::Folder(PathBuf::from(folder)), &expect);
     let r = state.core()?.deploy(&domain, &opts, progress_sink(on_event)).await?;
-    Ok(DeployResultRow { release: r.release, previous: r.previous, health_status: r.health_status })
+    Ok(DeployResultRow {
+        release: r.release,
+        previous: r.previous,
+        health_status: r.health_status,
+        sent_files: r.sent_files as u32,
+        reused_files: r.reused_files as u32,
+    })
 }
 
 /// Switches back to `to`, or to the release before the live one.

@@ -92,12 +92,18 @@ export type DeployResultRow_Deserialize = {
 	release: string,
 	previous?: string | null,
 	healthStatus?: string | null,
+	/**  Files streamed, and files the server reused from the live release. */
+	sentFiles: number,
+	reusedFiles: number,
 };
 
 export type DeployResultRow_Serialize = {
 	release: string,
 	previous: string | null,
 	healthStatus: string | null,
+	/**  Files streamed, and files the server reused from the live release. */
+	sentFiles: number,
+	reusedFiles: number,
 };
 
 export type DeployRow = {

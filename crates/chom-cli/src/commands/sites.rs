@@ -228,11 +228,13 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
         json(&report);
     } else {
         println!(
-            "release {} of {} is live (health check HTTP {}; was {})",
+            "release {} of {} is live (health check HTTP {}; was {}; {} files sent, {} unchanged reused on the server)",
             report.release,
             site.domain,
             report.health_status.as_deref().unwrap_or("?"),
-            report.previous.as_deref().unwrap_or("none")
+            report.previous.as_deref().unwrap_or("none"),
+            report.sent_files,
+            report.reused_files
         );
     }
     Ok(0)
