@@ -5,11 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use chom_tests::stderr_of;
 use chom_tests::web::{static_site, WebFleet};
-
-fn err_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 const RELEASE_ONE: &str = "<!doctype html><h1>Release one</h1>\n";
 
@@ -73,7 +70,7 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
     std::thread::sleep(Duration::from_millis(300));
     fleet.lab.kill_ssh_sessions(0).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(7), "a lost connection is exit 7: {}", err_of(&out));
+    assert_eq!(out.status.code(), Some(7), "a lost connection is exit 7: {}", stderr_of(&out));
     assert_eq!(fleet.get(0, "cut.example.test", "/"), (200, RELEASE_ONE.into()));
     let (show, _) = c.json(["site", "show", "cut.example.test"]);
     let d = &show["deploys"][0];
@@ -94,7 +91,7 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
     wait_for(&fleet, "pgrep -f '^sleep 2$'");
     fleet.sh(0, "pkill -KILL sshd");
     let out = child.wait_with_output().unwrap();
-    assert_ne!(out.status.code(), Some(0), "{}", err_of(&out));
+    assert_ne!(out.status.code(), Some(0), "{}", stderr_of(&out));
     // The hook ends on its own; the script must not switch after it.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(fleet.get(0, "cut.example.test", "/"), (200, RELEASE_ONE.into()));
@@ -131,24 +128,24 @@ fn hostile_input_and_a_failing_nginx_config_change_nothing() {
     let long_label = format!("{}.com", "a".repeat(64));
     for domain in ["a.com;rm -rf /", "$(id).com", "../x", &long_label, "-x.com", "`touch /tmp/pwned`.com", "a.com\nb"] {
         let out = c.run(["site", "create", domain, "--kind", "static", "--server", "web0"]);
-        assert_eq!(out.status.code(), Some(2), "{domain:?}: {}", err_of(&out));
-        assert!(err_of(&out).contains("invalid domain"), "{domain:?}: {}", err_of(&out));
+        assert_eq!(out.status.code(), Some(2), "{domain:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("invalid domain"), "{domain:?}: {}", stderr_of(&out));
     }
     for url in ["--upload-pack=touch /tmp/pwned", "ext::sh -c touch% /tmp/pwned", "file:///etc"] {
         let out = c.run(["deploy", "ok.example.test", "--git", url, "--ref", "main"]);
-        assert_eq!(out.status.code(), Some(2), "{url:?}: {}", err_of(&out));
-        assert!(err_of(&out).contains("invalid git URL"), "{url:?}: {}", err_of(&out));
+        assert_eq!(out.status.code(), Some(2), "{url:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("invalid git URL"), "{url:?}: {}", stderr_of(&out));
     }
     let out = c.run(["deploy", "ok.example.test", "--git", "https://example.test/x.git", "--ref", "--upload-pack=x"]);
-    assert_eq!(out.status.code(), Some(2), "{}", err_of(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     let dir = tempfile::tempdir().unwrap();
     for hook in ["../../etc/passwd", "/bin/sh", "hooks/../../x"] {
         let out = c.run(["deploy", "ok.example.test", "--from", dir.path().to_str().unwrap(), "--build-hook", hook]);
-        assert_eq!(out.status.code(), Some(2), "{hook:?}: {}", err_of(&out));
-        assert!(err_of(&out).contains("invalid path"), "{hook:?}: {}", err_of(&out));
+        assert_eq!(out.status.code(), Some(2), "{hook:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("invalid path"), "{hook:?}: {}", stderr_of(&out));
     }
     let out = c.run(["deploy", "ok.example.test", "--from", dir.path().to_str().unwrap(), "--health-path", "/$(id)"]);
-    assert_eq!(out.status.code(), Some(2), "{}", err_of(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert_eq!(before, (fleet.server_listing(0), c.snapshot(), c.json(["site", "list"]).0));
     assert!(!std::path::Path::new("/tmp/pwned").exists());
     assert!(!fleet.sh(0, "ls /tmp").contains("pwned"));
@@ -165,8 +162,8 @@ fn hostile_input_and_a_failing_nginx_config_change_nothing() {
     fleet.sh(0, "echo 'this is not nginx;' > /etc/nginx/conf.d/broken.conf");
     let listing = fleet.server_listing(0);
     let out = c.run(["site", "create", "new.example.test", "--kind", "wordpress", "--server", "web0"]);
-    assert_eq!(out.status.code(), Some(10), "{}", err_of(&out));
-    assert!(err_of(&out).contains("nginx -t rejected"), "{}", err_of(&out));
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("nginx -t rejected"), "{}", stderr_of(&out));
     assert_eq!(listing, fleet.server_listing(0), "the failed create left something behind");
     assert_eq!(c.json(["site", "list"]).0.as_array().unwrap().len(), 1);
     assert_eq!(fleet.get(0, "ok.example.test", "/").0, 200, "nginx kept serving");
@@ -283,8 +280,8 @@ fn wordpress_download_is_checksum_verified() {
         "--wp-sha1",
         &bad,
     ]);
-    assert_eq!(out.status.code(), Some(10), "{}", err_of(&out));
-    assert!(err_of(&out).contains(&format!("is {sha1}, expected {bad}")), "{}", err_of(&out));
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains(&format!("is {sha1}, expected {bad}")), "{}", stderr_of(&out));
     assert!(fleet.get(0, "dl.example.test", "/").1.contains("is ready"), "the placeholder keeps serving");
     c.ok(["site", "delete", "dl.example.test", "--yes"]);
 
@@ -303,6 +300,6 @@ fn wordpress_download_is_checksum_verified() {
     ]);
     let _ = mirror.kill();
     let _ = mirror.wait();
-    assert!(out.status.success(), "{}", err_of(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(fleet.get(0, "dl.example.test", "/").1.contains("<title>Mirrored</title>"));
 }

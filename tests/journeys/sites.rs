@@ -3,11 +3,8 @@
 //! failed health checks, rollbacks, and the server-side lock.
 //! Web host indexes: 110-119 here.
 
+use chom_tests::stderr_of;
 use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
-
-fn err_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// `server setup` on a bare host: the stack, ufw, sshd hardening and the
 /// deploy user, proven by a fresh login; the second run changes nothing.
@@ -79,7 +76,7 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
     assert_eq!(fleet.get(0, "shop.example.test", "/page7.html").1, "<p>page 7 of Release one</p>\n");
     assert_eq!(fleet.get(0, "www.shop.example.test", "/").1, "<!doctype html><h1>Release one</h1>\n", "the alias");
     let out = c.run(["site", "create", "www.shop.example.test", "--kind", "static", "--server", "web1"]);
-    assert_eq!(out.status.code(), Some(4), "a domain another site answers to: {}", err_of(&out));
+    assert_eq!(out.status.code(), Some(4), "a domain another site answers to: {}", stderr_of(&out));
     assert_ne!(fleet.get(1, "shop.example.test", "/").1, "<!doctype html><h1>Release one</h1>\n");
     assert!(fleet.sh(0, "ls /var/www/shop.example.test/releases").contains(&release1));
     assert_eq!(fleet.sh(0, "stat -c %U /var/www/shop.example.test/current/index.html").trim(), "w_shop_example_test");
@@ -98,7 +95,7 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
         "--wp-title",
         "Journey Blog",
     ]);
-    assert!(out.status.success(), "{}", err_of(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let (code, body) = fleet.get(1, "blog.example.test", "/");
     assert_eq!(code, 200);
     assert!(body.contains("<title>Journey Blog</title>"), "{body}");
@@ -181,9 +178,9 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
     // A release whose health check fails never goes live.
     let bad = static_site(&work.path().join("bad"), "Broken release", 2);
     let out = c.run(["deploy", "shop.example.test", "--from", bad.to_str().unwrap(), "--expect", "Release three"]);
-    assert_eq!(out.status.code(), Some(10), "{}", err_of(&out));
-    assert!(err_of(&out).contains("failed its health check"), "{}", err_of(&out));
-    assert!(err_of(&out).contains(&format!("release {release2} keeps serving")), "{}", err_of(&out));
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("failed its health check"), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains(&format!("release {release2} keeps serving")), "{}", stderr_of(&out));
     assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
     assert_eq!(fleet.sh(0, "readlink /var/www/shop.example.test/current").trim(), format!("releases/{release2}"));
     let missing_page = static_site(&work.path().join("nopage"), "x", 0);
@@ -195,7 +192,7 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
         "--health-path",
         "/page1.html",
     ]);
-    assert_eq!(out.status.code(), Some(10), "a 404 fails the check: {}", err_of(&out));
+    assert_eq!(out.status.code(), Some(10), "a 404 fails the check: {}", stderr_of(&out));
     let (show, _) = c.json(["site", "show", "shop.example.test"]);
     assert_eq!(show["site"]["current_release"], release2.as_str());
     let last = &show["deploys"][0];
@@ -223,7 +220,7 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
     c.ok(["site", "enable", "shop.example.test"]);
     assert_eq!(fleet.get(0, "shop.example.test", "/").1, "<!doctype html><h1>Release two</h1>\n");
     let out = c.run(["site", "delete", "blog.example.test"]);
-    assert_eq!(out.status.code(), Some(2), "no terminal and no --yes: refused: {}", err_of(&out));
+    assert_eq!(out.status.code(), Some(2), "no terminal and no --yes: refused: {}", stderr_of(&out));
     c.ok(["site", "delete", "blog.example.test", "--yes"]);
     assert!(!fleet.sh(1, "ls /var/www /etc/nginx/sites-enabled").contains("blog.example.test"));
     assert!(fleet.sh(1, "id w_blog_example_test 2>&1 || true").contains("no such user"));
@@ -267,8 +264,8 @@ fn one_deploy_at_a_time_per_site() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let second = c.run(["deploy", "lock.example.test", "--from", r1.to_str().unwrap()]);
-    assert_eq!(second.status.code(), Some(4), "{}", err_of(&second));
-    assert!(err_of(&second).contains("another deploy of lock.example.test is running"), "{}", err_of(&second));
+    assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
+    assert!(stderr_of(&second).contains("another deploy of lock.example.test is running"), "{}", stderr_of(&second));
     assert!(slow.wait().unwrap().success());
     assert_eq!(fleet.get(0, "lock.example.test", "/").1, "<!doctype html><h1>One</h1>\n");
     assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");

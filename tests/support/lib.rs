@@ -174,6 +174,11 @@ impl Fleet {
     }
 }
 
+/// A command's stderr as text, for assertions and their messages.
+pub fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Results of a `--json` probe or run, by server name.
 pub fn by_server(report: &Value) -> std::collections::BTreeMap<String, Value> {
     report["results"]

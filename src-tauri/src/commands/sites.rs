@@ -28,10 +28,13 @@ pub struct SiteRow {
     /// RFC 3339.
     pub ssl_expires_at: Option<String>,
     pub ssl_days_left: Option<i32>,
+    /// Under chom-core's warning threshold (or expired).
+    pub ssl_expiring: bool,
 }
 
 impl From<SiteRecord> for SiteRow {
     fn from(s: SiteRecord) -> Self {
+        let days = s.ssl_expires_at.map(chom_core::days_left);
         SiteRow {
             domain: s.domain.to_string(),
             kind: s.kind.as_str().to_owned(),
@@ -41,7 +44,8 @@ impl From<SiteRecord> for SiteRow {
             enabled: s.enabled,
             current_release: s.current_release,
             ssl_expires_at: s.ssl_expires_at.map(|e| e.to_rfc3339()),
-            ssl_days_left: s.ssl_expires_at.map(|e| (e - chrono::Utc::now()).num_days() as i32),
+            ssl_days_left: days.map(|d| d as i32),
+            ssl_expiring: days.is_some_and(chom_core::is_expiring),
         }
     }
 }

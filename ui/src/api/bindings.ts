@@ -467,6 +467,8 @@ export type SiteRow_Deserialize = {
 	/**  RFC 3339. */
 	sslExpiresAt?: string | null,
 	sslDaysLeft?: number | null,
+	/**  Under chom-core's warning threshold (or expired). */
+	sslExpiring: boolean,
 };
 
 export type SiteRow_Serialize = {
@@ -480,6 +482,8 @@ export type SiteRow_Serialize = {
 	/**  RFC 3339. */
 	sslExpiresAt: string | null,
 	sslDaysLeft: number | null,
+	/**  Under chom-core's warning threshold (or expired). */
+	sslExpiring: boolean,
 };
 
 export type SslRow = SslRow_Serialize | SslRow_Deserialize;

@@ -291,19 +291,8 @@ impl Chom {
 
     async fn read_releases(&self, site: &SiteRecord, server: &ServerRecord) -> Result<Releases> {
         let script = self.deploy_script("releases", site)?;
-        let target = self.target(server, true).await?;
-        let out = self.pool.exec(&target, &super::remote::as_root(server, &script), &mut |_| {}).await?;
-        let report = Report::from_output(&out.stdout);
-        if !out.success() {
-            let detail = report.error().map_or_else(|| out.stderr.trim().to_owned(), str::to_owned);
-            return Err(WebError::Remote {
-                server: server.name.to_string(),
-                what: "reading the releases".into(),
-                detail,
-            }
-            .into());
-        }
-        Ok(releases_of(&report))
+        let stdout = self.read_script(server, &script, "reading the releases").await?;
+        Ok(releases_of(&Report::from_output(&stdout)))
     }
 
     /// The releases on the server and the live one; updates the cache.

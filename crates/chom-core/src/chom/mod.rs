@@ -20,7 +20,7 @@ pub use keys::KeyView;
 pub use servers::{ServerEdit, ServerInput};
 pub use setup::{SetupReport, DEPLOY_USER};
 pub use sites::{SiteCreated, SiteDetail, SiteInput};
-pub use ssl::{AcmeDirectory, SslStatus, LETSENCRYPT, LETSENCRYPT_STAGING, WARN_DAYS};
+pub use ssl::{days_left, is_expiring, AcmeDirectory, SslStatus, LETSENCRYPT, LETSENCRYPT_STAGING, WARN_DAYS};
 pub use trust::{Acceptance, HostKeyCheck};
 pub use view::{ServerDetail, ServerView};
 pub use wordpress::{SiteLaunch, WordpressSetup, WORDPRESS_URL};

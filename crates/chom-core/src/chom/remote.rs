@@ -98,6 +98,23 @@ impl Chom {
         Ok(())
     }
 
+    /// Runs a read-only script (no job, no progress) and returns its
+    /// stdout; a non-zero exit is a `WebError::Remote` saying `what`.
+    pub(super) async fn read_script(&self, server: &ServerRecord, script: &Script, what: &str) -> Result<String> {
+        let target = self.target(server, true).await?;
+        let out = self.pool.exec(&target, &as_root(server, script), &mut |_| {}).await?;
+        if !out.success() {
+            let report = Report::from_output(&out.stdout);
+            let detail = match (report.error(), sudo_refused(server, &out.stderr)) {
+                (Some(e), _) => e.to_owned(),
+                (None, Some(sudo)) => sudo,
+                (None, None) => out.stderr.trim().to_owned(),
+            };
+            return Err(WebError::Remote { server: server.name.to_string(), what: what.to_owned(), detail }.into());
+        }
+        Ok(out.stdout)
+    }
+
     /// Runs `script` on the job's server with `input` on its stdin. Steps
     /// and other lines stream to the job's sink as they arrive; a non-zero
     /// exit is a `WebError::Remote` carrying the script's own error line.

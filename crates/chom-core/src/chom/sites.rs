@@ -66,10 +66,12 @@ impl Chom {
     pub fn place_site(&self) -> Result<(ServerRecord, String)> {
         let counts = self.db.site_counts()?;
         let probes = self.db.latest_probes()?;
+        let facts_of: std::collections::HashMap<&str, &crate::db::ProbeFacts> =
+            probes.iter().filter(|p| p.ok).filter_map(|p| Some((p.server.as_str(), p.facts.as_ref()?))).collect();
         let servers = self.db.list_servers(&Default::default())?;
         let mut cands = Vec::new();
         for s in &servers {
-            let facts = probes.iter().find(|p| p.server == s.name.as_str() && p.ok).and_then(|p| p.facts.as_ref());
+            let facts = facts_of.get(s.name.as_str()).copied();
             if let (Some(f), Some(_)) = (facts, &s.key) {
                 cands.push(Candidate {
                     name: s.name.to_string(),
@@ -134,8 +136,9 @@ impl Chom {
             (false, None) => None,
             (true, v) => Some(PhpVersion::parse(v.as_deref().unwrap_or(PhpVersion::DEFAULT))?),
         };
+        let existing = self.db.list_sites(None)?;
         for d in std::iter::once(&domain).chain(&aliases) {
-            if let Some(other) = self.db.list_sites(None)?.iter().find(|s| &s.domain == d || s.aliases.contains(d)) {
+            if let Some(other) = existing.iter().find(|s| &s.domain == d || s.aliases.contains(d)) {
                 return Err(Error::AlreadyExists {
                     what: "site domain",
                     name: format!("{d} (used by {})", other.domain),

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
-use crate::validate::ValidationError;
+use crate::validate::{HttpsUrl, ValidationError};
 use crate::web::script::Report;
-use crate::web::{Script, SiteLayout, WebError};
+use crate::web::{Script, SiteLayout};
 
 use super::remote::Transcript;
 use super::Chom;
@@ -52,6 +52,16 @@ fn expiry_of(report: &Report) -> Option<DateTime<Utc>> {
     report.value("expires")?.parse::<i64>().ok().and_then(|s| Utc.timestamp_opt(s, 0).single())
 }
 
+/// Whole days until `expires` (negative once expired).
+pub fn days_left(expires: DateTime<Utc>) -> i64 {
+    (expires - Utc::now()).num_days()
+}
+
+/// Whether a certificate with `days` left is to be warned about.
+pub fn is_expiring(days: i64) -> bool {
+    days < WARN_DAYS
+}
+
 fn status(
     domain: &str,
     server: &str,
@@ -59,13 +69,13 @@ fn status(
     fresh: bool,
     error: Option<String>,
 ) -> SslStatus {
-    let days_left = expires_at.map(|e| (e - Utc::now()).num_days());
+    let days_left = expires_at.map(days_left);
     SslStatus {
         domain: domain.to_owned(),
         server: server.to_owned(),
         expires_at,
         days_left,
-        expiring: days_left.is_some_and(|d| d < WARN_DAYS),
+        expiring: days_left.is_some_and(is_expiring),
         fresh,
         error,
     }
@@ -84,9 +94,7 @@ impl Chom {
             AcmeDirectory::LetsEncrypt => (LETSENCRYPT.to_owned(), None),
             AcmeDirectory::Staging => (LETSENCRYPT_STAGING.to_owned(), None),
             AcmeDirectory::Custom { url, ca_bundle } => {
-                if !url.starts_with("https://") || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(ValidationError::new("ACME directory", url, "use an https:// URL").into());
-                }
+                HttpsUrl::parse_as("ACME directory", url)?;
                 let ca = match ca_bundle {
                     Some(p) => {
                         let pem = std::fs::read_to_string(p)
@@ -154,17 +162,8 @@ impl Chom {
                 .var("ACTION", "status")?
                 .var("DOMAIN", &layout.domain)?
                 .var("BASE", &layout.base)?;
-            let read = async {
-                let target = self.target(&server, true).await?;
-                let o = self.pool.exec(&target, &super::remote::as_root(&server, &script), &mut |_| {}).await?;
-                if !o.success() {
-                    let detail = o.stderr.trim().to_owned();
-                    let what = "reading the certificate".to_owned();
-                    return Err(WebError::Remote { server: server.name.to_string(), what, detail }.into());
-                }
-                Ok::<_, Error>(expiry_of(&Report::from_output(&o.stdout)))
-            };
-            match read.await {
+            let read = self.read_script(&server, &script, "reading the certificate").await;
+            match read.map(|stdout| expiry_of(&Report::from_output(&stdout))) {
                 Ok(expires) => {
                     self.db.set_site_ssl(site.id, expires)?;
                     out.push(status(site.domain.as_str(), server.name.as_str(), expires, true, None));

@@ -10,14 +10,14 @@ use crate::db::{ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::jobs::JobEvent;
 use crate::ssh::Input;
-use crate::validate::ValidationError;
+use crate::validate::{HttpsUrl, ValidationError};
 use crate::web::bundle::{self, Source};
 use crate::web::manifest::{self, Hashed, Manifest, Plan};
 use crate::web::script::Report;
 use crate::web::{Script, SiteKind};
 
 use super::deploy::DeploySource;
-use super::remote::{as_root, WebJob};
+use super::remote::WebJob;
 use super::Chom;
 
 /// The live release and its manifest; empty when there is none to reuse.
@@ -47,19 +47,16 @@ impl Chom {
     pub(super) async fn live_manifest(&self, site: &SiteRecord, server: &ServerRecord) -> LiveManifest {
         let read = async {
             let script = self.deploy_script("manifest", site)?;
-            let target = self.target(server, true).await?;
-            let out = self.pool.exec(&target, &as_root(server, &script), &mut |_| {}).await?;
-            Ok::<_, Error>((out.success(), out.stdout))
+            self.read_script(server, &script, "reading the live manifest").await
         };
         match read.await {
-            Ok((true, stdout)) => {
+            Ok(stdout) => {
                 let release = Report::from_output(&stdout).value("base").filter(|b| !b.is_empty()).map(str::to_owned);
                 LiveManifest {
                     files: if release.is_some() { manifest::parse(&stdout) } else { Manifest::new() },
                     release,
                 }
             }
-            Ok((false, _)) => LiveManifest::default(),
             Err(e) => {
                 tracing::debug!(error = %e, "no live manifest; the deploy sends every file");
                 LiveManifest::default()
@@ -106,9 +103,7 @@ impl Chom {
                 Ok(Upload { script, input: None, sent_files: 0, reused_files: 0 })
             }
             DeploySource::Download { url, sha1, strip } => {
-                if !url.starts_with("https://") || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(ValidationError::new("download URL", url, "use an https:// URL without spaces").into());
-                }
+                HttpsUrl::parse_as("download URL", url)?;
                 if let Some(s) = sha1 {
                     if s.len() != 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
                         return Err(ValidationError::new("sha1", s, "40 hexadecimal digits").into());

@@ -137,8 +137,10 @@ impl Db {
                 "UPDATE jobs SET state = 'interrupted', finished_at = ?2 WHERE state = 'running' AND pid = ?1",
                 params![pid, to_ms(Utc::now())],
             )?;
+        }
+        if marked > 0 {
             // A deploy of such a job ended with it; the server's `current`
-            // link says which release serves (`chom site show` reads it).
+            // link says which release serves (`chom site releases` reads it).
             conn.execute(
                 "UPDATE deploys SET state = 'interrupted', finished_at = ?1,
                      message = 'CHOM stopped before this finished; the server kept the release it was serving'

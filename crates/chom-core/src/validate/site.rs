@@ -145,6 +145,32 @@ impl GitRef {
 
 string_type!(GitRef);
 
+/// An https:// URL the server fetches (a download, an ACME directory):
+/// no spaces or control characters, so it stays one shell word even
+/// before quoting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HttpsUrl(String);
+
+impl HttpsUrl {
+    pub fn parse_as(field: &'static str, value: &str) -> Result<Self, ValidationError> {
+        let ok = value.starts_with("https://")
+            && value.len() > "https://".len()
+            && value.len() <= 2048
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(ValidationError::new(field, value, "use an https:// URL without spaces"));
+        }
+        Ok(HttpsUrl(value.to_owned()))
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        Self::parse_as("URL", value)
+    }
+}
+
+string_type!(HttpsUrl);
+
 /// A PHP version as Debian names its packages: `8.2`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

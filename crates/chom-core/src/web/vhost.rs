@@ -60,6 +60,16 @@ pub fn nginx(spec: &VhostSpec<'_>) -> String {
             sock = fpm_socket(l)
         ),
     };
+    // HTTP-01 challenges, served from outside the releases (also while a
+    // site redirects to HTTPS).
+    let acme = format!(
+        "    location ^~ /.well-known/acme-challenge/ {{
+        root {base}/acme;
+        default_type text/plain;
+    }}
+",
+        base = l.base
+    );
     let body = format!(
         "    server_name {names};
     root {var}{web_root};
@@ -68,11 +78,7 @@ pub fn nginx(spec: &VhostSpec<'_>) -> String {
     error_log /var/log/nginx/{domain}.error.log;
     client_max_body_size 64m;
 
-    location ^~ /.well-known/acme-challenge/ {{
-        root {base}/acme;
-        default_type text/plain;
-    }}
-    location / {{
+{acme}    location / {{
         try_files $uri $uri/ {fallback};
     }}
     location ~ /\\.(?!well-known) {{
@@ -80,7 +86,6 @@ pub fn nginx(spec: &VhostSpec<'_>) -> String {
     }}
 {php}",
         domain = l.domain,
-        base = l.base,
     );
     let map = format!(
         "# Managed by CHOM for {domain}: edits here are replaced on the next change.
@@ -101,11 +106,7 @@ server {{
     listen 80;
     listen [::]:80;
     server_name {names};
-    location ^~ /.well-known/acme-challenge/ {{
-        root {base}/acme;
-        default_type text/plain;
-    }}
-    location / {{
+{acme}    location / {{
         return 301 https://$host$request_uri;
     }}
 }}
@@ -119,7 +120,6 @@ server {{
 {body}}}
 ",
         domain = l.domain,
-        base = l.base,
     )
 }
 
