@@ -25,7 +25,16 @@ start() {
   local name=$1 idx=$2 root=$3 pubkey=$4
   [[ $name =~ ^[a-z0-9]{1,12}$ ]] || die "host name must be 1-12 of [a-z0-9], got '$name'"
   [[ $idx =~ ^[0-9]+$ ]] && (( idx >= 0 && idx <= 254 )) || die "index must be 0-254, got '$idx'"
-  [ -e "/run/netns/$name" ] && die "network namespace $name exists: another lab runs it; stop it first"
+  if [ -e "/run/netns/$name" ]; then
+    # A namespace nothing runs in is what a killed run (SIGKILL, a machine
+    # restart) leaves behind: remove it. One with processes belongs to a lab
+    # that is still up, and is never touched.
+    [ -n "$(ip netns pids "$name" 2>/dev/null)" ] &&
+      die "network namespace $name exists and has processes: another lab runs it; stop it first"
+    echo "webhost: removing namespace $name left by a run that did not stop (no process in it)" >&2
+    ip link del "${name}r" 2>/dev/null || true
+    ip netns del "$name"
+  fi
 
   # Files first (nothing to undo in the kernel if a copy fails).
   rm -rf "$root"; mkdir -p "$root"
