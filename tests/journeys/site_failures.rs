@@ -1,5 +1,6 @@
 //! Deploys that break half-way, hostile input, a failing nginx config, and
-//! a certificate from pebble. Web host indexes: 120-129 here.
+//! a certificate from pebble, setup putting sshd back. Web host indexes:
+//! 120-129 here.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -302,4 +303,30 @@ fn wordpress_download_is_checksum_verified() {
     let _ = mirror.wait();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(fleet.get(0, "dl.example.test", "/").1.contains("<title>Mirrored</title>"));
+}
+
+/// Setup proves a fresh login after hardening sshd and puts the previous
+/// configuration back when it fails. The failure is made the way it
+/// happens on real servers: an sshd_config change somebody left without a
+/// reload (here `DenyUsers root`) takes effect with setup's reload.
+#[test]
+fn setup_puts_sshd_back_when_a_fresh_login_fails() {
+    let fleet = WebFleet::start(128, 1);
+    fleet.sh(0, "printf 'DenyUsers root\\n' >/etc/ssh/sshd_config.d/00-pending.conf");
+    let sshd_state = "ls -lA --time-style=full-iso /etc/ssh/sshd_config.d; md5sum /etc/ssh/sshd_config.d/*; \
+                      sshd -T | grep -Ei '^(passwordauthentication|permitrootlogin|kbdinteractiveauthentication) '";
+    let before = fleet.sh(0, sshd_state);
+
+    let out = fleet.chom.run(["server", "setup", "web0"]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("a fresh login failed with the hardened sshd configuration"), "{err}");
+    assert!(err.contains("the previous one was put back"), "{err}");
+    assert_eq!(fleet.sh(0, sshd_state), before, "sshd's files and effective settings are as before setup");
+
+    // Once the pending change is undone, CHOM gets in again and setup completes.
+    fleet.sh(0, "rm /etc/ssh/sshd_config.d/00-pending.conf && service ssh reload");
+    let (setup, status) = fleet.chom.json(["server", "setup", "web0"]);
+    assert_eq!(status, 0, "{setup:#}");
+    assert_eq!(setup["login_verified"], true);
 }
