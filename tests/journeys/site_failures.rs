@@ -330,3 +330,76 @@ fn setup_puts_sshd_back_when_a_fresh_login_fails() {
     assert_eq!(status, 0, "{setup:#}");
     assert_eq!(setup["login_verified"], true);
 }
+
+/// What happens after the switch. A release that passes its check as `next`
+/// but not once live (its index is a link through `current`) is switched
+/// back at once; a failing post-deploy hook leaves its release live and
+/// the cache says so; a disabled site (in the cache, or only on the
+/// server) takes no deploy, since its release could not be checked.
+#[test]
+fn after_the_switch_the_live_site_is_checked_and_the_cache_follows() {
+    let fleet = WebFleet::start(129, 1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let domain = "after.example.test";
+    let one = static_site(&work.path().join("one"), "Release one", 1);
+    std::fs::write(one.join("marker.html"), "marker of release one\n").unwrap();
+    let (created, status) = c.json(
+        ["site", "create", domain, "--kind", "static", "--server", "web0", "--from"]
+            .into_iter()
+            .chain([one.to_str().unwrap()]),
+    );
+    assert_eq!(status, 0, "{created:#}");
+    let release1 = created["deploy"]["release"].as_str().unwrap().to_owned();
+
+    // 1. Passes as `next` (its index resolves to the live release's marker),
+    //    fails once live (it has no marker of its own).
+    let two = work.path().join("two");
+    std::fs::create_dir_all(&two).unwrap();
+    std::os::unix::fs::symlink("../../current/marker.html", two.join("index.html")).unwrap();
+    let releases = format!("ls /var/www/{domain}/releases; readlink /var/www/{domain}/current");
+    let before = fleet.sh(0, &releases);
+    let out = c.run(["deploy", domain, "--from", two.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("failed it once live") && err.contains(&format!("release {release1} serves")), "{err}");
+    assert_eq!(fleet.get(0, domain, "/"), (200, "<!doctype html><h1>Release one</h1>\n".into()));
+    assert_eq!(fleet.sh(0, &releases), before, "release one is current again and the failed one is gone");
+    let (show, _) = c.json(["site", "show", domain]);
+    assert_eq!(show["site"]["current_release"], release1.as_str());
+    assert_eq!(
+        (show["deploys"][0]["state"].as_str(), show["deploys"][0]["step"].as_str()),
+        (Some("failed"), Some("verify"))
+    );
+
+    // 2. A post-deploy hook that fails runs after the switch: its release is live.
+    let three = static_site(&work.path().join("three"), "Release three", 1);
+    std::fs::write(three.join("after.sh"), "echo about to fail; exit 3\n").unwrap();
+    let out = c.run(["deploy", domain, "--from", three.to_str().unwrap(), "--post-hook", "after.sh"]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("post-deploy hook after.sh failed"), "{}", stderr_of(&out));
+    assert_eq!(fleet.get(0, domain, "/").1, "<!doctype html><h1>Release three</h1>\n");
+    let live = fleet.sh(0, &format!("readlink /var/www/{domain}/current"));
+    let (show, _) = c.json(["site", "show", domain]);
+    let release3 = show["site"]["current_release"].as_str().unwrap().to_owned();
+    assert_eq!(live.trim(), format!("releases/{release3}"), "the cache names the release that serves");
+    assert_ne!(release3, release1);
+    assert_eq!(show["deploys"][0]["state"], "live", "{show:#}");
+
+    // 3. Disabled in the cache: refused before anything is sent.
+    c.ok(["site", "disable", domain]);
+    let before = fleet.server_listing(0);
+    let out = c.run(["deploy", domain, "--from", one.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains(&format!("enable it first (chom site enable {domain})")), "{}", stderr_of(&out));
+    assert_eq!(fleet.server_listing(0), before);
+
+    // 4. Disabled only on the server (by hand): the server refuses it.
+    c.ok(["site", "enable", domain]);
+    fleet.sh(0, &format!("rm /etc/nginx/sites-enabled/chom-{domain}.conf && service nginx reload"));
+    let before = fleet.sh(0, &releases);
+    let out = c.run(["deploy", domain, "--from", one.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("is disabled on this server"), "{}", stderr_of(&out));
+    assert_eq!(fleet.sh(0, &releases), before, "no release was made");
+}

@@ -123,6 +123,9 @@ impl Chom {
     /// do not match (changed there since), it deploys once more in full.
     pub async fn deploy(&self, domain: &str, opts: &DeployOptions, sink: ProgressSink) -> Result<DeployReport> {
         let site = self.site_record(domain)?;
+        if !site.enabled {
+            return Err(WebError::Disabled { site: site.domain.to_string() }.into());
+        }
         for hook in [&opts.build_hook, &opts.post_hook].into_iter().flatten() {
             SitePath::parse(hook)?;
         }
@@ -248,12 +251,20 @@ impl Chom {
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
                 Err(e.into())
             }
-            Err(Error::Web(WebError::Remote { detail, .. })) if report.last_step() == Some("health") => {
-                let e = WebError::HealthCheck {
-                    site: site.domain.to_string(),
-                    release: release.to_owned(),
-                    serving,
-                    detail: format!("{detail}; page: {}", report.value("health_body").unwrap_or("").trim()),
+            Err(Error::Web(WebError::Remote { detail, .. }))
+                if matches!(report.last_step(), Some("health" | "verify")) =>
+            {
+                let detail = format!("{detail}; page: {}", report.value("health_body").unwrap_or("").trim());
+                let (site_name, release) = (site.domain.to_string(), release.to_owned());
+                let e = if report.last_step() == Some("health") {
+                    WebError::HealthCheck { site: site_name, release, serving, detail }
+                } else {
+                    // Failed once live: the script switched back to what it names.
+                    let serving = report.value("release").unwrap_or("none").to_owned();
+                    if serving != "none" {
+                        self.db.set_site_release(site.id, Some(&serving))?;
+                    }
+                    WebError::LiveCheck { site: site_name, release, serving, detail }
                 };
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
                 Err(e.into())
@@ -283,7 +294,14 @@ impl Chom {
                 Err(e)
             }
             Err(e) => {
-                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
+                // A failure after the switch (a post-deploy hook) leaves the
+                // new release live: the cache says so.
+                let live = report.value("release");
+                if let Some(live) = live {
+                    self.db.set_site_release(site.id, Some(live))?;
+                }
+                let state = if live == Some(release) { DeployState::Live } else { DeployState::Failed };
+                self.db.finish_deploy(deploy_id, state, &e.to_string())?;
                 Err(e)
             }
         }

@@ -42,8 +42,11 @@ reload_php() {
   if [ -n "$PHP" ]; then svc reload "php$PHP-fpm" >/dev/null 2>&1 || fail "php$PHP-fpm reload failed (release $(serving) is live)"; fi
 }
 
+# $1: preview (the new release as `next`, which nginx serves only to a
+# request from 127.0.0.1 with X-Chom-Preview) or live (what everyone gets).
 health() {
-  local url code n=0 body
+  local url code n=0 body ask
+  if [ "$1" = preview ]; then ask='X-Chom-Preview: 1'; else ask='X-Chom-Check: live'; fi
   body=$(mktemp)
   if grep -q "listen 443" "/etc/nginx/sites-available/chom-$DOMAIN.conf" 2>/dev/null; then
     url="https://$DOMAIN$HEALTH_PATH"
@@ -53,7 +56,7 @@ health() {
   # nginx resolves `next` per request; retries cover a reload in flight.
   while :; do
     code=$(curl -s -k -o "$body" -w '%{http_code}' --max-time 20 --resolve "$DOMAIN:80:127.0.0.1" \
-      --resolve "$DOMAIN:443:127.0.0.1" -H 'X-Chom-Preview: 1' "$url" || true)
+      --resolve "$DOMAIN:443:127.0.0.1" -H "$ask" "$url" || true)
     case "$code" in
       2??|3??)
         if [ -z "$HEALTH_TEXT" ] || grep -qF -- "$HEALTH_TEXT" "$body"; then rm -f "$body"; echo "@@chom value health $code"; return 0; fi
@@ -94,6 +97,10 @@ reuse() {
 deploy() {
   case "$RELEASE" in *[!0-9a-z-]*|"") fail "bad release id" ;; esac
   lock
+  # A disabled site has no vhost: the default server would answer the
+  # health check, and a release would go live unproven.
+  [ -L "/etc/nginx/sites-enabled/chom-$DOMAIN.conf" ] ||
+    fail "$DOMAIN is disabled on this server, so its new release cannot be checked through nginx; enable it first (chom site enable $DOMAIN)"
   prev=$(serving)
   echo "@@chom value previous ${prev:-none}"
   # Releases a killed deploy left half-made never went live: remove them.
@@ -160,7 +167,7 @@ deploy() {
 
   step health
   ln -sfn "$rel" next
-  if ! health; then
+  if ! health preview; then
     rm -f next
     rm -rf "$rel"
     echo "@@chom value serving ${prev:-none}"
@@ -172,13 +179,27 @@ deploy() {
   client_alive || fail "the connection to CHOM was lost before the switch; $prev keeps serving"
   switch_to "$RELEASE"
   echo "@@chom value release $RELEASE"
+  reload_php
+
+  # The same check once live: what `next` proved must hold for `current`
+  # (a release can depend on its own path). If not, the previous release
+  # comes back at once.
+  step verify
+  if ! health live; then
+    [ -n "$prev" ] || fail "the live site failed its check after the switch ($detail) and there is no earlier release to switch back to"
+    switch_to "$prev"
+    echo "@@chom value release $prev"
+    reload_php
+    rm -rf "$rel"
+    fail "$detail"
+  fi
+
   if [ "$KIND" = laravel ]; then
     printf '%s\n' "# Managed by CHOM: the Laravel scheduler of $DOMAIN." \
       "* * * * * $SITE_USER cd $BASE/current && php artisan schedule:run >/dev/null 2>&1" |
       put_file "/etc/cron.d/chom-$SITE_USER" 644 || true
     rm -f "/etc/cron.d/chom-$SITE_USER.chom-old"
   fi
-  reload_php
 
   if [ -n "$POST_HOOK" ]; then
     step post-deploy

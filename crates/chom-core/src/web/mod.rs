@@ -32,6 +32,16 @@ pub enum WebError {
          release {serving} keeps serving"
     )]
     HealthCheck { site: String, release: String, serving: String, detail: String },
+    #[error(
+        "release {release} of {site} passed its health check but failed it once live ({detail}); \
+         it was switched back at once, release {serving} serves"
+    )]
+    LiveCheck { site: String, release: String, serving: String, detail: String },
+    #[error(
+        "{site} is disabled, so a new release cannot be checked through nginx before it goes live; \
+         enable it first (chom site enable {site})"
+    )]
+    Disabled { site: String },
     #[error("{0}")]
     Placement(String),
 }
@@ -40,7 +50,7 @@ impl WebError {
     pub fn code(&self) -> ErrorCode {
         match self {
             WebError::Locked { .. } => ErrorCode::InUse,
-            WebError::Placement(_) => ErrorCode::InvalidInput,
+            WebError::Placement(_) | WebError::Disabled { .. } => ErrorCode::InvalidInput,
             _ => ErrorCode::RemoteFailed,
         }
     }
