@@ -12,9 +12,21 @@ for p in $pkgs; do
 done
 if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null 2>&1 || fail "apt-get update failed (no network or broken sources?); missing:$missing"
+  update_err=""
+  apt-get update -qq >/dev/null 2>&1 || update_err=1
+  # A package the sources do not have (a PHP version this release does not
+  # ship) is named as such, whether or not the update reached the mirrors.
+  unavailable=""
+  for p in $missing; do apt-cache show "$p" >/dev/null 2>&1 || unavailable="$unavailable $p"; done
+  if [ -n "$unavailable" ]; then
+    release=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
+    fail "no package$unavailable in this server's apt sources (${release:-unknown release}); for a PHP version the release does not ship, add a repository that has it first"
+  fi
+  [ -z "$update_err" ] || fail "apt-get update failed (no network or broken sources?); missing:$missing"
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 || fail "installing$missing failed"
+  if ! err=$(apt-get install -y -qq --no-install-recommends $missing 2>&1 >/dev/null); then
+    fail "installing$missing failed: $(printf '%s\n' "$err" | grep '^E:' | tail -2 | tr '\n' ' ')"
+  fi
   changed "packages installed:$missing"
 else
   unchanged "packages (nginx, PHP $PHP, MariaDB, certbot, ufw, cron, composer) present"
