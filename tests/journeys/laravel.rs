@@ -5,6 +5,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+use chom_tests::stderr_of;
 use chom_tests::web::{laravel_app, WebFleet};
 
 #[test]
@@ -75,6 +76,11 @@ fn laravel_site_reads_its_database_and_deploys_from_folder_and_git() {
     git(&["init", "-q", "-b", "main"]);
     git(&["-c", "user.name=t", "-c", "user.email=t@example.test", "add", "-A"]);
     git(&["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-qm", "release 2"]);
+    let out = Command::new("git").arg("-C").arg(&app2).args(["rev-parse", "HEAD"]).output().unwrap();
+    let first_commit = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // main moves on: the first commit is no branch's tip any more.
+    std::fs::write(app2.join("RELEASE"), "2-tip\n").unwrap();
+    git(&["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-qam", "release 2-tip"]);
     let listen = "198.18.117.1";
     // Its own process group: `git daemon` runs git-daemon as a child,
     // and both must go at the end.
@@ -89,20 +95,37 @@ fn laravel_site_reads_its_database_and_deploys_from_folder_and_git() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     let url = format!("git://{listen}/app.git");
-    let (d2, status) = c.json(["deploy", "app.example.test", "--git", &url, "--ref", "main", "--expect", "release: 2"]);
+    let (d2, status) =
+        c.json(["deploy", "app.example.test", "--git", &url, "--ref", "main", "--expect", "release: 2-tip"]);
+    // An older commit, by its short id: the server does not give it out
+    // by name, so it is found in the fetched branches.
+    let (d2_old, old_status) = c.json([
+        "deploy",
+        "app.example.test",
+        "--git",
+        &url,
+        "--ref",
+        &first_commit[..12],
+        "--expect",
+        "release: 2</p>",
+    ]);
+    let missing = c.run(["deploy", "app.example.test", "--git", &url, "--ref", "0123456789ab"]);
     let _ = Command::new("kill").arg("--").arg(format!("-{}", daemon.id())).status();
     let _ = daemon.wait();
     assert_eq!(status, 0, "{d2:#}");
+    assert_eq!(old_status, 0, "{d2_old:#}");
     let body = fleet.get(0, "app.example.test", "/").1;
-    assert!(body.contains("Hello from Laravel and MariaDB") && body.contains("release: 2"), "{body}");
+    assert!(body.contains("Hello from Laravel and MariaDB") && body.contains("release: 2</p>"), "{body}");
     assert!(!fleet.sh(0, &format!("ls -A {base}/current")).contains(".git"));
+    assert_eq!(missing.status.code(), Some(10));
+    assert!(stderr_of(&missing).contains("commit 0123456789ab is not in any branch or tag"), "{}", stderr_of(&missing));
 
     // A release that fails its check never goes live; rollback is instant.
     let app3 = laravel_app(&work.path().join("r3"), "3");
     let out = c.run(["deploy", "app.example.test", "--from", app3.to_str().unwrap(), "--health-path", "/missing"]);
     assert_eq!(out.status.code(), Some(10), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(fleet.get(0, "app.example.test", "/").1.contains("release: 2"));
-    let (back, _) = c.json(["rollback", "app.example.test"]);
+    let (back, _) = c.json(["rollback", "app.example.test", "--to", &release1]);
     assert_eq!(back["current"], release1.as_str());
     assert!(fleet.get(0, "app.example.test", "/").1.contains("release: 1"));
 }

@@ -26,6 +26,9 @@ lock() {
   fi
 }
 
+# git in the new release, as the site user, with only network transports.
+git_in_rel() { as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" "$@"; }
+
 serving() { readlink current 2>/dev/null | sed 's|^releases/||'; }
 
 # The client's connection is gone if this shell lost its parent (sshd
@@ -117,10 +120,19 @@ deploy() {
       as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP"
       if [ -f "$rel/.chom-reuse" ]; then reuse; fi ;;
     git)
-      as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" init -q
-      err=$(as_site git -c protocol.ext.allow=never -c protocol.file.allow=never -C "$rel" fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" 2>&1) ||
-        fail "git fetch of $GIT_REF from $GIT_URL failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
-      as_site git -C "$rel" -c advice.detachedHead=false checkout -q FETCH_HEAD
+      as_site git -C "$rel" init -q
+      commit=FETCH_HEAD
+      if ! err=$(git_in_rel fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" 2>&1); then
+        # Most servers give out only commits a branch or tag names at its
+        # tip; an older commit id is found in the branches and tags.
+        printf '%s' "$GIT_REF" | grep -qxE '[0-9a-f]{7,40}' ||
+          fail "git fetch of $GIT_REF from $GIT_URL failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
+        err=$(git_in_rel fetch -q -- "$GIT_URL" '+refs/heads/*:refs/chom/heads/*' '+refs/tags/*:refs/chom/tags/*' 2>&1) ||
+          fail "git fetch from $GIT_URL failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
+        commit=$(git_in_rel rev-parse -q --verify "$GIT_REF^{commit}") ||
+          fail "commit $GIT_REF is not in any branch or tag of $GIT_URL"
+      fi
+      git_in_rel -c advice.detachedHead=false checkout -q "$commit"
       rm -rf "$rel/.git" ;;
     download)
       dl=$(mktemp -d); chmod 755 "$dl"
