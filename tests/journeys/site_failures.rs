@@ -83,7 +83,9 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
     // 2. sshd itself (listener and sessions) killed while a build hook runs.
     let hooked = static_site(&work.path().join("hooked"), "Hooked release", 1);
     std::fs::create_dir_all(hooked.join("hooks")).unwrap();
-    std::fs::write(hooked.join("hooks/slow.sh"), "sleep 2\necho built\n").unwrap();
+    // Silent: the script only learns of the lost connection by its own
+    // next step line, after the hook.
+    std::fs::write(hooked.join("hooks/slow.sh"), "sleep 2\n").unwrap();
     let child = deploy_until_step(
         &fleet,
         &["deploy", "cut.example.test", "--from", hooked.to_str().unwrap(), "--build-hook", "hooks/slow.sh"],
@@ -107,6 +109,10 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
     let (rel, status) = c.json(["site", "releases", "cut.example.test"]);
     assert_eq!(status, 0, "{rel:#}");
     assert_eq!(rel["current"], release1.as_str());
+    let half_made = fleet.sh(0, "ls /var/www/cut.example.test/releases/*/.chom-partial | wc -l");
+    // (The one cut mid-upload was removed by the deploy after it.)
+    assert_eq!(half_made.trim(), "1", "the release whose hook outlived its connection is marked half-made");
+    assert_eq!(rel["releases"].as_array().unwrap().len(), 2, "only whole releases are offered: {rel:#}");
     let r2 = static_site(&work.path().join("r2"), "Release two", 3);
     let (d2, status) =
         c.json(["deploy", "cut.example.test", "--from", r2.to_str().unwrap(), "--expect", "Release two"]);

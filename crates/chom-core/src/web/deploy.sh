@@ -175,7 +175,6 @@ deploy() {
     [ -f "$rel/$BUILD_HOOK" ] || fail "build hook $BUILD_HOOK is not in the release"
     (cd "$rel" && as_site sh "./$BUILD_HOOK") || fail "build hook $BUILD_HOOK failed"
   fi
-  rm -f "$rel/.chom-partial"
 
   step health
   ln -sfn "$rel" next
@@ -189,6 +188,9 @@ deploy() {
 
   step switch
   client_alive || fail "the connection to CHOM was lost before the switch; $prev keeps serving"
+  # Only now is the release whole and checked: until here the marker
+  # makes the next deploy remove it and keeps rollbacks away from it.
+  rm -f "$rel/.chom-partial"
   switch_to "$RELEASE"
   echo "@@chom value release $RELEASE"
   reload_php
@@ -261,7 +263,7 @@ manifest() {
 
 list() {
   echo "@@chom value current $(serving)"
-  echo "@@chom value releases $(ls -1 releases | sort -r | tr '\n' ' ')"
+  echo "@@chom value releases $(for r in $(ls -1 releases | sort -r); do [ -f "releases/$r/.chom-partial" ] || printf '%s ' "$r"; done)"
 }
 
 case "$ACTION" in
