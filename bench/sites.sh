@@ -96,7 +96,7 @@ for kind in plain cert; do
 set -e
 C=($BIN/chom --data-dir $D --command-timeout 300)
 d=wp-$kind-$i.example.test
-if [ $kind = cert ]; then bash $PWD/crates/chom-lab/src/webhost.sh pebble-add-a \$d $ADDR; fi
+if [ $kind = cert ]; then $BIN/chom-lab pebble-a --dir $WORK/web --domain \$d; fi
 "\${C[@]}" site create \$d --kind wordpress --server web --tarball $WORK/wordpress.tar.gz --wp-title "Bench $i" >/dev/null
 curl -sf -H "Host: \$d" http://$ADDR/ | grep -q "<title>Bench $i</title>"
 if [ $kind = cert ]; then "\${C[@]}" ssl issue \$d --acme-url https://198.18.255.1:14000/dir --acme-ca $CA >/dev/null; fi

@@ -25,6 +25,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import WebDriverWait
 
 BIN, OUT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -89,6 +90,9 @@ try:
     options.set_capability("browserName", "wry")
     options.set_capability("tauri:options", {"application": f"{BIN}/chom-desktop"})
     driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
+    # Paths are typed as text: without this, Selenium turns a path to an
+    # existing file into an upload, which WebKitWebDriver does not have.
+    driver.file_detector = UselessFileDetector()
     wait = WebDriverWait(driver, 30)
     css = lambda sel: driver.find_element(By.CSS_SELECTOR, sel)
     try:
@@ -201,7 +205,9 @@ try:
         pub = os.path.join(work, "e2e.pub")
         with open(pub, "w") as f:
             f.write(key["public_key"] + "\n")
-        subprocess.run([f"{BIN}/chom-lab", "web-up", "--hosts", "1", "--first", "91", "--root-key", pub, "--dir", web], check=True, stdout=subprocess.DEVNULL)
+        up = subprocess.run([f"{BIN}/chom-lab", "web-up", "--hosts", "1", "--first", "91", "--root-key", pub, "--pebble", "--dir", web],
+                            check=True, stdout=subprocess.PIPE, text=True).stdout
+        pebble_ca = next(line.split()[2] for line in up.splitlines() if line.startswith("pebble "))
         chom("server", "add", "web", "--host", "198.18.91.2", "--user", "root", "--key", "e2e")
         chom("server", "trust", "web", "--trust-on-first-use")
         r1, r2, bad = release_folder("r1", "Release one"), release_folder("r2", "Release two"), release_folder("bad", "Broken")
@@ -249,6 +255,26 @@ try:
         wait.until(lambda d: css("[data-testid=live-release]").text not in ("", live2))
         check("Release one" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
         shot(driver, "site-rolled-back")
+
+        # A certificate from the lab's ACME server (pebble): HTTPS serves the live release.
+        subprocess.run([f"{BIN}/chom-lab", "pebble-a", "--dir", web, "--domain", "shop.e2e.test"], check=True)
+        css("[data-testid=ssl-acme-url]").send_keys("https://198.18.255.1:14000/dir")
+        css("[data-testid=ssl-acme-ca]").send_keys(pebble_ca)
+        css("[data-testid=ssl-issue]").click()
+        issued = lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                            if "Certificate" in e.text or e.get_attribute("data-testid") == "job-error"]
+        result = wait.until(issued)[0]
+        check("Certificate issued" in result.text, result.text)
+        wait.until(lambda d: "days left" in css("[data-testid=https-days]").text)
+        https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
+                               capture_output=True, text=True).stdout
+        check("Release one" in https, https)
+        shot(driver, "site-certificate")
+        close = css("[data-testid=site-close]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
+        close.click()
+        wait.until(lambda d: "d left" in css('tr[data-site="shop.e2e.test"] td:last-child').text)
+        shot(driver, "sites-with-https")
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
         print("1 passed, 0 failed")
     finally:

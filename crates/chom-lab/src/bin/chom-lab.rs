@@ -55,6 +55,16 @@ enum Cmd {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Point DOMAIN at web host INDEX (0-based) of DIR in pebble's DNS, so
+    /// pebble validates that host's HTTP-01 challenge.
+    PebbleA {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        domain: String,
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+    },
     /// Authorize a public key on every host of a lab.
     Authorize {
         #[arg(long)]
@@ -90,6 +100,9 @@ fn main() {
                 Ok(())
             }),
         Cmd::WebDown { dir } => chom_lab::WebLab::attach(&dir).map(|lab| lab.stop()),
+        Cmd::PebbleA { dir, domain, index } => {
+            chom_lab::WebLab::attach(&dir).and_then(|lab| lab.pebble_point(&domain, index))
+        }
         Cmd::Down { dir } => chom_lab::stop_detached(&dir).map(|n| eprintln!("stopped {n} hosts")),
         Cmd::Authorize { dir, key } => chom_lab::authorize(&dir, &key),
         Cmd::Rekey { dir, index } => chom_lab::Lab::attach(&dir).and_then(|mut lab| {
