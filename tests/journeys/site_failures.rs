@@ -153,6 +153,29 @@ fn hostile_input_and_a_failing_nginx_config_change_nothing() {
     }
     let out = c.run(["deploy", "ok.example.test", "--from", dir.path().to_str().unwrap(), "--health-path", "/$(id)"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    // Sources checked here, before anything is made: also when a create
+    // would deploy them (the site is not created).
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(empty.join(".git")).unwrap();
+    std::fs::write(empty.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let not_gzip = dir.path().join("site.tar.gz");
+    std::fs::write(&not_gzip, "<h1>not a tarball</h1>").unwrap();
+    let (empty, not_gzip) = (empty.to_str().unwrap(), not_gzip.to_str().unwrap());
+    let create = ["site", "create", "new.example.test", "--kind", "static", "--server", "web0"];
+    for (extra, says) in [
+        (vec!["--from", empty], "holds no files"),
+        (vec!["--tarball", not_gzip], "is not a .tar.gz"),
+        (vec!["--alias", "www.new.example.test", "--alias", "WWW.new.example.test"], "given twice"),
+        (vec!["--alias", "new.example.test."], "given twice"),
+    ] {
+        let out = c.run(create.iter().copied().chain(extra.iter().copied()));
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(says), "{extra:?}: {}", stderr_of(&out));
+    }
+    for source in [["--from", empty], ["--tarball", not_gzip]] {
+        let out = c.run(["deploy", "ok.example.test", source[0], source[1]]);
+        assert_eq!(out.status.code(), Some(2), "{source:?}: {}", stderr_of(&out));
+    }
     assert_eq!(before, (fleet.server_listing(0), c.snapshot(), c.json(["site", "list"]).0));
     assert!(!std::path::Path::new("/tmp/pwned").exists());
     assert!(!fleet.sh(0, "ls /tmp").contains("pwned"));

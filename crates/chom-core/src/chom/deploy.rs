@@ -15,7 +15,7 @@ use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, SiteLayout, WebError};
 
 use super::remote::Transcript;
-use super::upload::{hash_folder, LiveManifest, Prepared};
+use super::upload::{check_source, hash_folder, LiveManifest, Prepared};
 use super::Chom;
 
 const DEPLOY_SCRIPT: &str = include_str!("../web/deploy.sh");
@@ -61,6 +61,27 @@ pub struct DeployOptions {
 impl DeployOptions {
     pub fn new(source: DeploySource) -> DeployOptions {
         DeployOptions { source, build_hook: None, post_hook: None, health_path: "/".into(), health_text: None, keep: 5 }
+    }
+
+    /// Everything that can be checked here, before a site or a release is
+    /// made on the server; the health check's path comes back typed.
+    pub(super) fn check(&self) -> Result<HealthPath> {
+        for hook in [&self.build_hook, &self.post_hook].into_iter().flatten() {
+            SitePath::parse(hook)?;
+        }
+        let health_path = HealthPath::parse(&self.health_path)?;
+        if let Some(t) = &self.health_text {
+            if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
+                return Err(ValidationError::new("expected text", t, "1-200 characters on one line").into());
+            }
+        }
+        if self.keep < 2 {
+            return Err(Error::Usage(
+                "keep at least 2 releases (the live one and the one before, for rollback)".into(),
+            ));
+        }
+        check_source(&self.source)?;
+        Ok(health_path)
     }
 }
 
@@ -126,20 +147,7 @@ impl Chom {
         if !site.enabled {
             return Err(WebError::Disabled { site: site.domain.to_string() }.into());
         }
-        for hook in [&opts.build_hook, &opts.post_hook].into_iter().flatten() {
-            SitePath::parse(hook)?;
-        }
-        let health_path = HealthPath::parse(&opts.health_path)?;
-        if let Some(t) = &opts.health_text {
-            if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
-                return Err(ValidationError::new("expected text", t, "1-200 characters on one line").into());
-            }
-        }
-        if opts.keep < 2 {
-            return Err(Error::Usage(
-                "keep at least 2 releases (the live one and the one before, for rollback)".into(),
-            ));
-        }
+        let health_path = opts.check()?;
         let server = self.server_record(site.server.as_str())?;
         // The folder is hashed while the live release's manifest is read.
         let prepared = match &opts.source {

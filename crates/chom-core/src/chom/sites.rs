@@ -131,6 +131,11 @@ impl Chom {
     pub async fn create_site(&self, input: &SiteInput, sink: ProgressSink) -> Result<SiteCreated> {
         let domain = DomainName::parse(&input.domain)?;
         let aliases: Vec<DomainName> = input.aliases.iter().map(|a| DomainName::parse(a)).collect::<Result<_, _>>()?;
+        for (i, a) in aliases.iter().enumerate() {
+            if *a == domain || aliases[..i].contains(a) {
+                return Err(Error::Usage(format!("alias {a} is given twice (the site's domain counts): give it once")));
+            }
+        }
         let php = match (input.kind.uses_php(), &input.php) {
             (false, Some(_)) => return Err(Error::Usage("a static site has no PHP: leave out --php".into())),
             (false, None) => None,

@@ -74,6 +74,9 @@ impl Chom {
                 return Err(Error::Usage("a WordPress install needs its files: give a source".into()));
             }
         }
+        if let Some(opts) = first {
+            opts.check()?;
+        }
         let created = self.create_site(input, sink.clone()).await?;
         let domain = created.site.domain.to_string();
         let deploy = match first {

@@ -27,8 +27,10 @@ impl DomainName {
         {
             return Err(err("only letters, digits, '-' and '.' are allowed (no shell or path characters)"));
         }
-        let ascii =
-            idna::domain_to_ascii_strict(value).map_err(|_| err("not a valid internationalized domain name"))?;
+        // "example.com." (the absolute form DNS tools print) is the same name.
+        let name = value.strip_suffix('.').unwrap_or(value);
+        let ascii = idna::domain_to_ascii_strict(name)
+            .map_err(|_| err("not a valid domain name (labels of letters, digits and '-', one dot between them)"))?;
         let labels: Vec<&str> = ascii.split('.').collect();
         if ascii.len() > 253 {
             return Err(err("at most 253 characters once converted to punycode"));
@@ -234,7 +236,10 @@ mod tests {
             "-x.com",
             "x-.com",
             "a..com",
+            "a.com..",
+            ".",
             "com",
+            "com.",
             "a.com/x",
             "a com",
             "`id`.com",
@@ -252,6 +257,7 @@ mod tests {
         assert_eq!(DomainName::parse("Example.COM").unwrap().as_str(), "example.com");
         assert_eq!(DomainName::parse("bücher.example").unwrap().as_str(), "xn--bcher-kva.example");
         assert_eq!(DomainName::parse("site1.test").unwrap().as_str(), "site1.test");
+        assert_eq!(DomainName::parse("Example.com.").unwrap().as_str(), "example.com", "the absolute form");
         let max_label = format!("{}.example", "a".repeat(63));
         assert!(DomainName::parse(&max_label).is_ok());
     }

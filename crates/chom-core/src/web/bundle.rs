@@ -64,6 +64,17 @@ pub fn files(root: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
     Ok(out)
 }
 
+/// Whether `root` holds nothing a release would carry: no file and no
+/// link (`.git` and top-level `.chom-*` do not count).
+pub fn holds_nothing(root: &Path) -> io::Result<bool> {
+    let mut found = false;
+    walk(root, Path::new(""), &mut |_, meta| {
+        found |= !meta.is_dir();
+        Ok(())
+    })?;
+    Ok(!found)
+}
+
 /// Calls `f` for every entry under `root` (relative path, metadata), in
 /// name order, without following symlinks, skipping `.git` and top-level
 /// `.chom-*` names.
@@ -226,6 +237,18 @@ impl AsyncRead for ChunkReader {
 mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
+
+    #[test]
+    fn a_folder_of_folders_and_git_holds_nothing_but_a_link_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("css/empty")).unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join(".git/HEAD"), "ref").unwrap();
+        std::fs::write(dir.path().join(".chom-manifest"), "").unwrap();
+        assert!(holds_nothing(dir.path()).unwrap());
+        std::os::unix::fs::symlink("../shared/index.html", dir.path().join("css/index.html")).unwrap();
+        assert!(!holds_nothing(dir.path()).unwrap());
+    }
 
     /// The stream is a real .tar.gz: GNU tar lists the files, skips .git,
     /// and keeps a symlink as a symlink.
