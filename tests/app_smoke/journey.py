@@ -210,6 +210,23 @@ try:
         pebble_ca = next(line.split()[2] for line in up.splitlines() if line.startswith("pebble "))
         chom("server", "add", "web", "--host", "198.18.91.2", "--user", "root", "--key", "e2e")
         chom("server", "trust", "web", "--trust-on-first-use")
+        # The web host set up for sites from its page: stack, firewall, SSH
+        # hardening proven by a fresh login, deploy user.
+        css("[data-testid=tab-fleet]").click()
+        css("[data-testid=probe]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-server="web"]') and row_cells(d, "web")[5] == "up")
+        css('tr[data-server="web"] button.link').click()
+        css("[data-testid=setup]").click()
+        result = WebDriverWait(driver, 120).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".modal [data-testid=job-result], .modal [data-testid=job-error]"))[0]
+        check(result.text.startswith("Set up:") and "fresh SSH login" in result.text, result.text)
+        wait.until(lambda d: "setup" in css("[data-testid=recent-jobs]").text)
+        log_text = css(".modal").text
+        check("ufw" in log_text and "sshd" in log_text and "deploy" in log_text, log_text)
+        shot(driver, "server-set-up")
+        css("body").send_keys("\ue00c")
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".modal"))
+
         r1, r2, bad = release_folder("r1", "Release one"), release_folder("r2", "Release two"), release_folder("bad", "Broken")
         css("[data-testid=tab-sites]").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=sites-empty]"))
