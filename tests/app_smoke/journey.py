@@ -273,6 +273,35 @@ try:
         check("Release one" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
         shot(driver, "site-rolled-back")
 
+        # A release from a git repository, which the server fetches (git
+        # daemon on this machine's end of the host's veth).
+        repos = os.path.join(work, "git")
+        repo = os.path.join(repos, "site.git")
+        os.makedirs(repo)
+        with open(os.path.join(repo, "index.html"), "w") as f:
+            f.write("<!doctype html><h1>Release from git</h1>\n")
+        for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=e2e", "-c", "user.email=e2e@example.test", "commit", "-qm", "from git"]):
+            subprocess.run(["git", "-C", repo, *args], check=True)
+        daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=198.18.91.1", "--port=9418",
+                                   f"--base-path={repos}", repos], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            time.sleep(0.5)
+            css("[data-testid=d-from] option[value=git]").click()
+            css("[data-testid=d-git-url]").send_keys("git://198.18.91.1/site.git")
+            check(css("[data-testid=d-git-ref]").get_attribute("value") == "main", "the ref defaults to main")
+            d_expect = css("[data-testid=d-expect]")
+            d_expect.clear()
+            d_expect.send_keys("Release from git")
+            css("[data-testid=d-start]").click()
+            result = wait.until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                                           if "Release" in e.text or e.get_attribute("data-testid") == "job-error"])[0]
+            check("is live" in result.text, result.text)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait()
+        check("Release from git" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
+        shot(driver, "site-from-git")
+
         # A certificate from the lab's ACME server (pebble): HTTPS serves the live release.
         subprocess.run([f"{BIN}/chom-lab", "pebble-a", "--dir", web, "--domain", "shop.e2e.test"], check=True)
         css("[data-testid=ssl-acme-url]").send_keys("https://198.18.255.1:14000/dir")
@@ -285,7 +314,7 @@ try:
         wait.until(lambda d: "days left" in css("[data-testid=https-days]").text)
         https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
                                capture_output=True, text=True).stdout
-        check("Release one" in https, https)
+        check("Release from git" in https, https)
         shot(driver, "site-certificate")
         close = css("[data-testid=site-close]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use chom_core::{
-    AcmeDirectory, DeployOptions, DeployRecord, DeploySource, SiteInput, SiteKind, SiteRecord, SslStatus,
+    AcmeDirectory, DeployOptions, DeployRecord, DeploySource, SiteInput, SiteKind, SiteRecord, SourceChoice, SslStatus,
     WordpressSetup, WORDPRESS_URL,
 };
 use serde::{Deserialize, Serialize};
@@ -100,13 +100,28 @@ pub struct SiteForm {
     pub server: String,
     pub php: String,
     pub aliases: Vec<String>,
-    /// A folder on this computer for the first release.
+    /// The first release: a folder on this computer, or a git repository
+    /// and ref the server fetches (at most one).
     pub folder: String,
+    pub git_url: String,
+    pub git_ref: String,
     /// WordPress: a .tar.gz on this computer; empty downloads the official one on the server.
     pub tarball: String,
     pub wp_title: String,
     pub wp_admin: String,
     pub wp_email: String,
+    pub expect: String,
+}
+
+/// What the deploy form sends: a folder on this computer, or a git
+/// repository and ref the server fetches.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployForm {
+    pub folder: String,
+    pub git_url: String,
+    pub git_ref: String,
+    /// Text the health check's page must contain (empty: any 2xx/3xx).
     pub expect: String,
 }
 
@@ -169,6 +184,17 @@ fn given(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
+fn choice(folder: &str, git_url: &str, git_ref: &str, tarball: &str) -> SourceChoice {
+    SourceChoice {
+        folder: given(folder).map(PathBuf::from),
+        tarball: given(tarball).map(PathBuf::from),
+        git_url: given(git_url),
+        // A ref alone (the form's default "main") is no source.
+        git_ref: given(git_url).and(given(git_ref)),
+        strip: None,
+    }
+}
+
 fn options(source: DeploySource, expect: &str) -> DeployOptions {
     DeployOptions { health_text: given(expect), ..DeployOptions::new(source) }
 }
@@ -207,13 +233,11 @@ pub async fn site_create(
         php: given(&form.php),
         aliases: form.aliases.iter().filter_map(|a| given(a)).collect(),
     };
-    let source = match (given(&form.folder), given(&form.tarball), kind) {
-        (Some(f), _, _) => Some(DeploySource::Folder(PathBuf::from(f))),
-        (None, Some(t), _) => Some(DeploySource::Tarball { path: PathBuf::from(t), strip: 1 }),
-        (None, None, SiteKind::Wordpress) => {
+    let source = match choice(&form.folder, &form.git_url, &form.git_ref, &form.tarball).resolve(kind)? {
+        None if kind == SiteKind::Wordpress => {
             Some(DeploySource::Download { url: WORDPRESS_URL.into(), sha1: None, strip: 1 })
         }
-        (None, None, _) => None,
+        s => s,
     };
     let wordpress = (kind == SiteKind::Wordpress).then(|| WordpressSetup {
         title: given(&form.wp_title).unwrap_or_else(|| form.domain.clone()),
@@ -230,20 +254,22 @@ pub async fn site_create(
     })
 }
 
-/// Deploys a folder on this computer as the site's next release.
+/// Deploys a folder on this computer, or a git ref, as the site's next release.
 #[tauri::command]
 #[specta::specta]
 pub async fn site_deploy(
     state: State<'_, AppState>,
     domain: String,
-    folder: String,
-    expect: String,
+    form: DeployForm,
     on_event: Channel<JobProgress>,
 ) -> Result<DeployResultRow, UiError> {
-    let folder = given(&folder)
-        .ok_or_else(|| UiError { code: "invalid_input".into(), message: "give the folder to deploy".into() })?;
-    let opts = options(DeploySource::Folder(PathBuf::from(folder)), &expect);
-    let r = state.core()?.deploy(&domain, &opts, progress_sink(on_event)).await?;
+    let core = state.core()?;
+    let kind = core.site_detail(&domain)?.site.kind;
+    let source = choice(&form.folder, &form.git_url, &form.git_ref, "").resolve(kind)?.ok_or_else(|| UiError {
+        code: "invalid_input".into(),
+        message: "give a folder on this computer, or a git repository and its ref".into(),
+    })?;
+    let r = core.deploy(&domain, &options(source, &form.expect), progress_sink(on_event)).await?;
     Ok(DeployResultRow {
         release: r.release,
         previous: r.previous,

@@ -48,8 +48,8 @@ export const commands = {
 	 *  tarball or the official download), then installs WordPress.
 	 */
 	siteCreate: (form: SiteForm, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError>(__TAURI_INVOKE("site_create", { form, onEvent })),
-	/**  Deploys a folder on this computer as the site's next release. */
-	siteDeploy: (domain: string, folder: string, expect: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, folder, expect, onEvent })),
+	/**  Deploys a folder on this computer, or a git ref, as the site's next release. */
+	siteDeploy: (domain: string, form: DeployForm, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, form, onEvent })),
 	/**  Switches back to `to`, or to the release before the live one. */
 	siteRollback: (domain: string, to: string | null, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_rollback", { domain, to, onEvent })),
 	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_releases", { domain })),
@@ -84,6 +84,18 @@ export type AuditRow_Serialize = {
 	target: string | null,
 	result: string,
 	detail: string,
+};
+
+/**
+ *  What the deploy form sends: a folder on this computer, or a git
+ *  repository and ref the server fetches.
+ */
+export type DeployForm = {
+	folder: string,
+	gitUrl: string,
+	gitRef: string,
+	/**  Text the health check's page must contain (empty: any 2xx/3xx). */
+	expect: string,
 };
 
 export type DeployResultRow = DeployResultRow_Serialize | DeployResultRow_Deserialize;
@@ -428,8 +440,13 @@ export type SiteForm = {
 	server: string,
 	php: string,
 	aliases: string[],
-	/**  A folder on this computer for the first release. */
+	/**
+	 *  The first release: a folder on this computer, or a git repository
+	 *  and ref the server fetches (at most one).
+	 */
 	folder: string,
+	gitUrl: string,
+	gitRef: string,
 	/**  WordPress: a .tar.gz on this computer; empty downloads the official one on the server. */
 	tarball: string,
 	wpTitle: string,

@@ -14,6 +14,7 @@ import {
   type ServerChanges,
   type ServerForm,
   type ServerRow_Serialize,
+  type DeployForm,
   type SiteDetailRow_Serialize,
   type SiteForm,
   type SiteRow_Serialize,
@@ -23,7 +24,7 @@ import {
 
 // The shapes as the backend sends them (bindings also describe the inbound
 // shapes, with optional fields).
-export type { KeyRow, ServerChanges, ServerForm, SiteForm };
+export type { DeployForm, KeyRow, ServerChanges, ServerForm, SiteForm };
 export type SiteDetailRow = SiteDetailRow_Serialize;
 export type SiteRow = SiteRow_Serialize;
 export type SslRow = SslRow_Serialize;
@@ -119,8 +120,8 @@ function siteJob<T>(call: (channel: Channel<JobProgress>) => Promise<Result<T>>,
 
 type OnEvent = (e: JobProgress) => void;
 export const createSite = (form: SiteForm, on: OnEvent) => siteJob((ch) => commands.siteCreate(form, ch), on);
-export const deploySite = (domain: string, folder: string, expect: string, on: OnEvent) =>
-  siteJob((ch) => commands.siteDeploy(domain, folder, expect, ch), on);
+export const deploySite = (domain: string, form: DeployForm, on: OnEvent) =>
+  siteJob((ch) => commands.siteDeploy(domain, form, ch), on);
 export const rollbackSite = (domain: string, to: string | null, on: OnEvent) =>
   siteJob((ch) => commands.siteRollback(domain, to, ch), on);
 export const setSiteEnabled = (domain: string, enabled: boolean, on: OnEvent) =>

@@ -3,25 +3,22 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use chom_core::{
-    AcmeDirectory, Chom, DeployOptions, DeploySource, Error, Result, SiteInput, SiteKind, SiteRecord, WordpressSetup,
-    WORDPRESS_URL,
+    AcmeDirectory, Chom, DeployOptions, DeploySource, Error, Result, SiteInput, SiteKind, SiteRecord, SourceChoice,
+    WordpressSetup, WORDPRESS_URL,
 };
 
 use crate::args::{DeployArgs, HealthArgs, SiteCommand, SiteCreateArgs, SourceArgs, SslCommand};
 use crate::output::{ago, json, table, web_progress};
 
 fn source(args: &SourceArgs, kind: SiteKind) -> Result<Option<DeploySource>> {
-    let strip = args.strip.unwrap_or(u32::from(kind == SiteKind::Wordpress));
-    Ok(match (&args.from, &args.tarball, &args.git, &args.git_ref) {
-        (Some(p), None, None, _) => Some(DeploySource::Folder(p.clone())),
-        (None, Some(p), None, _) => Some(DeploySource::Tarball { path: p.clone(), strip }),
-        (None, None, Some(url), Some(r)) => Some(DeploySource::Git {
-            url: chom_core::validate::GitUrl::parse(url)?,
-            git_ref: chom_core::validate::GitRef::parse(r)?,
-        }),
-        (None, None, None, None) => None,
-        _ => return Err(Error::Usage("give one source: --from PATH, --tarball FILE, or --git URL --ref REF".into())),
-    })
+    SourceChoice {
+        folder: args.from.clone(),
+        tarball: args.tarball.clone(),
+        git_url: args.git.clone(),
+        git_ref: args.git_ref.clone(),
+        strip: args.strip,
+    }
+    .resolve(kind)
 }
 
 fn options(source: DeploySource, health: &HealthArgs) -> DeployOptions {
@@ -227,14 +224,16 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
     if as_json {
         json(&report);
     } else {
+        let files = match (report.sent_files, report.reused_files) {
+            (0, 0) => "fetched by the server".to_owned(),
+            (sent, reused) => format!("{sent} files sent, {reused} unchanged reused on the server"),
+        };
         println!(
-            "release {} of {} is live (health check HTTP {}; was {}; {} files sent, {} unchanged reused on the server)",
+            "release {} of {} is live (health check HTTP {}; was {}; {files})",
             report.release,
             site.domain,
             report.health_status.as_deref().unwrap_or("?"),
             report.previous.as_deref().unwrap_or("none"),
-            report.sent_files,
-            report.reused_files
         );
     }
     Ok(0)

@@ -3,48 +3,21 @@
 //! release, then the atomic switch of `current`. One at a time per site,
 //! by a lock on the server.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
 use crate::db::{DeployState, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
-use crate::validate::{GitRef, GitUrl, HealthPath, SitePath, ValidationError};
+use crate::validate::{HealthPath, SitePath, ValidationError};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, SiteLayout, WebError};
 
 use super::remote::Transcript;
-use super::upload::{check_source, hash_folder, LiveManifest, Prepared};
+use super::source::{check_source, DeploySource};
+use super::upload::{hash_folder, LiveManifest, Prepared};
 use super::Chom;
 
 const DEPLOY_SCRIPT: &str = include_str!("../web/deploy.sh");
-
-/// Where a release comes from.
-#[derive(Debug, Clone)]
-pub enum DeploySource {
-    /// A folder on this machine, streamed as a .tar.gz.
-    Folder(PathBuf),
-    /// A .tar.gz on this machine; `strip` leading folders dropped (1 for
-    /// WordPress's `wordpress/`).
-    Tarball { path: PathBuf, strip: u32 },
-    /// Fetched by the server itself.
-    Git { url: GitUrl, git_ref: GitRef },
-    /// Downloaded by the server; `sha1` checked (or fetched from `URL.sha1`
-    /// when `None`).
-    Download { url: String, sha1: Option<String>, strip: u32 },
-}
-
-impl DeploySource {
-    fn describe(&self) -> String {
-        match self {
-            DeploySource::Folder(p) => format!("folder {}", p.display()),
-            DeploySource::Tarball { path, .. } => format!("tarball {}", path.display()),
-            DeploySource::Git { url, git_ref } => format!("git {url} {git_ref}"),
-            DeploySource::Download { url, .. } => format!("download {url}"),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct DeployOptions {

@@ -3,7 +3,6 @@
 //! file against the manifest), a tarball as it is, or nothing (git and
 //! downloads are fetched by the server).
 
-use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -11,14 +10,13 @@ use crate::db::{ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::jobs::JobEvent;
 use crate::ssh::Input;
-use crate::validate::{HttpsUrl, ValidationError};
 use crate::web::bundle::{self, Source};
 use crate::web::manifest::{self, Hashed, Manifest, Plan};
 use crate::web::script::Report;
 use crate::web::{Script, SiteKind};
 
-use super::deploy::DeploySource;
 use super::remote::WebJob;
+use super::source::DeploySource;
 use super::Chom;
 
 /// The live release and its manifest; empty when there is none to reuse.
@@ -113,42 +111,6 @@ impl Chom {
             }
         }
     }
-}
-
-/// What can be checked of a source on this machine, before a site or a
-/// release is made: a folder holds files, a tarball is gzip, a download's
-/// URL and checksum are well formed.
-pub(super) fn check_source(source: &DeploySource) -> Result<()> {
-    match source {
-        DeploySource::Folder(folder) => {
-            let shown = folder.display();
-            if !folder.is_dir() {
-                return Err(Error::Usage(format!("cannot read {shown}: not a folder")));
-            }
-            if bundle::holds_nothing(folder).map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))? {
-                return Err(Error::Usage(format!("{shown} holds no files (.git is never sent): nothing to deploy")));
-            }
-        }
-        DeploySource::Tarball { path, .. } => {
-            let mut head = [0u8; 2];
-            let n = std::fs::File::open(path)
-                .and_then(|mut f| f.read(&mut head))
-                .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
-            if n < 2 || head != [0x1f, 0x8b] {
-                return Err(Error::Usage(format!("{} is not a .tar.gz: it does not start as gzip", path.display())));
-            }
-        }
-        DeploySource::Git { .. } => {}
-        DeploySource::Download { url, sha1, .. } => {
-            HttpsUrl::parse_as("download URL", url)?;
-            if let Some(s) = sha1 {
-                if s.len() != 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(ValidationError::new("sha1", s, "40 hexadecimal digits").into());
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The release stream, reporting sent bytes to the job's sink about once
