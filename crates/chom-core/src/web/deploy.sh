@@ -7,7 +7,8 @@
 #
 # A release goes live only by the rename of a `current` symlink, after it
 # passed its health check through nginx as `next`. Until then `current` is
-# untouched, whatever happens to this script or its connection.
+# untouched, whatever happens to this script or its connection. Once live it
+# is checked again; if that fails, the previous release is switched back.
 
 [ -f "$BASE/.chom/site" ] || fail "$DOMAIN is not a CHOM site on this server (no $BASE/.chom/site)"
 for tool in curl flock runuser; do
