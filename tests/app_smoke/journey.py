@@ -95,6 +95,12 @@ try:
     driver.file_detector = UselessFileDetector()
     wait = WebDriverWait(driver, 30)
     css = lambda sel: driver.find_element(By.CSS_SELECTOR, sel)
+
+    def fill(testid, text):
+        """Replaces what a field holds, as a person selecting it and typing."""
+        field = css(f"[data-testid={testid}]")
+        field.clear()
+        field.send_keys(text)
     try:
         # 1. The cached inventory, before any network.
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tbody tr[data-server]")) == 3)
@@ -107,9 +113,7 @@ try:
         css("[data-testid=add-server]").click()
         css("[data-testid=f-name]").send_keys(new["name"])
         css("[data-testid=f-host]").send_keys(new["addr"])
-        user = css("[data-testid=f-user]")
-        user.clear()
-        user.send_keys("chomlab")
+        fill("f-user", "chomlab")
         css("[data-testid=f-tags]").send_keys("lab, new")
         css("[data-testid=add-form] button[type=submit]").click()
         fp = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=fingerprint]"))[0]
@@ -257,9 +261,7 @@ try:
         check("Release two" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
         live2 = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=live-release]").text)
         shot(driver, "site-release-2")
-        d_folder = css("[data-testid=d-folder]")
-        d_folder.clear()
-        d_folder.send_keys(bad)
+        fill("d-folder", bad)
         css("[data-testid=d-start]").click()
         err = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=job-error]"))[0]
         check("failed its health check" in err.text and "keeps serving" in err.text, err.text)
@@ -289,9 +291,7 @@ try:
             css("[data-testid=d-from] option[value=git]").click()
             css("[data-testid=d-git-url]").send_keys("git://198.18.91.1/site.git")
             check(css("[data-testid=d-git-ref]").get_attribute("value") == "main", "the ref defaults to main")
-            d_expect = css("[data-testid=d-expect]")
-            d_expect.clear()
-            d_expect.send_keys("Release from git")
+            fill("d-expect", "Release from git")
             css("[data-testid=d-start]").click()
             result = wait.until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
                                            if "Release" in e.text or e.get_attribute("data-testid") == "job-error"])[0]
@@ -301,6 +301,30 @@ try:
             daemon.wait()
         check("Release from git" in site_page("shop.e2e.test"), site_page("shop.e2e.test"))
         shot(driver, "site-from-git")
+
+        # A deploy cancelled mid-upload: the live release keeps serving, and
+        # the script on the server ends although the app's pooled connection
+        # stays open (its channel is closed), so the next deploy is not locked out.
+        big = release_folder("big", "Big release")
+        for i in range(4):
+            with open(os.path.join(big, f"blob{i}.bin"), "wb") as f:
+                f.write(os.urandom(32 << 20))
+        css("[data-testid=d-from] option[value=folder]").click()
+        fill("d-folder", big)
+        fill("d-expect", "")
+        css("[data-testid=d-start]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=upload-progress]"))
+        css("[data-testid=job-cancel]").click()
+        err = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=job-error]"))[0]
+        check("cancelled during step" in err.text and "keeps serving" in err.text, err.text)
+        check("Release from git" in site_page("shop.e2e.test"), "the cancelled release went live")
+        wait.until(lambda d: "cancelled at" in css("[data-testid=deploys]").text)
+        shot(driver, "site-deploy-cancelled")
+        deadline = time.time() + 20
+        while subprocess.run(["pgrep", "-f", "[c]hom-deploy"], stdout=subprocess.DEVNULL).returncode == 0:
+            check(time.time() < deadline, "the deploy script on the server outlived its cancel")
+            time.sleep(0.1)
+        shutil.rmtree(big)
 
         # A certificate from the lab's ACME server (pebble): HTTPS serves the live release.
         subprocess.run([f"{BIN}/chom-lab", "pebble-a", "--dir", web, "--domain", "shop.e2e.test"], check=True)

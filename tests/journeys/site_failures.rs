@@ -1,6 +1,6 @@
 //! Deploys that break half-way, hostile input, a failing nginx config, and
-//! a certificate from pebble, setup putting sshd back. Web host indexes:
-//! 120-129 here.
+//! a certificate from pebble, setup putting sshd back, a cancelled deploy.
+//! Web host indexes: 120-129 here.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -431,4 +431,53 @@ fn after_the_switch_the_live_site_is_checked_and_the_cache_follows() {
     assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("is disabled on this server"), "{}", stderr_of(&out));
     assert_eq!(fleet.sh(0, &releases), before, "no release was made");
+}
+
+/// Ctrl-C during a deploy's upload cancels it: the release never goes
+/// live, the deploy and its job say "cancelled" with what serves, the
+/// server's script ends (its lock is free), and the next deploy goes live.
+#[test]
+fn a_cancelled_deploy_never_goes_live() {
+    let fleet = WebFleet::start(121, 1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let r1 = static_site(&work.path().join("r1"), "Release one", 3);
+    let domain = "stop.example.test";
+    let (created, status) =
+        c.json(["site", "create", domain, "--kind", "static", "--server", "web0", "--from", r1.to_str().unwrap()]);
+    assert_eq!(status, 0, "{created:#}");
+    let release1 = created["deploy"]["release"].as_str().unwrap().to_owned();
+
+    let big = static_site(&work.path().join("big"), "Big release", 1);
+    let blobs = format!("for i in 1 2 3 4; do head -c 16777216 /dev/urandom > {}/blob$i.bin; done", big.display());
+    assert!(std::process::Command::new("sh").arg("-c").arg(blobs).status().unwrap().success());
+    let child = deploy_until_step(&fleet, &["deploy", domain, "--from", big.to_str().unwrap()], "upload");
+    std::thread::sleep(Duration::from_millis(200));
+    let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "a cancel is exit 130");
+    assert_eq!(fleet.get(0, domain, "/"), (200, RELEASE_ONE.into()));
+
+    let (show, _) = c.json(["site", "show", domain]);
+    let d = &show["deploys"][0];
+    assert_eq!((d["state"].as_str(), d["step"].as_str()), (Some("cancelled"), Some("upload")), "{show:#}");
+    let msg = d["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("cancelled during step upload; release {release1} keeps serving")), "{msg}");
+    assert_eq!(show["site"]["current_release"], release1.as_str());
+    let (jobs, _) = c.json(["jobs"]);
+    assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
+
+    // The script on the server ends (EOF on its upload), freeing the lock.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // (`[c]`: the pattern must not match the shell that runs pgrep.)
+    while fleet.sh(0, "pgrep -f '[c]hom-deploy' || true").contains(char::is_numeric) {
+        assert!(Instant::now() < deadline, "the deploy script outlived its cancel");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r2 = static_site(&work.path().join("r2"), "Release two", 3);
+    let (d2, status) = c.json(["deploy", domain, "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
+    assert_eq!(status, 0, "{d2:#}");
+    let partial = fleet.sh(0, &format!("ls /var/www/{domain}/releases/*/.chom-partial 2>/dev/null | wc -l"));
+    assert_eq!(partial.trim(), "0", "the cancelled release was cleaned up");
 }

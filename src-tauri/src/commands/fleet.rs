@@ -111,14 +111,14 @@ pub struct JobOutcome {
 }
 
 /// Registers a cancel handle under the UI's ticket for the job's lifetime.
-struct Ticket<'a> {
+pub(crate) struct Ticket<'a> {
     state: &'a AppState,
     ticket: String,
-    token: CancellationToken,
+    pub(crate) token: CancellationToken,
 }
 
 impl<'a> Ticket<'a> {
-    fn new(state: &'a AppState, ticket: String) -> Self {
+    pub(crate) fn new(state: &'a AppState, ticket: String) -> Self {
         let token = CancellationToken::new();
         state.running.lock().unwrap_or_else(|p| p.into_inner()).insert(ticket.clone(), token.clone());
         Ticket { state, ticket, token }

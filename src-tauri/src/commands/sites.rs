@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::fleet::{progress_sink, JobProgress};
+use super::fleet::{progress_sink, JobProgress, Ticket};
 use crate::{AppState, UiError};
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -219,6 +219,7 @@ pub async fn site_detail(state: State<'_, AppState>, domain: String) -> Result<S
 pub async fn site_create(
     state: State<'_, AppState>,
     form: SiteForm,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SiteLaunchRow, UiError> {
     let core = state.core()?;
@@ -245,7 +246,9 @@ pub async fn site_create(
         admin_email: form.wp_email.trim().to_owned(),
     });
     let opts = source.map(|s| options(s, &form.expect));
-    let launch = core.launch_site(&input, opts.as_ref(), wordpress.as_ref(), progress_sink(on_event)).await?;
+    let ticket = Ticket::new(&state, ticket);
+    let launch =
+        core.launch_site(&input, opts.as_ref(), wordpress.as_ref(), progress_sink(on_event), &ticket.token).await?;
     Ok(SiteLaunchRow {
         site: launch.created.site.into(),
         placement: launch.created.placement,
@@ -254,13 +257,15 @@ pub async fn site_create(
     })
 }
 
-/// Deploys a folder on this computer, or a git ref, as the site's next release.
+/// Deploys a folder on this computer, or a git ref, as the site's next
+/// release; `job_cancel(ticket)` stops it.
 #[tauri::command]
 #[specta::specta]
 pub async fn site_deploy(
     state: State<'_, AppState>,
     domain: String,
     form: DeployForm,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<DeployResultRow, UiError> {
     let core = state.core()?;
@@ -269,7 +274,8 @@ pub async fn site_deploy(
         code: "invalid_input".into(),
         message: "give a folder on this computer, or a git repository and its ref".into(),
     })?;
-    let r = core.deploy(&domain, &options(source, &form.expect), progress_sink(on_event)).await?;
+    let ticket = Ticket::new(&state, ticket);
+    let r = core.deploy(&domain, &options(source, &form.expect), progress_sink(on_event), &ticket.token).await?;
     Ok(DeployResultRow {
         release: r.release,
         previous: r.previous,

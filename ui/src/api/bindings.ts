@@ -47,9 +47,12 @@ export const commands = {
 	 *  Creates a site and deploys its first release (a folder; WordPress: its
 	 *  tarball or the official download), then installs WordPress.
 	 */
-	siteCreate: (form: SiteForm, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError>(__TAURI_INVOKE("site_create", { form, onEvent })),
-	/**  Deploys a folder on this computer, or a git ref, as the site's next release. */
-	siteDeploy: (domain: string, form: DeployForm, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, form, onEvent })),
+	siteCreate: (form: SiteForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError>(__TAURI_INVOKE("site_create", { form, ticket, onEvent })),
+	/**
+	 *  Deploys a folder on this computer, or a git ref, as the site's next
+	 *  release; `job_cancel(ticket)` stops it.
+	 */
+	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
 	/**  Switches back to `to`, or to the release before the live one. */
 	siteRollback: (domain: string, to: string | null, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_rollback", { domain, to, onEvent })),
 	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_releases", { domain })),

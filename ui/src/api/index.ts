@@ -93,9 +93,7 @@ function startJob(
   return {
     ticket,
     done: call(ticket, channel).then(unwrap),
-    cancel: async () => {
-      unwrap(await commands.jobCancel(ticket));
-    },
+    cancel: () => cancelJob(ticket),
   };
 }
 
@@ -119,9 +117,14 @@ function siteJob<T>(call: (channel: Channel<JobProgress>) => Promise<Result<T>>,
 }
 
 type OnEvent = (e: JobProgress) => void;
-export const createSite = (form: SiteForm, on: OnEvent) => siteJob((ch) => commands.siteCreate(form, ch), on);
-export const deploySite = (domain: string, form: DeployForm, on: OnEvent) =>
-  siteJob((ch) => commands.siteDeploy(domain, form, ch), on);
+/** Cancels the job started with `ticket` (a finished job ignores it). */
+export const cancelJob = async (ticket: string): Promise<void> => {
+  unwrap(await commands.jobCancel(ticket));
+};
+export const createSite = (form: SiteForm, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteCreate(form, ticket, ch), on);
+export const deploySite = (domain: string, form: DeployForm, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteDeploy(domain, form, ticket, ch), on);
 export const rollbackSite = (domain: string, to: string | null, on: OnEvent) =>
   siteJob((ch) => commands.siteRollback(domain, to, ch), on);
 export const setSiteEnabled = (domain: string, enabled: boolean, on: OnEvent) =>

@@ -1,6 +1,6 @@
 // The progress of one site operation, as events arrive: steps, upload
 // bytes, output lines. Presentation state only.
-import type { JobProgress } from "../api";
+import { cancelJob, type JobProgress } from "../api";
 
 export class JobLog {
   steps = $state<string[]>([]);
@@ -10,6 +10,10 @@ export class JobLog {
   running = $state(false);
   error = $state<string | null>(null);
   result = $state<string | null>(null);
+  /** Whether the running work takes a cancel (deploys do). */
+  cancellable = $state(false);
+  cancelling = $state(false);
+  private ticket = "";
 
   on = (e: JobProgress) => {
     if (e.kind === "step") this.steps.push(e.step);
@@ -19,15 +23,23 @@ export class JobLog {
     } else if (e.kind === "output") this.lines.push(e.stream === "stderr" ? `! ${e.line}` : e.line);
   };
 
-  /** Runs `work`, recording how it ended; returns its value or null. */
-  async run<T>(work: (on: (e: JobProgress) => void) => Promise<T>, done: (v: T) => string): Promise<T | null> {
+  /** Runs `work` under a fresh ticket, recording how it ended; returns its
+   *  value or null. With `cancellable`, `cancel()` stops it by the ticket. */
+  async run<T>(
+    work: (on: (e: JobProgress) => void, ticket: string) => Promise<T>,
+    done: (v: T) => string,
+    cancellable = false,
+  ): Promise<T | null> {
+    this.ticket = crypto.randomUUID();
+    this.cancellable = cancellable;
+    this.cancelling = false;
     this.steps = [];
     this.lines = [];
     this.sent = this.total = 0;
     this.error = this.result = null;
     this.running = true;
     try {
-      const v = await work(this.on);
+      const v = await work(this.on, this.ticket);
       this.result = done(v);
       return v;
     } catch (err) {
@@ -36,5 +48,10 @@ export class JobLog {
     } finally {
       this.running = false;
     }
+  }
+
+  async cancel() {
+    this.cancelling = true;
+    await cancelJob(this.ticket);
   }
 }

@@ -1,23 +1,11 @@
 use chom_core::{Chom, ProbeReport, Result, RunReport, Selection};
-use tokio_util::sync::CancellationToken;
 
+use super::cancel_on_ctrl_c;
 use crate::args::{RunArgs, SelectArgs};
 use crate::output::{bytes, json, progress_sink, table};
 
 fn selection(s: SelectArgs) -> Selection {
     Selection { names: s.names, tag: s.tag, group: s.group, all: s.all }
-}
-
-/// Ctrl-C cancels the job; it still ends with its results stored.
-fn cancel_on_ctrl_c() -> CancellationToken {
-    let token = CancellationToken::new();
-    let t = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            t.cancel();
-        }
-    });
-    token
 }
 
 /// Exit status: 0 when every server succeeded, 1 otherwise.

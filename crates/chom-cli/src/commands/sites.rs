@@ -7,6 +7,7 @@ use chom_core::{
     WordpressSetup, WORDPRESS_URL,
 };
 
+use super::cancel_on_ctrl_c;
 use crate::args::{DeployArgs, HealthArgs, SiteCommand, SiteCreateArgs, SourceArgs, SslCommand};
 use crate::output::{ago, json, table, web_progress};
 
@@ -108,7 +109,9 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
         first = Some(DeploySource::Download { url, sha1: args.wp_sha1.clone(), strip: 1 });
     }
     let opts = first.map(|s| options(s, &args.health));
-    let launch = chom.launch_site(&input, opts.as_ref(), wordpress.as_ref(), web_progress(!as_json)).await?;
+    let launch = chom
+        .launch_site(&input, opts.as_ref(), wordpress.as_ref(), web_progress(!as_json), &cancel_on_ctrl_c())
+        .await?;
     if as_json {
         json(&launch);
         return Ok(0);
@@ -220,7 +223,7 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
         keep: args.keep,
         ..options(src, &args.health)
     };
-    let report = chom.deploy(&args.domain, &opts, web_progress(!as_json)).await?;
+    let report = chom.deploy(&args.domain, &opts, web_progress(!as_json), &cancel_on_ctrl_c()).await?;
     if as_json {
         json(&report);
     } else {

@@ -4,6 +4,7 @@
 //! by a lock on the server.
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::db::{DeployState, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
@@ -78,6 +79,16 @@ pub struct Releases {
     pub releases: Vec<String>,
 }
 
+/// What every attempt of one deploy shares.
+#[derive(Clone, Copy)]
+struct Deployment<'a> {
+    site: &'a SiteRecord,
+    server: &'a ServerRecord,
+    opts: &'a DeployOptions,
+    health_path: &'a HealthPath,
+    cancel: &'a CancellationToken,
+}
+
 /// One deploy attempt: its row, its release and the one serving before.
 struct Attempt<'a> {
     deploy_id: i64,
@@ -115,7 +126,17 @@ impl Chom {
     /// serving, and the deploy row says how far it got. A folder sends only
     /// what differs from the live release; if the files the server copied
     /// do not match (changed there since), it deploys once more in full.
-    pub async fn deploy(&self, domain: &str, opts: &DeployOptions, sink: ProgressSink) -> Result<DeployReport> {
+    ///
+    /// `cancel` stops it: before the switch the release never goes live;
+    /// after it (the live check, a post-deploy hook) the new release stays
+    /// live. Either way the deploy row says which.
+    pub async fn deploy(
+        &self,
+        domain: &str,
+        opts: &DeployOptions,
+        sink: ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<DeployReport> {
         let site = self.site_record(domain)?;
         if !site.enabled {
             return Err(WebError::Disabled { site: site.domain.to_string() }.into());
@@ -130,11 +151,12 @@ impl Chom {
             }
             _ => Prepared::default(),
         };
-        let (result, retry_full) = self.try_deploy(&site, &server, opts, &health_path, &prepared, sink.clone()).await?;
-        if retry_full {
+        let deployment = Deployment { site: &site, server: &server, opts, health_path: &health_path, cancel };
+        let (result, retry_full) = self.try_deploy(&deployment, &prepared, sink.clone()).await?;
+        if retry_full && !cancel.is_cancelled() {
             tracing::warn!(site = %site.domain, "reused files did not match on the server; deploying in full");
             let full = Prepared { live: LiveManifest::default(), hashed: prepared.hashed };
-            return self.try_deploy(&site, &server, opts, &health_path, &full, sink).await?.0;
+            return self.try_deploy(&deployment, &full, sink).await?.0;
         }
         result
     }
@@ -143,15 +165,14 @@ impl Chom {
     /// live release did not match on the server.
     async fn try_deploy(
         &self,
-        site: &SiteRecord,
-        server: &ServerRecord,
-        opts: &DeployOptions,
-        health_path: &HealthPath,
+        deployment: &Deployment<'_>,
         prepared: &Prepared,
         sink: ProgressSink,
     ) -> Result<(Result<DeployReport>, bool)> {
-        let job =
+        let Deployment { site, server, opts, health_path, cancel } = *deployment;
+        let mut job =
             self.start_web_job("deploy", &format!("{} from {}", site.domain, opts.source.describe()), server, sink)?;
+        job.cancel = cancel.clone();
         let release = release_id();
         let deploy_id = self.db.insert_deploy(site.id, job.id, "deploy", &release, &opts.source.describe())?;
         let script = self
@@ -250,29 +271,37 @@ impl Chom {
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
                 Err(e.into())
             }
-            Err(e @ Error::Ssh(_)) => {
-                // The connection broke: ask the server (new connection) what
-                // it serves, so the cache says what really happened.
+            Err(e @ (Error::Ssh(_) | Error::Cancelled)) => {
+                // The connection broke or the operator stopped it: ask the
+                // server (a new connection if need be) what it serves, so
+                // the cache says what really happened.
+                let (what, stopped) = match e {
+                    Error::Cancelled => ("cancelled", DeployState::Cancelled),
+                    _ => ("connection lost", DeployState::Interrupted),
+                };
                 let step = report.last_step().unwrap_or("start").to_owned();
                 let now = self.read_releases(site, server).await.ok();
                 let live = now.as_ref().and_then(|r| r.current.clone());
                 let message = match &live {
                     Some(cur) if cur == release => {
-                        format!("connection lost after the switch (step {step}); release {release} is live")
+                        format!("{what} after the switch (step {step}); release {release} is live")
                     }
-                    Some(cur) => format!(
-                        "connection lost during step {step}; release {cur} keeps serving, {release} never went live"
-                    ),
-                    None => format!(
-                        "connection lost during step {step}; the server could not be asked what serves now ({e})"
-                    ),
+                    Some(cur) => {
+                        format!("{what} during step {step}; release {cur} keeps serving, {release} never went live")
+                    }
+                    None => {
+                        format!("{what} during step {step}; the server could not be asked what serves now ({e})")
+                    }
                 };
                 if let Some(cur) = &live {
                     self.db.set_site_release(site.id, Some(cur))?;
                 }
-                let state = if live.as_deref() == Some(release) { DeployState::Live } else { DeployState::Interrupted };
+                let state = if live.as_deref() == Some(release) { DeployState::Live } else { stopped };
                 self.db.finish_deploy(deploy_id, state, &message)?;
-                Err(e)
+                match e {
+                    Error::Cancelled => Err(WebError::Cancelled(message).into()),
+                    e => Err(e),
+                }
             }
             Err(e) => {
                 // A failure after the switch (a post-deploy hook) leaves the

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::db::{JobResultRecord, JobState, ServerRecord};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::{JobEvent, ProgressSink};
 use crate::ssh::{Input, OutputLine, Stream};
 use crate::web::script::Report;
@@ -17,6 +19,8 @@ use super::Chom;
 pub(super) struct WebJob {
     pub id: i64,
     pub sink: ProgressSink,
+    /// Cancels the job's script (never, unless the caller gave a token).
+    pub cancel: CancellationToken,
     pub server: String,
     pub server_id: i64,
     started: Instant,
@@ -66,7 +70,14 @@ impl Chom {
     ) -> Result<WebJob> {
         let id = self.db.insert_job(kind, detail, &self.os_user, 1)?;
         sink(JobEvent::Started { job_id: id, job_kind: kind.to_owned(), total: 1 });
-        Ok(WebJob { id, sink, server: server.name.to_string(), server_id: server.id, started: Instant::now() })
+        Ok(WebJob {
+            id,
+            sink,
+            cancel: CancellationToken::new(),
+            server: server.name.to_string(),
+            server_id: server.id,
+            started: Instant::now(),
+        })
     }
 
     /// Records the job's outcome; `error` is `None` on success.
@@ -88,7 +99,7 @@ impl Chom {
         )?;
         let state = match error {
             None => JobState::Succeeded,
-            Some(Error::Cancelled) => JobState::Cancelled,
+            Some(e) if e.code() == ErrorCode::Cancelled => JobState::Cancelled,
             Some(_) => JobState::Failed,
         };
         self.db.finish_job(job.id, state, u32::from(ok), u32::from(!ok))?;
@@ -154,13 +165,22 @@ impl Chom {
             }
             sink(JobEvent::Output { server: name.clone(), stream: l.stream, line: l.line });
         };
-        let out = self.pool.exec_with_input(&target, &as_root(server, script), input, &mut on_line).await;
+        // Dropping the command on cancel closes its channel: the script
+        // reads EOF or dies at its next line, before any switch.
+        let command = as_root(server, script);
+        let out = tokio::select! {
+            r = self.pool.exec_with_input(&target, &command, input, &mut on_line) => {
+                r.map_err(Error::from)
+            }
+            () = job.cancel.cancelled() => Err(Error::Cancelled),
+        };
         let out = match out {
             Ok(out) => out,
             Err(e) => {
                 let step = report.last_step().unwrap_or("start").to_owned();
-                transcript.stderr.push_str(&format!("connection lost during step {step}: {e}\n"));
-                return (report, Err(e.into()));
+                let what = if matches!(e, Error::Cancelled) { "cancelled" } else { "connection lost" };
+                transcript.stderr.push_str(&format!("{what} during step {step}: {e}\n"));
+                return (report, Err(e));
             }
         };
         transcript.stdout.push_str(&out.stdout);

@@ -3,6 +3,7 @@
 //! keyring. The app and the CLI both come through here.
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
@@ -57,13 +58,14 @@ impl Chom {
     /// Creates the site and, when given, deploys its first release; a
     /// WordPress site is then installed. Stops at the first failure: the
     /// site then exists with its placeholder page (or the release that
-    /// deployed), which the error says.
+    /// deployed), which the error says. `cancel` stops the first deploy.
     pub async fn launch_site(
         &self,
         input: &SiteInput,
         first: Option<&DeployOptions>,
         wordpress: Option<&WordpressSetup>,
         sink: ProgressSink,
+        cancel: &CancellationToken,
     ) -> Result<SiteLaunch> {
         if let Some(wp) = wordpress {
             if input.kind != SiteKind::Wordpress {
@@ -80,7 +82,7 @@ impl Chom {
         let created = self.create_site(input, sink.clone()).await?;
         let domain = created.site.domain.to_string();
         let deploy = match first {
-            Some(opts) => Some(self.deploy(&domain, opts, sink.clone()).await?),
+            Some(opts) => Some(self.deploy(&domain, opts, sink.clone(), cancel).await?),
             None => None,
         };
         let wordpress_admin = match wordpress {

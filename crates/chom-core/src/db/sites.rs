@@ -44,6 +44,8 @@ pub enum DeployState {
     Live,
     Failed,
     Interrupted,
+    /// Stopped by the operator before it finished.
+    Cancelled,
 }
 
 impl DeployState {
@@ -53,6 +55,7 @@ impl DeployState {
             DeployState::Live => "live",
             DeployState::Failed => "failed",
             DeployState::Interrupted => "interrupted",
+            DeployState::Cancelled => "cancelled",
         }
     }
 
@@ -61,6 +64,7 @@ impl DeployState {
             "running" => DeployState::Running,
             "live" => DeployState::Live,
             "failed" => DeployState::Failed,
+            "cancelled" => DeployState::Cancelled,
             _ => DeployState::Interrupted,
         }
     }

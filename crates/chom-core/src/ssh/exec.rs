@@ -1,10 +1,11 @@
 //! Running one command on an open connection: bounded output, exit status or
 //! signal, optional line streaming.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use russh::client::Msg;
-use russh::{Channel, ChannelMsg};
+use russh::{Channel, ChannelMsg, ChannelWriteHalf};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +113,22 @@ pub(super) enum ExecFailure {
     TimedOut,
 }
 
+/// Closes the channel when a command's future is dropped before the
+/// command ended (cancelled, timed out): without it the channel stays open
+/// and the remote command runs on, holding its stdin. After the close the
+/// command reads EOF and gets SIGPIPE at its next write.
+struct CloseOnDrop(Option<Arc<ChannelWriteHalf<Msg>>>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let (Some(writer), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move {
+                let _ = writer.close().await;
+            });
+        }
+    }
+}
+
 /// Bytes streamed to a command's stdin; `None` sends EOF at once.
 pub type Input = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
 
@@ -128,14 +145,15 @@ pub(super) async fn exec(
     let started = Instant::now();
     channel.exec(true, command).await.map_err(|e| ExecFailure::Broken(e.to_string()))?;
     let (mut reader, writer) = channel.split();
+    let writer = Arc::new(writer);
+    let mut guard = CloseOnDrop(Some(Arc::clone(&writer)));
     // Writing and reading run together: a command that answers while it
     // reads (a progress line per file) would otherwise fill the window.
     let send = async move {
         if let Some(input) = input {
             writer.data(input).await.map_err(|e| e.to_string())?;
         }
-        writer.eof().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(writer)
+        writer.eof().await.map_err(|e| e.to_string())
     };
     let receive = async {
         let (mut out, mut err) = (Capture::new(limits.max_output), Capture::new(limits.max_output));
@@ -156,6 +174,7 @@ pub(super) async fn exec(
         (out, err, exit_status, signal, closed)
     };
     let (sent, (out, err, exit_status, signal, closed)) = tokio::join!(send, receive);
+    guard.0 = None;
     // The channel ending without Close or status means the connection died.
     if !closed && exit_status.is_none() && signal.is_none() {
         return Err(ExecFailure::Broken("the connection closed while the command ran".into()));

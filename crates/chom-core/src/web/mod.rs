@@ -44,12 +44,16 @@ pub enum WebError {
     Disabled { site: String },
     #[error("{0}")]
     Placement(String),
+    /// Stopped by the operator; says what serves now.
+    #[error("{0}")]
+    Cancelled(String),
 }
 
 impl WebError {
     pub fn code(&self) -> ErrorCode {
         match self {
             WebError::Locked { .. } => ErrorCode::InUse,
+            WebError::Cancelled(_) => ErrorCode::Cancelled,
             WebError::Placement(_) | WebError::Disabled { .. } => ErrorCode::InvalidInput,
             _ => ErrorCode::RemoteFailed,
         }
