@@ -100,7 +100,8 @@ try:
         """Replaces what a field holds, as a person selecting it and typing."""
         field = css(f"[data-testid={testid}]")
         field.clear()
-        field.send_keys(text)
+        if text:  # WebKitWebDriver refuses to type nothing
+            field.send_keys(text)
     try:
         # 1. The cached inventory, before any network.
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tbody tr[data-server]")) == 3)
