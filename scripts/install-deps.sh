@@ -7,8 +7,9 @@ BUILD_PKGS=(build-essential libdbus-1-dev pkg-config curl file libwebkit2gtk-4.1
   libayatana-appindicator3-dev librsvg2-dev libssl-dev libsoup-3.0-dev
   libjavascriptcoregtk-4.1-dev libxdo-dev)
 # Running the app headless, the OS keyring (Secret Service) and WebDriver e2e.
+# xdotool drives the native file chooser, which WebDriver cannot reach.
 GUI_PKGS=(xvfb xauth imagemagick webkit2gtk-driver dbus dbus-x11 gnome-keyring python3-venv
-  libsecret-tools keyutils at-spi2-core)
+  libsecret-tools keyutils at-spi2-core xdotool)
 # The lab fleet: real OpenSSH servers on loopback, util-linux for namespaces.
 LAB_PKGS=(openssh-server openssh-client util-linux iproute2 procps)
 # Lab web hosts (sshd, nginx, PHP-FPM, MariaDB in namespaces), pebble for

@@ -29,7 +29,7 @@ impl AppState {
 
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{fleet, history, keys, servers, sites, trust};
+    use commands::{fleet, history, keys, pick, servers, sites, trust};
     Builder::<tauri::Wry>::new().commands(collect_commands![
         servers::server_list,
         servers::server_detail,
@@ -60,6 +60,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         sites::server_setup,
         sites::ssl_issue,
         sites::ssl_status,
+        pick::pick_path,
     ])
 }
 
@@ -73,6 +74,7 @@ pub fn run() {
     });
     let builder = specta_builder();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(AppState { core, running: Mutex::default() })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

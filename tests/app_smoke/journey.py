@@ -102,6 +102,27 @@ try:
         field.clear()
         if text:  # WebKitWebDriver refuses to type nothing
             field.send_keys(text)
+
+    def choose_path(testid, path, title):
+        """Picks `path` in the OS's file chooser that the field's Browse
+        button opens (GTK, outside the webview: driven with xdotool). The
+        field first holds the folder above, where the chooser opens."""
+        fill(testid, os.path.dirname(path))
+        css(f"[data-testid={testid}-browse]").click()
+        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", title],
+                               capture_output=True, text=True, timeout=20)
+        chooser = found.stdout.split()[0]
+        # No window manager: keys go to the window under the pointer.
+        subprocess.run(["xdotool", "mousemove", "--window", chooser, "500", "400"], check=True)
+        time.sleep(1.0)
+        # The name, in the location field (Ctrl-L): GTK completes it inline
+        # as it is typed, so no other entry there may start with the whole name.
+        subprocess.run(["xdotool", "key", "ctrl+l"], check=True)
+        subprocess.run(["xdotool", "type", "--delay", "80", os.path.basename(path)], check=True)
+        time.sleep(0.5)
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, f"{len(steps) + 1:02d}a-file-chooser.png")], check=True)
+        subprocess.run(["xdotool", "key", "Return"], check=True)
+        wait.until(lambda d: css(f"[data-testid={testid}]").get_attribute("value") == path)
     try:
         # 1. The cached inventory, before any network.
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tbody tr[data-server]")) == 3)
@@ -239,7 +260,7 @@ try:
         css("[data-testid=s-domain]").send_keys("shop.e2e.test")
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=s-server] option[value=web]"))
         css("[data-testid=s-server] option[value=web]").click()
-        css("[data-testid=s-folder]").send_keys(r1)
+        choose_path("s-folder", r1, "Folder to deploy")
         css("[data-testid=s-expect]").send_keys("Release one")
         css("[data-testid=site-create]").click()
         result = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]"))[0]

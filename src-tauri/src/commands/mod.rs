@@ -5,6 +5,7 @@
 pub mod fleet;
 pub mod history;
 pub mod keys;
+pub mod pick;
 pub mod servers;
 pub mod sites;
 pub mod trust;

@@ -62,6 +62,12 @@ export const commands = {
 	/**  `acme_url` empty: Let's Encrypt (or its staging with `staging`). */
 	sslIssue: (domain: string, acmeUrl: string, acmeCa: string, staging: boolean, email: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, acmeUrl, acmeCa, staging, email, onEvent })),
 	sslStatus: (domain: string | null) => typedError<SslRow_Serialize[], UiError>(__TAURI_INVOKE("ssl_status", { domain })),
+	/**
+	 *  Opens the chooser over the window, in the folder of what the field
+	 *  holds (else the home folder); the chosen path, or `null` when the
+	 *  operator closed it.
+	 */
+	pickPath: (kind: PickKind, current: string) => typedError<string | null, UiError>(__TAURI_INVOKE("pick_path", { kind, current })),
 };
 
 /* Types */
@@ -226,6 +232,13 @@ export type KeyRow = {
 	publicKey: string,
 	usedBy: string[],
 };
+
+/**  What the chooser picks. */
+export type PickKind = 
+/**  A folder whose files become a release. */
+"folder" | 
+/**  A release as a .tar.gz (a WordPress tarball). */
+"tarball";
 
 /**  One probe in a server's history, for the charts. */
 export type ProbePoint = ProbePoint_Serialize | ProbePoint_Deserialize;

@@ -15,6 +15,7 @@ import {
   type ServerForm,
   type ServerRow_Serialize,
   type DeployForm,
+  type PickKind,
   type SiteDetailRow_Serialize,
   type SiteForm,
   type SiteRow_Serialize,
@@ -24,7 +25,7 @@ import {
 
 // The shapes as the backend sends them (bindings also describe the inbound
 // shapes, with optional fields).
-export type { DeployForm, KeyRow, ServerChanges, ServerForm, SiteForm };
+export type { DeployForm, KeyRow, PickKind, ServerChanges, ServerForm, SiteForm };
 export type SiteDetailRow = SiteDetailRow_Serialize;
 export type SiteRow = SiteRow_Serialize;
 export type SslRow = SslRow_Serialize;
@@ -70,6 +71,9 @@ export const acceptHostKey = async (name: string, fingerprint: string) =>
 /** ssh-copy-id: installs the server's key over a one-time password login. */
 export const installKeyWithPassword = async (name: string, password: string) =>
   unwrap(await commands.serverInstallKey(name, password));
+
+/** The OS's file chooser, opened near `current`; null when the operator closed it. */
+export const pickPath = async (kind: PickKind, current: string) => unwrap(await commands.pickPath(kind, current));
 
 export const listJobs = async (limit = 100) => unwrap(await commands.jobList(limit));
 export const jobFailedServers = async (id: number) => unwrap(await commands.jobFailedServers(id));
