@@ -1,5 +1,6 @@
 //! Deploys that break half-way, hostile input, a failing nginx config, and
-//! a certificate from pebble, setup putting sshd back, a cancelled deploy.
+//! a certificate from pebble, setup putting sshd back, a cancelled deploy,
+//! a full disk.
 //! Web host indexes: 120-129 here.
 
 use std::io::{BufRead, BufReader};
@@ -480,4 +481,54 @@ fn a_cancelled_deploy_never_goes_live() {
     assert_eq!(status, 0, "{d2:#}");
     let partial = fleet.sh(0, &format!("ls /var/www/{domain}/releases/*/.chom-partial 2>/dev/null | wc -l"));
     assert_eq!(partial.trim(), "0", "the cancelled release was cleaned up");
+}
+
+/// The server's disk fills during an upload (a 4 MiB tmpfs holds the
+/// site's releases): the deploy fails at upload and says the disk is full, the old
+/// release keeps serving, the half-written release is removed so its space
+/// comes back, and the next deploy that fits goes live.
+#[test]
+fn a_full_disk_fails_the_deploy_and_frees_what_it_wrote() {
+    let fleet = WebFleet::start(123, 1);
+    let c = &fleet.chom;
+    let domain = "disk.example.test";
+    let work = tempfile::tempdir().unwrap();
+    let r1 = static_site(&work.path().join("r1"), "Release one", 3);
+    let (created, status) =
+        c.json(["site", "create", domain, "--kind", "static", "--server", "web0", "--from", r1.to_str().unwrap()]);
+    assert_eq!(status, 0, "{created:#}");
+    let release1 = created["deploy"]["release"].as_str().unwrap().to_owned();
+    let releases = format!("/var/www/{domain}/releases");
+    fleet.sh(
+        0,
+        &format!(
+            "cp -a {releases} /tmp/releases && mount -t tmpfs -o size=4m chom-full {releases} \
+             && cp -a /tmp/releases/. {releases}/ && rm -r /tmp/releases"
+        ),
+    );
+    assert_eq!(fleet.get(0, domain, "/"), (200, RELEASE_ONE.into()));
+    let used = || fleet.sh(0, &format!("df --output=used -k {releases} | tail -1")).trim().to_owned();
+    let (used_before, listed_before) = (used(), fleet.sh(0, &format!("ls -A {releases}")));
+
+    let big = static_site(&work.path().join("big"), "Big release", 1);
+    let blob = format!("head -c 8388608 /dev/urandom > {}/blob.bin", big.display());
+    assert!(std::process::Command::new("sh").arg("-c").arg(blob).status().unwrap().success());
+    let out = c.run(["deploy", domain, "--from", big.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    let says = stderr_of(&out);
+    assert!(says.contains("No space left on device"), "tar's own words are shown: {says}");
+    assert!(says.contains("the server's disk is full"), "{says}");
+    assert!(says.contains(&format!("never went live (release {release1} keeps serving)")), "{says}");
+    assert_eq!(fleet.get(0, domain, "/"), (200, RELEASE_ONE.into()));
+    let (show, _) = c.json(["site", "show", domain]);
+    let d = &show["deploys"][0];
+    assert_eq!((d["state"].as_str(), d["step"].as_str()), (Some("failed"), Some("upload")), "{show:#}");
+    assert_eq!(show["site"]["current_release"], release1.as_str());
+    assert_eq!(fleet.sh(0, &format!("ls -A {releases}")), listed_before, "the partial release is gone");
+    assert_eq!(used(), used_before, "its space came back");
+
+    let r2 = static_site(&work.path().join("r2"), "Release two", 3);
+    let (d2, status) = c.json(["deploy", domain, "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
+    assert_eq!(status, 0, "{d2:#}");
+    fleet.sh(0, &format!("umount -l {releases}"));
 }

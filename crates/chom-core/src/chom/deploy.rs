@@ -303,6 +303,23 @@ impl Chom {
                     e => Err(e),
                 }
             }
+            Err(Error::Web(WebError::Remote { detail, .. }))
+                if report.value("release").is_none() && report.value("previous").is_some() =>
+            {
+                // Failed before the switch (upload, build): say what serves.
+                let e = WebError::NotLive {
+                    site: site.domain.to_string(),
+                    release: release.to_owned(),
+                    step: report.last_step().unwrap_or("start").to_owned(),
+                    serving: match previous {
+                        Some(p) => format!("release {p} keeps serving"),
+                        None => "no release served before it".to_owned(),
+                    },
+                    detail,
+                };
+                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
+                Err(e.into())
+            }
             Err(e) => {
                 // A failure after the switch (a post-deploy hook) leaves the
                 // new release live: the cache says so.

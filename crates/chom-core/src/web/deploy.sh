@@ -89,13 +89,22 @@ reuse() {
     cut -c67- "$rel/.chom-reuse" >"$rel/.chom-reuse-paths"
     (cd "releases/$BASE_RELEASE" && as_site tar -cf - --no-recursion --verbatim-files-from -T "$BASE/$rel/.chom-reuse-paths") |
       as_site tar -xf - -C "$rel" --no-same-owner ||
-      { echo "@@chom value reuse_failed 1"; fail "copying unchanged files from release $BASE_RELEASE failed"; }
+      { disk_full "copying unchanged files"; echo "@@chom value reuse_failed 1"; fail "copying unchanged files from release $BASE_RELEASE failed"; }
     if ! (cd "$rel" && as_site sha256sum -c --quiet --strict .chom-reuse >/dev/null 2>&1); then
       echo "@@chom value reuse_failed 1"
       fail "the release does not match its manifest (files changed on the server since?)"
     fi
   fi
   rm -f "$rel/.chom-reuse" "$rel/.chom-reuse-paths"
+}
+
+# When writing the release failed on a full disk, says so in words an
+# operator can act on (the release is removed on exit, freeing its space).
+disk_full() {
+  avail=$(df -Pk "$BASE/releases" 2>/dev/null | awk 'NR==2 {print $4}')
+  if [ -n "$avail" ] && [ "$avail" -lt 1024 ]; then
+    fail "the server's disk is full ($avail KiB left for $BASE/releases) while $1; the half-written release was removed: free some space, then deploy again"
+  fi
 }
 
 deploy() {
@@ -114,11 +123,16 @@ deploy() {
   [ -e "$rel" ] && fail "release $RELEASE exists already"
   install -d -m 755 -o "$SITE_USER" -g "$SITE_USER" "$rel"
   touch "$rel/.chom-partial"
+  # A release that fails before the switch goes at once: its files may be
+  # what filled the disk. One whose script is killed keeps its marker, and
+  # the next deploy removes it.
+  trap 'if [ -f "$rel/.chom-partial" ]; then rm -rf "$rel"; fi' EXIT
 
   step upload
   case "$SOURCE" in
     tgz)
-      as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP"
+      as_site tar -xzf - -C "$rel" --no-same-owner --strip-components="$STRIP" ||
+        { disk_full "unpacking the release"; fail "unpacking the release failed (tar's messages are above)"; }
       if [ -f "$rel/.chom-reuse" ]; then reuse; fi ;;
     git)
       as_site git -C "$rel" init -q
@@ -145,7 +159,9 @@ deploy() {
         sum=$(sha1sum "$dl/src.tgz" | cut -d' ' -f1)
         [ "$sum" = "$DOWNLOAD_SHA1" ] || { rm -rf "$dl"; fail "checksum of $DOWNLOAD_URL is $sum, expected $DOWNLOAD_SHA1"; }
       fi
-      as_site tar -xzf "$dl/src.tgz" -C "$rel" --no-same-owner --strip-components="$STRIP"; rm -rf "$dl" ;;
+      as_site tar -xzf "$dl/src.tgz" -C "$rel" --no-same-owner --strip-components="$STRIP" ||
+        { rm -rf "$dl"; disk_full "unpacking the download"; fail "unpacking $DOWNLOAD_URL failed (tar's messages are above)"; }
+      rm -rf "$dl" ;;
     *) fail "unknown source $SOURCE" ;;
   esac
   [ -n "$(ls -A "$rel" | grep -v '^.chom-partial$')" ] || fail "the release is empty"

@@ -32,6 +32,8 @@ pub enum WebError {
          release {serving} keeps serving"
     )]
     HealthCheck { site: String, release: String, serving: String, detail: String },
+    #[error("release {release} of {site} failed at step {step} and never went live ({serving}): {detail}")]
+    NotLive { site: String, release: String, step: String, serving: String, detail: String },
     #[error(
         "release {release} of {site} passed its health check but failed it once live ({detail}); \
          it was switched back at once, release {serving} serves"
