@@ -1,3 +1,6 @@
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
 use chom_tests::{by_server, Fleet};
 
 fn cpu_count() -> u64 {
@@ -97,4 +100,37 @@ fn run_a_command_on_a_selection() {
     assert!(text.contains("ran on 4 servers: 4 ok, 0 failed"), "{text}");
     let (audit, _) = fleet.chom.json(["audit", "--action", "run"]);
     assert_eq!(audit.as_array().unwrap().len(), 6, "one audit row per server and run");
+}
+
+/// Ctrl-C stops a run on the servers too: each command that never reads
+/// or writes (`sleep`) gets SIGTERM through sshd, so none outlives the
+/// cancel, and the job says cancelled. The same holds for a timeout.
+#[test]
+fn a_cancelled_or_timed_out_run_stops_the_remote_commands() {
+    let fleet = Fleet::start(29, 2);
+    let running = |pattern: &str| {
+        let out = Command::new("pgrep").args(["-c", "-f", pattern]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap_or(0)
+    };
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting: {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // The numbers make the commands this test's own among parallel tests.
+    let child = fleet.chom.command(["run", "--all", "--", "sleep 2929"]).stdout(Stdio::null()).spawn().unwrap();
+    wait_until("both commands start", &|| running("^sleep 2929$") == 2);
+    let st = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    child.wait_with_output().unwrap();
+    wait_until("the cancelled commands end", &|| running("^sleep 2929$") == 0);
+    let (jobs, _) = fleet.chom.json(["jobs"]);
+    assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
+
+    let (report, status) = fleet.chom.json(["--command-timeout", "2", "run", "--all", "--", "sleep 2930"]);
+    assert_eq!(status, 1, "{report:#}");
+    assert_eq!(by_server(&report).values().filter(|r| r["error_code"] == "timeout").count(), 2, "{report:#}");
+    wait_until("the timed-out commands end", &|| running("^sleep 2930$") == 0);
 }

@@ -39,7 +39,8 @@ fn wait_for(fleet: &WebFleet, command: &str) {
 
 /// The SSH connection killed mid-upload, then every sshd killed while a
 /// build hook runs: each time the previous release keeps serving and the
-/// cache says what happened; the next deploy cleans up and goes live.
+/// cache says what happened, and nothing half-made stays; the next deploy
+/// goes live.
 #[test]
 fn interrupted_deploys_leave_the_previous_release_serving() {
     let fleet = WebFleet::start(120, 1);
@@ -104,16 +105,16 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
     let d = &show["deploys"][0];
     assert_eq!((d["state"].as_str(), d["step"].as_str()), (Some("interrupted"), Some("build")), "{show:#}");
 
-    // sshd back: the server confirms what serves, and the next deploy
-    // removes the half-made releases and goes live.
+    // sshd back: the server confirms what serves. Each script removed its
+    // half-made release on the way out: the one cut mid-upload at once,
+    // the one whose hook outlived its connection once the hook ended.
     fleet.sh(0, "service ssh start");
     let (rel, status) = c.json(["site", "releases", "cut.example.test"]);
     assert_eq!(status, 0, "{rel:#}");
     assert_eq!(rel["current"], release1.as_str());
-    let half_made = fleet.sh(0, "ls /var/www/cut.example.test/releases/*/.chom-partial | wc -l");
-    // (The one cut mid-upload was removed by the deploy after it.)
-    assert_eq!(half_made.trim(), "1", "the release whose hook outlived its connection is marked half-made");
-    assert_eq!(rel["releases"].as_array().unwrap().len(), 2, "only whole releases are offered: {rel:#}");
+    let left = fleet.sh(0, "ls -A /var/www/cut.example.test/releases | wc -l");
+    assert_eq!(left.trim(), "2", "placeholder and release 1 only");
+    assert_eq!(rel["releases"].as_array().unwrap().len(), 2, "{rel:#}");
     let r2 = static_site(&work.path().join("r2"), "Release two", 3);
     let (d2, status) =
         c.json(["deploy", "cut.example.test", "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
@@ -436,7 +437,8 @@ fn after_the_switch_the_live_site_is_checked_and_the_cache_follows() {
 
 /// Ctrl-C during a deploy's upload cancels it: the release never goes
 /// live, the deploy and its job say "cancelled" with what serves, the
-/// server's script ends (its lock is free), and the next deploy goes live.
+/// server's script ends (its lock is free) and removes its half-made
+/// release, and the next deploy goes live.
 #[test]
 fn a_cancelled_deploy_never_goes_live() {
     let fleet = WebFleet::start(121, 1);
@@ -452,6 +454,8 @@ fn a_cancelled_deploy_never_goes_live() {
     let big = static_site(&work.path().join("big"), "Big release", 1);
     let blobs = format!("for i in 1 2 3 4; do head -c 16777216 /dev/urandom > {}/blob$i.bin; done", big.display());
     assert!(std::process::Command::new("sh").arg("-c").arg(blobs).status().unwrap().success());
+    let listing = format!("ls -A /var/www/{domain}/releases");
+    let before = fleet.sh(0, &listing);
     let child = deploy_until_step(&fleet, &["deploy", domain, "--from", big.to_str().unwrap()], "upload");
     std::thread::sleep(Duration::from_millis(200));
     let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
@@ -469,13 +473,14 @@ fn a_cancelled_deploy_never_goes_live() {
     let (jobs, _) = c.json(["jobs"]);
     assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
 
-    // The script on the server ends (EOF on its upload), freeing the lock.
+    // The script on the server ends (SIGTERM through sshd), freeing the lock.
     let deadline = Instant::now() + Duration::from_secs(20);
     // (`[c]`: the pattern must not match the shell that runs pgrep.)
     while fleet.sh(0, "pgrep -f '[c]hom-deploy' || true").contains(char::is_numeric) {
         assert!(Instant::now() < deadline, "the deploy script outlived its cancel");
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(fleet.sh(0, &listing), before, "the script removed its half-made release on the way out");
     let r2 = static_site(&work.path().join("r2"), "Release two", 3);
     let (d2, status) = c.json(["deploy", domain, "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
     assert_eq!(status, 0, "{d2:#}");

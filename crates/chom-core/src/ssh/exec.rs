@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use russh::client::Msg;
-use russh::{Channel, ChannelMsg, ChannelWriteHalf};
+use russh::{Channel, ChannelMsg, ChannelWriteHalf, Sig};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -113,16 +113,18 @@ pub(super) enum ExecFailure {
     TimedOut,
 }
 
-/// Closes the channel when a command's future is dropped before the
-/// command ended (cancelled, timed out): without it the channel stays open
-/// and the remote command runs on, holding its stdin. After the close the
-/// command reads EOF and gets SIGPIPE at its next write.
-struct CloseOnDrop(Option<Arc<ChannelWriteHalf<Msg>>>);
+/// Stops the command when its future is dropped before it ended (cancelled,
+/// timed out): SIGTERM to its process group through sshd's `signal`
+/// request, then the channel closed. Without it the channel stays open on
+/// the pooled connection and the command runs on; a close alone reaches
+/// only a command that reads its stdin or writes.
+struct StopOnDrop(Option<Arc<ChannelWriteHalf<Msg>>>);
 
-impl Drop for CloseOnDrop {
+impl Drop for StopOnDrop {
     fn drop(&mut self) {
         if let (Some(writer), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move {
+                let _ = writer.signal(Sig::TERM).await;
                 let _ = writer.close().await;
             });
         }
@@ -146,7 +148,7 @@ pub(super) async fn exec(
     channel.exec(true, command).await.map_err(|e| ExecFailure::Broken(e.to_string()))?;
     let (mut reader, writer) = channel.split();
     let writer = Arc::new(writer);
-    let mut guard = CloseOnDrop(Some(Arc::clone(&writer)));
+    let mut guard = StopOnDrop(Some(Arc::clone(&writer)));
     // Writing and reading run together: a command that answers while it
     // reads (a progress line per file) would otherwise fill the window.
     let send = async move {

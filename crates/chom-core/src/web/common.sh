@@ -6,6 +6,12 @@ step() { echo "@@chom step $*"; }
 changed() { echo "@@chom changed $*"; }
 unchanged() { echo "@@chom unchanged $*"; }
 fail() { echo "@@chom error $*"; exit 1; }
+# A cancel (SIGTERM from CHOM, through sshd), a hangup, or a write to a
+# connection that is gone (SIGPIPE) ends the script through its EXIT trap,
+# which removes what it left half-made. (Commands it runs keep the default
+# actions: a trap is not inherited.)
+trap 'exit 143' HUP INT TERM
+trap 'exit 141' PIPE
 
 # Service control: systemctl where systemd runs, Debian's init scripts
 # (`service`) otherwise. Both are real Debian paths.
