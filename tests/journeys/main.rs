@@ -4,6 +4,7 @@
 //! Run them with scripts/test.sh (root, D-Bus session, gnome-keyring).
 
 mod copy_key;
+mod deploy_cutoffs;
 mod failures;
 mod hostile;
 mod keys;
