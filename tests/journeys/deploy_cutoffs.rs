@@ -1,6 +1,7 @@
 //! Deploys cut off half-way: the connection or sshd killed, a cancel, a
 //! full disk. The release that served keeps serving, the cache says what
-//! happened, and nothing half-made stays. Web host indexes: 120, 121, 123.
+//! happened, and nothing half-made stays. Also a cancelled site create.
+//! Web host indexes: 120, 121, 123, 125.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -216,4 +217,42 @@ fn a_full_disk_fails_the_deploy_and_frees_what_it_wrote() {
     let (d2, status) = c.json(["deploy", domain, "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
     assert_eq!(status, 0, "{d2:#}");
     fleet.sh(0, &format!("umount -l {releases}"));
+}
+
+/// Ctrl-C during a site create stops it, and the server undoes what the
+/// create had made: the server, the cache and the keyring are as before,
+/// and the job says cancelled. (The create is held at its database step
+/// by a lock on MariaDB's user table, taken by another client.)
+#[test]
+fn a_cancelled_create_leaves_nothing() {
+    let fleet = WebFleet::start(125, 1);
+    let c = &fleet.chom;
+    let domain = "held.example.test";
+    let before = (fleet.server_listing(0), c.json(["site", "list"]).0);
+    fleet
+        .sh(0, "setsid mysql -e 'LOCK TABLES mysql.global_priv WRITE; SELECT SLEEP(120)' </dev/null >/dev/null 2>&1 &");
+    wait_for(&fleet, "pgrep -f '^mysql -e LOCK TABLES'");
+    let child =
+        deploy_until_step(&fleet, &["site", "create", domain, "--kind", "laravel", "--server", "web0"], "database");
+    std::thread::sleep(Duration::from_millis(500));
+    let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "a cancel is exit 130");
+    let (audit, _) = c.json(["audit", "--action", "site.create"]);
+    assert!(audit[0]["detail"].as_str().unwrap().contains("cancelled during step database"), "{audit:#}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fleet.sh(0, "pgrep -f '[c]hom-site' || true").contains(char::is_numeric) {
+        assert!(Instant::now() < deadline, "the create script outlived its cancel");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    fleet.sh(0, "pkill -f '^mysql -e LOCK TABLES'");
+    assert_eq!((fleet.server_listing(0), c.json(["site", "list"]).0), before, "the create was undone");
+    let db_pass = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "chom-desktop", "username", &format!("site-db:{domain}")])
+        .output()
+        .unwrap();
+    assert!(!db_pass.status.success(), "the database password left the keyring");
+    let (jobs, _) = c.json(["jobs"]);
+    assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
 }

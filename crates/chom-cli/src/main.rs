@@ -31,7 +31,9 @@ fn main() {
     let status = runtime.block_on(async move {
         let result = async {
             let chom = Chom::open_with(&data_dir, Arc::new(OsKeyring::new()), ssh)?;
-            dispatch(&chom, cli.command, as_json).await
+            let result = dispatch(&chom, cli.command, as_json).await;
+            chom.finish().await;
+            result
         }
         .await;
         match result {

@@ -38,7 +38,17 @@ start() {
 
   # Files first (nothing to undo in the kernel if a copy fails).
   rm -rf "$root"; mkdir -p "$root"
-  cp -a /etc "$root/etc"
+  # /etc can change under the copy (another lab's chpasswd writes and
+  # renames /etc/nshadow): copy again, then drop what such a tool leaves
+  # while it works, so the host's own useradd finds no stale lock.
+  local try
+  for try in 1 2 3 4 5; do
+    rm -rf "$root/etc"
+    cp -a /etc "$root/etc" 2>"$root/cp.err" && break
+    [ "$try" = 5 ] && die "copying /etc failed: $(tail -1 "$root/cp.err")"
+    sleep 0.2
+  done
+  rm -f "$root/cp.err" "$root"/etc/n{passwd,shadow,group,gshadow} "$root"/etc/{passwd,shadow,group,gshadow}.lock
   mkdir -p "$root/var/lib" "$root/var/spool/cron/crontabs" "$root/var/lib/letsencrypt" \
     "$root/var/www" "$root/var/log/nginx" "$root/var/log/mysql" "$root/run/lock" "$root/tmp" \
     "$root/home" "$root/root"

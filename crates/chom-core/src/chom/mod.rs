@@ -87,6 +87,13 @@ impl Chom {
         &self.pool
     }
 
+    /// Call before the process exits: waits (a few seconds at most) until
+    /// the commands a cancel or a timeout stopped have been told so on
+    /// their servers.
+    pub async fn finish(&self) {
+        self.pool.finish_stops(std::time::Duration::from_secs(5)).await;
+    }
+
     fn audit(&self, action: &str, server: Option<&str>, target: Option<&str>, ok: bool, detail: &str) {
         let entry = NewAudit { action, server, target, ok, detail };
         if let Err(e) = self.db.insert_audit(&self.os_user, &entry) {

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 use crate::db::{JobResultRecord, JobState, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::{JobEvent, ProgressSink};
-use crate::ssh::{Input, OutputLine, Stream};
+use crate::ssh::quote::quote;
+use crate::ssh::{Input, OutputLine, Stream, Target};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, WebError};
 
@@ -126,6 +127,23 @@ impl Chom {
         Ok(out.stdout)
     }
 
+    /// Stops a cancelled script and whatever it runs, by its process group
+    /// (the script prints its PID first), with `kill` on a new channel: the
+    /// `signal` request sent when its command was dropped reaches nothing
+    /// on a root login (sshd without privilege separation refuses it).
+    /// The script's traps then undo what it left half-made.
+    async fn stop_script(&self, server: &ServerRecord, target: &Target, pid: u32) {
+        let kill = format!("kill -TERM -- -{pid} 2>/dev/null || kill -TERM {pid}");
+        let command = if server.user.as_str() == "root" {
+            kill
+        } else {
+            format!("sudo -n sh -c {}", quote(&kill).expect("digits and words"))
+        };
+        if let Err(e) = self.pool.exec(target, &command, &mut |_| {}).await {
+            tracing::warn!(server = %server.name, error = %e, "could not stop a cancelled script");
+        }
+    }
+
     /// Runs `script` on the job's server with `input` on its stdin. Steps
     /// and other lines stream to the job's sink as they arrive; a non-zero
     /// exit is a `WebError::Remote` carrying the script's own error line.
@@ -165,8 +183,6 @@ impl Chom {
             }
             sink(JobEvent::Output { server: name.clone(), stream: l.stream, line: l.line });
         };
-        // Dropping the command on cancel closes its channel: the script
-        // reads EOF or dies at its next line, before any switch.
         let command = as_root(server, script);
         let out = tokio::select! {
             r = self.pool.exec_with_input(&target, &command, input, &mut on_line) => {
@@ -174,6 +190,11 @@ impl Chom {
             }
             () = job.cancel.cancelled() => Err(Error::Cancelled),
         };
+        if matches!(out, Err(Error::Cancelled)) {
+            if let Some(pid) = report.value("pid").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p > 1) {
+                self.stop_script(server, &target, pid).await;
+            }
+        }
         let out = match out {
             Ok(out) => out,
             Err(e) => {

@@ -3,6 +3,7 @@
 //! work on failure; the cache follows only what the server confirmed.
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::db::{DeployRecord, NewSite, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
@@ -127,8 +128,14 @@ impl Chom {
 
     /// Creates the site on its server: user, folders, database, PHP-FPM
     /// pool, nginx vhost (checked with `nginx -t` before the reload) and a
-    /// placeholder release, so it answers at once.
-    pub async fn create_site(&self, input: &SiteInput, sink: ProgressSink) -> Result<SiteCreated> {
+    /// placeholder release, so it answers at once. `cancel` stops it, and
+    /// the server undoes what the create had made.
+    pub async fn create_site(
+        &self,
+        input: &SiteInput,
+        sink: ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<SiteCreated> {
         let domain = DomainName::parse(&input.domain)?;
         let aliases: Vec<DomainName> = input.aliases.iter().map(|a| DomainName::parse(a)).collect::<Result<_, _>>()?;
         for (i, a) in aliases.iter().enumerate() {
@@ -158,7 +165,8 @@ impl Chom {
             }
         };
         let layout = SiteLayout::of(&domain);
-        let job = self.start_web_job("site.create", domain.as_str(), &server, sink)?;
+        let mut job = self.start_web_job("site.create", domain.as_str(), &server, sink)?;
+        job.cancel = cancel.clone();
         let release = super::deploy::release_id();
         let mut spec_site = SiteRecord {
             id: 0,
@@ -190,7 +198,16 @@ impl Chom {
         let secrets = config::site_secrets(input.kind, &layout, db_pass.as_ref())
             .map_err(|e| Error::Internal(format!("building the site's config: {e}")))?;
         let mut transcript = Transcript::default();
-        let (_, result) = self.run_script(&server, &script, Some(secrets), &job, &mut transcript, &mut |_| {}).await;
+        let (report, result) =
+            self.run_script(&server, &script, Some(secrets), &job, &mut transcript, &mut |_| {}).await;
+        let result = match result {
+            Err(Error::Cancelled) => Err(WebError::Cancelled(format!(
+                "cancelled during step {}: {domain} was not created (the server undoes what the create had made)",
+                report.last_step().unwrap_or("start")
+            ))
+            .into()),
+            r => r,
+        };
         if result.is_ok() {
             spec_site.id = self.db.insert_site(&NewSite {
                 server_id: server.id,

@@ -58,7 +58,8 @@ impl Chom {
     /// Creates the site and, when given, deploys its first release; a
     /// WordPress site is then installed. Stops at the first failure: the
     /// site then exists with its placeholder page (or the release that
-    /// deployed), which the error says. `cancel` stops the first deploy.
+    /// deployed), which the error says. `cancel` stops the create or the first
+    /// deploy.
     pub async fn launch_site(
         &self,
         input: &SiteInput,
@@ -79,7 +80,7 @@ impl Chom {
         if let Some(opts) = first {
             opts.check()?;
         }
-        let created = self.create_site(input, sink.clone()).await?;
+        let created = self.create_site(input, sink.clone(), cancel).await?;
         let domain = created.site.domain.to_string();
         let deploy = match first {
             Some(opts) => Some(self.deploy(&domain, opts, sink.clone(), cancel).await?),

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use russh::client::Msg;
 use russh::{Channel, ChannelMsg, ChannelWriteHalf, Sig};
 use serde::Serialize;
+use tokio_util::task::TaskTracker;
+
+use super::client::Connection;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ExecLimits {
@@ -117,38 +120,53 @@ pub(super) enum ExecFailure {
 /// timed out): SIGTERM to its process group through sshd's `signal`
 /// request, then the channel closed. Without it the channel stays open on
 /// the pooled connection and the command runs on; a close alone reaches
-/// only a command that reads its stdin or writes.
-struct StopOnDrop(Option<Arc<ChannelWriteHalf<Msg>>>);
+/// only a command that reads its stdin or writes. The stop runs as a task
+/// of `stops`, so `Pool::finish_stops` can wait until sshd has it.
+struct StopOnDrop<'a> {
+    writer: Option<Arc<ChannelWriteHalf<Msg>>>,
+    conn: &'a Arc<Connection>,
+    stops: &'a TaskTracker,
+}
 
-impl Drop for StopOnDrop {
+impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
-        if let (Some(writer), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
-            rt.spawn(async move {
-                let _ = writer.signal(Sig::TERM).await;
-                let _ = writer.close().await;
-            });
+        let Some(writer) = self.writer.take() else { return };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
         }
+        let conn = Arc::clone(self.conn);
+        self.stops.spawn(async move {
+            let _ = writer.signal(Sig::TERM).await;
+            let _ = writer.close().await;
+            // A round trip on the same connection: sshd handles messages in
+            // order, so once it answers it has the signal and the close.
+            if let Ok(channel) = conn.channel_open_session().await {
+                let _ = channel.close().await;
+            }
+        });
     }
 }
 
 /// Bytes streamed to a command's stdin; `None` sends EOF at once.
 pub type Input = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
 
-/// Runs `command`, streaming `input` to its stdin while reading its output
-/// until the channel closes (output can follow the exit status), and
-/// returns what it printed.
+/// Runs `command` on `channel` (of `conn`), streaming `input` to its stdin
+/// while reading its output until the channel closes (output can follow the
+/// exit status), and returns what it printed. Dropped before the end, it
+/// stops the command as a task of `stops`.
 pub(super) async fn exec(
-    channel: Channel<Msg>,
+    (conn, channel): (&Arc<Connection>, Channel<Msg>),
     command: &str,
     input: Option<Input>,
     limits: ExecLimits,
     on_line: &mut (dyn FnMut(OutputLine) + Send),
+    stops: &TaskTracker,
 ) -> Result<ExecOutput, ExecFailure> {
     let started = Instant::now();
     channel.exec(true, command).await.map_err(|e| ExecFailure::Broken(e.to_string()))?;
     let (mut reader, writer) = channel.split();
     let writer = Arc::new(writer);
-    let mut guard = StopOnDrop(Some(Arc::clone(&writer)));
+    let mut guard = StopOnDrop { writer: Some(Arc::clone(&writer)), conn, stops };
     // Writing and reading run together: a command that answers while it
     // reads (a progress line per file) would otherwise fill the window.
     let send = async move {
@@ -176,7 +194,7 @@ pub(super) async fn exec(
         (out, err, exit_status, signal, closed)
     };
     let (sent, (out, err, exit_status, signal, closed)) = tokio::join!(send, receive);
-    guard.0 = None;
+    guard.writer = None;
     // The channel ending without Close or status means the connection died.
     if !closed && exit_status.is_none() && signal.is_none() {
         return Err(ExecFailure::Broken("the connection closed while the command ran".into()));

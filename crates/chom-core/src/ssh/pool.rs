@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::{Mutex as AsyncMutex, Semaphore};
 use tokio::time::timeout;
+use tokio_util::task::TaskTracker;
 
 use super::client::{self, Connection, SshConfig, Target};
 use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine};
@@ -50,14 +51,20 @@ pub struct Pool {
     cfg: SshConfig,
     slots: Mutex<HashMap<i64, Slot>>,
     connecting: Semaphore,
+    /// Stops of cancelled or timed-out commands still on their way out.
+    stops: TaskTracker,
 }
 
 impl Pool {
     /// A new pool. Inside a tokio runtime, a background task closes idle
     /// connections; it ends when the pool is dropped.
     pub fn new(cfg: SshConfig) -> Arc<Pool> {
-        let pool =
-            Arc::new(Pool { connecting: Semaphore::new(cfg.max_connecting.max(1)), cfg, slots: Mutex::default() });
+        let pool = Arc::new(Pool {
+            connecting: Semaphore::new(cfg.max_connecting.max(1)),
+            cfg,
+            slots: Mutex::default(),
+            stops: TaskTracker::new(),
+        });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let weak: Weak<Pool> = Arc::downgrade(&pool);
             let every = (pool.cfg.idle_timeout / 2).max(std::time::Duration::from_secs(1));
@@ -146,6 +153,15 @@ impl Pool {
         Ok((conn, true, shell))
     }
 
+    /// Waits (at most `within`) until every stop of a cancelled or timed-out
+    /// command has reached its server. A process about to exit calls it:
+    /// exiting first would leave those commands running.
+    pub async fn finish_stops(&self, within: std::time::Duration) {
+        self.stops.close();
+        let _ = timeout(within, self.stops.wait()).await;
+        self.stops.reopen();
+    }
+
     /// Runs `command` on the target over its pooled connection. A pooled
     /// connection found dead when opening the channel is replaced once,
     /// transparently; a command is never re-run after it started.
@@ -179,7 +195,7 @@ impl Pool {
             }
             Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e)).await),
         };
-        let run = exec::exec(channel, command, input, self.cfg.exec_limits, on_line);
+        let run = exec::exec((&conn, channel), command, input, self.cfg.exec_limits, on_line, &self.stops);
         match timeout(self.cfg.command_timeout, run).await {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(self.failed(target, e).await),
@@ -234,9 +250,9 @@ impl Pool {
     /// Opens a new connection (not the pooled one) and runs `true`: proof
     /// that a fresh login works, e.g. after sshd's configuration changed.
     pub async fn prove_fresh_login(&self, target: &Target) -> Result<(), SshError> {
-        let conn = client::connect(target, &self.cfg).await?;
+        let conn = Arc::new(client::connect(target, &self.cfg).await?);
         let channel = conn.channel_open_session().await.map_err(|e| client::map_transport_error(e, target))?;
-        let out = exec::exec(channel, "true", None, self.cfg.exec_limits, &mut |_| {}).await;
+        let out = exec::exec((&conn, channel), "true", None, self.cfg.exec_limits, &mut |_| {}, &self.stops).await;
         match out {
             Ok(o) if o.success() => Ok(()),
             Ok(o) => Err(SshError::RemoteFailed {

@@ -12,6 +12,8 @@ fail() { echo "@@chom error $*"; exit 1; }
 # actions: a trap is not inherited.)
 trap 'exit 143' HUP INT TERM
 trap 'exit 141' PIPE
+# CHOM stops a cancelled script by this process group.
+echo "@@chom value pid $$"
 
 # Service control: systemctl where systemd runs, Debian's init scripts
 # (`service`) otherwise. Both are real Debian paths.
