@@ -150,7 +150,11 @@ mod tests {
         for v in hostile {
             let script = Script::new("t", "printf %s \"$V\"").var("V", v).unwrap();
             let out = std::process::Command::new("sh").arg("-c").arg(script.command()).output().unwrap();
-            assert_eq!(String::from_utf8_lossy(&out.stdout), v);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            // Every script first says its PID, by which a cancel stops it.
+            let (pid, printed) = stdout.split_once('\n').unwrap();
+            assert!(pid.strip_prefix("@@chom value pid ").is_some_and(|p| p.parse::<u32>().is_ok()), "{pid}");
+            assert_eq!(printed, v);
         }
         assert!(!std::path::Path::new("/tmp/chom-pwned").exists());
     }
