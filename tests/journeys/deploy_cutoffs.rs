@@ -1,7 +1,7 @@
 //! Deploys cut off half-way: the connection or sshd killed, a cancel, a
 //! full disk. The release that served keeps serving, the cache says what
 //! happened, and nothing half-made stays. Also a cancelled site create.
-//! Web host indexes: 120, 121, 123, 125.
+//! Web host indexes: 118, 120, 121, 123, 125.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -255,4 +255,42 @@ fn a_cancelled_create_leaves_nothing() {
     assert!(!db_pass.status.success(), "the database password left the keyring");
     let (jobs, _) = c.json(["jobs"]);
     assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
+}
+
+/// A deploy runs under the script time limit, not the command one (meant
+/// for ad-hoc commands): a build hook longer than `--command-timeout`
+/// passes. Past `--script-timeout` the script and its stuck hook are
+/// stopped, its release removed, and the one before keeps serving.
+#[test]
+fn deploys_run_under_the_script_time_limit() {
+    let fleet = WebFleet::start(118, 1);
+    let c = &fleet.chom;
+    let domain = "slow.example.test";
+    let work = tempfile::tempdir().unwrap();
+    let release1 = create_with_release_one(&fleet, domain, work.path());
+    let slow = static_site(&work.path().join("slow"), "Slow release", 1);
+    std::fs::create_dir_all(slow.join("hooks")).unwrap();
+    std::fs::write(slow.join("hooks/build.sh"), "sleep 3\n").unwrap();
+    std::fs::write(slow.join("hooks/stuck.sh"), "sleep 300\n").unwrap();
+    let deploy = |hook| ["deploy", domain, "--from", slow.to_str().unwrap(), "--build-hook", hook];
+
+    let (d, status) = c.json(["--command-timeout", "1"].into_iter().chain(deploy("hooks/build.sh")));
+    assert_eq!(status, 0, "{d:#}");
+    let live = d["release"].as_str().unwrap().to_owned();
+    assert_ne!(live, release1);
+    let listing = format!("ls -A /var/www/{domain}/releases");
+    let before = fleet.sh(0, &listing);
+
+    let (d, status) = c.json(["--script-timeout", "2"].into_iter().chain(deploy("hooks/stuck.sh")));
+    assert_eq!(status, 7, "a timeout: {d:#}");
+    assert_eq!(fleet.get(0, domain, "/").1, "<!doctype html><h1>Slow release</h1>\n");
+    let (show, _) = c.json(["site", "show", domain]);
+    let msg = show["deploys"][0]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("timed out during step build; release {live} keeps serving")), "{msg}");
+    // The kill was sent before the deploy returned; the traps run now.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fleet.sh(0, &listing) != before || !fleet.sh(0, "pgrep -f '^sleep 300$' || true").trim().is_empty() {
+        assert!(Instant::now() < deadline, "the script and its hook were not stopped, or its release stayed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -24,9 +24,13 @@ pub struct Cli {
     /// Seconds to connect, exchange keys and log in, per server.
     #[arg(long, global = true, env = "CHOM_CONNECT_TIMEOUT", default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
-    /// Seconds a remote command may run.
+    /// Seconds a remote command (run, probe, a read) may run.
     #[arg(long, global = true, env = "CHOM_COMMAND_TIMEOUT", default_value_t = 60, value_name = "SECS")]
     pub command_timeout: u64,
+    /// Seconds a server change may run (setup, site create, deploy, SSL):
+    /// package installs and uploads take long, and their progress streams.
+    #[arg(long, global = true, env = "CHOM_SCRIPT_TIMEOUT", default_value_t = 1800, value_name = "SECS")]
+    pub script_timeout: u64,
     /// Connection attempts in flight at once across the fleet.
     #[arg(long, global = true, env = "CHOM_CONNECT_PARALLEL", default_value_t = 64, value_name = "N")]
     pub connect_parallel: usize,

@@ -24,6 +24,7 @@ fn main() {
     let ssh = SshConfig {
         connect_timeout: Duration::from_secs(cli.connect_timeout.max(1)),
         command_timeout: Duration::from_secs(cli.command_timeout.max(1)),
+        script_timeout: Duration::from_secs(cli.script_timeout.max(1)),
         max_connecting: cli.connect_parallel.max(1),
         ..SshConfig::default()
     };

@@ -275,10 +275,9 @@ impl Chom {
                 // The connection broke or the operator stopped it: ask the
                 // server (a new connection if need be) what it serves, so
                 // the cache says what really happened.
-                let (what, stopped) = match e {
-                    Error::Cancelled => ("cancelled", DeployState::Cancelled),
-                    _ => ("connection lost", DeployState::Interrupted),
-                };
+                let what = super::remote::stopped_by(&e);
+                let stopped =
+                    if matches!(e, Error::Cancelled) { DeployState::Cancelled } else { DeployState::Interrupted };
                 let step = report.last_step().unwrap_or("start").to_owned();
                 let now = self.read_releases(site, server).await.ok();
                 let live = now.as_ref().and_then(|r| r.current.clone());

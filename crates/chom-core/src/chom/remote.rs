@@ -10,7 +10,7 @@ use crate::db::{JobResultRecord, JobState, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::{JobEvent, ProgressSink};
 use crate::ssh::quote::quote;
-use crate::ssh::{Input, OutputLine, Stream, Target};
+use crate::ssh::{Input, OutputLine, SshError, Stream, Target};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, WebError};
 
@@ -42,6 +42,16 @@ pub(super) fn as_root(server: &ServerRecord, script: &Script) -> String {
         script.command()
     } else {
         format!("sudo -n {}", script.command())
+    }
+}
+
+/// What ended a script before its exit status came: the operator, its
+/// time limit, or the connection.
+pub(super) fn stopped_by(e: &Error) -> &'static str {
+    match e {
+        Error::Cancelled => "cancelled",
+        Error::Ssh(SshError::CommandTimeout { .. }) => "timed out",
+        _ => "connection lost",
     }
 }
 
@@ -127,11 +137,11 @@ impl Chom {
         Ok(out.stdout)
     }
 
-    /// Stops a cancelled script and whatever it runs, by its process group
-    /// (the script prints its PID first), with `kill` on a new channel: the
-    /// `signal` request sent when its command was dropped reaches nothing
-    /// on a root login (sshd without privilege separation refuses it).
-    /// The script's traps then undo what it left half-made.
+    /// Stops a cancelled or timed-out script and whatever it runs, by its
+    /// process group (the script prints its PID first), with `kill` on a
+    /// new channel: the `signal` request sent when its command was dropped
+    /// reaches nothing on a root login (sshd without privilege separation
+    /// refuses it). The script's traps then undo what it left half-made.
     async fn stop_script(&self, server: &ServerRecord, target: &Target, pid: u32) {
         let kill = format!("kill -TERM -- -{pid} 2>/dev/null || kill -TERM {pid}");
         let command = if server.user.as_str() == "root" {
@@ -185,12 +195,12 @@ impl Chom {
         };
         let command = as_root(server, script);
         let out = tokio::select! {
-            r = self.pool.exec_with_input(&target, &command, input, &mut on_line) => {
+            r = self.pool.exec_with_input(&target, &command, input, self.pool.config().script_timeout, &mut on_line) => {
                 r.map_err(Error::from)
             }
             () = job.cancel.cancelled() => Err(Error::Cancelled),
         };
-        if matches!(out, Err(Error::Cancelled)) {
+        if matches!(out, Err(Error::Cancelled | Error::Ssh(SshError::CommandTimeout { .. }))) {
             if let Some(pid) = report.value("pid").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p > 1) {
                 self.stop_script(server, &target, pid).await;
             }
@@ -199,7 +209,7 @@ impl Chom {
             Ok(out) => out,
             Err(e) => {
                 let step = report.last_step().unwrap_or("start").to_owned();
-                let what = if matches!(e, Error::Cancelled) { "cancelled" } else { "connection lost" };
+                let what = stopped_by(&e);
                 transcript.stderr.push_str(&format!("{what} during step {step}: {e}\n"));
                 return (report, Err(e));
             }

@@ -24,7 +24,12 @@ use crate::validate::{Host, Port, UnixUser};
 pub struct SshConfig {
     /// TCP connect plus SSH handshake plus authentication.
     pub connect_timeout: Duration,
+    /// An ad-hoc command, a probe, a read.
     pub command_timeout: Duration,
+    /// A CHOM script that changes a server (setup, site, deploy,
+    /// certificate): long by nature (package installs, uploads, composer),
+    /// with its progress streaming meanwhile.
+    pub script_timeout: Duration,
     /// A pooled connection unused this long is closed.
     pub idle_timeout: Duration,
     pub keepalive_interval: Duration,
@@ -38,6 +43,7 @@ impl Default for SshConfig {
         SshConfig {
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(60),
+            script_timeout: Duration::from_secs(30 * 60),
             idle_timeout: Duration::from_secs(300),
             keepalive_interval: Duration::from_secs(15),
             max_connecting: 64,

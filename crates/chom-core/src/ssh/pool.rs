@@ -171,15 +171,17 @@ impl Pool {
         command: &str,
         on_line: &mut (dyn FnMut(OutputLine) + Send),
     ) -> Result<ExecOutput, SshError> {
-        self.exec_with_input(target, command, None, on_line).await
+        self.exec_with_input(target, command, None, self.cfg.command_timeout, on_line).await
     }
 
-    /// `exec` with `input` streamed to the command's stdin.
+    /// `exec` with `input` streamed to the command's stdin, for at most
+    /// `limit`.
     pub async fn exec_with_input(
         &self,
         target: &Target,
         command: &str,
         input: Option<Input>,
+        limit: std::time::Duration,
         on_line: &mut (dyn FnMut(OutputLine) + Send),
     ) -> Result<ExecOutput, SshError> {
         let (conn, fresh) = self.checkout(target, false).await?;
@@ -190,16 +192,16 @@ impl Pool {
                 let (conn, _) = self.checkout(target, true).await?;
                 match conn.channel_open_session().await {
                     Ok(channel) => channel,
-                    Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e)).await),
+                    Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e), limit).await),
                 }
             }
-            Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e)).await),
+            Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e), limit).await),
         };
         let run = exec::exec((&conn, channel), command, input, self.cfg.exec_limits, on_line, &self.stops);
-        match timeout(self.cfg.command_timeout, run).await {
+        match timeout(limit, run).await {
             Ok(Ok(out)) => Ok(out),
-            Ok(Err(e)) => Err(self.failed(target, e).await),
-            Err(_) => Err(self.failed(target, ExecFailure::TimedOut).await),
+            Ok(Err(e)) => Err(self.failed(target, e, limit).await),
+            Err(_) => Err(self.failed(target, ExecFailure::TimedOut, limit).await),
         }
     }
 
@@ -210,16 +212,18 @@ impl Pool {
         let (conn, fresh, shell) = self.checkout_with_shell(target, false).await?;
         match self.shell_on(&conn, &shell, script).await {
             Ok(out) => Ok(out),
-            Err(ExecFailure::TimedOut) => Err(self.failed(target, ExecFailure::TimedOut).await),
+            Err(ExecFailure::TimedOut) => {
+                Err(self.failed(target, ExecFailure::TimedOut, self.cfg.command_timeout).await)
+            }
             Err(_) if !fresh => {
                 tracing::debug!(server = %target.server, "pooled connection or shell was dead; reconnecting once");
                 let (conn, _, shell) = self.checkout_with_shell(target, true).await?;
                 match self.shell_on(&conn, &shell, script).await {
                     Ok(out) => Ok(out),
-                    Err(e) => Err(self.failed(target, e).await),
+                    Err(e) => Err(self.failed(target, e, self.cfg.command_timeout).await),
                 }
             }
-            Err(e) => Err(self.failed(target, e).await),
+            Err(e) => Err(self.failed(target, e, self.cfg.command_timeout).await),
         }
     }
 
@@ -269,12 +273,10 @@ impl Pool {
         }
     }
 
-    async fn failed(&self, target: &Target, e: ExecFailure) -> SshError {
+    async fn failed(&self, target: &Target, e: ExecFailure, limit: std::time::Duration) -> SshError {
         self.evict(target.server_id).await;
         match e {
-            ExecFailure::TimedOut => {
-                SshError::CommandTimeout { server: target.server.clone(), timeout: self.cfg.command_timeout }
-            }
+            ExecFailure::TimedOut => SshError::CommandTimeout { server: target.server.clone(), timeout: limit },
             ExecFailure::ChannelOpen(err) => client::map_transport_error(err, target),
             ExecFailure::Broken(detail) => SshError::Disconnected { server: target.server.clone(), detail },
         }
