@@ -12,6 +12,10 @@ fail() { echo "@@chom error $*"; exit 1; }
 # actions: a trap is not inherited.)
 trap 'exit 143' HUP INT TERM
 trap 'exit 141' PIPE
+# An EXIT trap that cleans up calls this first: a second signal (a cancel's
+# kill arriving after the lost connection's SIGPIPE) must not cut the
+# cleanup short. Commands it then runs inherit the ignore.
+hold_signals() { trap '' HUP INT TERM PIPE; }
 # CHOM stops a cancelled script by this process group.
 echo "@@chom value pid $$"
 

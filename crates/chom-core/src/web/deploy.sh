@@ -126,7 +126,7 @@ deploy() {
   # A release that fails before the switch goes at once: its files may be
   # what filled the disk. One whose script is killed keeps its marker, and
   # the next deploy removes it.
-  trap 'if [ -f "$rel/.chom-partial" ]; then rm -rf "$rel"; fi' EXIT
+  trap 'hold_signals; if [ -f "$rel/.chom-partial" ]; then rm -rf "$rel"; fi' EXIT
 
   step upload
   case "$SOURCE" in

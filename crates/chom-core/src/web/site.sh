@@ -15,6 +15,7 @@ sql() { mysql --protocol=socket -uroot -N -e "$1"; }
 # On a failed create, removes what this run made: the server is as before.
 undo_create() {
   st=$?
+  hold_signals
   rm -rf "$secrets"
   [ "$st" -eq 0 ] && return 0
   rm -f "$enabled" "$avail"
