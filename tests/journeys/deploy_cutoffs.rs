@@ -1,6 +1,7 @@
 //! Deploys cut off half-way: the connection or sshd killed, a cancel, a
 //! full disk. The release that served keeps serving, the cache says what
-//! happened, and nothing half-made stays. Also a cancelled site create.
+//! happened, and nothing half-made stays. Also a cancelled site create and
+//! the time limit of server changes.
 //! Web host indexes: 118, 120, 121, 123, 125.
 
 use std::io::{BufRead, BufReader};
@@ -13,8 +14,9 @@ use chom_tests::web::{static_site, WebFleet};
 
 const RELEASE_ONE: &str = "<!doctype html><h1>Release one</h1>\n";
 
-/// Starts `chom deploy` and returns once its progress printed `step`.
-fn deploy_until_step(fleet: &WebFleet, args: &[&str], step: &str) -> Child {
+/// Starts a `chom` command that changes web0 and returns once its progress
+/// printed `step`.
+fn run_until_step(fleet: &WebFleet, args: &[&str], step: &str) -> Child {
     let mut child = fleet.chom.command(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -26,7 +28,7 @@ fn deploy_until_step(fleet: &WebFleet, args: &[&str], step: &str) -> Child {
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(60)).expect("the deploy never reached the step");
+    rx.recv_timeout(Duration::from_secs(60)).expect("the command never reached the step");
     child
 }
 
@@ -68,7 +70,7 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
         .status()
         .unwrap();
     assert!(st.success());
-    let child = deploy_until_step(&fleet, &["deploy", "cut.example.test", "--from", big.to_str().unwrap()], "upload");
+    let child = run_until_step(&fleet, &["deploy", "cut.example.test", "--from", big.to_str().unwrap()], "upload");
     std::thread::sleep(Duration::from_millis(300));
     fleet.lab.kill_ssh_sessions(0).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -87,7 +89,7 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
     // Silent: the script only learns of the lost connection by its own
     // next step line, after the hook.
     std::fs::write(hooked.join("hooks/slow.sh"), "sleep 2\n").unwrap();
-    let child = deploy_until_step(
+    let child = run_until_step(
         &fleet,
         &["deploy", "cut.example.test", "--from", hooked.to_str().unwrap(), "--build-hook", "hooks/slow.sh"],
         "build",
@@ -141,7 +143,7 @@ fn a_cancelled_deploy_never_goes_live() {
     assert!(std::process::Command::new("sh").arg("-c").arg(blobs).status().unwrap().success());
     let listing = format!("ls -A /var/www/{domain}/releases");
     let before = fleet.sh(0, &listing);
-    let child = deploy_until_step(&fleet, &["deploy", domain, "--from", big.to_str().unwrap()], "upload");
+    let child = run_until_step(&fleet, &["deploy", domain, "--from", big.to_str().unwrap()], "upload");
     std::thread::sleep(Duration::from_millis(200));
     let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(st.success());
@@ -233,7 +235,7 @@ fn a_cancelled_create_leaves_nothing() {
         .sh(0, "setsid mysql -e 'LOCK TABLES mysql.global_priv WRITE; SELECT SLEEP(120)' </dev/null >/dev/null 2>&1 &");
     wait_for(&fleet, "pgrep -f '^mysql -e LOCK TABLES'");
     let child =
-        deploy_until_step(&fleet, &["site", "create", domain, "--kind", "laravel", "--server", "web0"], "database");
+        run_until_step(&fleet, &["site", "create", domain, "--kind", "laravel", "--server", "web0"], "database");
     std::thread::sleep(Duration::from_millis(500));
     let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(st.success());
