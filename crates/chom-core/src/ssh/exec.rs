@@ -171,7 +171,11 @@ pub(super) async fn exec(
     // reads (a progress line per file) would otherwise fill the window.
     let send = async move {
         if let Some(input) = input {
-            writer.data(input).await.map_err(|e| e.to_string())?;
+            // Reads of 64 KiB: `data()` copies 8 KiB at a time, one SSH
+            // packet each; bigger writes fill packets to the peer's maximum.
+            let mut input = tokio::io::BufReader::with_capacity(64 * 1024, input);
+            let mut tx = Box::pin(writer.make_writer());
+            tokio::io::copy_buf(&mut input, &mut tx).await.map_err(|e| e.to_string())?;
         }
         writer.eof().await.map_err(|e| e.to_string())
     };
