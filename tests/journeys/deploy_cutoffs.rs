@@ -2,7 +2,7 @@
 //! full disk. The release that served keeps serving, the cache says what
 //! happened, and nothing half-made stays. Also a cancelled site create and
 //! the time limit of server changes.
-//! Web host indexes: 118, 120, 121, 123, 125.
+//! Web host indexes: 114, 120, 121, 123, 125.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -265,7 +265,7 @@ fn a_cancelled_create_leaves_nothing() {
 /// stopped, its release removed, and the one before keeps serving.
 #[test]
 fn deploys_run_under_the_script_time_limit() {
-    let fleet = WebFleet::start(118, 1);
+    let fleet = WebFleet::start(114, 1);
     let c = &fleet.chom;
     let domain = "slow.example.test";
     let work = tempfile::tempdir().unwrap();

@@ -1,7 +1,8 @@
 //! Sites on lab web hosts (sshd, nginx, PHP-FPM, MariaDB in their own
 //! namespaces at 198.18.I.2): setup, one site of each kind, deploys,
 //! failed health checks, rollbacks, and the server-side lock.
-//! Web host indexes: 110-119 here.
+//! Web host indexes: 110, 112-113, 115, 116, 119 here (deploy_cutoffs.rs
+//! uses 114, laravel.rs 117-118).
 
 use chom_tests::stderr_of;
 use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
