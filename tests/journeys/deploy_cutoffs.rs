@@ -7,10 +7,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chom_tests::stderr_of;
 use chom_tests::web::{static_site, WebFleet};
+use chom_tests::{stderr_of, wait_until};
 
 const RELEASE_ONE: &str = "<!doctype html><h1>Release one</h1>\n";
 
@@ -43,12 +43,14 @@ fn create_with_release_one(fleet: &WebFleet, domain: &str, work: &Path) -> Strin
     created["deploy"]["release"].as_str().unwrap().to_owned()
 }
 
-fn wait_for(fleet: &WebFleet, command: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !fleet.sh(0, &format!("{command} || true")).contains(char::is_numeric) {
-        assert!(Instant::now() < deadline, "timed out waiting for `{command}`");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Waits until a process matching `pattern` runs on web0.
+fn wait_for(fleet: &WebFleet, pattern: &str) {
+    wait_until(pattern, Duration::from_secs(20), || runs(fleet, pattern));
+}
+
+/// Whether a process matching `pattern` runs on web0.
+fn runs(fleet: &WebFleet, pattern: &str) -> bool {
+    fleet.sh(0, &format!("pgrep -f '{pattern}' || true")).contains(char::is_numeric)
 }
 
 /// The SSH connection killed mid-upload, then every sshd killed while a
@@ -94,7 +96,7 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
         &["deploy", "cut.example.test", "--from", hooked.to_str().unwrap(), "--build-hook", "hooks/slow.sh"],
         "build",
     );
-    wait_for(&fleet, "pgrep -f '^sleep 2$'");
+    wait_for(&fleet, "^sleep 2$");
     fleet.sh(0, "pkill -KILL sshd");
     let out = child.wait_with_output().unwrap();
     assert_ne!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -161,12 +163,8 @@ fn a_cancelled_deploy_never_goes_live() {
     assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
 
     // The script on the server ends (SIGTERM through sshd), freeing the lock.
-    let deadline = Instant::now() + Duration::from_secs(20);
     // (`[c]`: the pattern must not match the shell that runs pgrep.)
-    while fleet.sh(0, "pgrep -f '[c]hom-deploy' || true").contains(char::is_numeric) {
-        assert!(Instant::now() < deadline, "the deploy script outlived its cancel");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("the deploy script ends after its cancel", Duration::from_secs(20), || !runs(&fleet, "[c]hom-deploy"));
     assert_eq!(fleet.sh(0, &listing), before, "the script removed its half-made release on the way out");
     let r2 = static_site(&work.path().join("r2"), "Release two", 3);
     let (d2, status) = c.json(["deploy", domain, "--from", r2.to_str().unwrap(), "--expect", "Release two"]);
@@ -233,7 +231,7 @@ fn a_cancelled_create_leaves_nothing() {
     let before = (fleet.server_listing(0), c.json(["site", "list"]).0);
     fleet
         .sh(0, "setsid mysql -e 'LOCK TABLES mysql.global_priv WRITE; SELECT SLEEP(120)' </dev/null >/dev/null 2>&1 &");
-    wait_for(&fleet, "pgrep -f '^mysql -e LOCK TABLES'");
+    wait_for(&fleet, "^mysql -e LOCK TABLES");
     let child =
         run_until_step(&fleet, &["site", "create", domain, "--kind", "laravel", "--server", "web0"], "database");
     std::thread::sleep(Duration::from_millis(500));
@@ -243,11 +241,7 @@ fn a_cancelled_create_leaves_nothing() {
     assert_eq!(out.status.code(), Some(130), "a cancel is exit 130");
     let (audit, _) = c.json(["audit", "--action", "site.create"]);
     assert!(audit[0]["detail"].as_str().unwrap().contains("cancelled during step database"), "{audit:#}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while fleet.sh(0, "pgrep -f '[c]hom-site' || true").contains(char::is_numeric) {
-        assert!(Instant::now() < deadline, "the create script outlived its cancel");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("the create script ends after its cancel", Duration::from_secs(20), || !runs(&fleet, "[c]hom-site"));
     fleet.sh(0, "pkill -f '^mysql -e LOCK TABLES'");
     assert_eq!((fleet.server_listing(0), c.json(["site", "list"]).0), before, "the create was undone");
     let db_pass = std::process::Command::new("secret-tool")
@@ -290,9 +284,7 @@ fn deploys_run_under_the_script_time_limit() {
     let msg = show["deploys"][0]["message"].as_str().unwrap();
     assert!(msg.contains(&format!("timed out during step build; release {live} keeps serving")), "{msg}");
     // The kill was sent before the deploy returned; the traps run now.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fleet.sh(0, &listing) != before || !fleet.sh(0, "pgrep -f '^sleep 300$' || true").trim().is_empty() {
-        assert!(Instant::now() < deadline, "the script and its hook were not stopped, or its release stayed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("the script and its hook stopped, its release removed", Duration::from_secs(10), || {
+        fleet.sh(0, &listing) == before && !runs(&fleet, "^sleep 300$")
+    });
 }

@@ -1,7 +1,7 @@
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chom_tests::{by_server, Fleet};
+use chom_tests::{by_server, wait_until, Fleet};
 
 fn cpu_count() -> u64 {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
@@ -112,25 +112,18 @@ fn a_cancelled_or_timed_out_run_stops_the_remote_commands() {
         let out = Command::new("pgrep").args(["-c", "-f", pattern]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap_or(0)
     };
-    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done() {
-            assert!(Instant::now() < deadline, "timed out waiting: {what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
     // The numbers make the commands this test's own among parallel tests.
     let child = fleet.chom.command(["run", "--all", "--", "sleep 2929"]).stdout(Stdio::null()).spawn().unwrap();
-    wait_until("both commands start", &|| running("^sleep 2929$") == 2);
+    wait_until("both commands start", Duration::from_secs(20), || running("^sleep 2929$") == 2);
     let st = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(st.success());
     child.wait_with_output().unwrap();
-    wait_until("the cancelled commands end", &|| running("^sleep 2929$") == 0);
+    wait_until("the cancelled commands end", Duration::from_secs(20), || running("^sleep 2929$") == 0);
     let (jobs, _) = fleet.chom.json(["jobs"]);
     assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
 
     let (report, status) = fleet.chom.json(["--command-timeout", "2", "run", "--all", "--", "sleep 2930"]);
     assert_eq!(status, 1, "{report:#}");
     assert_eq!(by_server(&report).values().filter(|r| r["error_code"] == "timeout").count(), 2, "{report:#}");
-    wait_until("the timed-out commands end", &|| running("^sleep 2930$") == 0);
+    wait_until("the timed-out commands end", Duration::from_secs(20), || running("^sleep 2930$") == 0);
 }

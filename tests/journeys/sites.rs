@@ -4,8 +4,8 @@
 //! Web host indexes: 110, 112-113, 115, 116, 119 here (deploy_cutoffs.rs
 //! uses 114, laravel.rs 117-118).
 
-use chom_tests::stderr_of;
 use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
+use chom_tests::{stderr_of, wait_until};
 
 /// `server setup` on a bare host: the stack, ufw, sshd hardening and the
 /// deploy user, proven by a fresh login; the second run changes nothing.
@@ -268,11 +268,9 @@ fn one_deploy_at_a_time_per_site() {
         .spawn()
         .unwrap();
     // Wait until the first deploy holds the lock (its hook runs).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !fleet.sh(0, "pgrep -f '^sleep 3$' || true").contains(char::is_numeric) {
-        assert!(std::time::Instant::now() < deadline, "the first deploy never reached its hook");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until("the first deploy's hook", std::time::Duration::from_secs(20), || {
+        fleet.sh(0, "pgrep -f '^sleep 3$' || true").contains(char::is_numeric)
+    });
     let second = c.run(["deploy", "lock.example.test", "--from", r1.to_str().unwrap()]);
     assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
     assert!(stderr_of(&second).contains("another deploy of lock.example.test is running"), "{}", stderr_of(&second));

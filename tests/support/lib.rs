@@ -4,6 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub use chom_lab::Lab;
 use serde_json::Value;
@@ -190,3 +191,13 @@ pub fn by_server(report: &Value) -> std::collections::BTreeMap<String, Value> {
 }
 
 pub mod web;
+
+/// Polls `done` every 100 ms until it holds; fails the test, naming `what`
+/// it waited for, after `within`.
+pub fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
