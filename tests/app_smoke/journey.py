@@ -242,7 +242,8 @@ try:
         css("[data-testid=probe]").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-server="web"]') and row_cells(d, "web")[5] == "up")
         css('tr[data-server="web"] button.link').click()
-        css("[data-testid=setup]").click()
+        # The details load before their buttons show.
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=setup]"))[0].click()
         result = WebDriverWait(driver, 120).until(
             lambda d: d.find_elements(By.CSS_SELECTOR, ".modal [data-testid=job-result], .modal [data-testid=job-error]"))[0]
         check(result.text.startswith("Set up:") and "fresh SSH login" in result.text, result.text)
