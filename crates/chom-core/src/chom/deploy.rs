@@ -11,14 +11,15 @@ use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
 use crate::validate::{HealthPath, SitePath, ValidationError};
 use crate::web::script::Report;
-use crate::web::{RemoteEvent, Script, SiteLayout, WebError};
+use crate::web::{RemoteEvent, Script, WebError};
 
 use super::remote::Transcript;
+use super::sites::{layout_of, site_script};
 use super::source::{check_source, DeploySource};
 use super::upload::{hash_folder, LiveManifest, Prepared};
 use super::Chom;
 
-const DEPLOY_SCRIPT: &str = include_str!("../web/deploy.sh");
+use crate::web::assets::DEPLOY as DEPLOY_SCRIPT;
 
 #[derive(Debug, Clone)]
 pub struct DeployOptions {
@@ -109,16 +110,12 @@ fn releases_of(report: &Report) -> Releases {
 }
 
 impl Chom {
+    /// deploy.sh for `action`; the vhost goes along, for a site whose
+    /// nginx config predates the layout.
     pub(super) fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
-        let layout = SiteLayout::of(&site.domain);
-        Ok(Script::new(action, DEPLOY_SCRIPT)
+        Ok(site_script(action, DEPLOY_SCRIPT, &layout_of(site), site.kind, site.php_version.as_deref())?
             .var("ACTION", action)?
-            .var("DOMAIN", &layout.domain)?
-            .var("BASE", &layout.base)?
-            .var("SITE_USER", &layout.user)?
-            .var("KIND", site.kind.as_str())?
-            .var("PHP", site.php_version.as_deref().unwrap_or(""))?
-            .var("SHARED", &site.kind.shared_paths().join(" "))?)
+            .var("VHOST", &self.vhost_for(site))?)
     }
 
     /// Deploys a release. It goes live only after its health check passed;
@@ -335,8 +332,8 @@ impl Chom {
 
     async fn read_releases(&self, site: &SiteRecord, server: &ServerRecord) -> Result<Releases> {
         let script = self.deploy_script("releases", site)?;
-        let stdout = self.read_script(server, &script, "reading the releases").await?;
-        Ok(releases_of(&Report::from_output(&stdout)))
+        let (report, _) = self.read_script(server, &script, "reading the releases").await?;
+        Ok(releases_of(&report))
     }
 
     /// The releases on the server and the live one; updates the cache.

@@ -120,13 +120,21 @@ impl Chom {
         Ok(())
     }
 
-    /// Runs a read-only script (no job, no progress) and returns its
-    /// stdout; a non-zero exit is a `WebError::Remote` saying `what`.
-    pub(super) async fn read_script(&self, server: &ServerRecord, script: &Script, what: &str) -> Result<String> {
+    /// Runs a read-only script (no job, no progress) and returns what it
+    /// reported and its stdout; a non-zero exit is a `WebError::Remote`
+    /// saying `what`.
+    pub(super) async fn read_script(
+        &self,
+        server: &ServerRecord,
+        script: &Script,
+        what: &str,
+    ) -> Result<(Report, String)> {
         let target = self.target(server, true).await?;
-        let out = self.pool.exec(&target, &as_root(server, script), &mut |_| {}).await?;
+        let input = Some(script.stdin(None));
+        let limit = self.pool.config().command_timeout;
+        let out = self.pool.exec_with_input(&target, &as_root(server, script), input, limit, &mut |_| {}).await?;
+        let report = script.report().read(&out.stdout);
         if !out.success() {
-            let report = Report::from_output(&out.stdout);
             let detail = match (report.error(), sudo_refused(server, &out.stderr)) {
                 (Some(e), _) => e.to_owned(),
                 (None, Some(sudo)) => sudo,
@@ -134,7 +142,7 @@ impl Chom {
             };
             return Err(WebError::Remote { server: server.name.to_string(), what: what.to_owned(), detail }.into());
         }
-        Ok(out.stdout)
+        Ok((report, out.stdout))
     }
 
     /// Stops a cancelled or timed-out script and whatever it runs, by its
@@ -171,7 +179,7 @@ impl Chom {
             Ok(t) => t,
             Err(e) => return (Report::default(), Err(e)),
         };
-        let mut report = Report::default();
+        let mut report = script.report();
         let sink = Arc::clone(&job.sink);
         let name = job.server.clone();
         let mut on_line = |l: OutputLine| {
@@ -195,7 +203,7 @@ impl Chom {
         };
         let command = as_root(server, script);
         let out = tokio::select! {
-            r = self.pool.exec_with_input(&target, &command, input, self.pool.config().script_timeout, &mut on_line) => {
+            r = self.pool.exec_with_input(&target, &command, Some(script.stdin(input)), self.pool.config().script_timeout, &mut on_line) => {
                 r.map_err(Error::from)
             }
             () = job.cancel.cancelled() => Err(Error::Cancelled),
@@ -229,7 +237,19 @@ impl Chom {
                 format!("{status}: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | "))
             }
         };
-        let e = WebError::Remote { server: job.server.clone(), what: script.name().to_owned(), detail };
+        let e = match report.value("tampered") {
+            Some(path) => {
+                let found = detail.strip_prefix("site tampered: ").unwrap_or(&detail);
+                let found = found.strip_prefix(path).map_or(found, |f| f.trim_start());
+                WebError::Tampered {
+                    server: job.server.clone(),
+                    what: script.name().to_owned(),
+                    path: path.to_owned(),
+                    detail: found.to_owned(),
+                }
+            }
+            None => WebError::Remote { server: job.server.clone(), what: script.name().to_owned(), detail },
+        };
         (report, Err(e.into()))
     }
 }

@@ -15,8 +15,7 @@ use crate::web::{Script, WebError};
 use super::remote::Transcript;
 use super::Chom;
 
-const SETUP: &str = include_str!("../web/setup.sh");
-const SETUP_FINISH: &str = include_str!("../web/setup-finish.sh");
+use crate::web::assets::{SETUP, SETUP_FINISH};
 /// The user `setup` creates for deploys by hand (CHOM itself logs in as the server's user).
 pub const DEPLOY_USER: &str = "deploy";
 

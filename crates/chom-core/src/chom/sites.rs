@@ -17,7 +17,30 @@ use crate::web::{Script, SiteKind, SiteLayout, WebError};
 use super::remote::Transcript;
 use super::Chom;
 
-pub(super) const SITE_SCRIPT: &str = include_str!("../web/site.sh");
+pub(super) use crate::web::assets::SITE as SITE_SCRIPT;
+
+/// Where an existing site lives on its server, with the user it was made with.
+pub(super) fn layout_of(site: &SiteRecord) -> SiteLayout {
+    SiteLayout::existing(&site.domain, &site.site_user)
+}
+
+/// A script that works in a site's folders, with the variables every
+/// such script reads (layout.sh).
+pub(super) fn site_script(
+    name: &'static str,
+    body: &'static str,
+    layout: &SiteLayout,
+    kind: SiteKind,
+    php: Option<&str>,
+) -> Result<Script> {
+    Ok(Script::in_site(name, body)
+        .var("DOMAIN", &layout.domain)?
+        .var("BASE", &layout.base)?
+        .var("SITE_USER", &layout.user)?
+        .var("WEB_GROUP", &layout.web_group)?
+        .var("KIND", kind.as_str())?
+        .var("PHP", php.unwrap_or(""))?)
+}
 
 #[derive(Debug, Clone)]
 pub struct SiteInput {
@@ -93,37 +116,13 @@ impl Chom {
     }
 
     pub(super) fn vhost_for(&self, site: &SiteRecord) -> String {
-        let layout = SiteLayout::of(&site.domain);
+        let layout = layout_of(site);
         vhost::nginx(&VhostSpec {
             layout: &layout,
             kind: site.kind,
             aliases: &site.aliases,
             ssl: site.ssl_expires_at.is_some(),
         })
-    }
-
-    pub(super) fn site_script(
-        &self,
-        action: &str,
-        site_kind: SiteKind,
-        layout: &SiteLayout,
-        php: Option<&str>,
-    ) -> Result<Script> {
-        let shared_dirs = match site_kind {
-            SiteKind::Static => "",
-            SiteKind::Wordpress => "wp-content/uploads",
-            SiteKind::Laravel => {
-                "storage/app/public storage/framework/cache/data storage/framework/sessions storage/framework/views storage/logs"
-            }
-        };
-        Ok(Script::new("site", SITE_SCRIPT)
-            .var("ACTION", action)?
-            .var("DOMAIN", &layout.domain)?
-            .var("BASE", &layout.base)?
-            .var("SITE_USER", &layout.user)?
-            .var("KIND", site_kind.as_str())?
-            .var("PHP", php.unwrap_or(""))?
-            .var("SHARED_DIRS", shared_dirs)?)
     }
 
     /// Creates the site on its server: user, folders, database, PHP-FPM
@@ -164,7 +163,13 @@ impl Chom {
                 (s, Some(why))
             }
         };
-        let layout = SiteLayout::of(&domain);
+        let layout = SiteLayout::new_site(&domain);
+        if let Some(other) = existing.iter().find(|s| s.site_user == layout.user) {
+            return Err(Error::AlreadyExists {
+                what: "site user",
+                name: format!("{} (the user of {})", layout.user, other.domain),
+            });
+        }
         let mut job = self.start_web_job("site.create", domain.as_str(), &server, sink)?;
         job.cancel = cancel.clone();
         let release = super::deploy::release_id();
@@ -190,8 +195,8 @@ impl Chom {
         if let Some(p) = &db_pass {
             self.secrets.set(&db_account(domain.as_str()), p)?;
         }
-        let script = self
-            .site_script("create", input.kind, &layout, php.as_ref().map(|p| p.as_str()))?
+        let script = site_script("site", SITE_SCRIPT, &layout, input.kind, php.as_ref().map(|p| p.as_str()))?
+            .var("ACTION", "create")?
             .var("VHOST", &self.vhost_for(&spec_site))?
             .var("POOL", &if input.kind.uses_php() { vhost::fpm_pool(&layout) } else { String::new() })?
             .var("RELEASE", &release)?;
@@ -240,8 +245,8 @@ impl Chom {
         let server = self.server_record(site.server.as_str())?;
         let action = if enabled { "enable" } else { "disable" };
         let job = self.start_web_job(&format!("site.{action}"), site.domain.as_str(), &server, sink)?;
-        let layout = SiteLayout::of(&site.domain);
-        let script = self.site_script(action, site.kind, &layout, site.php_version.as_deref())?;
+        let script = site_script("site", SITE_SCRIPT, &layout_of(&site), site.kind, site.php_version.as_deref())?
+            .var("ACTION", action)?;
         let mut transcript = Transcript::default();
         let (_, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
         if result.is_ok() {
@@ -266,8 +271,8 @@ impl Chom {
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
         let job = self.start_web_job("site.delete", site.domain.as_str(), &server, sink)?;
-        let layout = SiteLayout::of(&site.domain);
-        let script = self.site_script("delete", site.kind, &layout, site.php_version.as_deref())?;
+        let script = site_script("site", SITE_SCRIPT, &layout_of(&site), site.kind, site.php_version.as_deref())?
+            .var("ACTION", "delete")?;
         let mut transcript = Transcript::default();
         let (_, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
         if result.is_ok() {

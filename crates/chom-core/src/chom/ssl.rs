@@ -11,12 +11,14 @@ use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
 use crate::validate::{HttpsUrl, ValidationError};
 use crate::web::script::Report;
-use crate::web::{Script, SiteLayout};
+use crate::web::Script;
+
+use super::sites::{layout_of, site_script};
 
 use super::remote::Transcript;
 use super::Chom;
 
-const SSL_SCRIPT: &str = include_str!("../web/ssl.sh");
+use crate::web::assets::SSL as SSL_SCRIPT;
 pub const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 pub const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
 /// Below this many days left, a certificate is reported as expiring.
@@ -116,15 +118,13 @@ impl Chom {
         }
         let server = self.server_record(site.server.as_str())?;
         let job = self.start_web_job("ssl.issue", site.domain.as_str(), &server, sink)?;
-        let layout = SiteLayout::of(&site.domain);
+        let layout = layout_of(&site);
         let names: Vec<&str> =
             std::iter::once(site.domain.as_str()).chain(site.aliases.iter().map(|a| a.as_str())).collect();
         // The vhost with HTTPS, applied once the certificate exists.
         site.ssl_expires_at = Some(Utc::now());
-        let script = Script::new("ssl", SSL_SCRIPT)
+        let script = site_script("ssl", SSL_SCRIPT, &layout, site.kind, site.php_version.as_deref())?
             .var("ACTION", "issue")?
-            .var("DOMAIN", &layout.domain)?
-            .var("BASE", &layout.base)?
             .var("NAMES", &names.join(" "))?
             .var("ACME_URL", &url)?
             .var("ACME_CA", ca.as_deref().unwrap_or(""))?
@@ -157,13 +157,13 @@ impl Chom {
         let mut out = Vec::with_capacity(sites.len());
         for site in sites {
             let server = self.server_record(site.server.as_str())?;
-            let layout = SiteLayout::of(&site.domain);
+            let layout = layout_of(&site);
             let script = Script::new("ssl", SSL_SCRIPT)
                 .var("ACTION", "status")?
                 .var("DOMAIN", &layout.domain)?
                 .var("BASE", &layout.base)?;
             let read = self.read_script(&server, &script, "reading the certificate").await;
-            match read.map(|stdout| expiry_of(&Report::from_output(&stdout))) {
+            match read.map(|(report, _)| expiry_of(&report)) {
                 Ok(expires) => {
                     self.db.set_site_ssl(site.id, expires)?;
                     out.push(status(site.domain.as_str(), server.name.as_str(), expires, true, None));

@@ -12,7 +12,6 @@ use crate::jobs::JobEvent;
 use crate::ssh::Input;
 use crate::web::bundle::{self, Source};
 use crate::web::manifest::{self, Hashed, Manifest, Plan};
-use crate::web::script::Report;
 use crate::web::{Script, SiteKind};
 
 use super::remote::WebJob;
@@ -49,8 +48,8 @@ impl Chom {
             self.read_script(server, &script, "reading the live manifest").await
         };
         match read.await {
-            Ok(stdout) => {
-                let release = Report::from_output(&stdout).value("base").filter(|b| !b.is_empty()).map(str::to_owned);
+            Ok((report, stdout)) => {
+                let release = report.value("base").filter(|b| !b.is_empty()).map(str::to_owned);
                 LiveManifest {
                     files: if release.is_some() { manifest::parse(&stdout) } else { Manifest::new() },
                     release,

@@ -16,7 +16,7 @@ use super::remote::Transcript;
 use super::sites::{SiteCreated, SiteInput};
 use super::Chom;
 
-const WP_INSTALL: &str = include_str!("../web/wp-install.sh");
+use crate::web::assets::WP_INSTALL;
 /// Where WordPress comes from by default; its `.sha1` is checked.
 pub const WORDPRESS_URL: &str = "https://wordpress.org/latest.tar.gz";
 

@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn generated_configs_hold_the_password_and_no_quotes_break_out() {
-        let layout = SiteLayout::of(&DomainName::parse("blog.example.com").unwrap());
+        let layout = SiteLayout::new_site(&DomainName::parse("blog.example.com").unwrap());
         let pass = password(32);
         assert_eq!(pass.expose().len(), 32);
         assert!(pass.expose().bytes().all(|b| b.is_ascii_alphanumeric()));

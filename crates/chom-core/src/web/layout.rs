@@ -52,29 +52,52 @@ impl SiteKind {
     }
 }
 
-/// Paths and names of one site on its server.
+/// Paths and names of one site on its server (owners and modes:
+/// `assets/remote/layout.sh`).
 #[derive(Debug, Clone)]
 pub struct SiteLayout {
     pub domain: String,
     /// `/var/www/DOMAIN`: releases/, shared/, current, acme/, .chom/
     pub base: String,
-    /// Linux user the site's files and PHP run as; also its database
-    /// and database user name.
+    /// Linux user the site's PHP runs as (and what it writes); also its
+    /// database and database user name.
     pub user: String,
+    /// The group through which the site's user and nginx read its code.
+    pub web_group: String,
 }
 
 impl SiteLayout {
-    pub fn of(domain: &DomainName) -> SiteLayout {
+    /// A new site's: names derived from its domain.
+    pub fn new_site(domain: &DomainName) -> SiteLayout {
+        SiteLayout::existing(domain, &site_user(domain.as_str()))
+    }
+
+    /// A site's with the user it was made with (older versions of CHOM
+    /// derived the name differently; the cache keeps it).
+    pub fn existing(domain: &DomainName, user: &str) -> SiteLayout {
         let d = domain.as_str();
-        SiteLayout { domain: d.to_owned(), base: format!("/var/www/{d}"), user: site_user(d) }
+        let web_group = match user.strip_prefix('w') {
+            Some(rest) => format!("n{rest}"),
+            None => format!("n_{}", &user[..user.len().min(30)]),
+        };
+        SiteLayout { domain: d.to_owned(), base: format!("/var/www/{d}"), user: user.to_owned(), web_group }
     }
 }
 
-/// `w_` and the domain with `.`/`-` as `_`, at most 32 characters (the
-/// Linux limit); a long domain keeps its start and gets a hash suffix so
-/// two long domains never share a user.
+/// `w_` and the domain with `.` as `_` and `-` as `__` (labels neither
+/// start nor end with `-`, so two domains never flatten alike), at most
+/// 32 characters (the Linux limit); a long domain keeps its start and gets
+/// a hash suffix so two long domains never share a user. Site create also
+/// refuses a name that exists on the server.
 fn site_user(domain: &str) -> String {
-    let flat: String = domain.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let flat: String = domain
+        .chars()
+        .map(|c| match c {
+            '-' => "__".to_owned(),
+            c if c.is_ascii_alphanumeric() => c.to_string(),
+            _ => "_".to_owned(),
+        })
+        .collect();
     let name = format!("w_{flat}");
     if name.len() <= 32 {
         return name;
@@ -90,9 +113,13 @@ mod tests {
 
     #[test]
     fn site_users_are_valid_linux_names_and_distinct() {
-        let d = |s: &str| SiteLayout::of(&DomainName::parse(s).unwrap()).user;
+        let d = |s: &str| SiteLayout::new_site(&DomainName::parse(s).unwrap()).user;
         assert_eq!(d("example.com"), "w_example_com");
-        assert_eq!(d("my-shop.example.co.uk"), "w_my_shop_example_co_uk");
+        assert_eq!(d("my-shop.example.co.uk"), "w_my__shop_example_co_uk");
+        assert_ne!(d("a-b.com"), d("a.b.com"));
+        assert_ne!(d("a--b.com"), d("a-b.com"));
+        let layout = SiteLayout::new_site(&DomainName::parse("a-b.com").unwrap());
+        assert_eq!((layout.user.as_str(), layout.web_group.as_str()), ("w_a__b_com", "n_a__b_com"));
         let a = d("averyveryverylongsubdomain.example.com");
         let b = d("averyveryverylongsubdomain.example.org");
         assert!(a.len() <= 32 && b.len() <= 32, "{a} {b}");

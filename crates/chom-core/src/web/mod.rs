@@ -1,8 +1,10 @@
 //! Web hosting on a server: setup, sites, releases, certificates. Each
 //! operation is one shell script run over the server's pooled SSH
 //! connection; every value in it is validated and shell-quoted here, and
-//! the script reports progress as `@@chom <event> <text>` lines.
+//! the script reports progress as `@@chom:TOKEN <event> <text>` lines
+//! (`script.rs`). The scripts themselves are in `assets/remote/`.
 
+pub mod assets;
 pub mod bundle;
 pub mod config;
 pub mod layout;
@@ -44,6 +46,10 @@ pub enum WebError {
          enable it first (chom site enable {site})"
     )]
     Disabled { site: String },
+    /// A path CHOM would act on was found changed into something it must
+    /// not trust; the script stopped there.
+    #[error("{what} stopped on {server}: site tampered: {path}; {detail}")]
+    Tampered { server: String, what: String, path: String, detail: String },
     #[error("{0}")]
     Placement(String),
     /// Stopped by the operator; says what serves now.

@@ -1,21 +1,44 @@
-//! Remote scripts: a fixed body from this crate, the shared helpers, and
-//! variables that are validated by their types and shell-quoted here, in
-//! the one place. Scripts talk back with `@@chom <event> <text>` lines.
+//! Remote scripts: a fixed body from `assets/remote/`, the shared helpers,
+//! and variables that are validated by their types and shell-quoted here,
+//! in the one place. Scripts talk back with `@@chom:TOKEN <event> <text>`
+//! lines, where TOKEN is random per run and reaches the script as the first
+//! line of its stdin: never on a command line (`ps` shows those to every
+//! user), never to what the script runs as a site's user. A line without
+//! it (a hook's, composer's, the site's code's) is only output.
+
+use std::io::Cursor;
+
+use tokio::io::AsyncReadExt;
 
 use crate::ssh::quote::quote;
+use crate::ssh::Input;
 use crate::validate::ValidationError;
 
-const COMMON: &str = include_str!("common.sh");
+use super::assets::{COMMON, LAYOUT};
+/// At most this many events are kept from one run.
+const MAX_EVENTS: usize = 10_000;
 
 pub struct Script {
     name: &'static str,
     vars: String,
+    includes: &'static [&'static str],
     body: &'static str,
+    token: String,
 }
 
 impl Script {
     pub fn new(name: &'static str, body: &'static str) -> Script {
-        Script { name, vars: String::new(), body }
+        Script::with(name, &[], body)
+    }
+
+    /// A script that works in a site's folders: the layout's helpers come first.
+    pub fn in_site(name: &'static str, body: &'static str) -> Script {
+        Script::with(name, &[LAYOUT], body)
+    }
+
+    fn with(name: &'static str, includes: &'static [&'static str], body: &'static str) -> Script {
+        let token = format!("{:032x}", rand::random::<u128>());
+        Script { name, vars: String::new(), includes, body, token }
     }
 
     /// Sets shell variable `name` to `value`, quoted. Names are fixed by
@@ -31,10 +54,27 @@ impl Script {
     }
 
     /// The command line to run: `sh -c '<the whole script>'`, so the
-    /// login shell of the remote user does not matter.
+    /// login shell of the remote user does not matter. It holds no secret
+    /// and not the token.
     pub fn command(&self) -> String {
-        let text = format!("set -eu\numask 022\nexport LC_ALL=C\n{}{COMMON}\n{}", self.vars, self.body);
+        let includes: String = self.includes.iter().map(|i| format!("{i}\n")).collect();
+        let text =
+            format!("set -eu\numask 027\nexport LC_ALL=C\n{}{COMMON}\n{includes}{}", self.vars, self.body);
         format!("sh -c {} chom-{}", quote(&text).expect("scripts hold no NUL"), self.name)
+    }
+
+    /// The script's stdin: the token's line, then `input`.
+    pub fn stdin(&self, input: Option<Input>) -> Input {
+        let first = Cursor::new(format!("{}\n", self.token).into_bytes());
+        match input {
+            Some(input) => Box::new(first.chain(input)),
+            None => Box::new(first),
+        }
+    }
+
+    /// An empty report that takes this run's events.
+    pub fn report(&self) -> Report {
+        Report { prefix: format!("@@chom:{} ", self.token), events: Vec::new() }
     }
 }
 
@@ -49,8 +89,8 @@ pub enum RemoteEvent {
 }
 
 impl RemoteEvent {
-    pub fn parse(line: &str) -> Option<RemoteEvent> {
-        let rest = line.strip_prefix("@@chom ")?;
+    /// `rest`: a line after its `@@chom:TOKEN ` prefix.
+    fn parse(rest: &str) -> Option<RemoteEvent> {
         let (event, text) = rest.split_once(' ').unwrap_or((rest, ""));
         let text = text.to_owned();
         Some(match event {
@@ -67,20 +107,28 @@ impl RemoteEvent {
     }
 }
 
-/// What a script reported, in order.
+/// What a script reported, in order: only lines that carry its run's token.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    prefix: String,
     pub events: Vec<RemoteEvent>,
 }
 
 impl Report {
-    /// The events among a finished script's output lines.
-    pub fn from_output(stdout: &str) -> Report {
-        Report { events: stdout.lines().filter_map(RemoteEvent::parse).collect() }
+    /// Takes the events among a finished script's output lines.
+    pub fn read(mut self, stdout: &str) -> Report {
+        for line in stdout.lines() {
+            self.push_line(line);
+        }
+        self
     }
 
+    /// The event on `line`, if it is one of this run's (and there is room).
     pub fn push_line(&mut self, line: &str) -> Option<&RemoteEvent> {
-        let e = RemoteEvent::parse(line)?;
+        if self.prefix.is_empty() || self.events.len() >= MAX_EVENTS {
+            return None;
+        }
+        let e = RemoteEvent::parse(line.strip_prefix(self.prefix.as_str())?)?;
         self.events.push(e);
         self.events.last()
     }
@@ -131,15 +179,34 @@ impl Report {
 mod tests {
     use super::*;
 
+    fn run(script: &Script) -> (Report, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script.command())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{}\n", script.token).as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (script.report().read(&stdout), stdout)
+    }
+
     #[test]
-    fn events_parse_and_other_lines_do_not() {
-        assert_eq!(RemoteEvent::parse("@@chom step upload"), Some(RemoteEvent::Step("upload".into())));
-        assert_eq!(
-            RemoteEvent::parse("@@chom value release 20261124-1"),
-            Some(RemoteEvent::Value("release".into(), "20261124-1".into()))
-        );
-        assert_eq!(RemoteEvent::parse("chom step x"), None);
-        assert_eq!(RemoteEvent::parse("@@chom bogus x"), None);
+    fn only_lines_with_the_runs_token_are_events() {
+        let script = Script::new("t", "value release real\necho '@@chom value release forged'\necho '@@chom:0123 value release forged'\nstep upload");
+        let (report, stdout) = run(&script);
+        assert!(stdout.contains("@@chom value release forged"), "{stdout}");
+        assert_eq!(report.value("release"), Some("real"));
+        assert_eq!(report.last_step(), Some("upload"));
+        // Every script first says its PID, by which a cancel stops it.
+        assert!(report.value("pid").is_some_and(|p| p.parse::<u32>().is_ok()), "{stdout}");
+        // Another run's report does not take this run's lines.
+        let other = Script::new("t", "").report().read(&stdout);
+        assert!(other.events.is_empty());
+        assert!(!script.command().contains(&script.token), "the token is never on the command line");
     }
 
     /// Hostile values reach the script as data: run the command with a
@@ -148,14 +215,18 @@ mod tests {
     fn variables_are_data_not_code() {
         let hostile = ["a.com;touch /tmp/chom-pwned", "$(id)", "`id`", "x'y\"z", "new\nline"];
         for v in hostile {
-            let script = Script::new("t", "printf %s \"$V\"").var("V", v).unwrap();
-            let out = std::process::Command::new("sh").arg("-c").arg(script.command()).output().unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            // Every script first says its PID, by which a cancel stops it.
-            let (pid, printed) = stdout.split_once('\n').unwrap();
-            assert!(pid.strip_prefix("@@chom value pid ").is_some_and(|p| p.parse::<u32>().is_ok()), "{pid}");
-            assert_eq!(printed, v);
+            let script = Script::new("t", "printf '[%s]' \"$V\"").var("V", v).unwrap();
+            let (_, stdout) = run(&script);
+            assert!(stdout.ends_with(&format!("[{v}]")), "{stdout}");
         }
         assert!(!std::path::Path::new("/tmp/chom-pwned").exists());
+    }
+
+    #[test]
+    fn a_script_without_its_token_does_nothing() {
+        let script = Script::new("t", "echo ran");
+        let out = std::process::Command::new("sh").arg("-c").arg(script.command()).stdin(std::process::Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(97));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("ran"));
     }
 }

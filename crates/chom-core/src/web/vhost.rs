@@ -2,9 +2,12 @@
 //! values only (domains, the derived site user, a PHP version).
 //!
 //! The vhost serves `current`, except for requests from the server itself
-//! that carry `X-Chom-Preview: 1`: those get `next`, the release being
-//! deployed, so its health check goes through the real nginx and PHP-FPM
-//! before it is switched live.
+//! that carry the site's preview token (`X-Chom-Preview`, root's own on the
+//! server: the script puts it in place of `@@CHOM_PREVIEW@@`): those get
+//! `next`, the release being deployed, so its health check goes through
+//! the real nginx and PHP-FPM before it is switched live. nginx follows a
+//! link inside the site only to what the link's owner owns, so a link the
+//! site's user planted never serves another site's files.
 
 use super::layout::{SiteKind, SiteLayout};
 use crate::validate::DomainName;
@@ -77,6 +80,7 @@ pub fn nginx(spec: &VhostSpec<'_>) -> String {
     access_log /var/log/nginx/{domain}.access.log;
     error_log /var/log/nginx/{domain}.error.log;
     client_max_body_size 64m;
+    disable_symlinks if_not_owner from=$document_root;
 
 {acme}    location / {{
         try_files $uri $uri/ {fallback};
@@ -91,7 +95,7 @@ pub fn nginx(spec: &VhostSpec<'_>) -> String {
         "# Managed by CHOM for {domain}: edits here are replaced on the next change.
 map \"$remote_addr:$http_x_chom_preview\" {var} {{
     default {base}/current;
-    \"127.0.0.1:1\" {base}/next;
+    \"127.0.0.1:@@CHOM_PREVIEW@@\" {base}/next;
 }}
 ",
         domain = l.domain,
@@ -152,7 +156,7 @@ mod tests {
 
     #[test]
     fn vhost_names_every_domain_and_serves_php_through_the_site_pool() {
-        let layout = SiteLayout::of(&DomainName::parse("shop.example.com").unwrap());
+        let layout = SiteLayout::new_site(&DomainName::parse("shop.example.com").unwrap());
         let aliases = [DomainName::parse("www.shop.example.com").unwrap()];
         let spec = VhostSpec { layout: &layout, kind: SiteKind::Laravel, aliases: &aliases, ssl: false };
         let conf = nginx(&spec);
@@ -160,6 +164,7 @@ mod tests {
         assert!(conf.contains("root $chom_root_w_shop_example_com/public;"), "{conf}");
         assert!(conf.contains("fastcgi_pass unix:/run/php/chom-w_shop_example_com.sock;"), "{conf}");
         assert!(!conf.contains("443"));
+        assert!(conf.contains("\"127.0.0.1:@@CHOM_PREVIEW@@\" /var/www/shop.example.com/next;"), "{conf}");
         let ssl = nginx(&VhostSpec { ssl: true, ..spec });
         assert!(ssl.contains("ssl_certificate /etc/letsencrypt/live/shop.example.com/fullchain.pem;"), "{ssl}");
     }

@@ -1,20 +1,29 @@
 # chom ssl issue | status for one site.
-# Variables: ACTION, DOMAIN, BASE, NAMES (domain and aliases), ACME_URL,
-# ACME_CA (PEM of a custom ACME server's CA, or empty), EMAIL (or empty),
-# VHOST (the vhost with HTTPS).
+# Variables: ACTION, DOMAIN, BASE, SITE_USER, WEB_GROUP, KIND, NAMES (domain
+# and aliases), ACME_URL, ACME_CA (PEM of a custom ACME server's CA, or
+# empty), EMAIL (or empty), VHOST (the vhost with HTTPS). certbot, as root,
+# writes its HTTP-01 files into the site's acme/, a folder of root's: a
+# site of the layout before is brought to CHOM's layout first (layout.sh).
 
 cert="/etc/letsencrypt/live/$DOMAIN/cert.pem"
 
 expiry() {
-  [ -f "$cert" ] || { echo "@@chom value expires none"; return; }
+  [ -f "$cert" ] || { value expires none; return; }
   end=$(openssl x509 -enddate -noout -in "$cert" | cut -d= -f2)
-  echo "@@chom value expires $(date -d "$end" +%s)"
-  echo "@@chom value issuer $(openssl x509 -issuer -noout -in "$cert" | sed 's/^issuer=//')"
+  value expires "$(date -d "$end" +%s)"
+  value issuer "$(openssl x509 -issuer -noout -in "$cert" | sed 's/^issuer=//')"
 }
 
 issue() {
   [ -f "$BASE/.chom/site" ] || fail "$DOMAIN is not a CHOM site on this server"
   command -v certbot >/dev/null || fail "certbot is not installed; run chom server setup first"
+  cd "$BASE"
+  lock
+  groups_changed=""
+  ensure_accounts
+  if ! check_layout; then work=$(mktemp -d); convert_layout; rm -rf -- "$work"; fi
+  ensure_preview_token
+  want_dir "$BASE/acme" root "$WEB_GROUP"
   step certificate
   if [ -n "$ACME_CA" ]; then
     install -d -m 755 /etc/chom
@@ -30,7 +39,7 @@ issue() {
     --webroot -w "$BASE/acme" --cert-name "$DOMAIN" --deploy-hook "$hook"
   if [ -n "$EMAIL" ]; then set -- "$@" -m "$EMAIL"; else set -- "$@" --register-unsafely-without-email; fi
   for n in $NAMES; do set -- "$@" -d "$n"; done
-  if ! out=$(certbot "$@" 2>&1); then
+  if ! out=$(certbot "$@" 2>&1 9>&-); then
     fail "certbot could not get a certificate: $(printf '%s' "$out" | grep -iE 'detail|error|problem' | head -3 | tr '\n' ' ')"
   fi
 
@@ -50,7 +59,7 @@ issue() {
   fi
 
   step nginx
-  if printf '%s' "$VHOST" | put_file "/etc/nginx/sites-available/chom-$DOMAIN.conf" 644; then
+  if put_vhost; then
     nginx_apply "/etc/nginx/sites-available/chom-$DOMAIN.conf"
   fi
   expiry

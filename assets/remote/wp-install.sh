@@ -11,7 +11,7 @@ cat >"$dir/pw"
 scheme=http
 grep -q "listen 443" "/etc/nginx/sites-available/chom-$DOMAIN.conf" 2>/dev/null && scheme=https
 url="$scheme://$DOMAIN/wp-admin/install.php?step=2"
-code=$(curl -s -k -o "$dir/body" -w '%{http_code}' --max-time 120 --resolve "$DOMAIN:80:127.0.0.1" \
+code=$(curl -q -s -k -o "$dir/body" -w '%{http_code}' --max-time 120 --resolve "$DOMAIN:80:127.0.0.1" \
   --resolve "$DOMAIN:443:127.0.0.1" \
   --data-urlencode "weblog_title=$TITLE" --data-urlencode "user_name=$ADMIN_USER" \
   --data-urlencode "admin_password@$dir/pw" --data-urlencode "admin_password2@$dir/pw" --data "pw_weak=1" \

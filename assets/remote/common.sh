@@ -1,11 +1,40 @@
-# Shared by every CHOM remote script. The Rust side prepends `set -eu`,
-# umask and the script's variables, each one shell-quoted.
+# Shared by every CHOM remote script. The Rust side (chom-core's
+# web/script.rs) prepends `set -eu`, `umask 027` and the script's
+# variables, each one shell-quoted, and sends this run's token as the
+# first line of stdin.
+#
+# Threat model: anything a site's user can write is hostile (its code may
+# be an attacker's). A root step here works only on paths whose every
+# component root owns, or acts on the last one without following it;
+# commands of the site run as its user, with a clean environment, in a
+# session of their own that is ended with the step; and nothing they print
+# can pass for a result: results carry the token, which only this shell
+# has (it is never on a command line, never exported, never on their stdin).
 
-# One line per event, read by CHOM as progress: "@@chom <event> <text>".
-step() { echo "@@chom step $*"; }
-changed() { echo "@@chom changed $*"; }
-unchanged() { echo "@@chom unchanged $*"; }
-fail() { echo "@@chom error $*"; exit 1; }
+IFS= read -r CHOM_TOKEN || { echo "chom: no run token on stdin" >&2; exit 97; }
+case "$CHOM_TOKEN" in *[!0-9a-f]* | "") echo "chom: bad run token on stdin" >&2; exit 97 ;; esac
+# Root's own tools read no configuration of a site's: HOME is root's, and
+# what the login brought is dropped.
+HOME=/root
+export HOME PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+unset CURL_HOME XDG_CONFIG_HOME GIT_DIR GIT_WORK_TREE GIT_CONFIG GIT_CONFIG_GLOBAL COMPOSER_HOME ENV BASH_ENV CDPATH \
+  LD_PRELOAD LD_LIBRARY_PATH PYTHONPATH PERL5LIB 2>/dev/null || true
+
+# One line per event, read by CHOM: "@@chom:TOKEN <event> <text>".
+ev() { printf '@@chom:%s %s\n' "$CHOM_TOKEN" "$*"; }
+step() { ev step "$*"; }
+changed() { ev changed "$*"; }
+unchanged() { ev unchanged "$*"; }
+value() { ev value "$@"; }
+fail() { ev error "$*"; exit 1; }
+
+# A path CHOM would act on was changed into something it must not trust
+# (a link, a hard link, another owner): the job stops here.
+tampered() {
+  value tampered "$1"
+  fail "site tampered: $1 ($2); CHOM changed nothing more. Look at it as root on the server, then run chom site repair"
+}
+
 # A cancel (SIGTERM from CHOM, through sshd), a hangup, or a write to a
 # connection that is gone (SIGPIPE) ends the script through its EXIT trap,
 # which removes what it left half-made. (Commands it runs keep the default
@@ -17,7 +46,7 @@ trap 'exit 141' PIPE
 # cleanup short. Commands it then runs inherit the ignore.
 hold_signals() { trap '' HUP INT TERM PIPE; }
 # CHOM stops a cancelled script by this process group.
-echo "@@chom value pid $$"
+value pid $$
 
 # Service control: systemctl where systemd runs, Debian's init scripts
 # (`service`) otherwise. Both are real Debian paths.
@@ -31,15 +60,17 @@ svc_enable() {
   if [ -d /run/systemd/system ]; then systemctl enable --quiet "$1"; fi
 }
 
-# Writes stdin to FILE only when it differs; says which. Returns 0 when the
-# file changed. The old file is kept as FILE.chom-old for a rollback.
+# Writes stdin to FILE (in a folder only root can write) only when it
+# differs; says which. Returns 0 when the file changed. The old file is kept
+# as FILE.chom-old for a rollback. The new file replaces the old by a
+# rename: nothing is ever written through a link or into a hard link.
 put_file() {
   local file=$1 mode=$2 tmp new
   # Compare first, outside FILE's folder: an unchanged file leaves even
   # the folder's mtime alone.
   tmp=$(mktemp)
   cat >"$tmp"
-  if [ -f "$file" ] && cmp -s "$tmp" "$file"; then
+  if [ -f "$file" ] && [ ! -L "$file" ] && cmp -s "$tmp" "$file"; then
     rm -f "$tmp"
     return 1
   fi
@@ -48,7 +79,7 @@ put_file() {
   rm -f "$tmp"
   chmod "$mode" "$new"
   rm -f "$file.chom-old"
-  if [ -f "$file" ]; then cp -p "$file" "$file.chom-old"; fi
+  if [ -f "$file" ] && [ ! -L "$file" ]; then cp -p "$file" "$file.chom-old"; fi
   mv -f "$new" "$file"
   return 0
 }
@@ -101,8 +132,29 @@ fpm_apply() {
   rm -f "$1.chom-old"
 }
 
-# Runs a command as the site's user.
-as_site() { runuser -u "$SITE_USER" -- "$@"; }
+# Runs a command as USER in folder DIR: no environment of root's (HOME is
+# SITE_HOME, the site's own scratch folder), umask 027, stdin from
+# /dev/null, none of this script's other descriptors (the lock's included),
+# in a session of its own. Its output is passed on as plain log lines,
+# each ended by a newline, so a partial line can never swallow an event.
+# Whatever the command started in its session is killed when it returns.
+# Returns the command's exit status.
+run_as() {
+  local user=$1 dir=$2 log pid st
+  shift 2
+  log=$(mktemp)
+  setsid runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C HOME="$SITE_HOME" \
+    COMPOSER_HOME="$SITE_HOME/.composer" sh -c 'umask 027; cd "$1" && shift && exec "$@"' chom-run "$dir" "$@" \
+    </dev/null >"$log" 2>&1 9>&- &
+  pid=$!
+  tail -q -s 0.2 -n +1 --pid="$pid" -f "$log" 2>/dev/null | head -c 8388608 | awk '{ print; fflush() }' || true
+  st=0
+  wait "$pid" || st=$?
+  pkill -KILL -s "$pid" 2>/dev/null || true
+  rm -f "$log"
+  return "$st"
+}
+as_site() { run_as "$SITE_USER" "$@"; }
 
 # Long domains (up to 253 characters) need bigger server-name hash buckets
 # than nginx's default (the CPU's cache line, 64 bytes). Set once, in

@@ -80,16 +80,27 @@ else
   changed "user $DEPLOY_USER created"
 fi
 home=$(getent passwd "$DEPLOY_USER" | cut -d: -f6)
-install -d -m 700 -o "$DEPLOY_USER" -g "$DEPLOY_USER" "$home/.ssh"
-touch "$home/.ssh/authorized_keys"
-if grep -qxF "$DEPLOY_KEY" "$home/.ssh/authorized_keys"; then
-  unchanged "$DEPLOY_USER accepts the server's CHOM key"
-else
-  printf '%s\n' "$DEPLOY_KEY" >>"$home/.ssh/authorized_keys"
+# The deploy user's own files are changed as that user: a link it planted
+# in its home leads nowhere it could not write itself.
+case "$DEPLOY_KEY" in *"
+"*) fail "the deploy key has more than one line" ;; esac
+added=$(runuser -u "$DEPLOY_USER" -- env -i PATH=/usr/bin:/bin HOME="$home" sh -c '
+  umask 077
+  cd "$HOME" || exit 3
+  mkdir -p .ssh
+  touch .ssh/authorized_keys
+  chmod 700 .ssh
+  chmod 600 .ssh/authorized_keys
+  if grep -qxF -- "$1" .ssh/authorized_keys; then echo no; else printf "%s\n" "$1" >>.ssh/authorized_keys; echo yes; fi
+' chom-setup "$DEPLOY_KEY" </dev/null 9>&-) || fail "writing ~$DEPLOY_USER/.ssh/authorized_keys as $DEPLOY_USER failed"
+if [ "$added" = yes ]; then
   changed "$DEPLOY_USER accepts the server's CHOM key"
+else
+  unchanged "$DEPLOY_USER accepts the server's CHOM key"
 fi
-chown "$DEPLOY_USER:$DEPLOY_USER" "$home/.ssh/authorized_keys"
-chmod 600 "$home/.ssh/authorized_keys"
+if [ "$(stat -c %U -- /var/www 2>/dev/null || echo root)" != root ] || [ -L /var/www ]; then
+  fail "/var/www is not a folder of root's; CHOM keeps its sites there: make it root's (chown root:root /var/www)"
+fi
 install -d -m 755 /var/www
 
 step ssh-hardening
@@ -112,7 +123,7 @@ if printf '%s\n' "# Managed by CHOM (chom server setup): logins by key only." \
     *) restore_file "$conf"; fail "another sshd_config file allows root password logins ($effective); put back the previous configuration" ;;
   esac
   svc reload ssh >/dev/null 2>&1 || { restore_file "$conf"; fail "reloading sshd failed; put back the previous configuration"; }
-  echo "@@chom value sshd_changed 1"
+  value sshd_changed 1
   changed "sshd: password and keyboard-interactive logins off, root by key only"
 else
   unchanged "sshd hardening (keys only, root by key)"

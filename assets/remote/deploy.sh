@@ -1,0 +1,337 @@
+# chom deploy | rollback | releases | manifest for one site.
+# Variables: ACTION, DOMAIN, BASE, SITE_USER, WEB_GROUP, KIND, PHP, VHOST,
+# RELEASE, SOURCE (tgz: a .tar.gz on stdin | git | download), STRIP (tar
+# components to drop), BASE_RELEASE (tgz: the release to copy the files
+# listed in .chom-reuse from), GIT_URL, GIT_REF, DOWNLOAD_URL,
+# DOWNLOAD_SHA1, BUILD_HOOK, POST_HOOK, HEALTH_PATH, HEALTH_TEXT, KEEP, TO
+# (rollback target).
+#
+# A release goes live only by the rename of a `current` symlink, after it
+# passed its health check through nginx as `next`. Until then `current` is
+# untouched, whatever happens to this script or its connection. Once live it
+# is checked again; if that fails, the previous release is switched back.
+#
+# Root unpacks every release into a new folder only root can enter, as
+# data; a build (composer, the build hook) runs as the site's user in a copy
+# of its own, and what it made comes back the same way. The site's user
+# never owns a release, so nothing it plants can steer what root does here.
+
+[ -f "$BASE/.chom/site" ] || fail "$DOMAIN is not a CHOM site on this server (no $BASE/.chom/site)"
+for tool in curl flock runuser setsid; do
+  command -v "$tool" >/dev/null || fail "$tool is missing on this server; run chom server setup"
+done
+cd "$BASE"
+parent=$(cut -d' ' -f4 "/proc/$$/stat")
+work="" built=""
+trap 'hold_signals; cleanup' EXIT
+cleanup() {
+  [ -n "$work" ] && rm -rf -- "$work"
+  if [ -n "${rel:-}" ] && [ -f "$rel/.chom-partial" ]; then rm -rf -- "$rel"; fi
+  [ -n "$built" ] && rm -rf -- "$BASE/.build"
+  return 0
+}
+
+serving() { readlink current 2>/dev/null | sed 's|^releases/||'; }
+
+# The client's connection is gone if this shell lost its parent (sshd
+# ended). Writing a step line to a closed channel also ends the script
+# (SIGPIPE), so every step line is a check too.
+client_alive() { [ "$(cut -d' ' -f4 "/proc/$$/stat")" = "$parent" ]; }
+
+switch_to() {
+  ln -sfn "releases/$1" .current.chom-new
+  mv -T .current.chom-new current
+}
+
+reload_php() {
+  if [ -n "$PHP" ]; then svc reload "php$PHP-fpm" >/dev/null 2>&1 || fail "php$PHP-fpm reload failed (release $(serving) is live)"; fi
+}
+
+# $1: preview (the new release as `next`, which nginx serves only to a
+# request from 127.0.0.1 with this site's preview token) or live.
+health() {
+  local url code n=0 body ask
+  if [ "$1" = preview ]; then ask="@$BASE/.chom/preview-header"; else ask='X-Chom-Check: live'; fi
+  body=$(mktemp)
+  if grep -q "listen 443" "/etc/nginx/sites-available/chom-$DOMAIN.conf" 2>/dev/null; then
+    url="https://$DOMAIN$HEALTH_PATH"
+  else
+    url="http://$DOMAIN$HEALTH_PATH"
+  fi
+  # nginx resolves `next` per request; retries cover a reload in flight.
+  while :; do
+    code=$(curl -q -s -k -o "$body" -w '%{http_code}' --max-time 20 --max-filesize 16777216 \
+      --resolve "$DOMAIN:80:127.0.0.1" --resolve "$DOMAIN:443:127.0.0.1" -H "$ask" "$url" 9>&- || true)
+    case "$code" in
+      2?? | 3??)
+        if [ -z "$HEALTH_TEXT" ] || grep -qF -- "$HEALTH_TEXT" "$body"; then rm -f "$body"; value health "$code"; return 0; fi
+        detail="HTTP $code without the expected text" ;;
+      *) detail="HTTP ${code:-no answer} from $url" ;;
+    esac
+    n=$((n + 1))
+    [ $n -ge 8 ] && break
+    sleep 0.25
+  done
+  value health_body "$(head -c 300 "$body" | tr -c '[:print:]' ' ')"
+  rm -f "$body"
+  return 1
+}
+
+# When writing the release failed on a full disk, says so in words an
+# operator can act on (the release is removed on exit, freeing its space).
+disk_full() {
+  avail=$(df -Pk "$BASE/releases" 2>/dev/null | awk 'NR==2 {print $4}')
+  if [ -n "$avail" ] && [ "$avail" -lt 1024 ]; then
+    fail "the server's disk is full ($avail KiB left for $BASE/releases) while $1; the half-written release was removed: free some space, then deploy again"
+  fi
+}
+
+# A new, empty release folder only root can enter, marked half-made from
+# its first moment (a rename puts it in place with its marker).
+fresh_release() {
+  local d="releases/.$RELEASE.new"
+  rm -rf -- "$rel" "$d"
+  mkdir -m 700 -- "$d"
+  : >"$d/.chom-partial"
+  mv -T -- "$d" "$rel"
+}
+
+# The unchanged files (.chom-reuse: their manifest lines), copied by root
+# from the live release (root's) the client compared with, then checked.
+# Any mismatch asks the client for a full upload.
+reuse() {
+  if [ -s "$rel/.chom-reuse" ]; then
+    case "$BASE_RELEASE" in *[!0-9a-z-]* | "") value reuse_failed 1; fail "no release to copy unchanged files from" ;; esac
+    if [ ! -d "releases/$BASE_RELEASE" ] || [ -f "releases/$BASE_RELEASE/.chom-partial" ]; then
+      value reuse_failed 1
+      fail "release $BASE_RELEASE, to copy unchanged files from, is gone"
+    fi
+    want_dir "releases/$BASE_RELEASE" root "$WEB_GROUP"
+    cut -c67- "$rel/.chom-reuse" >"$work/reuse-paths"
+    (cd "releases/$BASE_RELEASE" && tar -cf - --no-recursion --verbatim-files-from -T "$work/reuse-paths") |
+      tar -xf - -C "$rel" --no-same-owner ||
+      { disk_full "copying unchanged files"; value reuse_failed 1; fail "copying unchanged files from release $BASE_RELEASE failed"; }
+    if ! (cd "$rel" && sha256sum -c --quiet --strict .chom-reuse >/dev/null 2>&1); then
+      value reuse_failed 1
+      fail "the release does not match its manifest (files changed on the server since?)"
+    fi
+  fi
+  rm -f "$rel/.chom-reuse"
+}
+
+# git as root in a folder of root's, reading no configuration but this.
+git_root() {
+  env -i PATH="$PATH" HOME="$work" LC_ALL=C GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0 \
+    git -c protocol.ext.allow=never -c protocol.file.allow=never -c core.symlinks=true --git-dir="$work/repo" "$@" 9>&-
+}
+
+fetch_git() {
+  git init -q --bare "$work/repo" 9>&-
+  commit=FETCH_HEAD
+  if ! err=$(git_root fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" 2>&1); then
+    # Most servers give out only commits a branch or tag names at its
+    # tip; an older commit id is found in the branches and tags.
+    printf '%s' "$GIT_REF" | grep -qxE '[0-9a-f]{7,40}' ||
+      fail "git fetch of $GIT_REF from $GIT_URL failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
+    err=$(git_root fetch -q -- "$GIT_URL" '+refs/heads/*:refs/chom/heads/*' '+refs/tags/*:refs/chom/tags/*' 2>&1) ||
+      fail "git fetch from $GIT_URL failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
+    commit=$(git_root rev-parse -q --verify "$GIT_REF^{commit}") ||
+      fail "commit $GIT_REF is not in any branch or tag of $GIT_URL"
+  fi
+  git_root --work-tree="$BASE/$rel" -c advice.detachedHead=false checkout -q -f "$commit"
+}
+
+fetch_download() {
+  curl -q -fsSL --proto '=https,http' --max-time 300 -o "$work/src.tgz" "$DOWNLOAD_URL" 9>&- || fail "download of $DOWNLOAD_URL failed"
+  if [ "$DOWNLOAD_SHA1" = "@fetch" ]; then
+    DOWNLOAD_SHA1=$(curl -q -fsSL --proto '=https,http' --max-time 60 "$DOWNLOAD_URL.sha1" 9>&- | cut -c1-40) ||
+      fail "cannot fetch the checksum $DOWNLOAD_URL.sha1"
+  fi
+  if [ -n "$DOWNLOAD_SHA1" ]; then
+    sum=$(sha1sum "$work/src.tgz" | cut -d' ' -f1)
+    [ "$sum" = "$DOWNLOAD_SHA1" ] || fail "checksum of $DOWNLOAD_URL is $sum, expected $DOWNLOAD_SHA1"
+  fi
+  unpack_into "$rel" -z --strip-components="$STRIP" <"$work/src.tgz" ||
+    { disk_full "unpacking the download"; fail "unpacking $DOWNLOAD_URL failed (tar's messages are above)"; }
+}
+
+# Composer (when the release has no vendor/) and the build hook, as the
+# site's user in a copy of the release; the result is unpacked as data
+# into a fresh release.
+build() {
+  local b="$BASE/.build" tree
+  [ "$KIND" = laravel ] && [ ! -d "$rel/vendor" ] && need_composer=1 || need_composer=""
+  [ -n "$need_composer" ] || [ -n "$BUILD_HOOK" ] || return 0
+  if [ -n "$BUILD_HOOK" ]; then
+    [ -f "$rel/$BUILD_HOOK" ] && [ ! -L "$rel/$BUILD_HOOK" ] || fail "build hook $BUILD_HOOK is not in the release"
+  fi
+  built=1
+  rm -rf -- "$b"
+  mkdir -m 700 -- "$b"
+  mkdir -- "$b/tree" "$b/home"
+  tar -C "$rel" -cf - --exclude=./.chom-partial . | tar -C "$b/tree" -xf -
+  hand_over "$b"
+  tree="$b/tree"
+  SITE_HOME="$b/home"
+  if [ -n "$need_composer" ]; then
+    as_site "$tree" composer install --no-dev --no-interaction --prefer-dist --optimize-autoloader || fail "composer install failed"
+  fi
+  if [ -n "$BUILD_HOOK" ]; then
+    as_site "$tree" sh "./$BUILD_HOOK" || fail "build hook $BUILD_HOOK failed"
+  fi
+  SITE_HOME=/nonexistent
+  fresh_release
+  site_pack "$tree" | unpack_into "$rel" || { disk_full "taking in the build's result"; fail "taking in the build's result failed"; }
+  [ "$(cat "$work/pack.status" 2>/dev/null)" = 0 ] || fail "packing the build's result as $SITE_USER failed (tar's messages are above)"
+  rm -rf -- "$b"
+}
+
+deploy() {
+  case "$RELEASE" in *[!0-9a-z-]* | "") fail "bad release id" ;; esac
+  lock
+  ensure_layout
+  # A disabled site has no vhost: the default server would answer the
+  # health check, and a release would go live unproven.
+  [ -L "/etc/nginx/sites-enabled/chom-$DOMAIN.conf" ] ||
+    fail "$DOMAIN is disabled on this server, so its new release cannot be checked through nginx; enable it first (chom site enable $DOMAIN)"
+  prev=$(serving)
+  value previous "${prev:-none}"
+  # Releases a killed deploy left half-made never went live: remove them.
+  for r in releases/* releases/.*.new; do
+    [ -d "$r" ] && [ ! -L "$r" ] || continue
+    case "$r" in releases/.*.new) rm -rf -- "$r" ;; *) [ -f "$r/.chom-partial" ] && rm -rf -- "$r" ;; esac
+  done
+  rm -f next
+  rel="releases/$RELEASE"
+  [ -e "$rel" ] && { rel=""; fail "release $RELEASE exists already"; }
+  work=$(mktemp -d)
+  # A release that fails before the switch goes at once (the EXIT trap):
+  # its files may be what filled the disk. One whose script is killed
+  # keeps its marker, and the next deploy removes it.
+  fresh_release
+
+  step upload
+  case "$SOURCE" in
+    tgz)
+      unpack_into "$rel" -z --strip-components="$STRIP" ||
+        { disk_full "unpacking the release"; fail "unpacking the release failed (tar's messages are above)"; }
+      [ -f "$rel/.chom-reuse" ] && reuse ;;
+    git) fetch_git ;;
+    download) fetch_download ;;
+    *) fail "unknown source $SOURCE" ;;
+  esac
+  [ "$(find "$rel" -mindepth 1 -maxdepth 1 ! -name .chom-partial -print -quit)" ] || fail "the release is empty"
+
+  step build
+  build
+  seal_tree "$rel"
+
+  step shared
+  open_release "$rel"
+  link_shared "$rel"
+  if [ "$KIND" = laravel ]; then
+    as_site "$BASE/$rel" php artisan migrate --force && as_site "$BASE/$rel" php artisan config:cache &&
+      as_site "$BASE/$rel" php artisan route:cache || fail "artisan (migrate, config and route caches) failed"
+  fi
+
+  step health
+  ln -sfn "$rel" next
+  if ! health preview; then
+    rm -f next
+    rm -rf -- "$rel"
+    value serving "${prev:-none}"
+    fail "$detail"
+  fi
+  rm -f next
+
+  step switch
+  client_alive || fail "the connection to CHOM was lost before the switch; $prev keeps serving"
+  # Only now is the release whole and checked: until here the marker
+  # makes the next deploy remove it and keeps rollbacks away from it.
+  rm -f "$rel/.chom-partial"
+  switch_to "$RELEASE"
+  value release "$RELEASE"
+  reload_php
+
+  # The same check once live: what `next` proved must hold for `current`
+  # (a release can depend on its own path). If not, the previous release
+  # comes back at once.
+  step verify
+  if ! health live; then
+    [ -n "$prev" ] || fail "the live site failed its check after the switch ($detail) and there is no earlier release to switch back to"
+    switch_to "$prev"
+    value release "$prev"
+    reload_php
+    rm -rf -- "$rel"
+    fail "$detail"
+  fi
+
+  if [ "$KIND" = laravel ]; then
+    printf '%s\n' "# Managed by CHOM: the Laravel scheduler of $DOMAIN." \
+      "* * * * * $SITE_USER cd $BASE/current && umask 027 && php artisan schedule:run >/dev/null 2>&1" |
+      put_file "/etc/cron.d/chom-$SITE_USER" 644 || true
+    rm -f "/etc/cron.d/chom-$SITE_USER.chom-old"
+  fi
+
+  if [ -n "$POST_HOOK" ]; then
+    step post-deploy
+    [ -f "current/$POST_HOOK" ] || fail "post-deploy hook $POST_HOOK is not in the release (release $RELEASE is live)"
+    as_site "$BASE/current" sh "./$POST_HOOK" || fail "post-deploy hook $POST_HOOK failed (release $RELEASE is live)"
+  fi
+
+  step prune
+  keep=$KEEP
+  ls -1 releases | sort -r | while read -r r; do
+    if [ "$r" = "$RELEASE" ] || [ "$r" = "$prev" ]; then continue; fi
+    keep=$((keep - 1))
+    if [ "$keep" -le 1 ]; then rm -rf -- "releases/$r"; fi
+  done
+  list
+}
+
+rollback() {
+  lock
+  ensure_layout
+  cur=$(serving)
+  if [ -n "$TO" ]; then
+    target=$TO
+  else
+    target=$(ls -1 releases | sort -r | awk -v c="$cur" 'f { print; exit } $0 == c { f = 1 }')
+    [ -n "$target" ] || fail "no release older than $cur to roll back to"
+  fi
+  [ -d "releases/$target" ] && [ ! -f "releases/$target/.chom-partial" ] || fail "release $target is not on the server"
+  want_dir "releases/$target" root "$WEB_GROUP"
+  [ "$target" = "$cur" ] && { unchanged "release $target is live already"; list; return; }
+  step switch
+  switch_to "$target"
+  value release "$target"
+  reload_php
+  changed "rolled back from $cur to $target"
+  list
+}
+
+# The live release's manifest, for a deploy to send only what changed;
+# none from a site whose layout root cannot trust yet.
+manifest() {
+  cur=$(serving)
+  if [ -n "$cur" ] && (check_layout) >/dev/null 2>&1 && [ -f "releases/$cur/.chom-manifest" ] &&
+    [ "$(stat -c %U "releases/$cur")" = root ]; then
+    value base "$cur"
+    cat "releases/$cur/.chom-manifest"
+  else
+    value base ""
+  fi
+}
+
+list() {
+  value current "$(serving)"
+  value releases "$(for r in $(ls -1 releases | sort -r); do [ -f "releases/$r/.chom-partial" ] || printf '%s ' "$r"; done)"
+}
+
+case "$ACTION" in
+  deploy) deploy ;;
+  rollback) rollback ;;
+  releases) list ;;
+  manifest) manifest ;;
+  *) fail "unknown action $ACTION" ;;
+esac

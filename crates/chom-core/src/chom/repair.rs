@@ -1,0 +1,51 @@
+//! `site repair`: brings a site to CHOM's layout on its server (a site made
+//! by an earlier version is converted; anything that looks tampered stops
+//! it and is reported, never trusted) and its nginx config and PHP-FPM pool
+//! to what CHOM writes now. A deploy does the same conversion first.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::jobs::ProgressSink;
+use crate::web::vhost;
+
+use super::remote::Transcript;
+use super::sites::{layout_of, site_script, SITE_SCRIPT};
+use super::Chom;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairReport {
+    pub job_id: i64,
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+impl Chom {
+    pub async fn repair_site(&self, domain: &str, sink: ProgressSink) -> Result<RepairReport> {
+        let site = self.site_record(domain)?;
+        let server = self.server_record(site.server.as_str())?;
+        let layout = layout_of(&site);
+        let job = self.start_web_job("site.repair", site.domain.as_str(), &server, sink)?;
+        let pool = if site.kind.uses_php() { vhost::fpm_pool(&layout) } else { String::new() };
+        let script = site_script("site", SITE_SCRIPT, &layout, site.kind, site.php_version.as_deref())?
+            .var("ACTION", "repair")?
+            .var("VHOST", &self.vhost_for(&site))?
+            .var("POOL", &pool)?;
+        let mut transcript = Transcript::default();
+        let (report, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let changed: Vec<String> = report.changed().into_iter().map(str::to_owned).collect();
+        let detail = match &result {
+            Ok(()) if changed.is_empty() => "nothing changed".to_owned(),
+            Ok(()) => changed.join("; "),
+            Err(e) => e.to_string(),
+        };
+        self.audit("site.repair", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
+        result?;
+        Ok(RepairReport {
+            job_id: job.id,
+            changed,
+            unchanged: report.unchanged().into_iter().map(str::to_owned).collect(),
+        })
+    }
+}
