@@ -43,8 +43,14 @@ trap 'exit 143' HUP INT TERM
 trap 'exit 141' PIPE
 # An EXIT trap that cleans up calls this first: a second signal (a cancel's
 # kill arriving after the lost connection's SIGPIPE) must not cut the
-# cleanup short. Commands it then runs inherit the ignore.
-hold_signals() { trap '' HUP INT TERM PIPE; }
+# cleanup short (commands it then runs inherit the ignore), and what runs
+# as the site's user (in a session of its own, out of reach of a kill of
+# this script's process group) ends with the script.
+exiting() {
+  trap '' HUP INT TERM PIPE
+  if [ -n "$site_session" ]; then pkill -KILL -s "$site_session" 2>/dev/null || true; fi
+}
+site_session=""
 # CHOM stops a cancelled script by this process group.
 value pid $$
 
@@ -147,10 +153,12 @@ run_as() {
     COMPOSER_HOME="$SITE_HOME/.composer" sh -c 'umask 027; cd "$1" && shift && exec "$@"' chom-run "$dir" "$@" \
     </dev/null >"$log" 2>&1 9>&- &
   pid=$!
+  site_session=$pid
   tail -q -s 0.2 -n +1 --pid="$pid" -f "$log" 2>/dev/null | head -c 8388608 | awk '{ print; fflush() }' || true
   st=0
   wait "$pid" || st=$?
   pkill -KILL -s "$pid" 2>/dev/null || true
+  site_session=""
   rm -f "$log"
   return "$st"
 }

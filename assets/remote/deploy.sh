@@ -23,7 +23,7 @@ done
 cd "$BASE"
 parent=$(cut -d' ' -f4 "/proc/$$/stat")
 work="" built=""
-trap 'hold_signals; cleanup' EXIT
+trap 'exiting; cleanup' EXIT
 cleanup() {
   [ -n "$work" ] && rm -rf -- "$work"
   if [ -n "${rel:-}" ] && [ -f "$rel/.chom-partial" ]; then rm -rf -- "$rel"; fi

@@ -249,8 +249,10 @@ site_pack() {
   local pid st=0
   setsid runuser -u "$SITE_USER" -- env -i PATH=/usr/bin:/bin LC_ALL=C tar -C "$1" -cf - . </dev/null 9>&- &
   pid=$!
+  site_session=$pid
   wait "$pid" || st=$?
   pkill -KILL -s "$pid" 2>/dev/null || true
+  site_session=""
   echo "$st" >"$work/pack.status"
 }
 
@@ -259,8 +261,10 @@ site_cat() {
   local pid st=0
   setsid runuser -u "$SITE_USER" -- env -i PATH=/usr/bin:/bin LC_ALL=C cat -- "$1" </dev/null 9>&- &
   pid=$!
+  site_session=$pid
   wait "$pid" || st=$?
   pkill -KILL -s "$pid" 2>/dev/null || true
+  site_session=""
   return "$st"
 }
 

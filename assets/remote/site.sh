@@ -11,7 +11,7 @@ pool="/etc/php/$PHP/fpm/pool.d/chom-$SITE_USER.conf"
 marker="$BASE/.chom/site"
 command -v nginx >/dev/null || fail "nginx is not installed; run chom server setup first"
 work=""
-trap 'hold_signals; [ -z "$work" ] || rm -rf -- "$work"' EXIT
+trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
 
 # SQL goes to mysql on stdin: a password in it never shows in ps.
 sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
@@ -19,7 +19,7 @@ sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
 # On a failed create, removes what this run made: the server is as before.
 undo_create() {
   st=$?
-  hold_signals
+  exiting
   rm -rf -- "$work"
   [ "$st" -eq 0 ] && return 0
   rm -f "$enabled" "$avail"

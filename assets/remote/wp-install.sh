@@ -5,7 +5,7 @@
 step wordpress-install
 dir=$(mktemp -d)
 chmod 700 "$dir"
-trap 'hold_signals; rm -rf "$dir"' EXIT
+trap 'exiting; rm -rf "$dir"' EXIT
 cat >"$dir/pw"
 [ -s "$dir/pw" ] || fail "no admin password given"
 scheme=http

@@ -253,8 +253,9 @@ fn one_deploy_at_a_time_per_site() {
     let r1 = static_site(&work.path().join("r1"), "One", 1);
     std::fs::create_dir_all(r1.join("hooks")).unwrap();
     std::fs::write(r1.join("hooks/slow.sh"), "sleep 3\n").unwrap();
-    // Runs in the live release after the switch, as the site user.
-    std::fs::write(r1.join("hooks/after.sh"), "id -un > ../../shared/post-hook.txt\n").unwrap();
+    // Runs in the live release after the switch, as the site user (who
+    // can write nothing of the release's or the site's base).
+    std::fs::write(r1.join("hooks/after.sh"), "id -un > /tmp/post-hook.txt\n").unwrap();
     c.ok(["site", "create", "lock.example.test", "--kind", "static", "--server", "web0"]);
     let mut slow = c
         .command([
@@ -281,7 +282,7 @@ fn one_deploy_at_a_time_per_site() {
     assert!(slow.wait().unwrap().success());
     assert_eq!(fleet.get(0, "lock.example.test", "/").1, "<!doctype html><h1>One</h1>\n");
     assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");
-    assert_eq!(fleet.sh(0, "cat /var/www/lock.example.test/shared/post-hook.txt").trim(), "w_lock_example_test");
+    assert_eq!(fleet.sh(0, "cat /tmp/post-hook.txt").trim(), "w_lock_example_test");
 }
 
 /// CHOM logged in as a user with passwordless sudo works as with root; a
@@ -303,7 +304,7 @@ fn sites_through_sudo_and_a_clear_refusal_without_it() {
     let (created, status) = c.json(["site", "create", "sudo.example.test", "--kind", "static", "--server", "as-ops"]);
     assert_eq!(status, 0, "{created:#}");
     assert!(fleet.get(0, "sudo.example.test", "/").1.contains("sudo.example.test is ready"));
-    assert_eq!(fleet.sh(0, "stat -c %U /var/www/sudo.example.test/current/index.html").trim(), "w_sudo_example_test");
+    assert_eq!(fleet.sh(0, "stat -c %U:%G /var/www/sudo.example.test/current/index.html").trim(), "root:n_sudo_example_test");
 
     let before = fleet.server_listing(0);
     let out = c.run(["site", "create", "nope.example.test", "--kind", "static", "--server", "as-nosudo"]);
