@@ -175,14 +175,20 @@ lock() {
 # The site in this layout (a site of the layout before is converted, and
 # what looks tampered stops here), with its accounts and vhost current.
 ensure_layout() {
-  groups_changed=""
-  ensure_accounts
-  if [ -n "$groups_changed" ]; then
-    # Workers started before the new group would not get in once the base is root's.
-    svc reload nginx >/dev/null 2>&1 || true
-    [ -z "$PHP" ] || svc reload "php$PHP-fpm" >/dev/null 2>&1 || true
+  made_group="" groups_changed=""
+  if check_layout; then
+    ensure_accounts
+  else
+    # Look before changing anything, accounts included.
+    precheck_old
+    ensure_accounts
+    if [ -n "$groups_changed" ]; then
+      # Workers started before the new group would not get in once the base is root's.
+      svc reload nginx >/dev/null 2>&1 || true
+      [ -z "$PHP" ] || svc reload "php$PHP-fpm" >/dev/null 2>&1 || true
+    fi
+    convert_layout
   fi
-  if ! check_layout; then convert_layout; fi
   ensure_preview_token
   if [ -n "${VHOST:-}" ] && ! vhost_current; then
     if put_vhost; then nginx_apply "/etc/nginx/sites-available/chom-$DOMAIN.conf"; fi

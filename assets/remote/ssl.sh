@@ -19,10 +19,12 @@ issue() {
   command -v certbot >/dev/null || fail "certbot is not installed; run chom server setup first"
   cd "$BASE"
   lock
-  groups_changed=""
-  ensure_accounts
-  if ! check_layout; then work=$(mktemp -d); convert_layout; rm -rf -- "$work"; fi
-  ensure_preview_token
+  # The HTTPS vhost goes in only once the certificate exists.
+  https_vhost=$VHOST VHOST=""
+  work=$(mktemp -d)
+  ensure_layout
+  rm -rf -- "$work"
+  VHOST=$https_vhost
   want_dir "$BASE/acme" root "$WEB_GROUP"
   step certificate
   if [ -n "$ACME_CA" ]; then

@@ -57,6 +57,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         sites::site_releases,
         sites::site_set_enabled,
         sites::site_delete,
+        sites::site_repair,
         sites::server_setup,
         sites::ssl_issue,
         sites::ssl_status,

@@ -3,6 +3,8 @@
 //! (127.S.x.y) and data directory, so they run in parallel.
 //! Run them with scripts/test.sh (root, D-Bus session, gnome-keyring).
 
+mod compromised;
+mod compromised_old;
 mod copy_key;
 mod deploy_cutoffs;
 mod failures;

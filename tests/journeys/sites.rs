@@ -304,7 +304,10 @@ fn sites_through_sudo_and_a_clear_refusal_without_it() {
     let (created, status) = c.json(["site", "create", "sudo.example.test", "--kind", "static", "--server", "as-ops"]);
     assert_eq!(status, 0, "{created:#}");
     assert!(fleet.get(0, "sudo.example.test", "/").1.contains("sudo.example.test is ready"));
-    assert_eq!(fleet.sh(0, "stat -c %U:%G /var/www/sudo.example.test/current/index.html").trim(), "root:n_sudo_example_test");
+    assert_eq!(
+        fleet.sh(0, "stat -c %U:%G /var/www/sudo.example.test/current/index.html").trim(),
+        "root:n_sudo_example_test"
+    );
 
     let before = fleet.server_listing(0);
     let out = c.run(["site", "create", "nope.example.test", "--kind", "static", "--server", "as-nosudo"]);

@@ -110,3 +110,35 @@ pub fn data_files(dir: &Path) -> Vec<PathBuf> {
     assert!(out.iter().any(|p| p.extension().is_some_and(|e| e == "sqlite3")), "no database in {}", dir.display());
     out
 }
+
+/// `value` as one single-quoted shell word.
+pub fn sh_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+impl WebFleet {
+    /// Runs `sh -c command` as `user` inside host `i`, as an attacker who
+    /// has that site's user would: whether it succeeded, and what it printed.
+    pub fn sh_as(&self, i: usize, user: &str, command: &str) -> (bool, String) {
+        let out = self.lab.exec(i, &format!("runuser -u {user} -- sh -c {} 2>&1", sh_quote(command))).expect("nsenter");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Owners, modes, link targets and SHA-256 of everything under `paths`
+    /// on host `i` but the paths matching `skip` (find -path patterns):
+    /// what an attack must not change.
+    pub fn fingerprint(&self, i: usize, paths: &[&str], skip: &[&str]) -> String {
+        let prune: Vec<String> = skip.iter().map(|p| format!("-path {}", sh_quote(p))).collect();
+        let prune = if prune.is_empty() { "-false".to_owned() } else { prune.join(" -o ") };
+        let roots = paths.iter().map(|p| sh_quote(p)).collect::<Vec<_>>().join(" ");
+        let listing = self.sh(
+            i,
+            &format!(
+                "find {roots} -xdev \\( {prune} \\) -prune -o -printf '%p %u:%g %m %y %l\\n' | sort; \
+                 find {roots} -xdev \\( {prune} \\) -prune -o -type f -exec sha256sum {{}} + | sort"
+            ),
+        );
+        assert!(listing.lines().count() > paths.len(), "nothing listed under {paths:?}: {listing}");
+        listing
+    }
+}

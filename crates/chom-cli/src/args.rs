@@ -90,6 +90,13 @@ pub enum SiteCommand {
     Disable {
         domain: String,
     },
+    /// Bring the site to CHOM's layout on its server (root's base, releases
+    /// and secrets; a site made by an earlier CHOM is converted) and its
+    /// nginx config and PHP-FPM pool up to date; stops at anything that
+    /// looks tampered and says what it found.
+    Repair {
+        domain: String,
+    },
     /// Delete the site from its server: vhost, PHP pool, database, files, user.
     Delete {
         domain: String,

@@ -326,6 +326,19 @@ pub async fn site_delete(
     Ok(state.core()?.delete_site(&domain, progress_sink(on_event)).await?)
 }
 
+/// Brings the site to CHOM's layout on its server; what changed, and what
+/// was as it should be.
+#[tauri::command]
+#[specta::specta]
+pub async fn site_repair(
+    state: State<'_, AppState>,
+    domain: String,
+    on_event: Channel<JobProgress>,
+) -> Result<SetupRow, UiError> {
+    let r = state.core()?.repair_site(&domain, progress_sink(on_event)).await?;
+    Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: false })
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn server_setup(

@@ -58,6 +58,11 @@ export const commands = {
 	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_releases", { domain })),
 	siteSetEnabled: (domain: string, enabled: boolean, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, onEvent })),
 	siteDelete: (domain: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError>(__TAURI_INVOKE("site_delete", { domain, onEvent })),
+	/**
+	 *  Brings the site to CHOM's layout on its server; what changed, and what
+	 *  was as it should be.
+	 */
+	siteRepair: (domain: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("site_repair", { domain, onEvent })),
 	serverSetup: (name: string, php: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("server_setup", { name, php, onEvent })),
 	/**  `acme_url` empty: Let's Encrypt (or its staging with `staging`). */
 	sslIssue: (domain: string, acmeUrl: string, acmeCa: string, staging: boolean, email: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, acmeUrl, acmeCa, staging, email, onEvent })),

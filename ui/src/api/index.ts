@@ -134,6 +134,7 @@ export const rollbackSite = (domain: string, to: string | null, on: OnEvent) =>
 export const setSiteEnabled = (domain: string, enabled: boolean, on: OnEvent) =>
   siteJob((ch) => commands.siteSetEnabled(domain, enabled, ch), on);
 export const deleteSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteDelete(domain, ch), on);
+export const repairSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteRepair(domain, ch), on);
 export const setupServer = (name: string, php: string, on: OnEvent) =>
   siteJob((ch) => commands.serverSetup(name, php, ch), on);
 export const issueCertificate = (domain: string, acmeUrl: string, acmeCa: string, email: string, on: OnEvent) =>

@@ -53,6 +53,20 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
         }
         SiteCommand::Enable { domain } => toggle(chom, &domain, true, as_json).await,
         SiteCommand::Disable { domain } => toggle(chom, &domain, false, as_json).await,
+        SiteCommand::Repair { domain } => {
+            let r = chom.repair_site(&domain, web_progress(!as_json)).await?;
+            if as_json {
+                json(&r);
+            } else {
+                for c in &r.changed {
+                    println!("changed: {c}");
+                }
+                for u in &r.unchanged {
+                    println!("unchanged: {u}");
+                }
+            }
+            Ok(0)
+        }
         SiteCommand::Delete { domain, yes } => {
             let site = chom.site_detail(&domain)?.site;
             if !yes && !confirm_delete(&site)? {

@@ -78,7 +78,7 @@ impl Chom {
                     Some(h) => h,
                     None => &hash_folder(folder.clone()).await?,
                 };
-                let plan = Arc::new(manifest::plan(hashed, &live.files, kind.shared_paths()));
+                let plan = Arc::new(manifest::plan(hashed, &live.files, kind.never_reused()));
                 let (sent_files, reused_files) = (hashed.len() - plan.reuse.len(), plan.reuse.len());
                 let input = stream(Source::Folder(folder.clone()), Some(plan.clone()), plan.send_bytes, job);
                 let script = script

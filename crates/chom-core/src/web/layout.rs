@@ -43,6 +43,19 @@ impl SiteKind {
         }
     }
 
+    /// Paths a deploy always sends, never copied from the live release on
+    /// the server: what is shared, and what the site's user writes inside
+    /// a release (root never reads what that user could have planted).
+    /// The same lists, with owners and modes, are in
+    /// `assets/remote/layout.sh`.
+    pub fn never_reused(self) -> &'static [&'static str] {
+        match self {
+            SiteKind::Static => &[],
+            SiteKind::Wordpress => &["wp-config.php", "wp-content/uploads"],
+            SiteKind::Laravel => &[".env", "storage", "bootstrap/cache"],
+        }
+    }
+
     /// The folder of a release nginx serves.
     pub fn web_root(self) -> &'static str {
         match self {

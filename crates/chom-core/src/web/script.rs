@@ -58,8 +58,7 @@ impl Script {
     /// and not the token.
     pub fn command(&self) -> String {
         let includes: String = self.includes.iter().map(|i| format!("{i}\n")).collect();
-        let text =
-            format!("set -eu\numask 027\nexport LC_ALL=C\n{}{COMMON}\n{includes}{}", self.vars, self.body);
+        let text = format!("set -eu\numask 027\nexport LC_ALL=C\n{}{COMMON}\n{includes}{}", self.vars, self.body);
         format!("sh -c {} chom-{}", quote(&text).expect("scripts hold no NUL"), self.name)
     }
 
@@ -225,7 +224,12 @@ mod tests {
     #[test]
     fn a_script_without_its_token_does_nothing() {
         let script = Script::new("t", "echo ran");
-        let out = std::process::Command::new("sh").arg("-c").arg(script.command()).stdin(std::process::Stdio::null()).output().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script.command())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(97));
         assert!(!String::from_utf8_lossy(&out.stdout).contains("ran"));
     }
