@@ -67,6 +67,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
 
 pub fn run() {
     let data_dir = chom_core::paths::default_data_dir();
+    // A failure here shows when the core opens the same folder below.
+    let _ = chom_core::paths::secure_data_dir(&data_dir);
     let _log_guard = logs::init(&data_dir);
     // Open inside Tauri's runtime, so the SSH pool's idle reaper runs there.
     let core = tauri::async_runtime::block_on(async { Chom::open(&data_dir) }).map(Arc::new).map_err(|e| {

@@ -19,6 +19,10 @@ use chom_core::{Chom, Error};
 fn main() {
     let cli = Cli::parse();
     let data_dir = cli.data_dir.clone().unwrap_or_else(chom_core::paths::default_data_dir);
+    if let Err(e) = chom_core::paths::secure_data_dir(&data_dir) {
+        eprintln!("chom: cannot prepare the data directory {}: {e}", data_dir.display());
+        std::process::exit(9);
+    }
     let _log_guard = logging::init(&data_dir, cli.verbose);
     let as_json = cli.json;
     let ssh = SshConfig {
@@ -68,6 +72,6 @@ fn report(e: &Error, as_json: bool) -> i32 {
     if as_json {
         output::json(&serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } }));
     }
-    eprintln!("chom: {e}");
+    eprintln!("chom: {}", output::clean(&e.to_string()));
     e.code().exit_status()
 }

@@ -9,6 +9,24 @@ use chom_core::jobs::{JobEvent, ProgressSink};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+/// Text that came from a server, made safe to print on a terminal:
+/// control characters (ESC, which starts every escape sequence, among
+/// them), C1 controls and bidirectional overrides are shown as `\u{..}`;
+/// tabs and newlines stay.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| if unsafe_char(c) { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() })
+        .collect::<String>()
+        .into()
+}
+
 pub fn json<T: Serialize>(value: &T) {
     let text = serde_json::to_string_pretty(value).expect("views serialize");
     println!("{text}");
@@ -31,7 +49,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&format!("{cell:<w$}  "));
             }
         }
-        println!("{}", out.trim_end());
+        println!("{}", clean(out.trim_end()));
     };
     line(header.to_vec());
     for row in rows {
@@ -107,7 +125,9 @@ pub fn web_progress(enabled: bool) -> ProgressSink {
             return;
         }
         match event {
-            JobEvent::Step { server, step } => eprintln!("{}[{server}] {step}", if tty { "\r\x1b[2K" } else { "" }),
+            JobEvent::Step { server, step } => {
+                eprintln!("{}[{server}] {}", if tty { "\r\x1b[2K" } else { "" }, clean(&step))
+            }
             JobEvent::Transfer { sent, total, .. } if tty => {
                 let mut at = last.lock().unwrap_or_else(|p| p.into_inner());
                 if at.elapsed() >= Duration::from_millis(100) || sent >= total {
@@ -116,8 +136,20 @@ pub fn web_progress(enabled: bool) -> ProgressSink {
                     eprint!("\r\x1b[2K  upload {} / {} ({pct}%)", bytes(sent), bytes(total));
                 }
             }
-            JobEvent::Output { line, .. } => eprintln!("{}  {line}", if tty { "\r\x1b[2K" } else { "" }),
+            JobEvent::Output { line, .. } => eprintln!("{}  {}", if tty { "\r\x1b[2K" } else { "" }, clean(&line)),
             _ => {}
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_sequences_from_servers_are_shown_not_run() {
+        assert_eq!(super::clean("plain\ttext\n"), "plain\ttext\n");
+        let hostile = "\x1b]0;owned\x07\x1b[2J\u{202e}gpj.exe\r";
+        let shown = super::clean(hostile);
+        assert!(!shown.chars().any(|c| c.is_control() || c == '\u{202e}'), "{shown:?}");
+        assert_eq!(shown, "\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{202e}gpj.exe\\u{d}");
+    }
 }

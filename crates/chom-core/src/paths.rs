@@ -22,3 +22,62 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| home().join(".local/share"))
         .join("chom")
 }
+
+/// Makes `dir` the private data directory it must be: created if missing,
+/// 0700, and what is in it (the SQLite database with its WAL and SHM, the
+/// logs) 0600, folders 0700. From here on this process creates files for
+/// its user only (umask 077), so a new day's log or a new WAL is private
+/// too. Called by both front ends before anything is written there.
+pub fn secure_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: umask only sets this process's file creation mask.
+        unsafe { libc::umask(0o077) };
+        let private = |p: &std::path::Path, dir: bool| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(if dir { 0o700 } else { 0o600 }))
+        };
+        private(dir, true)?;
+        let mut stack = vec![dir.to_owned()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d)? {
+                let entry = entry?;
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    private(&entry.path(), true)?;
+                    stack.push(entry.path());
+                } else if kind.is_file() {
+                    private(&entry.path(), false)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_data_directory_and_its_files_are_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("chom");
+        std::fs::create_dir_all(dir.join("logs")).unwrap();
+        std::fs::write(dir.join("chom.sqlite3"), b"").unwrap();
+        std::fs::write(dir.join("logs/chom.2026-12-01.log"), b"").unwrap();
+        for p in [&dir, &dir.join("logs")] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        super::secure_data_dir(&dir).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("logs")), 0o700);
+        assert_eq!(mode(&dir.join("chom.sqlite3")), 0o600);
+        assert_eq!(mode(&dir.join("logs/chom.2026-12-01.log")), 0o600);
+        // Files made afterwards are private too (the umask).
+        std::fs::write(dir.join("later"), b"").unwrap();
+        assert_eq!(mode(&dir.join("later")), 0o600);
+    }
+}

@@ -2,7 +2,7 @@ use chom_core::{Chom, ProbeReport, Result, RunReport, Selection};
 
 use super::cancel_on_ctrl_c;
 use crate::args::{RunArgs, SelectArgs};
-use crate::output::{bytes, json, progress_sink, table};
+use crate::output::{bytes, clean, json, progress_sink, table};
 
 fn selection(s: SelectArgs) -> Selection {
     Selection { names: s.names, tag: s.tag, group: s.group, all: s.all }
@@ -50,7 +50,7 @@ fn print_probe(r: &ProbeReport) {
         table(&["SERVER", "HOSTNAME", "OS", "UP", "LOAD", "CPUS", "MEMORY", "DISK /", "SERVICES"], &rows);
     }
     for o in r.results.iter().filter(|o| !o.ok) {
-        eprintln!("{}: FAILED: {}", o.server, o.error.as_deref().unwrap_or("unknown error"));
+        eprintln!("{}: FAILED: {}", o.server, clean(o.error.as_deref().unwrap_or("unknown error")));
     }
     println!("probed {}: {} ok, {} failed (job {})", servers(r.results.len()), r.succeeded, r.failed, r.job_id);
 }
@@ -75,12 +75,12 @@ fn print_run(r: &RunReport) {
             (None, None, Some(sig)) => format!("killed by {sig}"),
             (None, None, None) => "no exit status".into(),
         };
-        println!("=== {} ({status}, {} ms)", o.server, o.duration_ms);
+        println!("=== {} ({}, {} ms)", o.server, clean(&status), o.duration_ms);
         for line in o.stdout.lines() {
-            println!("{line}");
+            println!("{}", clean(line));
         }
         for line in o.stderr.lines() {
-            println!("stderr: {line}");
+            println!("stderr: {}", clean(line));
         }
     }
     println!("ran on {}: {} ok, {} failed (job {})", servers(r.results.len()), r.succeeded, r.failed, r.job_id);

@@ -4,7 +4,7 @@ use chom_core::validate::{GroupName, Tag};
 use chom_core::{Acceptance, Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
 
 use crate::args::{ServerCommand, TrustArgs};
-use crate::output::{ago, bytes, json, table};
+use crate::output::{ago, bytes, clean, json, table};
 
 pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> {
     match cmd {
@@ -148,8 +148,8 @@ fn show(d: &chom_core::ServerDetail) {
         match &p.facts {
             Some(f) => {
                 println!("probed:     {}", ago(Some(p.at)));
-                println!("hostname:   {}", f.hostname);
-                println!("os:         {} (kernel {})", f.os, f.kernel);
+                println!("hostname:   {}", clean(&f.hostname));
+                println!("os:         {} (kernel {})", clean(&f.os), clean(&f.kernel));
                 println!("uptime:     {} h", f.uptime_s / 3600);
                 println!("load:       {:.2} {:.2} {:.2} on {} CPUs", f.load[0], f.load[1], f.load[2], f.cpus);
                 println!("memory:     {} available of {}", bytes(f.mem_available), bytes(f.mem_total));

@@ -9,7 +9,7 @@ use chom_core::{
 
 use super::cancel_on_ctrl_c;
 use crate::args::{DeployArgs, HealthArgs, SiteCommand, SiteCreateArgs, SourceArgs, SslCommand};
-use crate::output::{ago, json, table, web_progress};
+use crate::output::{ago, clean, json, table, web_progress};
 
 fn source(args: &SourceArgs, kind: SiteKind) -> Result<Option<DeploySource>> {
     SourceChoice {
@@ -59,10 +59,10 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
                 json(&r);
             } else {
                 for c in &r.changed {
-                    println!("changed: {c}");
+                    println!("changed: {}", clean(c));
                 }
                 for u in &r.unchanged {
-                    println!("unchanged: {u}");
+                    println!("unchanged: {}", clean(u));
                 }
             }
             Ok(0)
@@ -213,7 +213,7 @@ fn show(d: &chom_core::SiteDetail) {
     if !d.deploys.is_empty() {
         println!("deploys:");
         for r in &d.deploys {
-            let msg = if r.message.is_empty() { String::new() } else { format!(": {}", r.message) };
+            let msg = if r.message.is_empty() { String::new() } else { format!(": {}", clean(&r.message)) };
             println!(
                 "  {} {} {} {:?} at step {:?} ({}){msg}",
                 ago(Some(r.started_at)),

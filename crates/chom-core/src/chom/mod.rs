@@ -59,7 +59,7 @@ impl Chom {
     }
 
     pub fn open_with(data_dir: &Path, secrets: Arc<dyn SecretStore>, ssh: SshConfig) -> Result<Chom> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        crate::paths::secure_data_dir(data_dir).map_err(|e| {
             crate::Error::Usage(format!("cannot create the data directory {}: {e}", data_dir.display()))
         })?;
         let db = Db::open(&data_dir.join(Db::FILE_NAME))?;

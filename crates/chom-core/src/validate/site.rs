@@ -110,6 +110,23 @@ impl GitUrl {
         if value.contains("::") {
             return Err(err("transport helpers such as ext:: are refused: they run commands"));
         }
+        if let Some((scheme, rest)) = value.split_once("://") {
+            let authority = rest.split('/').next().unwrap_or("");
+            if let Some((userinfo, _host)) = authority.rsplit_once('@') {
+                // A token is as often the user part (https://TOKEN@host) as
+                // the password; only ssh:// names a plain user.
+                if scheme != "ssh" || userinfo.contains(':') {
+                    let shown = value.replacen(userinfo, "***", 1);
+                    return Err(ValidationError::new(
+                        Self::FIELD,
+                        &shown,
+                        "credentials in a git URL would be kept in the cache and the audit log and shown in the \
+                         server's process list: use an ssh:// URL with a deploy key, or a credential helper on \
+                         the server",
+                    ));
+                }
+            }
+        }
         let scp_like = !value.contains("://") && value.split_once(':').is_some_and(|(host, _)| host.contains('@'));
         let allowed = ["https://", "ssh://", "git://"].iter().any(|p| value.starts_with(p)) || scp_like;
         if !allowed {
@@ -284,6 +301,14 @@ mod tests {
             "",
         ] {
             assert!(GitUrl::parse(bad).is_err(), "{bad:?}");
+        }
+        for secret in [
+            "https://user:hunter2@git.example.com/a.git",
+            "https://ghp_hunter2@github.com/a.git",
+            "ssh://git:hunter2@h/a",
+        ] {
+            let e = GitUrl::parse(secret).unwrap_err().to_string();
+            assert!(e.contains("credentials") && !e.contains("hunter2"), "{e}");
         }
         for good in [
             "https://git.example.com/acme/site.git",
