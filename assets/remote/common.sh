@@ -142,7 +142,8 @@ fpm_apply() {
 # SITE_HOME, the site's own scratch folder), umask 027, stdin from
 # /dev/null, none of this script's other descriptors (the lock's included),
 # in a session of its own. Its output is passed on as plain log lines,
-# each ended by a newline, so a partial line can never swallow an event.
+# each ended by a newline, so a partial line can never swallow an event,
+# and bounded (10,000 lines, 8 MiB), so it can never crowd them out.
 # Whatever the command started in its session is killed when it returns.
 # Returns the command's exit status.
 run_as() {
@@ -154,7 +155,8 @@ run_as() {
     </dev/null >"$log" 2>&1 9>&- &
   pid=$!
   site_session=$pid
-  tail -q -s 0.2 -n +1 --pid="$pid" -f "$log" 2>/dev/null | head -c 8388608 | awk '{ print; fflush() }' || true
+  tail -q -s 0.2 -n +1 --pid="$pid" -f "$log" 2>/dev/null | head -c 8388608 |
+    awk 'NR <= 10000 { print; fflush() } END { if (NR > 10000) print "[" NR - 10000 " more lines not shown]" }' || true
   st=0
   wait "$pid" || st=$?
   pkill -KILL -s "$pid" 2>/dev/null || true

@@ -105,15 +105,17 @@ fn parse_floats(line: &str, n: usize) -> Option<Vec<f64>> {
 fn parse_cpu_list(list: &str) -> Option<u32> {
     let mut n = 0u32;
     for part in list.trim().split(',') {
-        n += match part.split_once('-') {
-            Some((a, b)) => b.parse::<u32>().ok()?.checked_sub(a.parse::<u32>().ok()?)? + 1,
+        let count = match part.split_once('-') {
+            Some((a, b)) => b.parse::<u32>().ok()?.checked_sub(a.parse::<u32>().ok()?)?.checked_add(1)?,
             None => {
                 part.parse::<u32>().ok()?;
                 1
             }
         };
+        n = n.checked_add(count)?;
     }
-    (n > 0).then_some(n)
+    // No machine has more; a bigger count is not a CPU list.
+    (n > 0 && n <= 1 << 20).then_some(n)
 }
 
 /// [MemTotal, MemAvailable, SwapTotal, SwapFree] in bytes.
@@ -121,13 +123,13 @@ fn parse_meminfo(lines: &[&str]) -> Result<[u64; 4], BadProbeOutput> {
     let get = |key: &str| {
         lines.iter().find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            (k == key).then(|| v.split_whitespace().next()?.parse::<u64>().ok().map(|kb| kb * 1024)).flatten()
+            (k == key).then(|| v.split_whitespace().next()?.parse::<u64>().ok()?.checked_mul(1024)).flatten()
         })
     };
     let total = get("MemTotal").ok_or_else(|| bad("no MemTotal in /proc/meminfo"))?;
     // Kernels before 3.14 have no MemAvailable.
     let available = get("MemAvailable")
-        .or_else(|| Some(get("MemFree")? + get("Buffers").unwrap_or(0) + get("Cached").unwrap_or(0)))
+        .or_else(|| get("MemFree")?.checked_add(get("Buffers").unwrap_or(0))?.checked_add(get("Cached").unwrap_or(0)))
         .ok_or_else(|| bad("no MemAvailable or MemFree in /proc/meminfo"))?;
     Ok([total, available, get("SwapTotal").unwrap_or(0), get("SwapFree").unwrap_or(0)])
 }
@@ -142,7 +144,8 @@ fn parse_df(lines: &[&str]) -> Result<(u64, u64), BadProbeOutput> {
     }
     let total = f[n - 5].parse::<u64>().map_err(|_| bad("unreadable df size"))?;
     let free = f[n - 3].parse::<u64>().map_err(|_| bad("unreadable df free space"))?;
-    Ok((total * 1024, free * 1024))
+    let bytes = |kib: u64| kib.checked_mul(1024).ok_or_else(|| bad("df size out of range"));
+    Ok((bytes(total)?, bytes(free)?))
 }
 
 fn parse_os_release(lines: &[&str]) -> String {
@@ -213,6 +216,26 @@ mod tests {
         assert_eq!(f.services["nginx"], ServiceState::Up);
         assert_eq!(f.services["php-fpm"], ServiceState::Down);
         assert_eq!(f.services["mariadb"], ServiceState::Absent);
+    }
+
+    /// A server that answers garbage gets an error, never a panic or a
+    /// wrapped number.
+    #[test]
+    fn out_of_range_numbers_are_errors_not_panics() {
+        let good = sample("@@svc\ninit\n");
+        for (from, to) in [
+            ("@@cpus\n0-3", "@@cpus\n0-4294967295"),
+            ("@@cpus\n0-3", "@@cpus\n0-4000000000,0-4000000000"),
+            ("MemTotal:        2000 kB", "MemTotal: 18446744073709551615 kB"),
+            ("/dev/vda1 1000 400 600", "/dev/vda1 18446744073709551615 400 600"),
+            ("@@uptime\n12345.67", "@@uptime\nNaN"),
+        ] {
+            let text = good.replacen(from, to, 1);
+            assert_ne!(text, good, "{from}");
+            assert!(parse_probe(&text).is_err(), "{to}");
+        }
+        let old_kernel = good.replacen("MemAvailable:    1500 kB\n", "Buffers: 18014398509481983 kB\n", 1);
+        assert!(parse_probe(&old_kernel).is_err());
     }
 
     #[test]

@@ -31,18 +31,24 @@ pub async fn install_with_password(
         return Err(SshError::Rejected { detail: "the public key must be one line".into() });
     }
     let command = install_command(public_line)?;
+    // The login has its deadline (connect_timeout); what runs after it, its own.
     let conn = client::connect_with(target, cfg, Auth::Password(password)).await?;
     let lost = |e: russh::Error| SshError::Disconnected { server: target.server.clone(), detail: e.to_string() };
-    let mut channel = conn.channel_open_session().await.map_err(lost)?;
-    channel.exec(true, command).await.map_err(lost)?;
-    let (mut status, mut stderr) = (None, Vec::new());
-    while let Some(msg) = channel.wait().await {
-        match msg {
-            ChannelMsg::ExtendedData { data, .. } if stderr.len() < 4096 => stderr.extend_from_slice(&data),
-            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-            _ => {}
+    let run = async {
+        let mut channel = conn.channel_open_session().await.map_err(lost)?;
+        channel.exec(true, command).await.map_err(lost)?;
+        let (mut status, mut stderr) = (None, Vec::new());
+        while let Some(msg) = channel.wait().await {
+            match msg {
+                ChannelMsg::ExtendedData { data, .. } if stderr.len() < 4096 => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                _ => {}
+            }
         }
-    }
+        Ok::<_, SshError>((status, stderr))
+    };
+    let timed_out = || SshError::CommandTimeout { server: target.server.clone(), timeout: cfg.command_timeout };
+    let (status, stderr) = tokio::time::timeout(cfg.command_timeout, run).await.map_err(|_| timed_out())??;
     match status {
         Some(0) => Ok(()),
         other => Err(SshError::RemoteFailed {

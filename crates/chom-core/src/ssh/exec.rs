@@ -15,11 +15,15 @@ use super::client::Connection;
 pub struct ExecLimits {
     /// Bytes kept per stream; the rest is counted and dropped.
     pub max_output: usize,
+    /// Lines streamed per stream (to a job's log, a script's report); the
+    /// rest are counted, not streamed: a server that prints without end
+    /// costs the desktop nothing more.
+    pub max_lines: usize,
 }
 
 impl Default for ExecLimits {
     fn default() -> Self {
-        ExecLimits { max_output: 1 << 20 }
+        ExecLimits { max_output: 1 << 20, max_lines: 100_000 }
     }
 }
 
@@ -68,11 +72,22 @@ struct Capture {
     dropped: usize,
     partial: Vec<u8>,
     limit: usize,
+    lines: usize,
+    max_lines: usize,
 }
 
 impl Capture {
-    fn new(limit: usize) -> Self {
-        Capture { kept: Vec::new(), dropped: 0, partial: Vec::new(), limit }
+    fn new(limits: ExecLimits) -> Self {
+        let (limit, max_lines) = (limits.max_output, limits.max_lines);
+        Capture { kept: Vec::new(), dropped: 0, partial: Vec::new(), limit, lines: 0, max_lines }
+    }
+
+    fn line(&mut self, stream: Stream, on_line: &mut (dyn FnMut(OutputLine) + Send)) {
+        self.lines += 1;
+        if self.lines <= self.max_lines {
+            on_line(OutputLine { stream, line: String::from_utf8_lossy(&self.partial).into_owned() });
+        }
+        self.partial.clear();
     }
 
     fn push(&mut self, data: &[u8], stream: Stream, on_line: &mut (dyn FnMut(OutputLine) + Send)) {
@@ -83,8 +98,7 @@ impl Capture {
         // Stream lines, but never buffer an endless line without a newline.
         for &b in data {
             if b == b'\n' {
-                on_line(OutputLine { stream, line: String::from_utf8_lossy(&self.partial).into_owned() });
-                self.partial.clear();
+                self.line(stream, on_line);
             } else if self.partial.len() < 64 * 1024 {
                 self.partial.push(b);
             }
@@ -93,9 +107,11 @@ impl Capture {
 
     fn finish(mut self, stream: Stream, on_line: &mut (dyn FnMut(OutputLine) + Send)) -> String {
         if !self.partial.is_empty() {
-            let line = String::from_utf8_lossy(&self.partial).into_owned();
+            self.line(stream, on_line);
+        }
+        if self.lines > self.max_lines {
+            let line = format!("[chom: {} more lines not shown]", self.lines - self.max_lines);
             on_line(OutputLine { stream, line });
-            self.partial.clear();
         }
         let mut text = String::from_utf8_lossy(&self.kept).into_owned();
         if self.dropped > 0 {
@@ -180,7 +196,7 @@ pub(super) async fn exec(
         writer.eof().await.map_err(|e| e.to_string())
     };
     let receive = async {
-        let (mut out, mut err) = (Capture::new(limits.max_output), Capture::new(limits.max_output));
+        let (mut out, mut err) = (Capture::new(limits), Capture::new(limits));
         let (mut exit_status, mut signal, mut closed) = (None, None, false);
         while let Some(msg) = reader.wait().await {
             match msg {
@@ -224,10 +240,10 @@ mod tests {
     #[test]
     fn capture_bounds_output_and_marks_truncation() {
         let mut lines = Vec::new();
-        let mut c = Capture::new(10);
-        c.push(b"0123456789abc\nlast", Stream::Stdout, &mut |l| lines.push(l.line));
+        let mut c = Capture::new(ExecLimits { max_output: 10, max_lines: 2 });
+        c.push(b"0123456789abc\nlast\none\ntwo\nthree", Stream::Stdout, &mut |l| lines.push(l.line));
         let text = c.finish(Stream::Stdout, &mut |l| lines.push(l.line));
-        assert!(text.starts_with("0123456789\n[chom: output truncated, 8 more bytes"), "{text}");
-        assert_eq!(lines, ["0123456789abc", "last"]);
+        assert!(text.starts_with("0123456789\n[chom: output truncated, 22 more bytes"), "{text}");
+        assert_eq!(lines, ["0123456789abc", "last", "[chom: 3 more lines not shown]"]);
     }
 }
