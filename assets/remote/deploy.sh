@@ -161,7 +161,10 @@ fetch_download() {
 build() {
   local b="$BASE/.build" tree
   [ "$KIND" = laravel ] && [ ! -d "$rel/vendor" ] && need_composer=1 || need_composer=""
-  [ -n "$need_composer" ] || [ -n "$BUILD_HOOK" ] || return 0
+  if [ -z "$need_composer" ] && [ -z "$BUILD_HOOK" ]; then
+    seal_tree "$rel"
+    return 0
+  fi
   if [ -n "$BUILD_HOOK" ]; then
     [ -f "$rel/$BUILD_HOOK" ] && [ ! -L "$rel/$BUILD_HOOK" ] || fail "build hook $BUILD_HOOK is not in the release"
   fi
@@ -183,7 +186,11 @@ build() {
   fresh_release
   site_pack "$tree" | unpack_into "$rel" || { disk_full "taking in the build's result"; fail "taking in the build's result failed"; }
   [ "$(cat "$work/pack.status" 2>/dev/null)" = 0 ] || fail "packing the build's result as $SITE_USER failed (tar's messages are above)"
+  # The marker is root's, whatever the build put in its place.
+  rm -rf -- "$rel/.chom-partial"
+  : >"$rel/.chom-partial"
   rm -rf -- "$b"
+  seal_tree "$rel" site
 }
 
 deploy() {
@@ -224,7 +231,6 @@ deploy() {
 
   step build
   build
-  seal_tree "$rel"
 
   step shared
   open_release "$rel"
@@ -310,6 +316,33 @@ rollback() {
   list
 }
 
+# WordPress updates from its dashboard: on, the live release's plugins,
+# themes and upgrade/ become the site's user's; off, every release's are
+# taken back as data.
+updates() {
+  lock
+  work=$(mktemp -d)
+  ensure_layout
+  [ "$KIND" = wordpress ] || fail "dashboard updates are for WordPress sites"
+  cur=$(serving)
+  if [ "$DASHBOARD_UPDATES" = 1 ]; then
+    [ -n "$cur" ] || fail "no live release"
+    for p in $(dashboard_dirs); do
+      if [ ! -e "releases/$cur/$p" ]; then install -d -m 750 -o root -g "$WEB_GROUP" "releases/$cur/$p"; fi
+      want_dir "releases/$cur/$p" "$(stat -c %U -- "releases/$cur/$p")" "$(stat -c %G -- "releases/$cur/$p")"
+      give_tree "releases/$cur/$p"
+    done
+    changed "$SITE_USER may now write $(dashboard_dirs) of release $cur (and of each new release)"
+  else
+    for r in $(ls -1 releases); do
+      for p in $(dashboard_dirs); do
+        if [ -d "releases/$r/$p" ] && [ ! -L "releases/$r/$p" ]; then take_back_tree "releases/$r/$p"; fi
+      done
+    done
+    changed "$(dashboard_dirs) of every release are root's again"
+  fi
+}
+
 # The live release's manifest, for a deploy to send only what changed;
 # none from a site whose layout root cannot trust yet.
 manifest() {
@@ -333,5 +366,6 @@ case "$ACTION" in
   rollback) rollback ;;
   releases) list ;;
   manifest) manifest ;;
+  updates) updates ;;
   *) fail "unknown action $ACTION" ;;
 esac

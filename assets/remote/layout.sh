@@ -39,12 +39,16 @@ writable_dirs() {
     wordpress) echo wp-content/uploads ;;
   esac
 }
-# Inside a release, what the site's code writes there (it is per release).
+# Inside a release, what the site's code writes there (it is per release):
+# Laravel's caches; for WordPress, only when the operator turned on updates
+# from its dashboard (DASHBOARD_UPDATES=1), its plugins, themes and upgrade/.
 release_writable() {
   case "$KIND" in
     laravel) echo bootstrap/cache ;;
+    wordpress) [ "${DASHBOARD_UPDATES:-0}" != 1 ] || echo wp-content/plugins wp-content/themes wp-content/upgrade ;;
   esac
 }
+dashboard_dirs() { echo wp-content/plugins wp-content/themes wp-content/upgrade; }
 # Folders the site's code expects in its writable ones (made as its user).
 writable_tree() {
   case "$KIND" in
@@ -228,11 +232,15 @@ unpack_into() {
 # links (a device or a fifo is refused), every entry root:WEB_GROUP,
 # folders 0750, files 0640 (0750 when executable). It stays closed (0700)
 # until open_release.
+# With `site`, the tree is what the site's user made (a build's result):
+# its links stay the user's, so nginx, which follows a link only to what
+# the link's owner owns, never serves a root file through one of them.
 seal_tree() {
   local odd
   odd=$(find -P "$1" ! -type f ! -type d ! -type l -print -quit)
   [ -z "$odd" ] || fail "the release holds a $(stat -c %F -- "$odd") (${odd#"$1"/}); CHOM deploys only files, folders and links"
   chown -R -h "root:$WEB_GROUP" -- "$1"
+  if [ "${2:-}" = site ]; then find -P "$1" -type l -exec chown -h "$SITE_USER:$SITE_USER" {} +; fi
   find -P "$1" -type d -exec chmod 750 {} +
   find -P "$1" -type f -perm /111 -exec chmod 750 {} +
   find -P "$1" -type f ! -perm /111 -exec chmod 640 {} +
@@ -247,6 +255,27 @@ hand_over() {
   find -P "$1" -mindepth 1 -depth -exec chown -h "$SITE_USER:$SITE_USER" {} +
   chgrp -h "$SITE_USER" -- "$1"
   chmod 750 -- "$1"
+}
+
+# Gives a tree of root's, in a folder of root's, to the site's user:
+# bottom-up, so the user gets into a folder only once root is done in it.
+give_tree() { find -P "$1" -depth -exec chown -h "$SITE_USER:$SITE_USER" {} +; }
+
+# Takes back a folder the site's user wrote (inside a release, so its
+# parent is root's): the user packs it, root unpacks it as data into a
+# new folder, which replaces it. Needs $work.
+take_back_tree() {
+  local d=$1 new="$1.chom-new"
+  [ "$(stat -c %U -- "$d")" != root ] || return 0
+  want_dir "$d" "$SITE_USER" "$(stat -c %G -- "$d")"
+  rm -rf -- "$new"
+  mkdir -m 700 -- "$new"
+  site_pack "$d" | unpack_into "$new" || fail "taking back $d failed"
+  [ "$(cat "$work/pack.status")" = 0 ] || fail "packing $d as $SITE_USER failed (tar's messages are above)"
+  seal_tree "$new" site
+  chmod 750 -- "$new"
+  rm -rf -- "$d"
+  mv -T -- "$new" "$d"
 }
 
 # The site's user writes folder DIR as a tar stream on stdout (root never
@@ -280,6 +309,7 @@ site_cat() {
 # the user's, and the user copies the release's files into them.
 link_shared() {
   local rel=$1 p d
+  for p in $(secret_files) $(writable_dirs) $(release_writable) public/storage; do no_link_above "$rel" "$p"; done
   for p in $(secret_files); do
     if [ ! -e "shared/$p" ] && [ -f "$rel/$p" ] && [ ! -L "$rel/$p" ]; then
       install -m 640 -o root -g "$SITE_USER" -- "$rel/$p" "shared/$p"
@@ -311,9 +341,7 @@ link_shared() {
     fi
     [ -d "$(dirname "$rel/$p")" ] || install -d -m 750 -o root -g "$WEB_GROUP" -- "$(dirname "$rel/$p")"
     [ -d "$rel/$p" ] || mkdir -- "$rel/$p"
-    # Its files first, then the folder: until then the user can change nothing in it.
-    find -P "$rel/$p" -mindepth 1 -maxdepth 1 -exec chown -h "$SITE_USER:$SITE_USER" {} +
-    chown -h "$SITE_USER:$SITE_USER" -- "$rel/$p"
+    give_tree "$rel/$p"
   done
   if [ "$KIND" = laravel ] && [ -d "$rel/public" ] && [ ! -e "$rel/public/storage" ] && [ ! -L "$rel/public/storage" ]; then
     # What `artisan storage:link` makes, made by root.
@@ -321,6 +349,19 @@ link_shared() {
     chown -h "$SITE_USER:$WEB_GROUP" -- "$rel/public/storage"
   fi
   return 0
+}
+
+# No folder between REL and its path P is a link: root makes links and
+# folders at P, and must not make them where such a link points.
+no_link_above() {
+  local d=$1 rest=$2
+  while [ "${rest#*/}" != "$rest" ]; do
+    d="$d/${rest%%/*}"
+    rest=${rest#*/}
+    if [ -L "$d" ]; then
+      fail "the release's ${d#"$1"/} is a link (to $(readlink -- "$d")); CHOM needs a folder there for ${2}"
+    fi
+  done
 }
 
 # Opens a sealed release to the site's group (its PHP, and nginx).
@@ -382,7 +423,7 @@ convert_layout() {
     work=${work:-$(mktemp -d)}
     site_pack "$p" | unpack_into "$d" || fail "taking in release $r failed"
     [ "$(cat "$work/pack.status")" = 0 ] || fail "packing release $r as $SITE_USER failed (tar's messages are above)"
-    seal_tree "$d"
+    seal_tree "$d" site
     open_release "$d"
     (cd "$BASE" && link_shared "releases/.$r.new")
     rm -rf -- "$p"

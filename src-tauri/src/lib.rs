@@ -58,6 +58,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         sites::site_set_enabled,
         sites::site_delete,
         sites::site_repair,
+        sites::site_set_dashboard_updates,
         sites::server_setup,
         sites::ssl_issue,
         sites::ssl_status,

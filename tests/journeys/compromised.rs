@@ -127,7 +127,60 @@ fn a_compromised_sites_user_reaches_nothing_of_roots_or_another_sites() {
     assert!(fleet.sh(0, "ls /etc/chom-pwned 2>&1").contains("No such file"));
 
     forged_results_change_nothing_but_the_log(&fleet, work.path());
+    dashboard_updates_are_off_by_default_and_taken_back(&fleet, &tarball);
     every_other_action_stays_inside_the_site(&fleet, work.path());
+}
+
+/// WordPress's plugins and themes are root's unless the operator allows
+/// updates from the dashboard; then the site's user writes them, and when
+/// turned off again, what it wrote is taken back as data: a link it
+/// planted stays its own, so nginx serves nothing of root's through it.
+fn dashboard_updates_are_off_by_default_and_taken_back(fleet: &WebFleet, tarball: &std::path::Path) {
+    let c = &fleet.chom;
+    let plugins = "/var/www/blog.example.test/current/wp-content/plugins";
+    let owner = |path: &str| fleet.sh(0, &format!("stat -c %U {path}")).trim().to_owned();
+    assert_eq!(owner(plugins), "root");
+    let plant = format!(
+        "mkdir {plugins}/mine && echo '<?php' > {plugins}/mine/mine.php && ln -s /etc/passwd {plugins}/mine/passwd.txt"
+    );
+    assert!(!fleet.sh_as(0, BLOG_USER, &plant).0, "plugins are root's by default");
+    assert_eq!(c.json(["site", "show", BLOG]).0["site"]["dashboard_updates"], false);
+
+    // Here the blog is the site that changes; the app is the neighbour.
+    let outside = |f: &WebFleet| {
+        f.fingerprint(
+            0,
+            &["/etc", "/root", VICTIM, BASE],
+            &[
+                "/etc/nginx/sites-available/chom-blog.example.test.conf*",
+                "/etc/php/*/fpm/pool.d/chom-w_blog_example_test.conf*",
+            ],
+        )
+    };
+    let before = outside(fleet);
+    c.ok(["site", "dashboard-updates", BLOG, "on"]);
+    assert_eq!(owner(plugins), BLOG_USER);
+    let (planted, said) = fleet.sh_as(0, BLOG_USER, &plant);
+    assert!(planted, "{said}");
+    let passwd = fleet.sh(0, "cat /etc/passwd");
+    let through_nginx = || fleet.get(0, BLOG, "/wp-content/plugins/mine/passwd.txt");
+    assert_ne!(through_nginx().1, passwd);
+    // A new release gets writable plugins too; the operator's own come with it.
+    let out = c.run(["deploy", BLOG, "--tarball", tarball.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(owner(plugins), BLOG_USER);
+    assert!(fleet.sh(0, &format!("ls {plugins}")).contains("akismet"), "the release's own plugins");
+
+    c.ok(["site", "dashboard-updates", BLOG, "off"]);
+    assert_eq!(c.json(["site", "show", BLOG]).0["site"]["dashboard_updates"], false);
+    let releases = "/var/www/blog.example.test/releases";
+    let dirs = fleet.sh(0, &format!("stat -c %U {releases}/*/wp-content/plugins {releases}/*/wp-content/themes"));
+    assert!(dirs.lines().count() >= 4 && dirs.lines().all(|l| l == "root"), "{dirs}");
+    let links = fleet.sh(0, &format!("find {releases} -path '*/plugins/mine/passwd.txt' -printf '%u %y\\n'"));
+    assert!(!links.is_empty() && links.lines().all(|l| l == format!("{BLOG_USER} l")), "{links}");
+    assert_ne!(through_nginx().1, passwd);
+    assert!(!fleet.sh_as(0, BLOG_USER, &format!("touch {plugins}/again")).0, "root's again");
+    assert_eq!(before, outside(fleet));
 }
 
 /// A build hook prints result lines of the old, untokened form and

@@ -97,6 +97,14 @@ pub enum SiteCommand {
     Repair {
         domain: String,
     },
+    /// WordPress: let the site's dashboard update its plugins and themes
+    /// (its user may then write them in the live release), or not (the
+    /// default: they are root's, like all its code).
+    DashboardUpdates {
+        domain: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Delete the site from its server: vhost, PHP pool, database, files, user.
     Delete {
         domain: String,

@@ -30,6 +30,8 @@ pub struct SiteRow {
     pub ssl_days_left: Option<i32>,
     /// Under chom-core's warning threshold (or expired).
     pub ssl_expiring: bool,
+    /// WordPress: its dashboard may update plugins and themes.
+    pub dashboard_updates: bool,
 }
 
 impl From<SiteRecord> for SiteRow {
@@ -42,6 +44,7 @@ impl From<SiteRecord> for SiteRow {
             aliases: s.aliases.iter().map(ToString::to_string).collect(),
             php_version: s.php_version,
             enabled: s.enabled,
+            dashboard_updates: s.dashboard_updates,
             current_release: s.current_release,
             ssl_expires_at: s.ssl_expires_at.map(|e| e.to_rfc3339()),
             ssl_days_left: days.map(|d| d as i32),
@@ -324,6 +327,17 @@ pub async fn site_delete(
     on_event: Channel<JobProgress>,
 ) -> Result<(), UiError> {
     Ok(state.core()?.delete_site(&domain, progress_sink(on_event)).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn site_set_dashboard_updates(
+    state: State<'_, AppState>,
+    domain: String,
+    on: bool,
+    on_event: Channel<JobProgress>,
+) -> Result<SiteRow, UiError> {
+    Ok(state.core()?.set_dashboard_updates(&domain, on, progress_sink(on_event)).await?.into())
 }
 
 /// Brings the site to CHOM's layout on its server; what changed, and what

@@ -63,6 +63,7 @@ export const commands = {
 	 *  was as it should be.
 	 */
 	siteRepair: (domain: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("site_repair", { domain, onEvent })),
+	siteSetDashboardUpdates: (domain: string, on: boolean, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, onEvent })),
 	serverSetup: (name: string, php: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("server_setup", { name, php, onEvent })),
 	/**  `acme_url` empty: Let's Encrypt (or its staging with `staging`). */
 	sslIssue: (domain: string, acmeUrl: string, acmeCa: string, staging: boolean, email: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, acmeUrl, acmeCa, staging, email, onEvent })),
@@ -507,6 +508,8 @@ export type SiteRow_Deserialize = {
 	sslDaysLeft?: number | null,
 	/**  Under chom-core's warning threshold (or expired). */
 	sslExpiring: boolean,
+	/**  WordPress: its dashboard may update plugins and themes. */
+	dashboardUpdates: boolean,
 };
 
 export type SiteRow_Serialize = {
@@ -522,6 +525,8 @@ export type SiteRow_Serialize = {
 	sslDaysLeft: number | null,
 	/**  Under chom-core's warning threshold (or expired). */
 	sslExpiring: boolean,
+	/**  WordPress: its dashboard may update plugins and themes. */
+	dashboardUpdates: boolean,
 };
 
 export type SslRow = SslRow_Serialize | SslRow_Deserialize;

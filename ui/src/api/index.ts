@@ -134,6 +134,8 @@ export const rollbackSite = (domain: string, to: string | null, on: OnEvent) =>
 export const setSiteEnabled = (domain: string, enabled: boolean, on: OnEvent) =>
   siteJob((ch) => commands.siteSetEnabled(domain, enabled, ch), on);
 export const deleteSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteDelete(domain, ch), on);
+export const setDashboardUpdates = (domain: string, on: boolean, ev: OnEvent) =>
+  siteJob((ch) => commands.siteSetDashboardUpdates(domain, on, ch), ev);
 export const repairSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteRepair(domain, ch), on);
 export const setupServer = (name: string, php: string, on: OnEvent) =>
   siteJob((ch) => commands.serverSetup(name, php, ch), on);

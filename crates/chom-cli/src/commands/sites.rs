@@ -53,6 +53,15 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
         }
         SiteCommand::Enable { domain } => toggle(chom, &domain, true, as_json).await,
         SiteCommand::Disable { domain } => toggle(chom, &domain, false, as_json).await,
+        SiteCommand::DashboardUpdates { domain, state } => {
+            let site = chom.set_dashboard_updates(&domain, state == "on", web_progress(!as_json)).await?;
+            if as_json {
+                json(&site);
+            } else {
+                println!("{}: dashboard updates {state}", site.domain);
+            }
+            Ok(0)
+        }
         SiteCommand::Repair { domain } => {
             let r = chom.repair_site(&domain, web_progress(!as_json)).await?;
             if as_json {
@@ -208,6 +217,12 @@ fn show(d: &chom_core::SiteDetail) {
     println!("server:   {}", s.server);
     println!("user:     {}", s.site_user);
     println!("state:    {}", if s.enabled { "enabled" } else { "disabled" });
+    if s.kind == chom_core::web::SiteKind::Wordpress {
+        println!(
+            "updates:  {}",
+            if s.dashboard_updates { "from the dashboard (plugins, themes)" } else { "by deploys only" }
+        );
+    }
     println!("release:  {}", s.current_release.as_deref().unwrap_or("-"));
     println!("ssl:      {}", s.ssl_expires_at.map_or_else(|| "none".into(), |e| format!("until {e}")));
     if !d.deploys.is_empty() {

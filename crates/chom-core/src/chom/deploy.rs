@@ -115,7 +115,8 @@ impl Chom {
     pub(super) fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
         Ok(site_script(action, DEPLOY_SCRIPT, &layout_of(site), site.kind, site.php_version.as_deref())?
             .var("ACTION", action)?
-            .var("VHOST", &self.vhost_for(site))?)
+            .var("VHOST", &self.vhost_for(site))?
+            .var("DASHBOARD_UPDATES", if site.dashboard_updates { "1" } else { "0" })?)
     }
 
     /// Deploys a release. It goes live only after its health check passed;
@@ -180,7 +181,10 @@ impl Chom {
             .var("HEALTH_PATH", health_path.as_str())?
             .var("HEALTH_TEXT", opts.health_text.as_deref().unwrap_or(""))?
             .var("KEEP", &opts.keep.to_string())?;
-        let upload = match self.upload(&opts.source, site.kind, script, &job, prepared).await {
+        let upload = match self
+            .upload(&opts.source, site.kind.never_reused(site.dashboard_updates), script, &job, prepared)
+            .await
+        {
             Ok(v) => v,
             Err(e) => {
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;

@@ -1,11 +1,14 @@
-//! `site repair`: brings a site to CHOM's layout on its server (a site made
-//! by an earlier version is converted; anything that looks tampered stops
-//! it and is reported, never trusted) and its nginx config and PHP-FPM pool
-//! to what CHOM writes now. A deploy does the same conversion first.
+//! Changes to where a site's user may write on its server. `site repair`
+//! brings a site to CHOM's layout (a site made by an earlier version is
+//! converted; anything that looks tampered stops it and is reported, never
+//! trusted) and its nginx config and PHP-FPM pool to what CHOM writes now;
+//! a deploy does the same conversion first. Dashboard updates let a
+//! WordPress site's user write its plugins and themes.
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::db::SiteRecord;
+use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
 use crate::web::vhost;
 
@@ -47,5 +50,43 @@ impl Chom {
             changed,
             unchanged: report.unchanged().into_iter().map(str::to_owned).collect(),
         })
+    }
+}
+
+impl Chom {
+    /// Turns WordPress updates from the site's dashboard on or off. On, the
+    /// site's user may write `wp-content/plugins`, `themes` and `upgrade`
+    /// of the live release and of each new one (a deploy still brings the
+    /// release's own); off (the default), they are root's in every release.
+    pub async fn set_dashboard_updates(&self, domain: &str, on: bool, sink: ProgressSink) -> Result<SiteRecord> {
+        let mut site = self.site_record(domain)?;
+        if site.kind != crate::web::SiteKind::Wordpress {
+            return Err(Error::Usage(format!(
+                "{} is a {} site: dashboard updates are for WordPress sites",
+                site.domain,
+                site.kind.as_str()
+            )));
+        }
+        let server = self.server_record(site.server.as_str())?;
+        let state = if on { "on" } else { "off" };
+        let job = self.start_web_job("site.dashboard-updates", &format!("{} {state}", site.domain), &server, sink)?;
+        site.dashboard_updates = on;
+        let script = self.deploy_script("updates", &site)?;
+        let mut transcript = Transcript::default();
+        let (_, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
+        if result.is_ok() {
+            self.db.set_site_dashboard_updates(site.id, on)?;
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        let detail = result.as_ref().map_or_else(ToString::to_string, |()| format!("dashboard updates {state}"));
+        self.audit(
+            "site.dashboard-updates",
+            Some(server.name.as_str()),
+            Some(site.domain.as_str()),
+            result.is_ok(),
+            &detail,
+        );
+        result?;
+        self.site_record(domain)
     }
 }

@@ -188,6 +188,7 @@ impl Chom {
             ssl_checked_at: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            dashboard_updates: false,
         };
         // The password goes to the keyring before the server has it, so it
         // can never exist only on the server; a failed create removes it.

@@ -12,7 +12,7 @@ use crate::jobs::JobEvent;
 use crate::ssh::Input;
 use crate::web::bundle::{self, Source};
 use crate::web::manifest::{self, Hashed, Manifest, Plan};
-use crate::web::{Script, SiteKind};
+use crate::web::Script;
 
 use super::remote::WebJob;
 use super::source::DeploySource;
@@ -66,7 +66,7 @@ impl Chom {
     pub(super) async fn upload(
         &self,
         source: &DeploySource,
-        kind: SiteKind,
+        never_reused: &[&str],
         script: Script,
         job: &WebJob,
         prepared: &Prepared,
@@ -78,7 +78,7 @@ impl Chom {
                     Some(h) => h,
                     None => &hash_folder(folder.clone()).await?,
                 };
-                let plan = Arc::new(manifest::plan(hashed, &live.files, kind.never_reused()));
+                let plan = Arc::new(manifest::plan(hashed, &live.files, never_reused));
                 let (sent_files, reused_files) = (hashed.len() - plan.reuse.len(), plan.reuse.len());
                 let input = stream(Source::Folder(folder.clone()), Some(plan.clone()), plan.send_bytes, job);
                 let script = script

@@ -8,8 +8,11 @@ use rusqlite_migration::{Migrations, M};
 use super::{DbError, DbResult};
 
 /// Append only: never edit a migration that has shipped.
-const MIGRATIONS: &[M<'static>] =
-    &[M::up(include_str!("migrations/0001_init.sql")), M::up(include_str!("migrations/0002_sites.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/0001_init.sql")),
+    M::up(include_str!("migrations/0002_sites.sql")),
+    M::up(include_str!("migrations/0003_dashboard_updates.sql")),
+];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 

@@ -26,6 +26,9 @@ pub struct SiteRecord {
     pub ssl_checked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// WordPress only: the site's user may write plugins, themes and
+    /// upgrade/ of the live release, for updates from its dashboard.
+    pub dashboard_updates: bool,
 }
 
 pub struct NewSite<'a> {
@@ -85,7 +88,7 @@ pub struct DeployRecord {
 }
 
 const SITE_COLUMNS: &str = "s.id, s.server_id, s.domain, sv.name, s.kind, s.php_version, s.aliases, s.site_user,
-     s.enabled, s.current_release, s.ssl_expires_at, s.ssl_checked_at, s.created_at, s.updated_at";
+     s.enabled, s.current_release, s.ssl_expires_at, s.ssl_checked_at, s.created_at, s.updated_at, s.dashboard_updates";
 
 /// A row as stored; `into_record` re-validates the names, so a hand-edited
 /// row cannot smuggle a hostile domain into a remote command.
@@ -104,6 +107,7 @@ struct RawSite {
     ssl_checked_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    dashboard_updates: bool,
 }
 
 fn site_row(r: &Row<'_>) -> rusqlite::Result<RawSite> {
@@ -122,6 +126,7 @@ fn site_row(r: &Row<'_>) -> rusqlite::Result<RawSite> {
         ssl_checked_at: r.get(11)?,
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
+        dashboard_updates: r.get::<_, i64>(14)? != 0,
     })
 }
 
@@ -149,6 +154,7 @@ impl RawSite {
             ssl_checked_at: self.ssl_checked_at.map(from_ms),
             created_at: from_ms(self.created_at),
             updated_at: from_ms(self.updated_at),
+            dashboard_updates: self.dashboard_updates,
         })
     }
 }
@@ -211,6 +217,14 @@ impl Db {
         self.conn().execute(
             "UPDATE sites SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, enabled, to_ms(Utc::now())],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_site_dashboard_updates(&self, id: i64, on: bool) -> DbResult<()> {
+        self.conn().execute(
+            "UPDATE sites SET dashboard_updates = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, on, to_ms(Utc::now())],
         )?;
         Ok(())
     }

@@ -48,11 +48,18 @@ impl SiteKind {
     /// a release (root never reads what that user could have planted).
     /// The same lists, with owners and modes, are in
     /// `assets/remote/layout.sh`.
-    pub fn never_reused(self) -> &'static [&'static str] {
-        match self {
-            SiteKind::Static => &[],
-            SiteKind::Wordpress => &["wp-config.php", "wp-content/uploads"],
-            SiteKind::Laravel => &[".env", "storage", "bootstrap/cache"],
+    pub fn never_reused(self, dashboard_updates: bool) -> &'static [&'static str] {
+        match (self, dashboard_updates) {
+            (SiteKind::Static, _) => &[],
+            (SiteKind::Wordpress, false) => &["wp-config.php", "wp-content/uploads"],
+            (SiteKind::Wordpress, true) => &[
+                "wp-config.php",
+                "wp-content/uploads",
+                "wp-content/plugins",
+                "wp-content/themes",
+                "wp-content/upgrade",
+            ],
+            (SiteKind::Laravel, _) => &[".env", "storage", "bootstrap/cache"],
         }
     }
 
