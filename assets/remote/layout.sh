@@ -95,13 +95,6 @@ want_file() {
   esac
 }
 
-# A link root made: LINK must be a symbolic link whose text is TARGET.
-want_link() {
-  [ -L "$1" ] || tampered "$1" "not a link"
-  [ "$(readlink -- "$1")" = "$2" ] || tampered "$1" "a link to $(readlink -- "$1"), expected $2"
-  [ "$(stat -c %U -- "$1")" = root ] || tampered "$1" "a link of $(stat -c %U -- "$1")"
-}
-
 # The site's user, its group and nginx's membership; their names are
 # unique per domain, so another account of the same name is refused.
 ensure_accounts() {

@@ -43,6 +43,30 @@ for s in nginx "php$PHP-fpm" mariadb cron; do
   svc_enable "$s" >/dev/null 2>&1 || true
 done
 
+step php-fpm
+# Every process of a site makes its files for itself and its group only
+# (umask 027): PHP-FPM's pools inherit their master's umask, set where the
+# service starts.
+fpm_umask_changed=""
+if [ -d /run/systemd/system ]; then
+  mkdir -p "/etc/systemd/system/php$PHP-fpm.service.d"
+  if printf '%s\n' "# Added by CHOM: files PHP-FPM's pools make are not for other users." "[Service]" "UMask=0027" |
+    put_file "/etc/systemd/system/php$PHP-fpm.service.d/chom-umask.conf" 644; then
+    systemctl daemon-reload
+    fpm_umask_changed=1
+  fi
+elif ! grep -qx 'umask 027' "/etc/default/php$PHP-fpm" 2>/dev/null; then
+  printf '%s\n' "# Added by CHOM: files PHP-FPM's pools make are not for other users." "umask 027" >>"/etc/default/php$PHP-fpm"
+  fpm_umask_changed=1
+fi
+master=$(cat "/run/php/php$PHP-fpm.pid" 2>/dev/null || true)
+if [ -n "$fpm_umask_changed" ] || [ -z "$master" ] || [ "$(sed -n 's/^Umask:[[:space:]]*//p' "/proc/$master/status" 2>/dev/null)" != 0027 ]; then
+  svc restart "php$PHP-fpm" >/dev/null 2>&1 || fail "php$PHP-fpm does not restart; see its log under /var/log"
+  changed "php$PHP-fpm: pools make files with umask 027"
+else
+  unchanged "php$PHP-fpm umask 027"
+fi
+
 step nginx
 if nginx_long_names; then
   nginx -t >/dev/null 2>&1 || { rm -f /etc/nginx/conf.d/chom-server-names.conf; fail "nginx -t fails with server_names_hash_bucket_size; removed it again"; }

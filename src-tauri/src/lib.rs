@@ -68,6 +68,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
 
 pub fn run() {
     let data_dir = chom_core::paths::default_data_dir();
+    chom_core::paths::private_umask();
     // A failure here shows when the core opens the same folder below.
     let _ = chom_core::paths::secure_data_dir(&data_dir);
     let _log_guard = logs::init(&data_dir);

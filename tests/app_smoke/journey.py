@@ -363,6 +363,23 @@ try:
                                capture_output=True, text=True).stdout
         check("Release from git" in https, https)
         shot(driver, "site-certificate")
+
+        # The site as an earlier CHOM left it (its base and releases the
+        # site user's own): Repair brings it to root's layout, and it serves on.
+        chom("run", "web", "--", "chown -R w_shop_e2e_test: /var/www/shop.e2e.test/releases && chown w_shop_e2e_test: /var/www/shop.e2e.test")
+        repair = css("[data-testid=repair]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", repair)
+        repair.click()
+        repaired = lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                              if "epair" in e.text or e.get_attribute("data-testid") == "job-error"]
+        result = wait.until(repaired)[0]
+        check(result.text.startswith("Repaired:") and "brought to CHOM's layout" in result.text, result.text)
+        owners = chom("run", "web", "--", "stat -c %U /var/www/shop.e2e.test /var/www/shop.e2e.test/current/index.html")
+        check(owners["results"][0]["stdout"].split() == ["root", "root"], owners)
+        https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
+                               capture_output=True, text=True).stdout
+        check("Release from git" in https, https)
+        shot(driver, "site-repaired")
         close = css("[data-testid=site-close]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
         close.click()

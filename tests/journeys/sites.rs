@@ -43,6 +43,8 @@ fn setup_twice_and_the_second_run_changes_nothing() {
     let running =
         fleet.sh(0, "for s in nginx php8.2-fpm mariadb cron; do service $s status >/dev/null && echo $s; done");
     assert_eq!(running.split_whitespace().collect::<Vec<_>>(), ["nginx", "php8.2-fpm", "mariadb", "cron"]);
+    // PHP-FPM's pools make files for their site's user and group only.
+    assert_eq!(fleet.sh(0, "grep ^Umask: /proc/$(cat /run/php/php8.2-fpm.pid)/status").trim(), "Umask:\t0027");
 
     let before = fleet.sh(0, state);
     let (second, status) = fleet.chom.json(["server", "setup", "web0"]);

@@ -19,6 +19,7 @@ use chom_core::{Chom, Error};
 fn main() {
     let cli = Cli::parse();
     let data_dir = cli.data_dir.clone().unwrap_or_else(chom_core::paths::default_data_dir);
+    chom_core::paths::private_umask();
     if let Err(e) = chom_core::paths::secure_data_dir(&data_dir) {
         eprintln!("chom: cannot prepare the data directory {}: {e}", data_dir.display());
         std::process::exit(9);

@@ -25,16 +25,14 @@ pub fn default_data_dir() -> PathBuf {
 
 /// Makes `dir` the private data directory it must be: created if missing,
 /// 0700, and what is in it (the SQLite database with its WAL and SHM, the
-/// logs) 0600, folders 0700. From here on this process creates files for
-/// its user only (umask 077), so a new day's log or a new WAL is private
-/// too. Called by both front ends before anything is written there.
+/// logs) 0600, folders 0700. The front ends call it first, with
+/// `private_umask`; opening the core calls it again once the database
+/// exists.
 pub fn secure_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        // SAFETY: umask only sets this process's file creation mask.
-        unsafe { libc::umask(0o077) };
         let private = |p: &std::path::Path, dir: bool| {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(if dir { 0o700 } else { 0o600 }))
         };
@@ -54,6 +52,17 @@ pub fn secure_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// From here on this process creates files for its user only (umask 077),
+/// so a new day's log or a new WAL is private too. For the binaries' main:
+/// a library must not change its host process's umask.
+pub fn private_umask() {
+    // SAFETY: umask only sets this process's file creation mask.
+    #[cfg(unix)]
+    unsafe {
+        libc::umask(0o077);
+    }
 }
 
 #[cfg(all(test, unix))]
@@ -76,8 +85,5 @@ mod tests {
         assert_eq!(mode(&dir.join("logs")), 0o700);
         assert_eq!(mode(&dir.join("chom.sqlite3")), 0o600);
         assert_eq!(mode(&dir.join("logs/chom.2026-12-01.log")), 0o600);
-        // Files made afterwards are private too (the umask).
-        std::fs::write(dir.join("later"), b"").unwrap();
-        assert_eq!(mode(&dir.join("later")), 0o600);
     }
 }

@@ -63,6 +63,10 @@ impl Chom {
             crate::Error::Usage(format!("cannot create the data directory {}: {e}", data_dir.display()))
         })?;
         let db = Db::open(&data_dir.join(Db::FILE_NAME))?;
+        // The database and its WAL exist now: private too.
+        crate::paths::secure_data_dir(data_dir).map_err(|e| {
+            crate::Error::Usage(format!("cannot make the data directory {} private: {e}", data_dir.display()))
+        })?;
         let interrupted = db.mark_interrupted_jobs()?;
         if interrupted > 0 {
             tracing::warn!(interrupted, "jobs left running by a process that ended were marked interrupted");
