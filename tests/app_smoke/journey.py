@@ -379,6 +379,7 @@ try:
         https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
                                capture_output=True, text=True).stdout
         check("Release from git" in https, https)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", result)
         shot(driver, "site-repaired")
         close = css("[data-testid=site-close]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)

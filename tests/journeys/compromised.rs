@@ -73,6 +73,24 @@ fn a_compromised_sites_user_reaches_nothing_of_roots_or_another_sites() {
     let out = c.run(["site", "create", APP, "--kind", "laravel", "--server", "web0", "--from", app.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr_of(&out));
 
+    // Every site has a user of its own: domains that differ only in `.`
+    // and `-` too, and an account of the same name already on the server
+    // is refused, not shared.
+    for d in ["a-b.example.test", "a.b.example.test"] {
+        c.ok(["site", "create", d, "--kind", "static", "--server", "web0"]);
+    }
+    let users = fleet.sh(0, "stat -c %U /var/www/a-b.example.test/shared/. /var/www/a.b.example.test/shared/. 2>&1; stat -c %G /var/www/a-b.example.test /var/www/a.b.example.test");
+    assert_eq!(users, "root\nroot\nn_a__b_example_test\nn_a_b_example_test\n");
+    fleet.sh(0, "useradd --system --no-create-home w_taken_example_test");
+    let listing = fleet.server_listing(0);
+    let out = c.run(["site", "create", "taken.example.test", "--kind", "static", "--server", "web0"]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("a user named w_taken_example_test exists already"), "{}", stderr_of(&out));
+    assert_eq!(listing, fleet.server_listing(0));
+    for d in ["a-b.example.test", "a.b.example.test"] {
+        c.ok(["site", "delete", d, "--yes"]);
+    }
+
     // Who reads what: each site's user its own secrets only, nginx none.
     let reads = |user: &str, path: &str| {
         fleet.sh_as(0, user, &format!("if [ -d {path} ]; then ls {path}; else cat {path}; fi")).0
@@ -125,6 +143,7 @@ fn a_compromised_sites_user_reaches_nothing_of_roots_or_another_sites() {
     }
     assert!(fleet.get(0, APP, "/").1.contains("release: 2"));
     assert!(fleet.sh(0, "ls /etc/chom-pwned 2>&1").contains("No such file"));
+    next_is_only_for_chom(&fleet);
 
     forged_results_change_nothing_but_the_log(&fleet, work.path());
     dashboard_updates_are_off_by_default_and_taken_back(&fleet, &tarball);
@@ -181,6 +200,37 @@ fn dashboard_updates_are_off_by_default_and_taken_back(fleet: &WebFleet, tarball
     assert_ne!(through_nginx().1, passwd);
     assert!(!fleet.sh_as(0, BLOG_USER, &format!("touch {plugins}/again")).0, "root's again");
     assert_eq!(before, outside(fleet));
+}
+
+/// A release under check (`next`) is served only with the site's preview
+/// token, which is root's: a local request with the old header or a
+/// guessed token gets the live release.
+fn next_is_only_for_chom(fleet: &WebFleet) {
+    fleet.sh(
+        0,
+        &format!(
+            "set -e; r={BASE}/releases/zz-next; mkdir -p $r/public; echo NEXT > $r/public/index.php; \
+             chown -R root:n_app_example_test $r; chmod -R g+rX $r; ln -sfn releases/zz-next {BASE}/next"
+        ),
+    );
+    let get = |who: &str, header: &str| {
+        let curl = format!("curl -s -H 'Host: {APP}' -H {} http://127.0.0.1/", chom_tests::web::sh_quote(header));
+        if who == "root" {
+            fleet.sh(0, &curl)
+        } else {
+            fleet.sh_as(0, who, &curl).1
+        }
+    };
+    let token = fleet.sh(0, &format!("cat {BASE}/.chom/preview"));
+    assert_eq!(get("root", &format!("X-Chom-Preview: {}", token.trim())), "NEXT\n", "the token reaches next");
+    for header in ["X-Chom-Preview: 1", "X-Chom-Preview: 00000000000000000000000000000000"] {
+        for who in [APP_USER, BLOG_USER, "root"] {
+            let body = get(who, header);
+            assert!(body.contains("release: 2"), "{who} with {header}: {body}");
+        }
+    }
+    assert!(!fleet.sh_as(0, APP_USER, &format!("cat {BASE}/.chom/preview")).0);
+    fleet.sh(0, &format!("rm -rf {BASE}/next {BASE}/releases/zz-next"));
 }
 
 /// A build hook prints result lines of the old, untokened form and

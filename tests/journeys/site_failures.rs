@@ -95,6 +95,9 @@ fn certificate_from_pebble() {
     fleet.lab.pebble_point("tls.example.test", 0).unwrap();
     let c = &fleet.chom;
     c.ok(["site", "create", "tls.example.test", "--kind", "static", "--server", "web0"]);
+    // certbot writes the challenge as root into acme/, which the site's user cannot touch.
+    let plant = "ln -s /etc /var/www/tls.example.test/acme/.well-known";
+    assert!(!fleet.sh_as(0, "w_tls_example_test", plant).0, "the site's user planted a link in acme/");
     let (st, status) = c.json([
         "ssl",
         "issue",

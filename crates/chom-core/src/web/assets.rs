@@ -1,6 +1,7 @@
 //! Everything CHOM runs on a server, embedded at build time from the
 //! top-level `assets/remote/`, where an operator can audit it in one
-//! folder. The nginx vhost and PHP-FPM pool come from `vhost.rs`.
+//! folder: the scripts, and the templates of what they write (filled in
+//! by `vhost.rs`).
 
 macro_rules! remote {
     ($file:literal) => {
@@ -18,3 +19,13 @@ pub const SETUP: &str = remote!("setup.sh");
 pub const SETUP_FINISH: &str = remote!("setup-finish.sh");
 pub const SSL: &str = remote!("ssl.sh");
 pub const WP_INSTALL: &str = remote!("wp-install.sh");
+
+pub mod templates {
+    pub const NGINX_MAP: &str = remote!("templates/nginx-map.conf");
+    pub const NGINX_SITE: &str = remote!("templates/nginx-site.conf");
+    pub const NGINX_ACME: &str = remote!("templates/nginx-acme.conf");
+    pub const NGINX_PHP: &str = remote!("templates/nginx-php.conf");
+    pub const NGINX_HTTP: &str = remote!("templates/nginx-http.conf");
+    pub const NGINX_HTTPS: &str = remote!("templates/nginx-https.conf");
+    pub const PHP_FPM_POOL: &str = remote!("templates/php-fpm-pool.conf");
+}

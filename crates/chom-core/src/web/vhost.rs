@@ -1,5 +1,6 @@
-//! The nginx vhost and PHP-FPM pool of a site, rendered from validated
-//! values only (domains, the derived site user, a PHP version).
+//! The nginx vhost and PHP-FPM pool of a site: the templates in
+//! `assets/remote/templates/`, filled with validated values only (domains,
+//! the derived site user, a PHP version).
 //!
 //! The vhost serves `current`, except for requests from the server itself
 //! that carry the site's preview token (`X-Chom-Preview`, root's own on the
@@ -9,6 +10,7 @@
 //! link inside the site only to what the link's owner owns, so a link the
 //! site's user planted never serves another site's files.
 
+use super::assets::templates;
 use super::layout::{SiteKind, SiteLayout};
 use crate::validate::DomainName;
 
@@ -38,11 +40,10 @@ pub fn fpm_socket(layout: &SiteLayout) -> String {
 
 pub fn nginx(spec: &VhostSpec<'_>) -> String {
     let l = spec.layout;
-    let var = format!("$chom_root_{}", l.user);
+    let root_var = format!("$chom_root_{}", l.user);
     let mut names = vec![l.domain.as_str()];
     names.extend(spec.aliases.iter().map(|a| a.as_str()));
     let names = names.join(" ");
-    let web_root = spec.kind.web_root();
     let fallback = match spec.kind {
         SiteKind::Static => "=404",
         SiteKind::Wordpress => "/index.php?$args",
@@ -50,104 +51,42 @@ pub fn nginx(spec: &VhostSpec<'_>) -> String {
     };
     let php = match spec.kind {
         SiteKind::Static => String::new(),
-        _ => format!(
-            "
-    location ~ \\.php$ {{
-        try_files $fastcgi_script_name =404;
-        include fastcgi_params;
-        fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;
-        fastcgi_param DOCUMENT_ROOT $realpath_root;
-        fastcgi_pass unix:{sock};
-    }}
-",
-            sock = fpm_socket(l)
-        ),
+        _ => fill(templates::NGINX_PHP, &[("socket", &fpm_socket(l))]),
     };
-    // HTTP-01 challenges, served from outside the releases (also while a
-    // site redirects to HTTPS).
-    let acme = format!(
-        "    location ^~ /.well-known/acme-challenge/ {{
-        root {base}/acme;
-        default_type text/plain;
-    }}
-",
-        base = l.base
+    let acme = fill(templates::NGINX_ACME, &[("base", &l.base)]);
+    let site = fill(
+        templates::NGINX_SITE,
+        &[
+            ("names", &names),
+            ("root_var", &root_var),
+            ("web_root", spec.kind.web_root()),
+            ("domain", &l.domain),
+            ("acme", &acme),
+            ("fallback", fallback),
+            ("php", &php),
+        ],
     );
-    let body = format!(
-        "    server_name {names};
-    root {var}{web_root};
-    index index.html index.php;
-    access_log /var/log/nginx/{domain}.access.log;
-    error_log /var/log/nginx/{domain}.error.log;
-    client_max_body_size 64m;
-    disable_symlinks if_not_owner from=$document_root;
-
-{acme}    location / {{
-        try_files $uri $uri/ {fallback};
-    }}
-    location ~ /\\.(?!well-known) {{
-        deny all;
-    }}
-{php}",
-        domain = l.domain,
-    );
-    let map = format!(
-        "# Managed by CHOM for {domain}: edits here are replaced on the next change.
-map \"$remote_addr:$http_x_chom_preview\" {var} {{
-    default {base}/current;
-    \"127.0.0.1:@@CHOM_PREVIEW@@\" {base}/next;
-}}
-",
-        domain = l.domain,
-        base = l.base,
-    );
-    if !spec.ssl {
-        return format!("{map}\nserver {{\n    listen 80;\n    listen [::]:80;\n{body}}}\n");
-    }
-    format!(
-        "{map}
-server {{
-    listen 80;
-    listen [::]:80;
-    server_name {names};
-{acme}    location / {{
-        return 301 https://$host$request_uri;
-    }}
-}}
-
-server {{
-    listen 443 ssl http2;
-    listen [::]:443 ssl http2;
-    ssl_certificate /etc/letsencrypt/live/{domain}/fullchain.pem;
-    ssl_certificate_key /etc/letsencrypt/live/{domain}/privkey.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-{body}}}
-",
-        domain = l.domain,
-    )
+    let map = fill(templates::NGINX_MAP, &[("domain", &l.domain), ("root_var", &root_var), ("base", &l.base)]);
+    let server = if spec.ssl { templates::NGINX_HTTPS } else { templates::NGINX_HTTP };
+    fill(server, &[("map", &map), ("site", &site), ("names", &names), ("acme", &acme), ("domain", &l.domain)])
 }
 
 pub fn fpm_pool(layout: &SiteLayout) -> String {
-    format!(
-        "; Managed by CHOM for {domain}: edits here are replaced on the next change.
-[{user}]
-user = {user}
-group = {user}
-listen = {sock}
-listen.owner = www-data
-listen.group = www-data
-listen.mode = 0660
-pm = ondemand
-pm.max_children = 10
-pm.process_idle_timeout = 30s
-pm.max_requests = 500
-php_admin_value[upload_max_filesize] = 64M
-php_admin_value[post_max_size] = 64M
-",
-        domain = layout.domain,
-        user = layout.user,
-        sock = fpm_socket(layout),
+    fill(
+        templates::PHP_FPM_POOL,
+        &[("domain", &layout.domain), ("user", &layout.user), ("socket", &fpm_socket(layout))],
     )
+}
+
+/// A template with each `{{name}}` replaced by its value (validated names
+/// and paths only; a value never holds a placeholder of its own).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    debug_assert!(!out.contains("{{"), "a placeholder left in {out}");
+    out
 }
 
 #[cfg(test)]
