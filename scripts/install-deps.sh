@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential libdbus-1-dev pkg-config curl file libwebkit2gtk-4.1-dev libgtk-3-dev
   libayatana-appindicator3-dev librsvg2-dev libssl-dev libsoup-3.0-dev
-  libjavascriptcoregtk-4.1-dev libxdo-dev)
+  libjavascriptcoregtk-4.1-dev libxdo-dev shellcheck)
 # Running the app headless, the OS keyring (Secret Service) and WebDriver e2e.
 # xdotool drives the native file chooser, which WebDriver cannot reach.
 GUI_PKGS=(xvfb xauth imagemagick webkit2gtk-driver dbus dbus-x11 gnome-keyring python3-venv

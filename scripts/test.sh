@@ -14,6 +14,9 @@ fi
 scripts/install-deps.sh build gui lab web
 scripts/build.sh
 
+echo "== shellcheck of what runs on servers (assets/remote)"
+scripts/check-remote.sh
+
 echo "== UI type check"
 npm --prefix ui run check
 

@@ -334,9 +334,9 @@ updates() {
     done
     changed "$SITE_USER may now write $(dashboard_dirs) of release $cur (and of each new release)"
   else
-    for r in $(ls -1 releases); do
+    for r in releases/*; do
       for p in $(dashboard_dirs); do
-        if [ -d "releases/$r/$p" ] && [ ! -L "releases/$r/$p" ]; then take_back_tree "releases/$r/$p"; fi
+        if [ -d "$r/$p" ] && [ ! -L "$r/$p" ]; then take_back_tree "$r/$p"; fi
       done
     done
     changed "$(dashboard_dirs) of every release are root's again"

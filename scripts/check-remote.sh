@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# shellcheck over what CHOM runs on servers (assets/remote/), each script as
+# it runs: the variables CHOM sets, common.sh, layout.sh where it is
+# included, then the script (chom-core's web/script.rs puts them together).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for f in assets/remote/*.sh; do
+  name=$(basename "$f")
+  case "$name" in common.sh | layout.sh) continue ;; esac
+  parts=(assets/remote/common.sh)
+  case "$name" in deploy.sh | site.sh | ssl.sh) parts+=(assets/remote/layout.sh) ;; esac
+  # Variables come from CHOM (script.rs), set before the text runs.
+  vars=$(grep -ohE '\$\{?[A-Z][A-Z0-9_]+' "${parts[@]}" "$f" | tr -d '${' | sort -u | grep -vxE 'PATH|HOME|LC_ALL' | sed 's/$/=x/')
+  { echo "#!/bin/sh"; echo "set -eu"; echo "$vars"; cat "${parts[@]}" "$f"; } >"$tmp/$name"
+  shellcheck -s sh -S warning -e SC3043,SC2034 "$tmp/$name" || status=1
+done
+exit "$status"
