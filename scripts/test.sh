@@ -14,6 +14,10 @@ fi
 scripts/install-deps.sh build gui lab web
 scripts/build.sh
 
+echo "== cargo fmt --check, clippy -D warnings"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== shellcheck of what runs on servers (assets/remote)"
 scripts/check-remote.sh
 
