@@ -36,6 +36,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         servers::server_add,
         servers::server_edit,
         servers::server_remove,
+        servers::server_resume,
         keys::key_list,
         keys::key_generate,
         keys::key_import,

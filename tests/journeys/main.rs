@@ -13,6 +13,7 @@ mod keys;
 mod laravel;
 mod pool;
 mod probe;
+mod retries;
 mod secrets;
 mod site_failures;
 mod sites;

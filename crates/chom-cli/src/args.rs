@@ -34,6 +34,17 @@ pub struct Cli {
     /// Connection attempts in flight at once across the fleet.
     #[arg(long, global = true, env = "CHOM_CONNECT_PARALLEL", default_value_t = 64, value_name = "N")]
     pub connect_parallel: usize,
+    /// Retries of a connection attempt that failed before anything ran
+    /// (refused, timed out, dropped), with exponential backoff and jitter.
+    #[arg(long, global = true, env = "CHOM_CONNECT_RETRIES", default_value_t = 2, value_name = "N")]
+    pub connect_retries: usize,
+    /// Failed connections in a row after which a server is paused (its
+    /// circuit breaker opens); 0 never pauses.
+    #[arg(long, global = true, env = "CHOM_BREAKER_FAILURES", default_value_t = 5, value_name = "N")]
+    pub breaker_failures: u32,
+    /// Seconds a paused server is left alone before one trial connection.
+    #[arg(long, global = true, env = "CHOM_BREAKER_PAUSE", default_value_t = 60, value_name = "SECS")]
+    pub breaker_pause: u64,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -262,6 +273,10 @@ pub enum ServerCommand {
     },
     Edit(EditArgs),
     Remove {
+        name: String,
+    },
+    /// Close a paused server's circuit breaker: the next operation connects at once.
+    Resume {
         name: String,
     },
     /// Show the server's host key fingerprint and pin it once accepted.

@@ -31,6 +31,11 @@ fn main() {
         command_timeout: Duration::from_secs(cli.command_timeout.max(1)),
         script_timeout: Duration::from_secs(cli.script_timeout.max(1)),
         max_connecting: cli.connect_parallel.max(1),
+        retry: chom_core::ssh::breaker::RetryPolicy { retries: cli.connect_retries, ..Default::default() },
+        breaker: chom_core::ssh::breaker::BreakerPolicy {
+            failures: cli.breaker_failures,
+            open_for: Duration::from_secs(cli.breaker_pause),
+        },
         ..SshConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");

@@ -29,12 +29,18 @@ pub struct ServerRow {
     pub disk_used_pct: Option<f64>,
     /// nginx, php-fpm, mariadb -> up | down | absent
     pub services: Vec<(String, String)>,
+    /// RFC 3339: CHOM does not connect to it until then (its circuit breaker is open).
+    pub paused_until: Option<String>,
+    /// Failed connections in a row.
+    pub connect_failures: u32,
 }
 
 impl From<chom_core::ServerView> for ServerRow {
     fn from(s: chom_core::ServerView) -> Self {
         let p = s.probe.as_ref();
         ServerRow {
+            paused_until: s.paused_until.map(|u| u.to_rfc3339()),
+            connect_failures: s.connect_failures,
             probed_at: p.map(|p| p.at.to_rfc3339()),
             probe_error: p.and_then(|p| p.error.clone()),
             load1: p.and_then(|p| p.load1),
@@ -215,4 +221,11 @@ pub async fn server_edit(
 #[specta::specta]
 pub async fn server_remove(state: State<'_, AppState>, name: String) -> Result<(), UiError> {
     Ok(state.core()?.remove_server(&name)?)
+}
+
+/// Closes a paused server's circuit breaker.
+#[tauri::command]
+#[specta::specta]
+pub async fn server_resume(state: State<'_, AppState>, name: String) -> Result<(), UiError> {
+    Ok(state.core()?.resume_server(&name)?)
 }

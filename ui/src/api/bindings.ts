@@ -11,6 +11,8 @@ export const commands = {
 	serverAdd: (form: ServerForm) => typedError<ServerRow_Serialize, UiError>(__TAURI_INVOKE("server_add", { form })),
 	serverEdit: (name: string, changes: ServerChanges_Deserialize) => typedError<ServerRow_Serialize, UiError>(__TAURI_INVOKE("server_edit", { name, changes })),
 	serverRemove: (name: string) => typedError<null, UiError>(__TAURI_INVOKE("server_remove", { name })),
+	/**  Closes a paused server's circuit breaker. */
+	serverResume: (name: string) => typedError<null, UiError>(__TAURI_INVOKE("server_resume", { name })),
 	keyList: () => typedError<KeyRow[], UiError>(__TAURI_INVOKE("key_list")),
 	keyGenerate: (name: string) => typedError<KeyRow, UiError>(__TAURI_INVOKE("key_generate", { name })),
 	/**
@@ -410,6 +412,10 @@ export type ServerRow_Deserialize = {
 	diskUsedPct?: number | null,
 	/**  nginx, php-fpm, mariadb -> up | down | absent */
 	services: ([string, string])[],
+	/**  RFC 3339: CHOM does not connect to it until then (its circuit breaker is open). */
+	pausedUntil?: string | null,
+	/**  Failed connections in a row. */
+	connectFailures: number,
 };
 
 /**  A row of the Fleet table. */
@@ -434,6 +440,10 @@ export type ServerRow_Serialize = {
 	diskUsedPct: number | null,
 	/**  nginx, php-fpm, mariadb -> up | down | absent */
 	services: ([string, string])[],
+	/**  RFC 3339: CHOM does not connect to it until then (its circuit breaker is open). */
+	pausedUntil: string | null,
+	/**  Failed connections in a row. */
+	connectFailures: number,
 };
 
 export type SetupRow = {

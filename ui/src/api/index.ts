@@ -57,6 +57,7 @@ export const serverDetail = async (name: string) => unwrap(await commands.server
 export const addServer = async (form: ServerForm) => unwrap(await commands.serverAdd(form));
 export const editServer = async (name: string, changes: ServerChanges) => unwrap(await commands.serverEdit(name, changes));
 export const removeServer = async (name: string) => unwrap(await commands.serverRemove(name));
+export const resumeServer = async (name: string) => unwrap(await commands.serverResume(name));
 
 export const listKeys = async () => unwrap(await commands.keyList());
 export const generateKey = async (name: string) => unwrap(await commands.keyGenerate(name));

@@ -78,6 +78,14 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
                 println!("removed {name} from the inventory (nothing was changed on the server)");
             }
         }
+        ServerCommand::Resume { name } => {
+            chom.resume_server(&name)?;
+            if as_json {
+                json(&serde_json::json!({ "resumed": name }));
+            } else {
+                println!("{name} resumed: the next operation connects to it at once");
+            }
+        }
         ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
         ServerCommand::Setup { name, php } => {
             let r = chom.setup_server(&name, &php, crate::output::web_progress(!as_json)).await?;
@@ -116,7 +124,7 @@ fn list(servers: &[ServerView]) {
                 format!("{}@{}:{}", s.user, s.host, s.port),
                 s.group.clone().unwrap_or_default(),
                 s.tags.join(","),
-                s.status.clone(),
+                if s.paused_until.is_some() { format!("{} (paused)", s.status) } else { s.status.clone() },
                 ago(s.last_seen),
                 p.and_then(|p| p.load1).map(|l| format!("{l:.2}")).unwrap_or_default(),
                 p.and_then(|p| p.mem_used_pct).map(|m| format!("{m:.0}%")).unwrap_or_default(),
@@ -135,6 +143,15 @@ fn show(d: &chom_core::ServerDetail) {
     println!("group:      {}", s.group.as_deref().unwrap_or("-"));
     println!("tags:       {}", s.tags.join(", "));
     println!("status:     {} (last seen {})", s.status, ago(s.last_seen));
+    match (s.paused_until, s.connect_failures) {
+        (Some(until), n) => println!(
+            "breaker:    open: paused after {n} failed connections in a row, until {} (chom server resume {})",
+            until.format("%F %T UTC"),
+            s.name
+        ),
+        (None, 0) => println!("breaker:    closed"),
+        (None, n) => println!("breaker:    closed, {n} failed connections in a row"),
+    }
     match &d.host_key {
         Some(k) => {
             println!("host key:   {} {} (pinned {})", k.algorithm, k.fingerprint, k.first_seen.format("%F %T UTC"))

@@ -1,6 +1,7 @@
 //! `Chom`: the one entry point the app and the CLI use. It owns the cache,
 //! the keyring store and the SSH pool, and writes jobs and the audit log.
 
+mod breaker;
 mod deploy;
 mod fleet;
 mod keys;
@@ -71,10 +72,12 @@ impl Chom {
         if interrupted > 0 {
             tracing::warn!(interrupted, "jobs left running by a process that ended were marked interrupted");
         }
+        let db = Arc::new(db);
+        let gate = breaker::CacheGate { db: db.clone(), policy: ssh.breaker };
         Ok(Chom {
-            db: Arc::new(db),
+            db,
             secrets,
-            pool: Pool::new(ssh),
+            pool: Pool::with_gate(ssh, Some(Arc::new(gate))),
             data_dir: data_dir.to_owned(),
             os_user: os_user(),
             key_cache: Mutex::default(),

@@ -78,7 +78,7 @@ impl Chom {
             .insert_server(&new)?
             .ok_or_else(|| Error::AlreadyExists { what: "server", name: new.name.to_string() })?;
         self.audit("server.add", Some(record.name.as_str()), Some(&record.host.to_string()), true, "");
-        Ok(ServerView::from_record(record, None, None))
+        Ok(ServerView::from_record(record, None, None, Default::default()))
     }
 
     /// Applies an edit; a pooled connection to the old endpoint is dropped.
@@ -111,7 +111,7 @@ impl Chom {
         })?;
         let detail = if patch.changes_endpoint() { "host or port changed: pinned host key dropped" } else { "" };
         self.audit("server.edit", Some(updated.name.as_str()), None, true, detail);
-        Ok((updated.id, ServerView::from_record(updated, None, None)))
+        Ok((updated.id, ServerView::from_record(updated, None, None, Default::default())))
     }
 
     pub fn remove_server(&self, name: &str) -> Result<()> {
@@ -128,11 +128,13 @@ impl Chom {
             probes.into_iter().map(|p| (p.server.clone(), p)).collect()
         };
         let (mut latest, mut good) = (by_server(self.db.latest_probes()?), by_server(self.db.latest_good_probes()?));
+        let mut breakers = self.db.breakers()?;
         Ok(records
             .into_iter()
             .map(|r| {
                 let (probe, last_good) = (latest.remove(r.name.as_str()), good.remove(r.name.as_str()));
-                ServerView::from_record(r, probe, last_good)
+                let breaker = breakers.remove(&r.id).unwrap_or_default();
+                ServerView::from_record(r, probe, last_good, breaker)
             })
             .collect())
     }
@@ -145,6 +147,8 @@ impl Chom {
         let latest = history.last().cloned();
         let last_good = history.iter().rev().find(|p| p.ok).cloned();
         let recent_jobs = self.db.jobs_for_server(record.name.as_str(), 10)?;
-        Ok(ServerDetail { server: ServerView::from_record(record, latest, last_good), host_key, history, recent_jobs })
+        let breaker = self.db.breaker(record.id)?;
+        let server = ServerView::from_record(record, latest, last_good, breaker);
+        Ok(ServerDetail { server, host_key, history, recent_jobs })
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::db::{PinnedHostKey, ProbeRecord, ServerRecord, ServiceState};
+use crate::ssh::breaker::BreakerState;
 
 /// A server as listed: inventory fields plus its latest probe, if any.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +25,10 @@ pub struct ServerView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub probe: Option<ProbeSummary>,
+    /// Failed connection attempts in a row (the circuit breaker's count).
+    pub connect_failures: u32,
+    /// While set and ahead, CHOM does not dial the server (its breaker is open).
+    pub paused_until: Option<DateTime<Utc>>,
 }
 
 /// The latest probe, flattened for tables. When it failed, the figures are
@@ -73,6 +78,7 @@ impl ServerView {
         r: ServerRecord,
         probe: Option<ProbeRecord>,
         last_good: Option<ProbeRecord>,
+        breaker: BreakerState,
     ) -> ServerView {
         ServerView {
             name: r.name.to_string(),
@@ -88,6 +94,8 @@ impl ServerView {
             created_at: r.created_at,
             updated_at: r.updated_at,
             probe: probe.as_ref().map(|p| ProbeSummary::of(p, last_good.as_ref())),
+            connect_failures: breaker.failures,
+            paused_until: breaker.open_until.filter(|u| *u > Utc::now()),
         }
     }
 }

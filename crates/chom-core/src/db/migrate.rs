@@ -12,6 +12,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0001_init.sql")),
     M::up(include_str!("migrations/0002_sites.sql")),
     M::up(include_str!("migrations/0003_dashboard_updates.sql")),
+    M::up(include_str!("migrations/0004_breakers.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -3,6 +3,7 @@
 //! every call is short and local, and no lock is held across an `.await`.
 
 mod audit;
+mod breakers;
 mod host_keys;
 mod jobs;
 mod keys;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use super::breaker::{BreakerPolicy, RetryPolicy};
 use super::exec::ExecLimits;
 use super::SshError;
 use crate::db::PinnedHostKey;
@@ -36,6 +37,10 @@ pub struct SshConfig {
     /// Connection attempts in flight at once, fleet-wide.
     pub max_connecting: usize,
     pub exec_limits: ExecLimits,
+    /// Retries of a connection attempt that failed before anything ran.
+    pub retry: RetryPolicy,
+    /// When a server that keeps failing is paused.
+    pub breaker: BreakerPolicy,
 }
 
 impl Default for SshConfig {
@@ -48,6 +53,8 @@ impl Default for SshConfig {
             keepalive_interval: Duration::from_secs(15),
             max_connecting: 64,
             exec_limits: ExecLimits::default(),
+            retry: RetryPolicy::default(),
+            breaker: BreakerPolicy::default(),
         }
     }
 }

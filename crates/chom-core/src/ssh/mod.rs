@@ -3,6 +3,7 @@
 //! bounded command execution, and the one quoting function.
 
 mod authorized_keys;
+pub mod breaker;
 mod client;
 mod exec;
 mod pool;
@@ -65,6 +66,11 @@ pub enum SshError {
     CommandTimeout { server: String, timeout: Duration },
     #[error("connection to {server} was lost: {detail}")]
     Disconnected { server: String, detail: String },
+    #[error(
+        "{server} is paused after {failures} failed connection attempts in a row; CHOM tries it again after \
+         {until} (or at once after `chom server resume {server}`)"
+    )]
+    Paused { server: String, failures: u32, until: chrono::DateTime<chrono::Utc> },
 }
 
 impl SshError {
@@ -75,7 +81,7 @@ impl SshError {
             SshError::Resolve { .. } | SshError::Refused { .. } | SshError::Unreachable { .. } => {
                 ErrorCode::Unreachable
             }
-            SshError::Disconnected { .. } => ErrorCode::Unreachable,
+            SshError::Disconnected { .. } | SshError::Paused { .. } => ErrorCode::Unreachable,
             SshError::ConnectTimeout { .. } | SshError::CommandTimeout { .. } => ErrorCode::Timeout,
             SshError::Protocol { .. } => ErrorCode::Protocol,
             SshError::AuthFailed { .. } | SshError::NoKey { .. } | SshError::PasswordRejected { .. } => {

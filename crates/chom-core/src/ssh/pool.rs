@@ -10,6 +10,9 @@ use tokio::sync::{Mutex as AsyncMutex, Semaphore};
 use tokio::time::timeout;
 use tokio_util::task::TaskTracker;
 
+use backon::{ExponentialBuilder, Retryable};
+
+use super::breaker::DialGate;
 use super::client::{self, Connection, SshConfig, Target};
 use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine};
 use super::shell::Shell;
@@ -53,17 +56,25 @@ pub struct Pool {
     connecting: Semaphore,
     /// Stops of cancelled or timed-out commands still on their way out.
     stops: TaskTracker,
+    /// The circuit breaker, asked before each dial and told how it ended.
+    gate: Option<Arc<dyn DialGate>>,
 }
 
 impl Pool {
     /// A new pool. Inside a tokio runtime, a background task closes idle
     /// connections; it ends when the pool is dropped.
     pub fn new(cfg: SshConfig) -> Arc<Pool> {
+        Pool::with_gate(cfg, None)
+    }
+
+    /// A pool whose dials go through `gate` (the circuit breaker).
+    pub fn with_gate(cfg: SshConfig, gate: Option<Arc<dyn DialGate>>) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             connecting: Semaphore::new(cfg.max_connecting.max(1)),
             cfg,
             slots: Mutex::default(),
             stops: TaskTracker::new(),
+            gate,
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let weak: Weak<Pool> = Arc::downgrade(&pool);
@@ -146,11 +157,37 @@ impl Pool {
             }
         }
         guard.take();
-        let _permit = self.connecting.acquire().await.expect("pool semaphore is never closed");
-        let conn = Arc::new(client::connect(target, &self.cfg).await?);
+        let conn = Arc::new(self.dial(target).await?);
         let shell = Arc::new(AsyncMutex::new(None));
         *guard = Some(Pooled { conn: conn.clone(), endpoint, last_used: Instant::now(), shell: shell.clone() });
         Ok((conn, true, shell))
+    }
+
+    /// A new connection: the breaker asked first, attempts that failed
+    /// before anything ran retried with backoff (each holding one of the
+    /// fleet-wide connecting permits only while it runs), the breaker told.
+    async fn dial(&self, target: &Target) -> Result<Connection, SshError> {
+        if let Some(gate) = &self.gate {
+            gate.allow(target.server_id, &target.server)?;
+        }
+        let policy = self.cfg.retry;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(policy.first_delay)
+            .with_max_times(policy.retries)
+            .with_jitter();
+        let attempt = || async {
+            let _permit = self.connecting.acquire().await.expect("pool semaphore is never closed");
+            client::connect(target, &self.cfg).await
+        };
+        let result = attempt
+            .retry(backoff)
+            .when(SshError::is_retryable)
+            .notify(|e, after| tracing::warn!(server = %target.server, error = %e, "connecting failed; retrying in {after:?}"))
+            .await;
+        if let Some(gate) = &self.gate {
+            gate.record(target.server_id, result.as_ref().map(drop));
+        }
+        result
     }
 
     /// Waits (at most `within`) until every stop of a cancelled or timed-out
