@@ -49,6 +49,14 @@ release_writable() {
   esac
 }
 dashboard_dirs() { echo wp-content/plugins wp-content/themes wp-content/upgrade; }
+# What the site's user may write, in words.
+user_writes() {
+  local w
+  w="$(writable_dirs) $(release_writable)"
+  w=${w# }
+  w=${w% }
+  echo "${w:-nothing of its folders}"
+}
 # Folders the site's code expects in its writable ones (made as its user).
 writable_tree() {
   case "$KIND" in
@@ -423,7 +431,7 @@ convert_layout() {
     mv -T -- "$d" "$p"
   done
   check_layout || tampered "$BASE" "still not root's after the repair"
-  changed "$DOMAIN brought to CHOM's layout: its base, releases and secrets are root's; its user writes only $(writable_dirs) $(release_writable)"
+  changed "$DOMAIN brought to CHOM's layout: its base, releases and secrets are root's; its user writes only $(user_writes)"
 }
 
 # What a site's user could have planted in the layout before: a link or a

@@ -143,7 +143,7 @@ repair() {
     step php-fpm
     if printf '%s' "$POOL" | put_file "$pool" 644; then fpm_apply "$pool"; changed "PHP-FPM pool of $DOMAIN"; else unchanged "PHP-FPM pool of $DOMAIN"; fi
   fi
-  unchanged "$DOMAIN has CHOM's layout: base, releases and secrets root's, $SITE_USER writes only $(writable_dirs) $(release_writable)"
+  unchanged "$DOMAIN has CHOM's layout: base, releases and secrets root's, $SITE_USER writes only $(user_writes)"
 }
 
 delete() {
