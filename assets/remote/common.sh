@@ -147,7 +147,7 @@ fpm_apply() {
 # Whatever the command started in its session is killed when it returns.
 # Returns the command's exit status.
 run_as() {
-  local user=$1 dir=$2 log pid st
+  local user=$1 dir=$2 log pid st relay n
   shift 2
   log=$(mktemp)
   setsid runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C HOME="$SITE_HOME" \
@@ -156,9 +156,20 @@ run_as() {
   pid=$!
   site_session=$pid
   tail -q -s 0.2 -n +1 --pid="$pid" -f "$log" 2>/dev/null | head -c 8388608 |
-    awk 'NR <= 10000 { print; fflush() } END { if (NR > 10000) print "[" NR - 10000 " more lines not shown]" }' || true
+    awk 'NR <= 10000 { print; fflush() } END { if (NR > 10000) print "[" NR - 10000 " more lines not shown]" }' &
+  relay=$!
+  # A beat every 2 s: once CHOM's connection is gone, the write ends this
+  # script (SIGPIPE), and its EXIT trap the command, at once rather than
+  # when the command ends by itself.
+  n=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+    n=$((n + 1))
+    if [ $((n % 10)) -eq 0 ]; then ev beat; fi
+  done
   st=0
   wait "$pid" || st=$?
+  wait "$relay" 2>/dev/null || true
   pkill -KILL -s "$pid" 2>/dev/null || true
   site_session=""
   rm -f "$log"

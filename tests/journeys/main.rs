@@ -13,6 +13,7 @@ mod keys;
 mod laravel;
 mod pool;
 mod probe;
+mod restart;
 mod retries;
 mod secrets;
 mod site_failures;

@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod jobs;
 pub mod keys;
 pub mod paths;
+pub mod process;
 pub mod secret;
 pub mod secrets;
 pub mod ssh;

@@ -193,7 +193,7 @@ impl Chom {
                         RemoteEvent::Error(t) => {
                             JobEvent::Output { server: name.clone(), stream: Stream::Stderr, line: t.clone() }
                         }
-                        RemoteEvent::Value(..) => return,
+                        RemoteEvent::Value(..) | RemoteEvent::Beat => return,
                     };
                     sink(event);
                     return;

@@ -86,11 +86,12 @@ const SELECT: &str =
 
 impl Db {
     pub fn insert_job(&self, kind: &str, detail: &str, os_user: &str, total: u32) -> DbResult<i64> {
+        let me = crate::process::current();
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO jobs (kind, detail, state, os_user, pid, total, started_at) \
-             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6)",
-            params![kind, detail, os_user, std::process::id(), total, to_ms(Utc::now())],
+            "INSERT INTO jobs (kind, detail, state, os_user, pid, pid_started, total, started_at) \
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7)",
+            params![kind, detail, os_user, me.pid, i64::try_from(me.started).unwrap_or(0), total, to_ms(Utc::now())],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -127,15 +128,23 @@ impl Db {
     /// interrupted (another CHOM process may be running jobs right now).
     pub fn mark_interrupted_jobs(&self) -> DbResult<usize> {
         let conn = self.conn();
-        let pids: Vec<i64> = conn
-            .prepare("SELECT DISTINCT pid FROM jobs WHERE state = 'running'")?
-            .query_map([], |r| r.get(0))?
+        let owners: Vec<(i64, Option<i64>)> = conn
+            .prepare("SELECT DISTINCT pid, pid_started FROM jobs WHERE state = 'running'")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut marked = 0;
-        for pid in pids.into_iter().filter(|p| !process_alive(*p)) {
+        for (pid, started) in owners {
+            let stamp = crate::process::ProcessStamp {
+                pid: u32::try_from(pid).unwrap_or(0),
+                started: started.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+            };
+            if crate::process::alive(stamp) {
+                continue;
+            }
             marked += conn.execute(
-                "UPDATE jobs SET state = 'interrupted', finished_at = ?2 WHERE state = 'running' AND pid = ?1",
-                params![pid, to_ms(Utc::now())],
+                "UPDATE jobs SET state = 'interrupted', finished_at = ?3
+                 WHERE state = 'running' AND pid = ?1 AND pid_started IS ?2",
+                params![pid, started, to_ms(Utc::now())],
             )?;
         }
         if marked > 0 {
@@ -198,13 +207,6 @@ impl Db {
 
 /// Whether a process with this id runs. Off Linux the answer is "no" for any
 /// other process, so a crashed job is never left `running` forever.
-fn process_alive(pid: i64) -> bool {
-    if pid == i64::from(std::process::id()) {
-        return true;
-    }
-    cfg!(target_os = "linux") && std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,8 +221,12 @@ mod tests {
         let alive = db.insert_job("run", "uptime", "op", 1).unwrap();
         // PID 0 is never a user process: stands for the process that died.
         db.conn().execute("UPDATE jobs SET pid = 0 WHERE id = ?1", [crashed]).unwrap();
-        assert_eq!(db.mark_interrupted_jobs().unwrap(), 1);
+        // This PID, but started an hour before this process: it was reused.
+        let reused = db.insert_job("deploy", "", "op", 1).unwrap();
+        db.conn().execute("UPDATE jobs SET pid_started = pid_started - 3600 WHERE id = ?1", [reused]).unwrap();
+        assert_eq!(db.mark_interrupted_jobs().unwrap(), 2);
         assert_eq!(db.job(crashed).unwrap().unwrap().state, JobState::Interrupted);
+        assert_eq!(db.job(reused).unwrap().unwrap().state, JobState::Interrupted);
         assert!(db.job(crashed).unwrap().unwrap().finished_at.is_some());
         assert_eq!(db.job(alive).unwrap().unwrap().state, JobState::Running);
     }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0002_sites.sql")),
     M::up(include_str!("migrations/0003_dashboard_updates.sql")),
     M::up(include_str!("migrations/0004_breakers.sql")),
+    M::up(include_str!("migrations/0005_job_process_start.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

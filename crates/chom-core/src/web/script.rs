@@ -85,6 +85,9 @@ pub enum RemoteEvent {
     Error(String),
     /// A result the script hands back: `@@chom value KEY VALUE`.
     Value(String, String),
+    /// The script is alive (it writes one every 2 s while a site's command
+    /// runs, so it notices a lost connection); nothing to show.
+    Beat,
 }
 
 impl RemoteEvent {
@@ -97,6 +100,7 @@ impl RemoteEvent {
             "changed" => RemoteEvent::Changed(text),
             "unchanged" => RemoteEvent::Unchanged(text),
             "error" => RemoteEvent::Error(text),
+            "beat" => RemoteEvent::Beat,
             "value" => {
                 let (k, v) = text.split_once(' ').unwrap_or((&text, ""));
                 RemoteEvent::Value(k.to_owned(), v.to_owned())
