@@ -25,7 +25,7 @@ fn a_killed_cli_leaves_its_job_interrupted_and_another_live_process_alone() {
     let listing = format!("ls -A /var/www/{domain}/releases");
     let before = fleet.sh(0, &listing);
     // A second CLI that stays busy on the same data directory meanwhile.
-    let mut busy = c.command(["run", "web0", "--", "sleep 6; echo done"]).stdout(Stdio::piped()).spawn().unwrap();
+    let busy = c.command(["run", "web0", "--", "sleep 6; echo done"]).stdout(Stdio::piped()).spawn().unwrap();
 
     let r2 = static_site(&work.path().join("r2"), "Release two", 3);
     std::fs::create_dir_all(r2.join("hooks")).unwrap();
