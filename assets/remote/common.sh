@@ -13,6 +13,8 @@
 
 IFS= read -r CHOM_TOKEN || { echo "chom: no run token on stdin" >&2; exit 97; }
 case "$CHOM_TOKEN" in *[!0-9a-f]* | "") echo "chom: bad run token on stdin" >&2; exit 97 ;; esac
+# Who runs this (job, user, desktop): said to another run that finds the site locked.
+IFS= read -r CHOM_HOLDER || CHOM_HOLDER=""
 # Root's own tools read no configuration of a site's: HOME is root's, and
 # what the login brought is dropped.
 HOME=/root

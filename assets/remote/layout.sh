@@ -172,9 +172,12 @@ lock() {
   [ -e "$BASE/.chom/lock" ] && want_file "$BASE/.chom/lock" root root
   exec 9>"$BASE/.chom/lock"
   if ! flock -n 9; then
+    holder=$(head -c 300 "$BASE/.chom/holder" 2>/dev/null | tr -c '[:print:]' ' ')
     value locked 1
-    fail "another deploy of $DOMAIN holds the lock"
+    value holder "${holder:-another CHOM}"
+    fail "another change of $DOMAIN holds its lock: ${holder:-another CHOM}"
   fi
+  printf '%s, since %s\n' "${CHOM_HOLDER:-a CHOM job}" "$(date -u '+%F %T UTC')" >"$BASE/.chom/holder"
 }
 
 # The site in this layout (a site of the layout before is converted, and

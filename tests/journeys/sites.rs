@@ -280,7 +280,19 @@ fn one_deploy_at_a_time_per_site() {
     });
     let second = c.run(["deploy", "lock.example.test", "--from", r1.to_str().unwrap()]);
     assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
-    assert!(stderr_of(&second).contains("another deploy of lock.example.test is running"), "{}", stderr_of(&second));
+    let err = stderr_of(&second);
+    assert!(err.contains("another deploy of lock.example.test is running"), "{err}");
+    // The holder is named: its job, what it does, who and where.
+    let first_job = c
+        .json(["jobs"])
+        .0
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["kind"] == "deploy" && j["state"] == "running")
+        .unwrap()["id"]
+        .clone();
+    assert!(err.contains(&format!("its lock is held by job {first_job} (deploy) by ")), "{err}");
     assert!(slow.wait().unwrap().success());
     assert_eq!(fleet.get(0, "lock.example.test", "/").1, "<!doctype html><h1>One</h1>\n");
     assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");

@@ -250,7 +250,11 @@ impl Chom {
                 Ok(())
             }
             Err(_) if report.value("locked").is_some() => {
-                let e = WebError::Locked { site: site.domain.to_string(), server: server.name.to_string() };
+                let e = WebError::Locked {
+                    site: site.domain.to_string(),
+                    server: server.name.to_string(),
+                    holder: report.value("holder").unwrap_or("another CHOM").to_owned(),
+                };
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
                 Err(e.into())
             }

@@ -19,6 +19,7 @@ use super::Chom;
 /// A single-server job (setup, site change, deploy, certificate).
 pub(super) struct WebJob {
     pub id: i64,
+    pub kind: String,
     pub sink: ProgressSink,
     /// Cancels the job's script (never, unless the caller gave a token).
     pub cancel: CancellationToken,
@@ -83,12 +84,29 @@ impl Chom {
         sink(JobEvent::Started { job_id: id, job_kind: kind.to_owned(), total: 1 });
         Ok(WebJob {
             id,
+            kind: kind.to_owned(),
             sink,
             cancel: CancellationToken::new(),
             server: server.name.to_string(),
             server_id: server.id,
             started: Instant::now(),
         })
+    }
+
+    /// Who runs `job`, as another run that finds the site locked is told.
+    fn holder(&self, job: &WebJob) -> String {
+        let me = crate::process::current();
+        let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).or_else(|| {
+            std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty())
+        });
+        format!(
+            "job {} ({}) by {} on {}, process {}",
+            job.id,
+            job.kind,
+            self.os_user,
+            host.as_deref().unwrap_or("a desktop"),
+            me.pid
+        )
     }
 
     /// Records the job's outcome; `error` is `None` on success.
@@ -130,7 +148,7 @@ impl Chom {
         what: &str,
     ) -> Result<(Report, String)> {
         let target = self.target(server, true).await?;
-        let input = Some(script.stdin(None));
+        let input = Some(script.stdin("a read", None));
         let limit = self.pool.config().command_timeout;
         let out = self.pool.exec_with_input(&target, &as_root(server, script), input, limit, &mut |_| {}).await?;
         let report = script.report().read(&out.stdout);
@@ -203,7 +221,7 @@ impl Chom {
         };
         let command = as_root(server, script);
         let out = tokio::select! {
-            r = self.pool.exec_with_input(&target, &command, Some(script.stdin(input)), self.pool.config().script_timeout, &mut on_line) => {
+            r = self.pool.exec_with_input(&target, &command, Some(script.stdin(&self.holder(job), input)), self.pool.config().script_timeout, &mut on_line) => {
                 r.map_err(Error::from)
             }
             () = job.cancel.cancelled() => Err(Error::Cancelled),

@@ -25,10 +25,10 @@ pub enum WebError {
     #[error("{what} failed on {server}: {detail}")]
     Remote { server: String, what: String, detail: String },
     #[error(
-        "another deploy of {site} is running on {server} (its lock is held); nothing was changed. \
+        "another deploy of {site} is running on {server} (its lock is held by {holder}); nothing was changed. \
          Wait for it to finish, then deploy again"
     )]
-    Locked { site: String, server: String },
+    Locked { site: String, server: String, holder: String },
     #[error(
         "release {release} of {site} failed its health check ({detail}); it was not switched live, \
          release {serving} keeps serving"

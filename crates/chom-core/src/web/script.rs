@@ -62,9 +62,11 @@ impl Script {
         format!("sh -c {} chom-{}", quote(&text).expect("scripts hold no NUL"), self.name)
     }
 
-    /// The script's stdin: the token's line, then `input`.
-    pub fn stdin(&self, input: Option<Input>) -> Input {
-        let first = Cursor::new(format!("{}\n", self.token).into_bytes());
+    /// The script's stdin: the token's line, who runs it (`holder`, what a
+    /// run that finds the site locked is told), then `input`.
+    pub fn stdin(&self, holder: &str, input: Option<Input>) -> Input {
+        let holder: String = holder.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect();
+        let first = Cursor::new(format!("{}\n{holder}\n", self.token).into_bytes());
         match input {
             Some(input) => Box::new(first.chain(input)),
             None => Box::new(first),
@@ -191,7 +193,7 @@ mod tests {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{}\n", script.token).as_bytes()).unwrap();
+        child.stdin.take().unwrap().write_all(format!("{}\njob 1\n", script.token).as_bytes()).unwrap();
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         (script.report().read(&stdout), stdout)
