@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# measure prints several fields, which row takes as separate words:
+# shellcheck disable=SC2046
 # Fleet probe benchmark: the same probe command on N lab hosts with
 #   chom probe (CLI, cold), chom warm (second probe, same process, pooled),
 #   OpenSSH fan-out (xargs -P N ssh), the same forced to curve25519,

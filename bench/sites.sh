@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# measure prints several fields, which row takes as separate words:
+# shellcheck disable=SC2046
 # Site benchmark on a lab web host (198.18.250.2: sshd, nginx, PHP-FPM,
 # MariaDB in its own namespaces) with pebble for certificates:
 #   - a static site of 1,000 files / 20 MB: `chom deploy` (stream, health

@@ -18,8 +18,8 @@ echo "== cargo fmt --check, clippy -D warnings"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== shellcheck of what runs on servers (assets/remote)"
-scripts/check-remote.sh
+echo "== shellcheck: the project's scripts and what runs on servers"
+scripts/check-scripts.sh
 
 echo "== UI type check"
 npm --prefix ui run check

@@ -43,7 +43,7 @@ start() {
   # while it works, so the host's own useradd finds no stale lock.
   local try
   for try in 1 2 3 4 5; do
-    rm -rf "$root/etc"
+    rm -rf "${root:?}/etc"
     cp -a /etc "$root/etc" 2>"$root/cp.err" && break
     [ "$try" = 5 ] && die "copying /etc failed: $(tail -1 "$root/cp.err")"
     sleep 0.2

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# shellcheck over what CHOM runs on servers (assets/remote/), each script as
-# it runs: the variables CHOM sets, common.sh, layout.sh where it is
-# included, then the script (chom-core's web/script.rs puts them together).
+# Runs ShellCheck on every shell script of the project: the project's own
+# (install, test, lab, bench), and what CHOM runs on servers
+# (assets/remote/), each of those as it runs: the variables CHOM sets,
+# common.sh, layout.sh where it is included, then the script (chom-core's
+# web/script.rs puts them together).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -17,4 +19,5 @@ for f in assets/remote/*.sh; do
   { echo "#!/bin/sh"; echo "set -eu"; echo "$vars"; cat "${parts[@]}" "$f"; } >"$tmp/$name"
   shellcheck -s sh -S warning -e SC3043,SC2034 "$tmp/$name" || status=1
 done
+shellcheck -S warning scripts/*.sh crates/chom-lab/src/webhost.sh bench/*.sh tests/app_smoke/run.sh || status=1
 exit "$status"
