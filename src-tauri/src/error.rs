@@ -14,3 +14,29 @@ impl From<chom_core::Error> for UiError {
         UiError { code: e.code().as_str().to_owned(), message: e.to_string() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shape the UI reads (`ui/src/api`), pinned: a stable code and
+    /// the core's message.
+    #[test]
+    fn errors_cross_ipc_as_code_and_message() {
+        let tampered = chom_core::web::WebError::Tampered {
+            server: "web0".into(),
+            what: "deploy".into(),
+            path: "/var/www/a.test/releases".into(),
+            detail: "(a link to /srv/x where a folder should be); CHOM changed nothing more".into(),
+        };
+        let e = UiError::from(chom_core::Error::from(tampered));
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "code": "remote_failed",
+                "message": "deploy stopped on web0: site tampered: /var/www/a.test/releases \
+                            (a link to /srv/x where a folder should be); CHOM changed nothing more"
+            })
+        );
+    }
+}

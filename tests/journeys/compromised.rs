@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use chom_tests::web::{laravel_app, wordpress_tarball, WebFleet};
+use chom_tests::web::{diff, laravel_app, wordpress_tarball, WebFleet};
 use chom_tests::{stderr_of, wait_until};
 
 const APP: &str = "app.example.test";
@@ -49,14 +49,6 @@ fn plant_then_deploy(fleet: &WebFleet, release: &std::path::Path, what: &str, pl
     let after = outside(fleet);
     assert!(before == after, "{what}: changed outside the site:\n{}", diff(&before, &after));
     planted
-}
-
-fn diff(before: &str, after: &str) -> String {
-    let b: std::collections::BTreeSet<&str> = before.lines().collect();
-    let a: std::collections::BTreeSet<&str> = after.lines().collect();
-    let gone = b.difference(&a).map(|l| format!("- {l}"));
-    let new = a.difference(&b).map(|l| format!("+ {l}"));
-    gone.chain(new).collect::<Vec<_>>().join("\n")
 }
 
 #[test]

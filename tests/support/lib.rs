@@ -40,6 +40,38 @@ impl Default for Chom {
     }
 }
 
+/// How long any one `chom` run of a journey may take.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Waits for `child` with its output, killing it past `RUN_DEADLINE`.
+fn within_deadline(mut child: std::process::Child, shown: &str) -> Output {
+    use std::io::Read;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = read(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = read(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chom") {
+            break status;
+        }
+        if started.elapsed() > RUN_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chom {shown} did not finish within {RUN_DEADLINE:?}; killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output { status, stdout: out.join().expect("stdout reader"), stderr: err.join().expect("stderr reader") }
+}
+
 impl Chom {
     pub fn new() -> Chom {
         Chom { dir: tempfile::Builder::new().prefix("chom-test-").tempdir().expect("temp dir"), flags: Vec::new() }
@@ -60,13 +92,18 @@ impl Chom {
         cmd
     }
 
-    /// Runs chom; returns the output whatever the exit status.
+    /// Runs chom; returns the output whatever the exit status. A run that
+    /// outlives `RUN_DEADLINE` is killed and fails the test: a hang never
+    /// stalls the suite.
     pub fn run<I, S>(&self, args: I) -> Output
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let out = self.command(args).output().expect("run chom");
+        let mut cmd = self.command(args);
+        let shown = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
+        let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run chom");
+        let out = within_deadline(child, &shown);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "chom panicked: {stderr}");
         out
@@ -87,7 +124,7 @@ impl Chom {
             .spawn()
             .expect("run chom");
         child.stdin.take().expect("stdin").write_all(format!("{secret}\n").as_bytes()).expect("write stdin");
-        child.wait_with_output().expect("wait for chom")
+        within_deadline(child, "with a secret on stdin")
     }
 
     /// Runs chom and requires success.

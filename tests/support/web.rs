@@ -142,3 +142,12 @@ impl WebFleet {
         listing
     }
 }
+
+/// The lines only `before` has (-) and only `after` has (+).
+pub fn diff(before: &str, after: &str) -> String {
+    let b: std::collections::BTreeSet<&str> = before.lines().collect();
+    let a: std::collections::BTreeSet<&str> = after.lines().collect();
+    let gone = b.difference(&a).map(|l| format!("- {l}"));
+    let new = a.difference(&b).map(|l| format!("+ {l}"));
+    gone.chain(new).collect::<Vec<_>>().join("\n")
+}

@@ -197,7 +197,14 @@ fn garbage_and_silent_servers() {
 
     let mut s = TcpStream::connect(silent.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-    let err = s.read(&mut buf).expect_err("a silent server says nothing");
+    // A signal to this process (a concurrent test's child ending) can cut
+    // the wait short with EINTR: wait again.
+    let err = loop {
+        match s.read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => break r.expect_err("a silent server says nothing"),
+        }
+    };
     assert!(
         matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
         "{:?}: {err}",

@@ -96,9 +96,7 @@ impl Chom {
     /// Who runs `job`, as another run that finds the site locked is told.
     fn holder(&self, job: &WebJob) -> String {
         let me = crate::process::current();
-        let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).or_else(|| {
-            std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty())
-        });
+        let host = sysinfo::System::host_name().filter(|h| !h.is_empty());
         format!(
             "job {} ({}) by {} on {}, process {}",
             job.id,

@@ -48,7 +48,7 @@ pub enum WebError {
     Disabled { site: String },
     /// A path CHOM would act on was found changed into something it must
     /// not trust; the script stopped there.
-    #[error("{what} stopped on {server}: site tampered: {path}; {detail}")]
+    #[error("{what} stopped on {server}: site tampered: {path} {detail}")]
     Tampered { server: String, what: String, path: String, detail: String },
     #[error("{0}")]
     Placement(String),

@@ -93,6 +93,22 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
+    /// What CHOM writes, pinned: a change to a template or its filling
+    /// shows here as a diff to review (`INSTA_UPDATE=always` accepts it).
+    #[test]
+    fn vhosts_and_pools_as_written() {
+        let layout = SiteLayout::new_site(&DomainName::parse("shop.example.com").unwrap());
+        let aliases = [DomainName::parse("www.shop.example.com").unwrap()];
+        for kind in [SiteKind::Static, SiteKind::Wordpress, SiteKind::Laravel] {
+            for ssl in [false, true] {
+                let conf = nginx(&VhostSpec { layout: &layout, kind, aliases: &aliases, ssl });
+                let https = if ssl { "https" } else { "http" };
+                insta::assert_snapshot!(format!("vhost_{}_{https}", kind.as_str()), conf);
+            }
+        }
+        insta::assert_snapshot!("php_fpm_pool", fpm_pool(&layout));
+    }
+
     #[test]
     fn vhost_names_every_domain_and_serves_php_through_the_site_pool() {
         let layout = SiteLayout::new_site(&DomainName::parse("shop.example.com").unwrap());
