@@ -46,7 +46,8 @@ done
 step php-fpm
 # Every process of a site makes its files for itself and its group only
 # (umask 027): PHP-FPM's pools inherit their master's umask, set where the
-# service starts.
+# service starts (a systemd drop-in, or the file Debian's init script
+# sources: /etc/default/php-fpmX.Y).
 fpm_umask_changed=""
 if [ -d /run/systemd/system ]; then
   mkdir -p "/etc/systemd/system/php$PHP-fpm.service.d"
@@ -55,8 +56,8 @@ if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     fpm_umask_changed=1
   fi
-elif ! grep -qx 'umask 027' "/etc/default/php$PHP-fpm" 2>/dev/null; then
-  printf '%s\n' "# Added by CHOM: files PHP-FPM's pools make are not for other users." "umask 027" >>"/etc/default/php$PHP-fpm"
+elif ! grep -qx 'umask 027' "/etc/default/php-fpm$PHP" 2>/dev/null; then
+  printf '%s\n' "# Added by CHOM: files PHP-FPM's pools make are not for other users." "umask 027" >>"/etc/default/php-fpm$PHP"
   fpm_umask_changed=1
 fi
 master=$(cat "/run/php/php$PHP-fpm.pid" 2>/dev/null || true)

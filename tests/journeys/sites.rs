@@ -43,6 +43,13 @@ fn setup_twice_and_the_second_run_changes_nothing() {
     let running =
         fleet.sh(0, "for s in nginx php8.2-fpm mariadb cron; do service $s status >/dev/null && echo $s; done");
     assert_eq!(running.split_whitespace().collect::<Vec<_>>(), ["nginx", "php8.2-fpm", "mariadb", "cron"]);
+    // The probe sees the services by their pid files (no systemd here):
+    // up, and php-fpm down once stopped.
+    let services = |c: &chom_tests::Chom| c.json(["probe", "web0"]).0["results"][0]["facts"]["services"].clone();
+    assert_eq!(services(&fleet.chom), serde_json::json!({"nginx": "up", "php-fpm": "up", "mariadb": "up"}));
+    fleet.sh(0, "service php8.2-fpm stop >/dev/null");
+    assert_eq!(services(&fleet.chom)["php-fpm"], "down");
+    fleet.sh(0, "service php8.2-fpm start >/dev/null");
     // PHP-FPM's pools make files for their site's user and group only.
     assert_eq!(fleet.sh(0, "grep ^Umask: /proc/$(cat /run/php/php8.2-fpm.pid)/status").trim(), "Umask:\t0027");
 

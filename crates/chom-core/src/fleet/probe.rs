@@ -1,7 +1,11 @@
 //! The health probe: one command, one round trip per server, forking as
 //! little as possible on the server (files are read with the shell's `read`
 //! builtin; only `df` and, under systemd, `systemctl` are separate programs),
-//! because on a large fleet the servers' CPU is what limits a probe.
+//! because on a large fleet the servers' CPU is what limits a probe. Without
+//! systemd, a service is up when the process its pid file names runs with
+//! the service's name: a cost that does not grow with the number of
+//! processes on the server (only a service without a pid file makes the
+//! probe look through /proc).
 
 use std::collections::BTreeMap;
 
@@ -27,14 +31,28 @@ if [ -d /run/systemd/system ]; then
   systemctl list-units --type=service --state=running --no-legend --plain nginx.service 'php*-fpm.service' mariadb.service mysql.service </dev/null 2>/dev/null
 else
   echo init
+  scan=
   for b in /usr/sbin/nginx /usr/sbin/php-fpm* /usr/sbin/mariadbd /usr/sbin/mysqld; do
-    if [ -x "$b" ]; then
-      for f in /proc/[0-9]*/comm; do
-        read -r c < "$f" && case "$c" in nginx|php-fpm*|mariadbd|mysqld) echo "$c";; esac
-      done 2>/dev/null
-      break
+    [ -x "$b" ] || continue
+    case "${b##*/}" in
+      nginx) f=/run/nginx.pid ;;
+      php-fpm*) f="/run/php/php${b##*/php-fpm}-fpm.pid" ;;
+      *) f=/run/mysqld/mysqld.pid ;;
+    esac
+    if [ -r "$f" ]; then
+      # A pid file may end without a newline (php-fpm's does).
+      p=
+      read -r p < "$f" 2>/dev/null || true
+      case "$p" in "" | *[!0-9]*) ;; *) read -r c < "/proc/$p/comm" 2>/dev/null && echo "$c" ;; esac
+    else
+      scan=1
     fi
   done
+  if [ -n "$scan" ]; then
+    for f in /proc/[0-9]*/comm; do
+      read -r c < "$f" && case "$c" in nginx|php-fpm*|mariadbd|mysqld) echo "$c";; esac
+    done 2>/dev/null
+  fi
 fi
 echo @@end
 "#;
