@@ -126,7 +126,7 @@ git_root() {
 }
 
 fetch_git() {
-  git init -q --bare "$work/repo" 9>&-
+  git_root init -q --bare
   commit=FETCH_HEAD
   if ! err=$(git_root fetch -q --depth 1 -- "$GIT_URL" "$GIT_REF" 2>&1); then
     # Most servers give out only commits a branch or tag names at its

@@ -56,6 +56,15 @@ pub(super) fn stopped_by(e: &Error) -> &'static str {
     }
 }
 
+/// A change job's line in the audit log: what it changed, or why it failed.
+pub(super) fn change_detail(result: &Result<()>, changed: &[String]) -> String {
+    match result {
+        Ok(()) if changed.is_empty() => "nothing changed".to_owned(),
+        Ok(()) => changed.join("; "),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// sudo's own refusal, told as what to do.
 fn sudo_refused(server: &ServerRecord, stderr: &str) -> Option<String> {
     let refused = stderr.lines().any(|l| {

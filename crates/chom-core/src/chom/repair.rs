@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::jobs::ProgressSink;
 use crate::web::vhost;
 
-use super::remote::Transcript;
+use super::remote::{change_detail, Transcript};
 use super::sites::{layout_of, site_script, SITE_SCRIPT};
 use super::Chom;
 
@@ -38,11 +38,7 @@ impl Chom {
         let (report, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
         self.end_web_job(&job, &transcript, result.as_ref().err())?;
         let changed: Vec<String> = report.changed().into_iter().map(str::to_owned).collect();
-        let detail = match &result {
-            Ok(()) if changed.is_empty() => "nothing changed".to_owned(),
-            Ok(()) => changed.join("; "),
-            Err(e) => e.to_string(),
-        };
+        let detail = change_detail(&result, &changed);
         self.audit("site.repair", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
         result?;
         Ok(RepairReport {

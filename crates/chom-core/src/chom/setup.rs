@@ -12,7 +12,7 @@ use crate::jobs::ProgressSink;
 use crate::validate::PhpVersion;
 use crate::web::{Script, WebError};
 
-use super::remote::Transcript;
+use super::remote::{change_detail, Transcript};
 use super::Chom;
 
 use crate::web::assets::{SETUP, SETUP_FINISH};
@@ -75,11 +75,7 @@ impl Chom {
         }
         self.end_web_job(&job, &transcript, result.as_ref().err())?;
         let changed: Vec<String> = report.changed().into_iter().map(str::to_owned).collect();
-        let detail = match &result {
-            Ok(()) if changed.is_empty() => "nothing changed".to_owned(),
-            Ok(()) => changed.join("; "),
-            Err(e) => e.to_string(),
-        };
+        let detail = change_detail(&result, &changed);
         self.audit("server.setup", Some(server.name.as_str()), None, result.is_ok(), &detail);
         result?;
         Ok(SetupReport {
