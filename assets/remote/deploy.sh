@@ -359,6 +359,12 @@ manifest() {
 list() {
   value current "$(serving)"
   value releases "$(for r in $(ls -1 releases | sort -r); do [ -f "releases/$r/.chom-partial" ] || printf '%s ' "$r"; done)"
+  # What a change that did not finish left: its lock still held (its script
+  # still runs), or half-made releases (the next deploy removes them).
+  value partial "$(find releases -mindepth 1 -maxdepth 1 \( -name '.*.new' -o -exec test -f '{}/.chom-partial' \; \) -printf '%f ' 2>/dev/null)"
+  if [ -d .chom ] && [ ! -L .chom ] && [ -f .chom/lock ] && [ ! -L .chom/lock ] && ! flock -n .chom/lock true; then
+    value busy "$(head -c 300 .chom/holder 2>/dev/null | tr -c '[:print:]' ' ')"
+  fi
 }
 
 case "$ACTION" in

@@ -7,9 +7,8 @@
 use std::time::Instant;
 
 use chom_core::fleet::probe::PROBE_SCRIPT;
-use chom_core::jobs::no_progress;
+use chom_core::jobs::Control;
 use chom_core::{Chom, Selection};
-use tokio_util::sync::CancellationToken;
 
 /// User + system CPU seconds of this process so far.
 fn cpu_seconds() -> f64 {
@@ -50,7 +49,7 @@ fn main() {
         let mut failed = 0;
         for round in 0..rounds {
             let (cpu0, t0) = (cpu_seconds(), Instant::now());
-            let report = chom.probe(&sel, no_progress(), CancellationToken::new()).await.expect("probe");
+            let report = chom.probe(&sel, &Control::quiet()).await.expect("probe");
             let wall = t0.elapsed().as_secs_f64();
             let cpu = cpu_seconds() - cpu0;
             failed += report.failed;

@@ -4,8 +4,8 @@
 //! Web host indexes: 110, 112-113, 115, 116, 119 here (deploy_cutoffs.rs
 //! uses 114, laravel.rs 117-118).
 
+use chom_tests::stderr_of;
 use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
-use chom_tests::{stderr_of, wait_until};
 
 /// `server setup` on a bare host: the stack, ufw, sshd hardening and the
 /// deploy user, proven by a fresh login; the second run changes nothing.
@@ -266,41 +266,50 @@ fn one_deploy_at_a_time_per_site() {
     // can write nothing of the release's or the site's base).
     std::fs::write(r1.join("hooks/after.sh"), "id -un > /tmp/post-hook.txt\n").unwrap();
     c.ok(["site", "create", "lock.example.test", "--kind", "static", "--server", "web0"]);
-    let mut slow = c
-        .command([
-            "deploy",
-            "lock.example.test",
-            "--from",
-            r1.to_str().unwrap(),
-            "--build-hook",
-            "hooks/slow.sh",
-            "--post-hook",
-            "hooks/after.sh",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until the first deploy holds the lock (its hook runs).
-    wait_until("the first deploy's hook", std::time::Duration::from_secs(20), || {
-        fleet.sh(0, "pgrep -f '^sleep 3$' || true").contains(char::is_numeric)
-    });
+    // Three CLI processes on one data directory deploy the site at once:
+    // the lease lets exactly one run, the others name it and change nothing.
+    let racers: Vec<_> = (0..3)
+        .map(|_| {
+            c.command([
+                "deploy",
+                "lock.example.test",
+                "--from",
+                r1.to_str().unwrap(),
+                "--build-hook",
+                "hooks/slow.sh",
+                "--post-hook",
+                "hooks/after.sh",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let ended: Vec<_> = racers.into_iter().map(|r| r.wait_with_output().unwrap()).collect();
+    let winners: Vec<_> = ended.iter().filter(|o| o.status.success()).collect();
+    assert_eq!(winners.len(), 1, "{:?}", ended.iter().map(stderr_of).collect::<Vec<_>>());
+    let deploys: Vec<serde_json::Value> =
+        c.json(["jobs"]).0.as_array().unwrap().iter().filter(|j| j["kind"] == "deploy").cloned().collect();
+    assert_eq!(deploys.len(), 1, "a refused deploy leaves no job: {deploys:?}");
+    let holder = format!("job {} (deploy) by ", deploys[0]["id"]);
+    for refused in ended.iter().filter(|o| !o.status.success()) {
+        let err = stderr_of(refused);
+        assert_eq!(refused.status.code(), Some(4), "{err}");
+        assert!(err.contains("site lock.example.test is busy: ") && err.contains(&holder), "{err}");
+    }
+    // Another desktop (another data directory) holds the site's lock on
+    // the server itself: a deploy from here names that holder too.
+    fleet.sh(
+        0,
+        "cd /var/www/lock.example.test/.chom && echo 'job 7 (deploy) by op on other-desk, process 42' > holder \
+         && setsid flock lock sleep 4 </dev/null >/dev/null 2>&1 & sleep 0.5",
+    );
     let second = c.run(["deploy", "lock.example.test", "--from", r1.to_str().unwrap()]);
     assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
     let err = stderr_of(&second);
     assert!(err.contains("another deploy of lock.example.test is running"), "{err}");
-    // The holder is named: its job, what it does, who and where.
-    let first_job = c
-        .json(["jobs"])
-        .0
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["kind"] == "deploy" && j["state"] == "running")
-        .unwrap()["id"]
-        .clone();
-    assert!(err.contains(&format!("its lock is held by job {first_job} (deploy) by ")), "{err}");
-    assert!(slow.wait().unwrap().success());
+    assert!(err.contains("its lock is held by job 7 (deploy) by op on other-desk"), "{err}");
     assert_eq!(fleet.get(0, "lock.example.test", "/").1, "<!doctype html><h1>One</h1>\n");
     assert_eq!(fleet.sh(0, "ls /var/www/lock.example.test/releases | wc -l").trim(), "2");
     assert_eq!(fleet.sh(0, "cat /tmp/post-hook.txt").trim(), "w_lock_example_test");

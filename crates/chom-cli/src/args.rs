@@ -388,10 +388,18 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct JobsArgs {
-    /// Show one job with its per-server results.
+    /// Show one job with its per-server results and its log.
     pub id: Option<i64>,
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
+    /// Only log lines containing TEXT (case-insensitive); without a job
+    /// id, searches every job's log.
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// With a job id: print its log as it grows until the job ends (a job
+    /// the app or another `chom` runs, too).
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

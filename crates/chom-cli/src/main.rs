@@ -63,7 +63,7 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
         Command::Server(s) => commands::servers::run(chom, s, as_json).await,
         Command::Probe(sel) => commands::fleet::probe(chom, sel, as_json).await,
         Command::Run(r) => commands::fleet::run(chom, r, as_json).await,
-        Command::Jobs(j) => commands::history::jobs(chom, j, as_json),
+        Command::Jobs(j) => commands::history::jobs(chom, j, as_json).await,
         Command::Audit(a) => commands::history::audit(chom, a, as_json),
         Command::Site(s) => commands::sites::run(chom, s, as_json).await,
         Command::Deploy(d) => commands::sites::deploy(chom, d, as_json).await,

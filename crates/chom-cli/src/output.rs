@@ -109,6 +109,10 @@ pub fn progress_sink(enabled: bool) -> ProgressSink {
                     }
                 }
             }
+            JobEvent::Note { server, line } if enabled => {
+                let at = server.map_or_else(String::new, |s| format!("[{s}] "));
+                eprintln!("{}{at}{}", if tty { "\r\x1b[2K" } else { "" }, clean(&line));
+            }
             _ => {}
         }
     })
@@ -137,6 +141,7 @@ pub fn web_progress(enabled: bool) -> ProgressSink {
                 }
             }
             JobEvent::Output { line, .. } => eprintln!("{}  {}", if tty { "\r\x1b[2K" } else { "" }, clean(&line)),
+            JobEvent::Note { line, .. } => eprintln!("{}{}", if tty { "\r\x1b[2K" } else { "" }, clean(&line)),
             _ => {}
         }
     })

@@ -97,6 +97,8 @@ pub enum Error {
     FingerprintMismatch { server: String, offered: String, accepted: String },
     #[error("{server} answered the probe with output CHOM does not understand: {detail}")]
     ProbeOutput { server: String, detail: String },
+    #[error("{what} is busy: {holder} is working on it; wait for it to finish, or cancel it there")]
+    Busy { what: String, holder: String },
     #[error("cancelled")]
     Cancelled,
     #[error("internal error: {0}; please report it")]
@@ -114,7 +116,7 @@ impl Error {
             Error::Web(e) => e.code(),
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
-            Error::KeyInUse { .. } => ErrorCode::InUse,
+            Error::KeyInUse { .. } | Error::Busy { .. } => ErrorCode::InUse,
             Error::ProbeOutput { .. } => ErrorCode::Protocol,
             Error::FingerprintMismatch { .. } => ErrorCode::HostKeyChanged,
             Error::Cancelled => ErrorCode::Cancelled,

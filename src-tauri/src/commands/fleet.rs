@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chom_core::jobs::JobEvent;
+use chom_core::jobs::{Control, JobEvent};
 use chom_core::Selection;
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -29,6 +29,11 @@ pub enum JobProgress {
     Step {
         server: String,
         step: String,
+    },
+    /// Something the job itself says (a retry, a reconciliation).
+    Note {
+        server: Option<String>,
+        line: String,
     },
     /// Bytes of a release sent so far (numbers: JS has no u64).
     Transfer {
@@ -62,6 +67,7 @@ impl From<JobEvent> for JobProgress {
                 JobProgress::ServerDone { server, ok, error, done, total }
             }
             JobEvent::Step { server, step } => JobProgress::Step { server, step },
+            JobEvent::Note { server, line } => JobProgress::Note { server, line },
             JobEvent::Transfer { server, sent, total } => {
                 JobProgress::Transfer { server, sent: sent as f64, total: total as f64 }
             }
@@ -123,6 +129,12 @@ impl<'a> Ticket<'a> {
         state.running.lock().unwrap_or_else(|p| p.into_inner()).insert(ticket.clone(), token.clone());
         Ticket { state, ticket, token }
     }
+
+    /// How the job started under this ticket is watched (the UI's
+    /// channel) and stopped (`job_cancel` with the ticket).
+    pub(crate) fn control(&self, channel: Channel<JobProgress>) -> Control {
+        Control::with_cancel(progress_sink(channel), self.token.clone())
+    }
 }
 
 impl Drop for Ticket<'_> {
@@ -153,7 +165,7 @@ pub async fn fleet_probe(
 ) -> Result<JobOutcome, UiError> {
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.probe(&selection(names), progress_sink(on_event), ticket.token.clone()).await?;
+    let r = core.probe(&selection(names), &ticket.control(on_event)).await?;
     let results =
         r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
     Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
@@ -177,7 +189,7 @@ pub async fn fleet_run(
     }
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.run(&selection(names), &command, progress_sink(on_event), ticket.token.clone()).await?;
+    let r = core.run(&selection(names), &command, &ticket.control(on_event)).await?;
     let results = r.results.into_iter().map(|o| ServerOutcome {
         exit_status: o.exit_status,
         stdout: o.stdout,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::fleet::{progress_sink, JobProgress, Ticket};
+use super::fleet::{JobProgress, Ticket};
 use crate::{AppState, UiError};
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -250,8 +250,7 @@ pub async fn site_create(
     });
     let opts = source.map(|s| options(s, &form.expect));
     let ticket = Ticket::new(&state, ticket);
-    let launch =
-        core.launch_site(&input, opts.as_ref(), wordpress.as_ref(), progress_sink(on_event), &ticket.token).await?;
+    let launch = core.launch_site(&input, opts.as_ref(), wordpress.as_ref(), &ticket.control(on_event)).await?;
     Ok(SiteLaunchRow {
         site: launch.created.site.into(),
         placement: launch.created.placement,
@@ -278,7 +277,7 @@ pub async fn site_deploy(
         message: "give a folder on this computer, or a git repository and its ref".into(),
     })?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.deploy(&domain, &options(source, &form.expect), progress_sink(on_event), &ticket.token).await?;
+    let r = core.deploy(&domain, &options(source, &form.expect), &ticket.control(on_event)).await?;
     Ok(DeployResultRow {
         release: r.release,
         previous: r.previous,
@@ -295,9 +294,10 @@ pub async fn site_rollback(
     state: State<'_, AppState>,
     domain: String,
     to: Option<String>,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<ReleasesRow, UiError> {
-    let r = state.core()?.rollback(&domain, to.as_deref(), progress_sink(on_event)).await?;
+    let r = state.core()?.rollback(&domain, to.as_deref(), &Ticket::new(&state, ticket).control(on_event)).await?;
     Ok(ReleasesRow { current: r.current, releases: r.releases })
 }
 
@@ -314,9 +314,10 @@ pub async fn site_set_enabled(
     state: State<'_, AppState>,
     domain: String,
     enabled: bool,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SiteRow, UiError> {
-    Ok(state.core()?.set_site_enabled(&domain, enabled, progress_sink(on_event)).await?.into())
+    Ok(state.core()?.set_site_enabled(&domain, enabled, &Ticket::new(&state, ticket).control(on_event)).await?.into())
 }
 
 #[tauri::command]
@@ -324,9 +325,10 @@ pub async fn site_set_enabled(
 pub async fn site_delete(
     state: State<'_, AppState>,
     domain: String,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<(), UiError> {
-    Ok(state.core()?.delete_site(&domain, progress_sink(on_event)).await?)
+    Ok(state.core()?.delete_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 #[tauri::command]
@@ -335,9 +337,10 @@ pub async fn site_set_dashboard_updates(
     state: State<'_, AppState>,
     domain: String,
     on: bool,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SiteRow, UiError> {
-    Ok(state.core()?.set_dashboard_updates(&domain, on, progress_sink(on_event)).await?.into())
+    Ok(state.core()?.set_dashboard_updates(&domain, on, &Ticket::new(&state, ticket).control(on_event)).await?.into())
 }
 
 /// Brings the site to CHOM's layout on its server; what changed, and what
@@ -347,9 +350,10 @@ pub async fn site_set_dashboard_updates(
 pub async fn site_repair(
     state: State<'_, AppState>,
     domain: String,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SetupRow, UiError> {
-    let r = state.core()?.repair_site(&domain, progress_sink(on_event)).await?;
+    let r = state.core()?.repair_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?;
     Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: false })
 }
 
@@ -359,31 +363,44 @@ pub async fn server_setup(
     state: State<'_, AppState>,
     name: String,
     php: String,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SetupRow, UiError> {
     let php = given(&php).unwrap_or_else(|| chom_core::validate::PhpVersion::DEFAULT.into());
-    let r = state.core()?.setup_server(&name, &php, progress_sink(on_event)).await?;
+    let r = state.core()?.setup_server(&name, &php, &Ticket::new(&state, ticket).control(on_event)).await?;
     Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: r.login_verified })
 }
 
-/// `acme_url` empty: Let's Encrypt (or its staging with `staging`).
+/// Where a certificate comes from: `acme_url` empty is Let's Encrypt (or
+/// its staging with `staging`).
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SslForm {
+    pub acme_url: String,
+    /// A PEM bundle on this computer that signs a private ACME server.
+    pub acme_ca: String,
+    pub staging: bool,
+    pub email: String,
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn ssl_issue(
     state: State<'_, AppState>,
     domain: String,
-    acme_url: String,
-    acme_ca: String,
-    staging: bool,
-    email: String,
+    form: SslForm,
+    ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SslRow, UiError> {
+    let SslForm { acme_url, acme_ca, staging, email } = form;
     let acme = match (given(&acme_url), staging) {
         (Some(url), _) => AcmeDirectory::Custom { url, ca_bundle: given(&acme_ca).map(PathBuf::from) },
         (None, true) => AcmeDirectory::Staging,
         (None, false) => AcmeDirectory::LetsEncrypt,
     };
-    let st = state.core()?.issue_certificate(&domain, &acme, given(&email).as_deref(), progress_sink(on_event)).await?;
+    let ticket = Ticket::new(&state, ticket);
+    let ctl = ticket.control(on_event);
+    let st = state.core()?.issue_certificate(&domain, &acme, given(&email).as_deref(), &ctl).await?;
     Ok(st.into())
 }
 

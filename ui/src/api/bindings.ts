@@ -56,19 +56,18 @@ export const commands = {
 	 */
 	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
 	/**  Switches back to `to`, or to the release before the live one. */
-	siteRollback: (domain: string, to: string | null, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_rollback", { domain, to, onEvent })),
+	siteRollback: (domain: string, to: string | null, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_rollback", { domain, to, ticket, onEvent })),
 	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_releases", { domain })),
-	siteSetEnabled: (domain: string, enabled: boolean, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, onEvent })),
-	siteDelete: (domain: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError>(__TAURI_INVOKE("site_delete", { domain, onEvent })),
+	siteSetEnabled: (domain: string, enabled: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, ticket, onEvent })),
+	siteDelete: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError>(__TAURI_INVOKE("site_delete", { domain, ticket, onEvent })),
 	/**
 	 *  Brings the site to CHOM's layout on its server; what changed, and what
 	 *  was as it should be.
 	 */
-	siteRepair: (domain: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("site_repair", { domain, onEvent })),
-	siteSetDashboardUpdates: (domain: string, on: boolean, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, onEvent })),
-	serverSetup: (name: string, php: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("server_setup", { name, php, onEvent })),
-	/**  `acme_url` empty: Let's Encrypt (or its staging with `staging`). */
-	sslIssue: (domain: string, acmeUrl: string, acmeCa: string, staging: boolean, email: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, acmeUrl, acmeCa, staging, email, onEvent })),
+	siteRepair: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("site_repair", { domain, ticket, onEvent })),
+	siteSetDashboardUpdates: (domain: string, on: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, ticket, onEvent })),
+	serverSetup: (name: string, php: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("server_setup", { name, php, ticket, onEvent })),
+	sslIssue: (domain: string, form: SslForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, form, ticket, onEvent })),
 	sslStatus: (domain: string | null) => typedError<SslRow_Serialize[], UiError>(__TAURI_INVOKE("ssl_status", { domain })),
 	/**
 	 *  Opens the chooser over the window, in the folder of what the field
@@ -192,6 +191,8 @@ export type JobProgress = JobProgress_Serialize | JobProgress_Deserialize;
 export type JobProgress_Deserialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | 
 /**  A step of a site operation began (upload, build, health, switch...). */
 { kind: "step"; server: string; step: string } | 
+/**  Something the job itself says (a retry, a reconciliation). */
+{ kind: "note"; server?: string | null; line: string } | 
 /**  Bytes of a release sent so far (numbers: JS has no u64). */
 { kind: "transfer"; server: string; sent: number | null; total: number | null } | { kind: "serverDone"; server: string; ok: boolean; error?: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
 
@@ -199,6 +200,8 @@ export type JobProgress_Deserialize = { kind: "started"; jobId: number; total: n
 export type JobProgress_Serialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | 
 /**  A step of a site operation began (upload, build, health, switch...). */
 { kind: "step"; server: string; step: string } | 
+/**  Something the job itself says (a retry, a reconciliation). */
+{ kind: "note"; server: string | null; line: string } | 
 /**  Bytes of a release sent so far (numbers: JS has no u64). */
 { kind: "transfer"; server: string; sent: number | null; total: number | null } | { kind: "serverDone"; server: string; ok: boolean; error: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
 
@@ -537,6 +540,18 @@ export type SiteRow_Serialize = {
 	sslExpiring: boolean,
 	/**  WordPress: its dashboard may update plugins and themes. */
 	dashboardUpdates: boolean,
+};
+
+/**
+ *  Where a certificate comes from: `acme_url` empty is Let's Encrypt (or
+ *  its staging with `staging`).
+ */
+export type SslForm = {
+	acmeUrl: string,
+	/**  A PEM bundle on this computer that signs a private ACME server. */
+	acmeCa: string,
+	staging: boolean,
+	email: string,
 };
 
 export type SslRow = SslRow_Serialize | SslRow_Deserialize;

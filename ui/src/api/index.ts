@@ -130,15 +130,23 @@ export const createSite = (form: SiteForm, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.siteCreate(form, ticket, ch), on);
 export const deploySite = (domain: string, form: DeployForm, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.siteDeploy(domain, form, ticket, ch), on);
-export const rollbackSite = (domain: string, to: string | null, on: OnEvent) =>
-  siteJob((ch) => commands.siteRollback(domain, to, ch), on);
-export const setSiteEnabled = (domain: string, enabled: boolean, on: OnEvent) =>
-  siteJob((ch) => commands.siteSetEnabled(domain, enabled, ch), on);
-export const deleteSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteDelete(domain, ch), on);
-export const setDashboardUpdates = (domain: string, on: boolean, ev: OnEvent) =>
-  siteJob((ch) => commands.siteSetDashboardUpdates(domain, on, ch), ev);
-export const repairSite = (domain: string, on: OnEvent) => siteJob((ch) => commands.siteRepair(domain, ch), on);
-export const setupServer = (name: string, php: string, on: OnEvent) =>
-  siteJob((ch) => commands.serverSetup(name, php, ch), on);
-export const issueCertificate = (domain: string, acmeUrl: string, acmeCa: string, email: string, on: OnEvent) =>
-  siteJob((ch) => commands.sslIssue(domain, acmeUrl, acmeCa, false, email, ch), on);
+export const rollbackSite = (domain: string, to: string | null, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteRollback(domain, to, ticket, ch), on);
+export const setSiteEnabled = (domain: string, enabled: boolean, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteSetEnabled(domain, enabled, ticket, ch), on);
+export const deleteSite = (domain: string, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteDelete(domain, ticket, ch), on);
+export const setDashboardUpdates = (domain: string, on: boolean, ticket: string, ev: OnEvent) =>
+  siteJob((ch) => commands.siteSetDashboardUpdates(domain, on, ticket, ch), ev);
+export const repairSite = (domain: string, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteRepair(domain, ticket, ch), on);
+export const setupServer = (name: string, php: string, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.serverSetup(name, php, ticket, ch), on);
+export const issueCertificate = (
+  domain: string,
+  acmeUrl: string,
+  acmeCa: string,
+  email: string,
+  ticket: string,
+  on: OnEvent,
+) => siteJob((ch) => commands.sslIssue(domain, { acmeUrl, acmeCa, staging: false, email }, ticket, ch), on);

@@ -10,7 +10,7 @@ export class JobLog {
   running = $state(false);
   error = $state<string | null>(null);
   result = $state<string | null>(null);
-  /** Whether the running work takes a cancel (deploys do). */
+  /** Whether the running work offers a cancel (every job takes one). */
   cancellable = $state(false);
   cancelling = $state(false);
   private ticket = "";
@@ -21,14 +21,15 @@ export class JobLog {
       this.sent = e.sent ?? 0;
       this.total = e.total ?? 0;
     } else if (e.kind === "output") this.lines.push(e.stream === "stderr" ? `! ${e.line}` : e.line);
+    else if (e.kind === "note") this.lines.push(e.line);
   };
 
   /** Runs `work` under a fresh ticket, recording how it ended; returns its
-   *  value or null. With `cancellable`, `cancel()` stops it by the ticket. */
+   *  value or null. `cancel()` stops it by the ticket. */
   async run<T>(
     work: (on: (e: JobProgress) => void, ticket: string) => Promise<T>,
     done: (v: T) => string,
-    cancellable = false,
+    cancellable = true,
   ): Promise<T | null> {
     this.ticket = crypto.randomUUID();
     this.cancellable = cancellable;

@@ -1,16 +1,44 @@
 //! Jobs and the audit log, from the cache.
 
-use chom_core::db::AuditFilter;
+use std::time::Duration;
+
+use chom_core::db::{AuditFilter, JobState, LogLine};
 use chom_core::{Chom, Result};
 
 use crate::args::{AuditArgs, JobsArgs};
-use crate::output::{ago, json, table};
+use crate::output::{ago, clean, json, table};
 
-pub fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
+/// Log lines read per query.
+const PAGE: u32 = 5000;
+
+pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
+    // Jobs a dead process left are set against their servers first, so
+    // the list says what they left (a server that can not be reached now
+    // is asked again next time).
+    for r in chom.reconcile_interrupted().await? {
+        if !as_json {
+            eprintln!("interrupted job {} ({} {}): {}", r.job_id, r.kind, r.target, clean(&r.found));
+        }
+    }
+    if args.id.is_none() {
+        if let Some(text) = &args.grep {
+            let hits = chom.search_logs(text, args.limit)?;
+            if as_json {
+                json(&hits.iter().map(|(job, l)| serde_json::json!({ "job_id": job, "line": l })).collect::<Vec<_>>());
+            } else {
+                for (job, l) in &hits {
+                    println!("job {job}  {}", log_line(l));
+                }
+            }
+            return Ok(0);
+        }
+    }
     if let Some(id) = args.id {
         let (job, results) = chom.job(id)?;
         if as_json {
-            json(&serde_json::json!({ "job": job, "results": results }));
+            let log: Vec<LogLine> =
+                chom.job_log(id, args.grep.as_deref(), 0, u32::MAX)?.into_iter().map(|(_, l)| l).collect();
+            json(&serde_json::json!({ "job": job, "results": results, "log": log }));
             return Ok(0);
         }
         println!(
@@ -22,7 +50,16 @@ pub fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
             ago(Some(job.started_at))
         );
         if !job.detail.is_empty() {
-            println!("command: {}", job.detail);
+            println!("{}: {}", if job.kind == "run" { "command" } else { "detail" }, clean(&job.detail));
+        }
+        if let Some(step) = &job.step {
+            println!("last step: {step}");
+        }
+        if job.state == JobState::Interrupted {
+            match &job.reconciled {
+                Some(found) => println!("interrupted; the server said: {}", clean(found)),
+                None => println!("interrupted; its server could not be asked yet what was left"),
+            }
         }
         let rows: Vec<Vec<String>> = results
             .iter()
@@ -36,7 +73,22 @@ pub fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
                 ]
             })
             .collect();
-        table(&["SERVER", "RESULT", "EXIT", "TIME", "ERROR"], &rows);
+        if !rows.is_empty() {
+            table(&["SERVER", "RESULT", "EXIT", "TIME", "ERROR"], &rows);
+        }
+        println!("log:");
+        let mut after = print_log(chom, id, args.grep.as_deref(), 0)?;
+        if job.log_dropped > 0 {
+            println!("({} more lines were not kept)", job.log_dropped);
+        }
+        if args.follow {
+            // Polls the cache: the job may run in another process.
+            while chom.job(id)?.0.state == JobState::Running {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                after = print_log(chom, id, args.grep.as_deref(), after)?;
+            }
+            print_log(chom, id, args.grep.as_deref(), after)?;
+        }
         return Ok(0);
     }
     let jobs = chom.jobs(args.limit)?;
@@ -60,6 +112,31 @@ pub fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
         table(&["ID", "KIND", "STATE", "OK", "STARTED", "USER", "DETAIL"], &rows);
     }
     Ok(0)
+}
+
+/// Prints job `id`'s log lines after line `after`; returns the last one's.
+fn print_log(chom: &Chom, id: i64, grep: Option<&str>, mut after: i64) -> Result<i64> {
+    loop {
+        let page = chom.job_log(id, grep, after, PAGE)?;
+        for (n, l) in &page {
+            println!("{}", log_line(l));
+            after = *n;
+        }
+        if page.len() < PAGE as usize {
+            return Ok(after);
+        }
+    }
+}
+
+fn log_line(l: &LogLine) -> String {
+    let server = l.server.as_deref().map_or_else(String::new, |s| format!("[{s}] "));
+    let mark = match l.kind.as_str() {
+        "err" => "! ",
+        "step" => "step ",
+        "done" => "done: ",
+        _ => "",
+    };
+    format!("{} {server}{mark}{}", l.at.format("%T"), clean(&l.line))
 }
 
 pub fn audit(chom: &Chom, args: AuditArgs, as_json: bool) -> Result<i32> {

@@ -4,11 +4,18 @@ pub mod keys;
 pub mod servers;
 pub mod sites;
 
+use chom_core::jobs::{Control, ProgressSink};
 use tokio_util::sync::CancellationToken;
+
+/// How a CLI job is watched (`sink`, the progress line) and stopped
+/// (Ctrl-C): every job, the same way.
+pub(crate) fn control(sink: ProgressSink) -> Control {
+    Control::with_cancel(sink, cancel_on_ctrl_c())
+}
 
 /// Ctrl-C cancels the job; it still ends with its results stored (a
 /// deploy says which release serves).
-pub(crate) fn cancel_on_ctrl_c() -> CancellationToken {
+fn cancel_on_ctrl_c() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     tokio::spawn(async move {

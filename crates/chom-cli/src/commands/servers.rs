@@ -88,7 +88,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
         }
         ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
         ServerCommand::Setup { name, php } => {
-            let r = chom.setup_server(&name, &php, crate::output::web_progress(!as_json)).await?;
+            let r = chom.setup_server(&name, &php, &super::control(crate::output::web_progress(!as_json))).await?;
             if as_json {
                 json(&r);
             } else if r.changed.is_empty() {

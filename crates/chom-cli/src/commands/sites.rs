@@ -7,7 +7,7 @@ use chom_core::{
     WordpressSetup, WORDPRESS_URL,
 };
 
-use super::cancel_on_ctrl_c;
+use super::control;
 use crate::args::{DeployArgs, HealthArgs, SiteCommand, SiteCreateArgs, SourceArgs, SslCommand};
 use crate::output::{ago, clean, json, table, web_progress};
 
@@ -54,7 +54,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
         SiteCommand::Enable { domain } => toggle(chom, &domain, true, as_json).await,
         SiteCommand::Disable { domain } => toggle(chom, &domain, false, as_json).await,
         SiteCommand::DashboardUpdates { domain, state } => {
-            let site = chom.set_dashboard_updates(&domain, state == "on", web_progress(!as_json)).await?;
+            let site = chom.set_dashboard_updates(&domain, state == "on", &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&site);
             } else {
@@ -63,7 +63,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
             Ok(0)
         }
         SiteCommand::Repair { domain } => {
-            let r = chom.repair_site(&domain, web_progress(!as_json)).await?;
+            let r = chom.repair_site(&domain, &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&r);
             } else {
@@ -82,7 +82,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
                 println!("not deleted");
                 return Ok(1);
             }
-            chom.delete_site(&domain, web_progress(!as_json)).await?;
+            chom.delete_site(&domain, &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&serde_json::json!({ "deleted": site.domain }));
             } else {
@@ -132,9 +132,7 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
         first = Some(DeploySource::Download { url, sha1: args.wp_sha1.clone(), strip: 1 });
     }
     let opts = first.map(|s| options(s, &args.health));
-    let launch = chom
-        .launch_site(&input, opts.as_ref(), wordpress.as_ref(), web_progress(!as_json), &cancel_on_ctrl_c())
-        .await?;
+    let launch = chom.launch_site(&input, opts.as_ref(), wordpress.as_ref(), &control(web_progress(!as_json))).await?;
     if as_json {
         json(&launch);
         return Ok(0);
@@ -159,7 +157,7 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
 }
 
 async fn toggle(chom: &Chom, domain: &str, enabled: bool, as_json: bool) -> Result<i32> {
-    let site = chom.set_site_enabled(domain, enabled, web_progress(!as_json)).await?;
+    let site = chom.set_site_enabled(domain, enabled, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&site);
     } else {
@@ -252,7 +250,7 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
         keep: args.keep,
         ..options(src, &args.health)
     };
-    let report = chom.deploy(&args.domain, &opts, web_progress(!as_json), &cancel_on_ctrl_c()).await?;
+    let report = chom.deploy(&args.domain, &opts, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&report);
     } else {
@@ -272,7 +270,7 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
 }
 
 pub async fn rollback(chom: &Chom, domain: &str, to: Option<&str>, as_json: bool) -> Result<i32> {
-    let r = chom.rollback(domain, to, web_progress(!as_json)).await?;
+    let r = chom.rollback(domain, to, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&r);
     } else {
@@ -289,7 +287,7 @@ pub async fn ssl(chom: &Chom, cmd: SslCommand, as_json: bool) -> Result<i32> {
                 (false, Some(url)) => AcmeDirectory::Custom { url, ca_bundle: acme_ca },
                 (false, None) => AcmeDirectory::LetsEncrypt,
             };
-            let st = chom.issue_certificate(&domain, &acme, email.as_deref(), web_progress(!as_json)).await?;
+            let st = chom.issue_certificate(&domain, &acme, email.as_deref(), &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&st);
             } else {

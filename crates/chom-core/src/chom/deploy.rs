@@ -4,11 +4,10 @@
 //! by a lock on the server.
 
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 use crate::db::{DeployState, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
-use crate::jobs::ProgressSink;
+use crate::jobs::{Control, Scope};
 use crate::validate::{HealthPath, SitePath, ValidationError};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, WebError};
@@ -78,6 +77,11 @@ pub struct Releases {
     pub current: Option<String>,
     /// Newest first.
     pub releases: Vec<String>,
+    /// Half-made releases a change that did not finish left (the next
+    /// deploy removes them).
+    pub partial: Vec<String>,
+    /// Who holds the site's lock on the server, when a change still runs.
+    pub busy: Option<String>,
 }
 
 /// What every attempt of one deploy shares.
@@ -87,7 +91,6 @@ struct Deployment<'a> {
     server: &'a ServerRecord,
     opts: &'a DeployOptions,
     health_path: &'a HealthPath,
-    cancel: &'a CancellationToken,
 }
 
 /// One deploy attempt: its row, its release and the one serving before.
@@ -106,7 +109,9 @@ pub fn release_id() -> String {
 fn releases_of(report: &Report) -> Releases {
     let current = report.value("current").filter(|c| !c.is_empty()).map(str::to_owned);
     let releases = report.value("releases").unwrap_or("").split_whitespace().map(str::to_owned).collect();
-    Releases { current, releases }
+    let partial = report.value("partial").unwrap_or("").split_whitespace().map(str::to_owned).collect();
+    let busy = report.value("busy").map(|b| if b.trim().is_empty() { "another CHOM".to_owned() } else { b.to_owned() });
+    Releases { current, releases, partial, busy }
 }
 
 impl Chom {
@@ -128,13 +133,7 @@ impl Chom {
     /// `cancel` stops it: before the switch the release never goes live;
     /// after it (the live check, a post-deploy hook) the new release stays
     /// live. Either way the deploy row says which.
-    pub async fn deploy(
-        &self,
-        domain: &str,
-        opts: &DeployOptions,
-        sink: ProgressSink,
-        cancel: &CancellationToken,
-    ) -> Result<DeployReport> {
+    pub async fn deploy(&self, domain: &str, opts: &DeployOptions, ctl: &Control) -> Result<DeployReport> {
         let site = self.site_record(domain)?;
         if !site.enabled {
             return Err(WebError::Disabled { site: site.domain.to_string() }.into());
@@ -149,12 +148,12 @@ impl Chom {
             }
             _ => Prepared::default(),
         };
-        let deployment = Deployment { site: &site, server: &server, opts, health_path: &health_path, cancel };
-        let (result, retry_full) = self.try_deploy(&deployment, &prepared, sink.clone()).await?;
-        if retry_full && !cancel.is_cancelled() {
+        let deployment = Deployment { site: &site, server: &server, opts, health_path: &health_path };
+        let (result, retry_full) = self.try_deploy(&deployment, &prepared, ctl).await?;
+        if retry_full && !ctl.cancel.is_cancelled() {
             tracing::warn!(site = %site.domain, "reused files did not match on the server; deploying in full");
             let full = Prepared { live: LiveManifest::default(), hashed: prepared.hashed };
-            return self.try_deploy(&deployment, &full, sink).await?.0;
+            return self.try_deploy(&deployment, &full, ctl).await?.0;
         }
         result
     }
@@ -165,12 +164,11 @@ impl Chom {
         &self,
         deployment: &Deployment<'_>,
         prepared: &Prepared,
-        sink: ProgressSink,
+        ctl: &Control,
     ) -> Result<(Result<DeployReport>, bool)> {
-        let Deployment { site, server, opts, health_path, cancel } = *deployment;
-        let mut job =
-            self.start_web_job("deploy", &format!("{} from {}", site.domain, opts.source.describe()), server, sink)?;
-        job.cancel = cancel.clone();
+        let Deployment { site, server, opts, health_path } = *deployment;
+        let detail = format!("{} from {}", site.domain, opts.source.describe());
+        let job = self.start_web_job("deploy", &detail, server, Scope::Site(site.domain.to_string()), ctl)?;
         let release = release_id();
         let deploy_id = self.db.insert_deploy(site.id, job.id, "deploy", &release, &opts.source.describe())?;
         let script = self
@@ -188,7 +186,7 @@ impl Chom {
             Ok(v) => v,
             Err(e) => {
                 self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
-                self.end_web_job(&job, &Transcript::default(), Some(&e))?;
+                self.end_web_job(&job, &Transcript::default(), Some(&e)).await?;
                 return Ok((Err(e), false));
             }
         };
@@ -207,7 +205,7 @@ impl Chom {
         let previous = report.value("previous").filter(|p| *p != "none").map(str::to_owned);
         let attempt = Attempt { deploy_id, release: &release, previous: previous.as_deref() };
         let result = self.settle_deploy(site, server, attempt, &report, result).await;
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = match &result {
             Ok(()) => format!(
                 "release {release} live (was {}); {} files sent, {} reused",
@@ -338,7 +336,7 @@ impl Chom {
         }
     }
 
-    async fn read_releases(&self, site: &SiteRecord, server: &ServerRecord) -> Result<Releases> {
+    pub(super) async fn read_releases(&self, site: &SiteRecord, server: &ServerRecord) -> Result<Releases> {
         let script = self.deploy_script("releases", site)?;
         let (report, _) = self.read_script(server, &script, "reading the releases").await?;
         Ok(releases_of(&report))
@@ -355,7 +353,7 @@ impl Chom {
 
     /// Switches `current` back to `to` (default: the release before the
     /// live one). Instant: no upload, no build.
-    pub async fn rollback(&self, domain: &str, to: Option<&str>, sink: ProgressSink) -> Result<Releases> {
+    pub async fn rollback(&self, domain: &str, to: Option<&str>, ctl: &Control) -> Result<Releases> {
         let site = self.site_record(domain)?;
         if let Some(t) = to {
             if t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
@@ -363,8 +361,8 @@ impl Chom {
             }
         }
         let server = self.server_record(site.server.as_str())?;
-        let job =
-            self.start_web_job("rollback", &format!("{} to {}", site.domain, to.unwrap_or("previous")), &server, sink)?;
+        let detail = format!("{} to {}", site.domain, to.unwrap_or("previous"));
+        let job = self.start_web_job("rollback", &detail, &server, Scope::Site(site.domain.to_string()), ctl)?;
         let deploy_id = self.db.insert_deploy(site.id, job.id, "rollback", to.unwrap_or("previous"), "")?;
         let script = self.deploy_script("rollback", &site)?.var("TO", to.unwrap_or(""))?;
         let mut transcript = Transcript::default();
@@ -380,7 +378,7 @@ impl Chom {
             }
             Err(e) => self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?,
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = match &result {
             Ok(()) => format!("now serving {}", now.current.as_deref().unwrap_or("?")),
             Err(e) => e.to_string(),

@@ -1,18 +1,16 @@
 //! Fleet operations as jobs: the probe and ad-hoc commands, concurrently on
 //! every selected server, each server's outcome kept apart.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::db::{JobResultRecord, JobState, NewProbe, ProbeFacts, ServerFilter, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fleet::{fan_out, probe};
-use crate::jobs::{JobEvent, ProgressSink};
+use crate::jobs::{Control, Job, JobSpec};
 use crate::ssh::{ExecOutput, OutputLine, Target};
 use crate::validate::{GroupName, Tag, ValidationError};
 
@@ -70,22 +68,6 @@ pub struct RunReport {
     pub results: Vec<RunOutcome>,
 }
 
-/// A started job: its row, its progress counter and where events go.
-struct JobRun {
-    id: i64,
-    total: u32,
-    done: AtomicU32,
-    sink: ProgressSink,
-}
-
-impl JobRun {
-    fn server_done(&self, server: &str, error: Option<String>) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let ok = error.is_none();
-        (self.sink)(JobEvent::ServerDone { server: server.to_owned(), ok, error, done, total: self.total });
-    }
-}
-
 impl Chom {
     /// The servers a selection names; an unknown name is an error before
     /// anything runs.
@@ -111,24 +93,19 @@ impl Chom {
         Ok(servers)
     }
 
-    fn start_job(&self, kind: &str, detail: &str, total: usize, sink: ProgressSink) -> Result<Arc<JobRun>> {
-        let total = total as u32;
-        let id = self.db.insert_job(kind, detail, &self.os_user, total)?;
-        sink(JobEvent::Started { job_id: id, job_kind: kind.to_owned(), total });
-        Ok(Arc::new(JobRun { id, total, done: AtomicU32::new(0), sink }))
+    fn start_fleet_job(&self, kind: &str, detail: &str, total: usize, ctl: &Control) -> Result<Arc<Job>> {
+        Job::start(&self.db, &self.journal, JobSpec { kind, detail, total, scope: None, os_user: &self.os_user }, ctl)
     }
 
-    fn finish_job(&self, job: &JobRun, cancel: &CancellationToken, succeeded: u32, failed: u32) -> Result<()> {
-        let state = if cancel.is_cancelled() {
+    async fn finish_fleet_job(&self, job: &Job, succeeded: u32, failed: u32) -> Result<()> {
+        let state = if job.cancel.is_cancelled() {
             JobState::Cancelled
         } else if failed > 0 {
             JobState::Failed
         } else {
             JobState::Succeeded
         };
-        self.db.finish_job(job.id, state, succeeded, failed)?;
-        (job.sink)(JobEvent::Finished { job_id: job.id, state, succeeded, failed });
-        Ok(())
+        job.finish(state, succeeded, failed).await
     }
 
     /// Connection targets with their keys; a server whose key can not be
@@ -144,15 +121,15 @@ impl Chom {
     /// Probes every selected server at once, one round trip each, and stores
     /// the results (history kept, last seen and status updated).
     #[tracing::instrument(skip_all, fields(job))]
-    pub async fn probe(&self, sel: &Selection, sink: ProgressSink, cancel: CancellationToken) -> Result<ProbeReport> {
+    pub async fn probe(&self, sel: &Selection, ctl: &Control) -> Result<ProbeReport> {
         let servers = self.resolve(sel)?;
-        let job = self.start_job("probe", "", servers.len(), sink)?;
+        let job = self.start_fleet_job("probe", "", servers.len(), ctl)?;
         tracing::Span::current().record("job", job.id);
         let pool = self.pool.clone();
         let results = fan_out(
             self.targets(&servers).await,
             PARALLEL,
-            &cancel,
+            &ctl.cancel,
             |(span, target)| {
                 let pool = pool.clone();
                 async move {
@@ -218,37 +195,29 @@ impl Chom {
         }
         let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
         let failed = outcomes.len() as u32 - succeeded;
-        self.finish_job(&job, &cancel, succeeded, failed)?;
+        self.finish_fleet_job(&job, succeeded, failed).await?;
         Ok(ProbeReport { job_id: job.id, succeeded, failed, results: outcomes })
     }
 
     /// Runs an operator's shell command on every selected server at once,
     /// streaming output lines as events.
     #[tracing::instrument(skip_all, fields(job))]
-    pub async fn run(
-        &self,
-        sel: &Selection,
-        command: &str,
-        sink: ProgressSink,
-        cancel: CancellationToken,
-    ) -> Result<RunReport> {
+    pub async fn run(&self, sel: &Selection, command: &str, ctl: &Control) -> Result<RunReport> {
         validate_command(command)?;
         let servers = self.resolve(sel)?;
-        let job = self.start_job("run", command, servers.len(), sink.clone())?;
+        let job = self.start_fleet_job("run", command, servers.len(), ctl)?;
         tracing::Span::current().record("job", job.id);
         let (pool, command_arc) = (self.pool.clone(), Arc::<str>::from(command));
         let results = fan_out(
             self.targets(&servers).await,
             PARALLEL,
-            &cancel,
+            &ctl.cancel,
             |(span, target)| {
-                let (pool, command, sink) = (pool.clone(), command_arc.clone(), sink.clone());
+                let (pool, command, job) = (pool.clone(), command_arc.clone(), job.clone());
                 async move {
                     let target = target?;
                     let server = target.server.clone();
-                    let mut on_line = |l: OutputLine| {
-                        sink(JobEvent::Output { server: server.clone(), stream: l.stream, line: l.line })
-                    };
+                    let mut on_line = |l: OutputLine| job.output(&server, l.stream, l.line);
                     Ok(pool.exec(&target, &command, &mut on_line).await?)
                 }
                 .instrument(span)
@@ -294,7 +263,7 @@ impl Chom {
         }
         let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
         let failed = outcomes.len() as u32 - succeeded;
-        self.finish_job(&job, &cancel, succeeded, failed)?;
+        self.finish_fleet_job(&job, succeeded, failed).await?;
         Ok(RunReport { job_id: job.id, succeeded, failed, results: outcomes })
     }
 }

@@ -5,6 +5,7 @@ mod breaker;
 mod deploy;
 mod fleet;
 mod keys;
+mod reconcile;
 mod remote;
 mod repair;
 mod servers;
@@ -20,6 +21,7 @@ mod wordpress;
 pub use deploy::{release_id, DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use keys::KeyView;
+pub use reconcile::Reconciled;
 pub use repair::RepairReport;
 pub use servers::{ServerEdit, ServerInput};
 pub use setup::{SetupReport, DEPLOY_USER};
@@ -38,14 +40,19 @@ use russh::keys::PrivateKey;
 
 use crate::db::{Db, NewAudit};
 use crate::error::Result;
-use crate::jobs::os_user;
+use crate::jobs::{os_user, Journal};
 use crate::secrets::{OsKeyring, SecretStore};
 use crate::ssh::{Pool, SshConfig};
+
+/// Log lines kept for all jobs together; the oldest jobs' logs go first.
+const MAX_LOG_LINES: i64 = 2_000_000;
 
 pub struct Chom {
     db: Arc<Db>,
     secrets: Arc<dyn SecretStore>,
     pool: Arc<Pool>,
+    /// Where every job's events are logged before they are shown.
+    journal: Journal,
     data_dir: PathBuf,
     os_user: String,
     /// Decoded private keys, so a fleet-wide operation reads the keyring once
@@ -72,12 +79,18 @@ impl Chom {
         if interrupted > 0 {
             tracing::warn!(interrupted, "jobs left running by a process that ended were marked interrupted");
         }
+        let pruned = db.prune_logs(MAX_LOG_LINES)?;
+        if pruned > 0 {
+            tracing::info!(pruned, "the oldest jobs' logs were removed to keep the cache bounded");
+        }
+        let journal = Journal::start(db.path())?;
         let db = Arc::new(db);
         let gate = breaker::CacheGate { db: db.clone(), policy: ssh.breaker };
         Ok(Chom {
             db,
             secrets,
             pool: Pool::with_gate(ssh, Some(Arc::new(gate))),
+            journal,
             data_dir: data_dir.to_owned(),
             os_user: os_user(),
             key_cache: Mutex::default(),
@@ -121,6 +134,23 @@ impl Chom {
             hint: "; see `chom jobs`",
         })?;
         Ok((job, self.db.job_results(id)?))
+    }
+
+    /// A job's log from line `after` (0: the start), at most `limit` lines,
+    /// with the id of each.
+    pub fn job_log(
+        &self,
+        id: i64,
+        grep: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, crate::db::LogLine)>> {
+        Ok(self.db.job_log(id, grep, after, limit)?)
+    }
+
+    /// Lines containing `text` in every job's log, newest first.
+    pub fn search_logs(&self, text: &str, limit: u32) -> Result<Vec<(i64, crate::db::LogLine)>> {
+        Ok(self.db.search_logs(text, limit)?)
     }
 
     pub fn audit_log(&self, filter: &crate::db::AuditFilter) -> Result<Vec<crate::db::AuditEntry>> {

@@ -1,14 +1,12 @@
 //! Running one web script on one server as a job: the job row, progress
 //! events from its `@@chom` lines, its result row and the audit entry.
 
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Instant;
-
-use tokio_util::sync::CancellationToken;
 
 use crate::db::{JobResultRecord, JobState, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
-use crate::jobs::{JobEvent, ProgressSink};
+use crate::jobs::{Control, Job, JobEvent, JobSpec, Scope};
 use crate::ssh::quote::quote;
 use crate::ssh::{Input, OutputLine, SshError, Stream, Target};
 use crate::web::script::Report;
@@ -18,14 +16,16 @@ use super::Chom;
 
 /// A single-server job (setup, site change, deploy, certificate).
 pub(super) struct WebJob {
-    pub id: i64,
-    pub kind: String,
-    pub sink: ProgressSink,
-    /// Cancels the job's script (never, unless the caller gave a token).
-    pub cancel: CancellationToken,
+    pub job: Arc<Job>,
     pub server: String,
     pub server_id: i64,
-    started: Instant,
+}
+
+impl Deref for WebJob {
+    type Target = Job;
+    fn deref(&self) -> &Job {
+        &self.job
+    }
 }
 
 /// What a script printed, kept for the job's result row.
@@ -82,42 +82,23 @@ fn sudo_refused(server: &ServerRecord, stderr: &str) -> Option<String> {
 }
 
 impl Chom {
+    /// Starts a job on one server, holding `scope` (the site or the server
+    /// it changes) against every other CHOM process on this data directory.
     pub(super) fn start_web_job(
         &self,
         kind: &str,
         detail: &str,
         server: &ServerRecord,
-        sink: ProgressSink,
+        scope: Scope,
+        ctl: &Control,
     ) -> Result<WebJob> {
-        let id = self.db.insert_job(kind, detail, &self.os_user, 1)?;
-        sink(JobEvent::Started { job_id: id, job_kind: kind.to_owned(), total: 1 });
-        Ok(WebJob {
-            id,
-            kind: kind.to_owned(),
-            sink,
-            cancel: CancellationToken::new(),
-            server: server.name.to_string(),
-            server_id: server.id,
-            started: Instant::now(),
-        })
-    }
-
-    /// Who runs `job`, as another run that finds the site locked is told.
-    fn holder(&self, job: &WebJob) -> String {
-        let me = crate::process::current();
-        let host = sysinfo::System::host_name().filter(|h| !h.is_empty());
-        format!(
-            "job {} ({}) by {} on {}, process {}",
-            job.id,
-            job.kind,
-            self.os_user,
-            host.as_deref().unwrap_or("a desktop"),
-            me.pid
-        )
+        let spec = JobSpec { kind, detail, total: 1, scope: Some(scope), os_user: &self.os_user };
+        let job = Job::start(&self.db, &self.journal, spec, ctl)?;
+        Ok(WebJob { job, server: server.name.to_string(), server_id: server.id })
     }
 
     /// Records the job's outcome; `error` is `None` on success.
-    pub(super) fn end_web_job(&self, job: &WebJob, transcript: &Transcript, error: Option<&Error>) -> Result<()> {
+    pub(super) async fn end_web_job(&self, job: &WebJob, transcript: &Transcript, error: Option<&Error>) -> Result<()> {
         let ok = error.is_none();
         self.db.insert_job_result(
             job.id,
@@ -130,7 +111,7 @@ impl Chom {
                 stderr: Some(transcript.stderr.clone()),
                 error_code: error.map(|e| e.code().as_str().to_owned()),
                 error: error.map(ToString::to_string),
-                duration_ms: job.started.elapsed().as_millis() as u64,
+                duration_ms: job.elapsed().as_millis() as u64,
             },
         )?;
         let state = match error {
@@ -138,11 +119,8 @@ impl Chom {
             Some(e) if e.code() == ErrorCode::Cancelled => JobState::Cancelled,
             Some(_) => JobState::Failed,
         };
-        self.db.finish_job(job.id, state, u32::from(ok), u32::from(!ok))?;
-        let error = error.map(ToString::to_string);
-        (job.sink)(JobEvent::ServerDone { server: job.server.clone(), ok, error, done: 1, total: 1 });
-        (job.sink)(JobEvent::Finished { job_id: job.id, state, succeeded: u32::from(ok), failed: u32::from(!ok) });
-        Ok(())
+        job.server_done(&job.server, error.map(ToString::to_string));
+        job.finish(state, u32::from(ok), u32::from(!ok)).await
     }
 
     /// Runs a read-only script (no job, no progress) and returns what it
@@ -205,8 +183,7 @@ impl Chom {
             Err(e) => return (Report::default(), Err(e)),
         };
         let mut report = script.report();
-        let sink = Arc::clone(&job.sink);
-        let name = job.server.clone();
+        let (jobref, name) = (Arc::clone(&job.job), job.server.clone());
         let mut on_line = |l: OutputLine| {
             if l.stream == Stream::Stdout {
                 if let Some(e) = report.push_line(&l.line) {
@@ -220,15 +197,15 @@ impl Chom {
                         }
                         RemoteEvent::Value(..) | RemoteEvent::Beat => return,
                     };
-                    sink(event);
+                    jobref.emit(event);
                     return;
                 }
             }
-            sink(JobEvent::Output { server: name.clone(), stream: l.stream, line: l.line });
+            jobref.output(&name, l.stream, l.line);
         };
         let command = as_root(server, script);
         let out = tokio::select! {
-            r = self.pool.exec_with_input(&target, &command, Some(script.stdin(&self.holder(job), input)), self.pool.config().script_timeout, &mut on_line) => {
+            r = self.pool.exec_with_input(&target, &command, Some(script.stdin(&job.holder, input)), self.pool.config().script_timeout, &mut on_line) => {
                 r.map_err(Error::from)
             }
             () = job.cancel.cancelled() => Err(Error::Cancelled),

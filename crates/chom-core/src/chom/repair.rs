@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db::SiteRecord;
 use crate::error::{Error, Result};
-use crate::jobs::ProgressSink;
+use crate::jobs::{Control, Scope};
 use crate::web::vhost;
 
 use super::remote::{change_detail, Transcript};
@@ -24,11 +24,17 @@ pub struct RepairReport {
 }
 
 impl Chom {
-    pub async fn repair_site(&self, domain: &str, sink: ProgressSink) -> Result<RepairReport> {
+    pub async fn repair_site(&self, domain: &str, ctl: &Control) -> Result<RepairReport> {
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
         let layout = layout_of(&site);
-        let job = self.start_web_job("site.repair", site.domain.as_str(), &server, sink)?;
+        let job = self.start_web_job(
+            "site.repair",
+            site.domain.as_str(),
+            &server,
+            Scope::Site(site.domain.to_string()),
+            ctl,
+        )?;
         let pool = if site.kind.uses_php() { vhost::fpm_pool(&layout) } else { String::new() };
         let script = site_script("site", SITE_SCRIPT, &layout, site.kind, site.php_version.as_deref())?
             .var("ACTION", "repair")?
@@ -36,7 +42,7 @@ impl Chom {
             .var("POOL", &pool)?;
         let mut transcript = Transcript::default();
         let (report, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let changed: Vec<String> = report.changed().into_iter().map(str::to_owned).collect();
         let detail = change_detail(&result, &changed);
         self.audit("site.repair", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
@@ -54,7 +60,7 @@ impl Chom {
     /// site's user may write `wp-content/plugins`, `themes` and `upgrade`
     /// of the live release and of each new one (a deploy still brings the
     /// release's own); off (the default), they are root's in every release.
-    pub async fn set_dashboard_updates(&self, domain: &str, on: bool, sink: ProgressSink) -> Result<SiteRecord> {
+    pub async fn set_dashboard_updates(&self, domain: &str, on: bool, ctl: &Control) -> Result<SiteRecord> {
         let mut site = self.site_record(domain)?;
         if site.kind != crate::web::SiteKind::Wordpress {
             return Err(Error::Usage(format!(
@@ -65,7 +71,9 @@ impl Chom {
         }
         let server = self.server_record(site.server.as_str())?;
         let state = if on { "on" } else { "off" };
-        let job = self.start_web_job("site.dashboard-updates", &format!("{} {state}", site.domain), &server, sink)?;
+        let scope = Scope::Site(site.domain.to_string());
+        let job =
+            self.start_web_job("site.dashboard-updates", &format!("{} {state}", site.domain), &server, scope, ctl)?;
         site.dashboard_updates = on;
         let script = self.deploy_script("updates", &site)?;
         let mut transcript = Transcript::default();
@@ -73,7 +81,7 @@ impl Chom {
         if result.is_ok() {
             self.db.set_site_dashboard_updates(site.id, on)?;
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = result.as_ref().map_or_else(ToString::to_string, |()| format!("dashboard updates {state}"));
         self.audit(
             "site.dashboard-updates",

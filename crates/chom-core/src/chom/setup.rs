@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::jobs::ProgressSink;
+use crate::jobs::{Control, Scope};
 use crate::validate::PhpVersion;
 use crate::web::{Script, WebError};
 
@@ -29,14 +29,15 @@ pub struct SetupReport {
 }
 
 impl Chom {
-    pub async fn setup_server(&self, name: &str, php: &str, sink: ProgressSink) -> Result<SetupReport> {
+    pub async fn setup_server(&self, name: &str, php: &str, ctl: &Control) -> Result<SetupReport> {
         let php = PhpVersion::parse(php)?;
         let server = self.server_record(name)?;
         let key = match &server.key {
             Some(k) => self.key_record(k.as_str())?,
             None => return Err(crate::ssh::SshError::NoKey { server: server.name.to_string() }.into()),
         };
-        let job = self.start_web_job("setup", &format!("php {php}"), &server, sink)?;
+        let job =
+            self.start_web_job("setup", &format!("php {php}"), &server, Scope::Server(server.name.to_string()), ctl)?;
         let script = Script::new("setup", SETUP)
             .var("PHP", php.as_str())?
             .var("SSH_PORT", &server.port.get().to_string())?
@@ -73,7 +74,7 @@ impl Chom {
                 .into()),
             };
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let changed: Vec<String> = report.changed().into_iter().map(str::to_owned).collect();
         let detail = change_detail(&result, &changed);
         self.audit("server.setup", Some(server.name.as_str()), None, result.is_ok(), &detail);

@@ -3,11 +3,10 @@
 //! work on failure; the cache follows only what the server confirmed.
 
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 use crate::db::{DeployRecord, NewSite, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
-use crate::jobs::ProgressSink;
+use crate::jobs::{Control, Scope};
 use crate::validate::{DomainName, PhpVersion};
 use crate::web::config::{self, admin_account, db_account};
 use crate::web::placement::{self, Candidate};
@@ -129,12 +128,7 @@ impl Chom {
     /// pool, nginx vhost (checked with `nginx -t` before the reload) and a
     /// placeholder release, so it answers at once. `cancel` stops it, and
     /// the server undoes what the create had made.
-    pub async fn create_site(
-        &self,
-        input: &SiteInput,
-        sink: ProgressSink,
-        cancel: &CancellationToken,
-    ) -> Result<SiteCreated> {
+    pub async fn create_site(&self, input: &SiteInput, ctl: &Control) -> Result<SiteCreated> {
         let domain = DomainName::parse(&input.domain)?;
         let aliases: Vec<DomainName> = input.aliases.iter().map(|a| DomainName::parse(a)).collect::<Result<_, _>>()?;
         for (i, a) in aliases.iter().enumerate() {
@@ -170,8 +164,7 @@ impl Chom {
                 name: format!("{} (the user of {})", layout.user, other.domain),
             });
         }
-        let mut job = self.start_web_job("site.create", domain.as_str(), &server, sink)?;
-        job.cancel = cancel.clone();
+        let job = self.start_web_job("site.create", domain.as_str(), &server, Scope::Site(domain.to_string()), ctl)?;
         let release = super::deploy::release_id();
         let mut spec_site = SiteRecord {
             id: 0,
@@ -227,7 +220,7 @@ impl Chom {
         } else if db_pass.is_some() {
             let _ = self.secrets.delete(&db_account(domain.as_str()));
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = match &result {
             Ok(()) => format!(
                 "{} site; {}",
@@ -241,11 +234,12 @@ impl Chom {
         Ok(SiteCreated { job_id: job.id, site: self.site_record(domain.as_str())?, placement })
     }
 
-    pub async fn set_site_enabled(&self, domain: &str, enabled: bool, sink: ProgressSink) -> Result<SiteRecord> {
+    pub async fn set_site_enabled(&self, domain: &str, enabled: bool, ctl: &Control) -> Result<SiteRecord> {
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
         let action = if enabled { "enable" } else { "disable" };
-        let job = self.start_web_job(&format!("site.{action}"), site.domain.as_str(), &server, sink)?;
+        let scope = Scope::Site(site.domain.to_string());
+        let job = self.start_web_job(&format!("site.{action}"), site.domain.as_str(), &server, scope, ctl)?;
         let script = site_script("site", SITE_SCRIPT, &layout_of(&site), site.kind, site.php_version.as_deref())?
             .var("ACTION", action)?;
         let mut transcript = Transcript::default();
@@ -253,7 +247,7 @@ impl Chom {
         if result.is_ok() {
             self.db.set_site_enabled(site.id, enabled)?;
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = result.as_ref().err().map_or_else(String::new, ToString::to_string);
         self.audit(
             &format!("site.{action}"),
@@ -268,10 +262,16 @@ impl Chom {
 
     /// Deletes the site from its server (vhost, pool, database, certificate,
     /// files, user), then from the cache and the keyring.
-    pub async fn delete_site(&self, domain: &str, sink: ProgressSink) -> Result<()> {
+    pub async fn delete_site(&self, domain: &str, ctl: &Control) -> Result<()> {
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
-        let job = self.start_web_job("site.delete", site.domain.as_str(), &server, sink)?;
+        let job = self.start_web_job(
+            "site.delete",
+            site.domain.as_str(),
+            &server,
+            Scope::Site(site.domain.to_string()),
+            ctl,
+        )?;
         let script = site_script("site", SITE_SCRIPT, &layout_of(&site), site.kind, site.php_version.as_deref())?
             .var("ACTION", "delete")?;
         let mut transcript = Transcript::default();
@@ -284,7 +284,7 @@ impl Chom {
                 }
             }
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = result.as_ref().err().map_or_else(String::new, ToString::to_string);
         self.audit("site.delete", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
         result

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::jobs::ProgressSink;
+use crate::jobs::{Control, Scope};
 use crate::validate::{HttpsUrl, ValidationError};
 use crate::web::script::Report;
 use crate::web::Script;
@@ -89,7 +89,7 @@ impl Chom {
         domain: &str,
         acme: &AcmeDirectory,
         email: Option<&str>,
-        sink: ProgressSink,
+        ctl: &Control,
     ) -> Result<SslStatus> {
         let mut site = self.site_record(domain)?;
         let (url, ca) = match acme {
@@ -117,7 +117,8 @@ impl Chom {
             }
         }
         let server = self.server_record(site.server.as_str())?;
-        let job = self.start_web_job("ssl.issue", site.domain.as_str(), &server, sink)?;
+        let job =
+            self.start_web_job("ssl.issue", site.domain.as_str(), &server, Scope::Site(site.domain.to_string()), ctl)?;
         let layout = layout_of(&site);
         let names: Vec<&str> =
             std::iter::once(site.domain.as_str()).chain(site.aliases.iter().map(|a| a.as_str())).collect();
@@ -136,7 +137,7 @@ impl Chom {
         if result.is_ok() {
             self.db.set_site_ssl(site.id, expires)?;
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = match (&result, expires) {
             (Ok(()), Some(e)) => format!("certificate from {url}, expires {e}"),
             (Ok(()), None) => format!("certificate from {url}"),

@@ -115,13 +115,13 @@ impl Chom {
 /// The release stream, reporting sent bytes to the job's sink about once
 /// per MiB (and at the end).
 fn stream(src: Source, plan: Option<Arc<Plan>>, total: u64, job: &WebJob) -> Input {
-    let (sink, server) = (job.sink.clone(), job.server.clone());
+    let (sink, server) = (job.job.clone(), job.server.clone());
     let last = Arc::new(AtomicU64::new(0));
     let progress: bundle::Progress = Arc::new(move |sent| {
         let prev = last.load(Ordering::Relaxed);
         if sent >= total || sent - prev >= 1 << 20 {
             last.store(sent, Ordering::Relaxed);
-            sink(JobEvent::Transfer { server: server.clone(), sent, total });
+            sink.emit(JobEvent::Transfer { server: server.clone(), sent, total });
         }
     });
     Box::new(bundle::stream(src, plan, progress))

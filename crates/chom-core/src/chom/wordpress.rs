@@ -3,10 +3,9 @@
 //! keyring. The app and the CLI both come through here.
 
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::jobs::ProgressSink;
+use crate::jobs::{Control, Scope};
 use crate::validate::{UnixUser, ValidationError};
 use crate::web::config::{self, admin_account};
 use crate::web::{Script, SiteKind};
@@ -65,8 +64,7 @@ impl Chom {
         input: &SiteInput,
         first: Option<&DeployOptions>,
         wordpress: Option<&WordpressSetup>,
-        sink: ProgressSink,
-        cancel: &CancellationToken,
+        ctl: &Control,
     ) -> Result<SiteLaunch> {
         if let Some(wp) = wordpress {
             if input.kind != SiteKind::Wordpress {
@@ -80,27 +78,33 @@ impl Chom {
         if let Some(opts) = first {
             opts.check()?;
         }
-        let created = self.create_site(input, sink.clone(), cancel).await?;
+        let created = self.create_site(input, ctl).await?;
         let domain = created.site.domain.to_string();
         let deploy = match first {
-            Some(opts) => Some(self.deploy(&domain, opts, sink.clone(), cancel).await?),
+            Some(opts) => Some(self.deploy(&domain, opts, ctl).await?),
             None => None,
         };
         let wordpress_admin = match wordpress {
-            Some(wp) => Some(self.install_wordpress(&domain, wp, sink).await?),
+            Some(wp) => Some(self.install_wordpress(&domain, wp, ctl).await?),
             None => None,
         };
         Ok(SiteLaunch { created, deploy, wordpress_admin })
     }
 
     /// Runs WordPress's installer on the live release.
-    pub async fn install_wordpress(&self, domain: &str, wp: &WordpressSetup, sink: ProgressSink) -> Result<String> {
+    pub async fn install_wordpress(&self, domain: &str, wp: &WordpressSetup, ctl: &Control) -> Result<String> {
         check_wordpress(wp)?;
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
         let password = config::password(24);
         self.secrets.set(&admin_account(site.domain.as_str()), &password)?;
-        let job = self.start_web_job("wordpress.install", site.domain.as_str(), &server, sink)?;
+        let job = self.start_web_job(
+            "wordpress.install",
+            site.domain.as_str(),
+            &server,
+            Scope::Site(site.domain.to_string()),
+            ctl,
+        )?;
         let script = Script::new("wordpress-install", WP_INSTALL)
             .var("DOMAIN", site.domain.as_str())?
             .var("TITLE", &wp.title)?
@@ -114,7 +118,7 @@ impl Chom {
             // Not installed by this run: its password is not the admin's.
             let _ = self.secrets.delete(&admin_account(site.domain.as_str()));
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err())?;
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = result.as_ref().err().map_or_else(|| format!("admin user {}", wp.admin_user), ToString::to_string);
         self.audit(
             "wordpress.install",

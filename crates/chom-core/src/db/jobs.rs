@@ -52,6 +52,14 @@ pub struct JobRecord {
     pub failed: u32,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The site or server a single-target job works on.
+    pub target: Option<String>,
+    /// The last step it reached.
+    pub step: Option<String>,
+    /// After an interruption: what its server said it was left with.
+    pub reconciled: Option<String>,
+    /// Log lines over the job's bound, not kept.
+    pub log_dropped: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,22 +86,68 @@ fn row_to_job(r: &Row<'_>) -> rusqlite::Result<JobRecord> {
         failed: r.get(7)?,
         started_at: from_ms(r.get(8)?),
         finished_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        target: r.get(10)?,
+        step: r.get(11)?,
+        reconciled: r.get(12)?,
+        log_dropped: r.get::<_, i64>(13)? as u64,
     })
 }
 
-const SELECT: &str =
-    "SELECT id, kind, detail, state, os_user, total, succeeded, failed, started_at, finished_at FROM jobs";
+const SELECT: &str = "SELECT id, kind, detail, state, os_user, total, succeeded, failed, started_at, finished_at, \
+     target, step, reconciled, log_dropped FROM jobs";
 
 impl Db {
-    pub fn insert_job(&self, kind: &str, detail: &str, os_user: &str, total: u32) -> DbResult<i64> {
+    pub fn insert_job(
+        &self,
+        kind: &str,
+        detail: &str,
+        os_user: &str,
+        total: u32,
+        target: Option<&str>,
+    ) -> DbResult<i64> {
         let me = crate::process::current();
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO jobs (kind, detail, state, os_user, pid, pid_started, total, started_at) \
-             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7)",
-            params![kind, detail, os_user, me.pid, i64::try_from(me.started).unwrap_or(0), total, to_ms(Utc::now())],
+            "INSERT INTO jobs (kind, detail, state, os_user, pid, pid_started, total, started_at, target) \
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                kind,
+                detail,
+                os_user,
+                me.pid,
+                i64::try_from(me.started).unwrap_or(0),
+                total,
+                to_ms(Utc::now()),
+                target
+            ],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// Removes a job that never started (its lease was taken).
+    pub fn delete_job(&self, job_id: i64) -> DbResult<()> {
+        self.conn().execute("DELETE FROM jobs WHERE id = ?1", [job_id])?;
+        Ok(())
+    }
+
+    /// Records what an interrupted job's server said it was left with.
+    pub fn set_reconciled(&self, job_id: i64, what: &str) -> DbResult<()> {
+        self.conn().execute(
+            "UPDATE jobs SET reconciled = ?2, reconciled_at = ?3 WHERE id = ?1",
+            params![job_id, what, to_ms(Utc::now())],
+        )?;
+        Ok(())
+    }
+
+    /// Interrupted single-target jobs not reconciled with their server yet,
+    /// oldest first.
+    pub fn unreconciled_jobs(&self) -> DbResult<Vec<JobRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT} WHERE state = 'interrupted' AND reconciled IS NULL AND target IS NOT NULL ORDER BY id"
+        ))?;
+        let jobs = stmt.query_map([], row_to_job)?.collect::<Result<_, _>>()?;
+        Ok(jobs)
     }
 
     pub fn insert_job_result(&self, job_id: i64, server_id: Option<i64>, r: &JobResultRecord) -> DbResult<()> {
@@ -217,12 +271,12 @@ mod tests {
     fn jobs_of_dead_processes_become_interrupted() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("c.sqlite3")).unwrap();
-        let crashed = db.insert_job("probe", "", "op", 3).unwrap();
-        let alive = db.insert_job("run", "uptime", "op", 1).unwrap();
+        let crashed = db.insert_job("probe", "", "op", 3, None).unwrap();
+        let alive = db.insert_job("run", "uptime", "op", 1, None).unwrap();
         // PID 0 is never a user process: stands for the process that died.
         db.conn().execute("UPDATE jobs SET pid = 0 WHERE id = ?1", [crashed]).unwrap();
         // This PID, but started an hour before this process: it was reused.
-        let reused = db.insert_job("deploy", "", "op", 1).unwrap();
+        let reused = db.insert_job("deploy", "", "op", 1, Some("a.test")).unwrap();
         db.conn().execute("UPDATE jobs SET pid_started = pid_started - 3600 WHERE id = ?1", [reused]).unwrap();
         assert_eq!(db.mark_interrupted_jobs().unwrap(), 2);
         assert_eq!(db.job(crashed).unwrap().unwrap().state, JobState::Interrupted);

@@ -5,8 +5,10 @@
 mod audit;
 mod breakers;
 mod host_keys;
+mod job_log;
 mod jobs;
 mod keys;
+mod leases;
 mod migrate;
 mod probes;
 mod servers;
@@ -14,8 +16,10 @@ mod sites;
 
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use host_keys::PinnedHostKey;
+pub use job_log::{LogLine, LogWriter, NewLogLine};
 pub use jobs::{JobRecord, JobResultRecord, JobState};
 pub use keys::KeyRecord;
+pub use leases::{Held, LEASE_TTL_MS};
 pub use migrate::LATEST_VERSION;
 pub use probes::{NewProbe, ProbeFacts, ProbeRecord, ServiceState};
 pub use servers::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};

@@ -266,6 +266,16 @@ impl Db {
         Ok(())
     }
 
+    /// The deploy (or rollback) row job `job_id` wrote: (id, release).
+    pub fn deploy_of_job(&self, job_id: i64) -> DbResult<Option<(i64, String)>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id, release_id FROM deploys WHERE job_id = ?1 ORDER BY id DESC LIMIT 1", [job_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
     pub fn deploy_step(&self, id: i64, step: &str) -> DbResult<()> {
         self.conn().execute("UPDATE deploys SET step = ?2 WHERE id = ?1", params![id, step])?;
         Ok(())
@@ -333,7 +343,7 @@ mod tests {
             })
             .unwrap();
         db.set_site_release(site, Some("r1")).unwrap();
-        let job = db.insert_job("deploy", "", "op", 1).unwrap();
+        let job = db.insert_job("deploy", "", "op", 1, None).unwrap();
         let deploy = db.insert_deploy(site, job, "deploy", "r2", "folder x").unwrap();
         db.deploy_step(deploy, "upload").unwrap();
         // PID 0 is never a user process: stands for the CHOM that died.

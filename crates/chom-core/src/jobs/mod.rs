@@ -1,6 +1,13 @@
-//! Jobs: every probe and run is a row with per-server results, and reports
-//! its progress as typed events to a sink the caller passes (the app forwards
-//! them over a Tauri channel, the CLI draws a progress line).
+//! Jobs: every action is a row with per-server results and a stored log,
+//! reports its progress as typed events to a sink the caller passes (the app
+//! forwards them over a Tauri channel, the CLI draws a progress line), and
+//! holds a lease on the site or server it changes.
+
+mod job;
+mod journal;
+
+pub use job::{Control, Job, JobSpec, Scope};
+pub use journal::{Journal, MAX_LINES_PER_JOB, MAX_LINE_BYTES};
 
 use std::sync::Arc;
 
@@ -20,6 +27,9 @@ pub enum JobEvent {
     #[serde(rename_all = "camelCase")]
     Step { server: String, step: String },
     /// Bytes of a release read and sent so far, of `total`.
+    /// Something the job itself says (a retry, a reconciliation).
+    #[serde(rename_all = "camelCase")]
+    Note { server: Option<String>, line: String },
     #[serde(rename_all = "camelCase")]
     Transfer { server: String, sent: u64, total: u64 },
     #[serde(rename_all = "camelCase")]
