@@ -10,6 +10,7 @@ mod deploy_cutoffs;
 mod failures;
 mod hostile;
 mod keys;
+mod kills;
 mod laravel;
 mod pool;
 mod probe;

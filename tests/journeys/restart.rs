@@ -7,8 +7,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use chom_tests::wait_until;
 use chom_tests::web::{static_site, WebFleet};
+use chom_tests::{integrity_check, wait_until};
 
 #[test]
 fn a_killed_cli_leaves_its_job_interrupted_and_another_live_process_alone() {
@@ -67,13 +67,5 @@ fn a_killed_cli_leaves_its_job_interrupted_and_another_live_process_alone() {
     assert_eq!(status, 0, "{d:#}");
 
     let db = c.data_dir().join("chom.sqlite3");
-    let check = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "ok");
+    assert_eq!(integrity_check(&db), "ok");
 }

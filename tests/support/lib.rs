@@ -238,3 +238,45 @@ pub fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) 
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// SQLite's own check of the database at `path` ("ok" when whole), read
+/// by another SQLite than CHOM's (Python's).
+pub fn integrity_check(path: &Path) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+        ])
+        .arg(path)
+        .output()
+        .expect("python3");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Random moments for kill tests, from a seed printed so that a failure
+/// can be replayed (`CHOM_KILL_SEED`).
+pub struct Dice(u64);
+
+impl Dice {
+    pub fn new() -> Dice {
+        let seed = std::env::var("CHOM_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+        });
+        eprintln!("kill moments from CHOM_KILL_SEED={seed}");
+        Dice(seed | 1)
+    }
+
+    /// A number in 0..n (xorshift: enough for spreading kill moments).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+impl Default for Dice {
+    fn default() -> Dice {
+        Dice::new()
+    }
+}
