@@ -3,13 +3,14 @@
 
 mod commands;
 mod error;
+mod events;
 mod logs;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chom_core::Chom;
-use tauri_specta::{collect_commands, Builder};
+use tauri_specta::{collect_commands, collect_events, Builder};
 use tokio_util::sync::CancellationToken;
 
 pub use error::UiError;
@@ -30,41 +31,45 @@ impl AppState {
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
     use commands::{fleet, history, keys, pick, servers, sites, trust};
-    Builder::<tauri::Wry>::new().commands(collect_commands![
-        servers::server_list,
-        servers::server_detail,
-        servers::server_add,
-        servers::server_edit,
-        servers::server_remove,
-        servers::server_resume,
-        keys::key_list,
-        keys::key_generate,
-        keys::key_import,
-        keys::key_delete,
-        trust::host_key_check,
-        trust::host_key_accept,
-        trust::server_install_key,
-        fleet::fleet_probe,
-        fleet::fleet_run,
-        fleet::job_cancel,
-        history::job_list,
-        history::job_failed_servers,
-        history::audit_list,
-        sites::site_list,
-        sites::site_detail,
-        sites::site_create,
-        sites::site_deploy,
-        sites::site_rollback,
-        sites::site_releases,
-        sites::site_set_enabled,
-        sites::site_delete,
-        sites::site_repair,
-        sites::site_set_dashboard_updates,
-        sites::server_setup,
-        sites::ssl_issue,
-        sites::ssl_status,
-        pick::pick_path,
-    ])
+    Builder::<tauri::Wry>::new().events(collect_events![events::JobChanged, events::JobsReconciled]).commands(
+        collect_commands![
+            servers::server_list,
+            servers::server_detail,
+            servers::server_add,
+            servers::server_edit,
+            servers::server_remove,
+            servers::server_resume,
+            keys::key_list,
+            keys::key_generate,
+            keys::key_import,
+            keys::key_delete,
+            trust::host_key_check,
+            trust::host_key_accept,
+            trust::server_install_key,
+            fleet::fleet_probe,
+            fleet::fleet_run,
+            fleet::job_cancel,
+            history::job_list,
+            history::job_log,
+            history::job_reconcile,
+            history::job_failed_servers,
+            history::audit_list,
+            sites::site_list,
+            sites::site_detail,
+            sites::site_create,
+            sites::site_deploy,
+            sites::site_rollback,
+            sites::site_releases,
+            sites::site_set_enabled,
+            sites::site_delete,
+            sites::site_repair,
+            sites::site_set_dashboard_updates,
+            sites::server_setup,
+            sites::ssl_issue,
+            sites::ssl_status,
+            pick::pick_path,
+        ],
+    )
 }
 
 pub fn run() {
@@ -79,12 +84,16 @@ pub fn run() {
         UiError::from(e)
     });
     let builder = specta_builder();
+    let opened = core.clone().ok();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState { core, running: Mutex::default() })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            if let Some(core) = &opened {
+                events::start(app.handle(), core);
+            }
             Ok(())
         })
         .run(tauri::generate_context!("tauri.conf.json"))

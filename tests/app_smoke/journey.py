@@ -10,7 +10,9 @@
 7. jobs and the audit log list what happened;
 8. a site on a lab web host (nginx in its own namespaces): created from a
    folder with live steps, release 2 deployed, a release failing its health
-   check refused while release 2 keeps serving, and a rollback.
+   check refused while release 2 keeps serving, and a rollback;
+9. the app killed mid-deploy: relaunched, it shows the job interrupted,
+   what the server serves, and the job's log up to the kill.
 
 Each step saves a screenshot under OUT. Usage: journey.py BIN_DIR OUT_DIR"""
 import json
@@ -386,6 +388,48 @@ try:
         close.click()
         wait.until(lambda d: "d left" in css('tr[data-site="shop.e2e.test"] td:last-child').text)
         shot(driver, "sites-with-https")
+
+        # The app killed (SIGKILL) mid-deploy: at the next launch the job is
+        # interrupted and set against the server (what serves, no lock left),
+        # and its log up to the kill is there to read.
+        big = release_folder("big2", "Big release")
+        for i in range(4):
+            with open(os.path.join(big, f"blob{i}.bin"), "wb") as f:
+                f.write(os.urandom(32 << 20))
+        css('tr[data-site="shop.e2e.test"] button.link').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=releases] tr"))
+        fill("d-folder", big)
+        css("[data-testid=d-start]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=upload-progress]"))
+        app_pid = subprocess.run(["pgrep", "-x", "chom-desktop"], capture_output=True, text=True).stdout.split()
+        check(len(app_pid) == 1, f"one app process: {app_pid}")
+        os.kill(int(app_pid[0]), signal.SIGKILL)
+        try:
+            driver.quit()
+        except Exception:
+            pass  # its app is gone
+        deadline = time.time() + 20
+        while subprocess.run(["pgrep", "-f", "[c]hom-deploy"], stdout=subprocess.DEVNULL).returncode == 0:
+            check(time.time() < deadline, "the deploy script on the server outlived the app")
+            time.sleep(0.2)
+        https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
+                               capture_output=True, text=True).stdout
+        check("Release from git" in https, f"the interrupted release went live: {https}")
+        driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
+        driver.file_detector = UselessFileDetector()
+        wait = WebDriverWait(driver, 30)
+        banner = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=reconciled]"))[0]
+        check("(deploy shop.e2e.test)" in banner.text and "keeps serving" in banner.text and "no lock left" in banner.text, banner.text)
+        shot(driver, "relaunch-after-kill")
+        banner.find_element(By.XPATH, ".//button[text()='Show jobs']").click()
+        rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=jobs] tbody tr"))
+        check("interrupted" in rows[0].text and "keeps serving" in rows[0].text, rows[0].text)
+        rows[0].find_element(By.CSS_SELECTOR, "button.link").click()
+        log = wait.until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-log]") if "upload" in e.text])[0]
+        check("▸ upload" in log.text, log.text)
+        check("keeps serving" in css("[data-testid=job-reconciled]").text, css("[data-testid=job-reconciled]").text)
+        shot(driver, "interrupted-job-log")
+        shutil.rmtree(big)
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
         print("1 passed, 0 failed")
     finally:

@@ -19,4 +19,5 @@ mod retries;
 mod secrets;
 mod site_failures;
 mod sites;
+mod transfers;
 mod trust;

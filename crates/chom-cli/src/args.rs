@@ -61,7 +61,24 @@ pub enum Command {
     Probe(SelectArgs),
     /// Run a shell command on servers: `chom run --all -- uptime`.
     Run(RunArgs),
-    /// Recent jobs, or one job's per-server results.
+    /// Copy a file from a server to this computer: streamed, resumed after
+    /// a lost connection (and by the next run after a crash), SHA-256 checked.
+    Download {
+        server: String,
+        /// The file's absolute path on the server.
+        remote: String,
+        /// Where it goes here (replaced only once all of it arrived and matched).
+        local: std::path::PathBuf,
+    },
+    /// Copy a file from this computer to a server (as root, into a folder
+    /// only root can write): streamed, resumed, SHA-256 checked.
+    Upload {
+        server: String,
+        local: std::path::PathBuf,
+        /// Its absolute path on the server.
+        remote: String,
+    },
+    /// Recent jobs, or one job's per-server results and log.
     Jobs(JobsArgs),
     /// The audit log: who did what, when, where, with what result.
     Audit(AuditArgs),

@@ -63,6 +63,12 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
         Command::Server(s) => commands::servers::run(chom, s, as_json).await,
         Command::Probe(sel) => commands::fleet::probe(chom, sel, as_json).await,
         Command::Run(r) => commands::fleet::run(chom, r, as_json).await,
+        Command::Download { server, remote, local } => {
+            commands::transfer::download(chom, &server, &remote, &local, as_json).await
+        }
+        Command::Upload { server, local, remote } => {
+            commands::transfer::upload(chom, &server, &local, &remote, as_json).await
+        }
         Command::Jobs(j) => commands::history::jobs(chom, j, as_json).await,
         Command::Audit(a) => commands::history::audit(chom, a, as_json),
         Command::Site(s) => commands::sites::run(chom, s, as_json).await,

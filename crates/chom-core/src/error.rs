@@ -28,6 +28,8 @@ pub enum ErrorCode {
     Keyring,
     Database,
     RemoteFailed,
+    /// A file on this computer could not be read or written.
+    LocalFile,
     Cancelled,
     Internal,
 }
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::Keyring => "keyring",
             ErrorCode::Database => "database",
             ErrorCode::RemoteFailed => "remote_failed",
+            ErrorCode::LocalFile => "local_file",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Internal => "internal",
         }
@@ -65,6 +68,7 @@ impl ErrorCode {
             ErrorCode::Keyring => 8,
             ErrorCode::Database => 9,
             ErrorCode::RemoteFailed => 10,
+            ErrorCode::LocalFile => 11,
             ErrorCode::Cancelled => 130,
             ErrorCode::Internal => 70,
         }
@@ -99,6 +103,8 @@ pub enum Error {
     ProbeOutput { server: String, detail: String },
     #[error("{what} is busy: {holder} is working on it; wait for it to finish, or cancel it there")]
     Busy { what: String, holder: String },
+    #[error("{what} {path} failed: {detail}")]
+    LocalFile { path: std::path::PathBuf, what: String, detail: String },
     #[error("cancelled")]
     Cancelled,
     #[error("internal error: {0}; please report it")]
@@ -119,6 +125,7 @@ impl Error {
             Error::KeyInUse { .. } | Error::Busy { .. } => ErrorCode::InUse,
             Error::ProbeOutput { .. } => ErrorCode::Protocol,
             Error::FingerprintMismatch { .. } => ErrorCode::HostKeyChanged,
+            Error::LocalFile { .. } => ErrorCode::LocalFile,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Internal(_) => ErrorCode::Internal,
         }

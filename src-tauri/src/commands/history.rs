@@ -19,6 +19,26 @@ pub struct JobRow {
     pub failed: u32,
     pub started_at: String,
     pub finished_at: Option<String>,
+    /// The site or server a single-target job works on.
+    pub target: Option<String>,
+    /// The last step it reached.
+    pub step: Option<String>,
+    /// Interrupted: what its server said it was left with.
+    pub reconciled: Option<String>,
+    /// Log lines over the job's bound, not kept.
+    pub log_dropped: u32,
+}
+
+/// One line of a job's log; `n` orders them (ask for lines after it).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LogRow {
+    pub n: f64,
+    pub at: String,
+    pub server: Option<String>,
+    /// out | err | step | done | note
+    pub kind: String,
+    pub line: String,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -47,6 +67,10 @@ impl From<chom_core::db::JobRecord> for JobRow {
             failed: j.failed,
             started_at: j.started_at.to_rfc3339(),
             finished_at: j.finished_at.map(|t| t.to_rfc3339()),
+            target: j.target,
+            step: j.step,
+            reconciled: j.reconciled,
+            log_dropped: j.log_dropped.min(u64::from(u32::MAX)) as u32,
         }
     }
 }
@@ -55,6 +79,45 @@ impl From<chom_core::db::JobRecord> for JobRow {
 #[specta::specta]
 pub async fn job_list(state: State<'_, AppState>, limit: u32) -> Result<Vec<JobRow>, UiError> {
     Ok(state.core()?.jobs(limit)?.into_iter().map(JobRow::from).collect())
+}
+
+/// Job `id`'s log after line `after` (0: from the start), at most `limit`
+/// lines; `grep` keeps lines containing it. A running job's log grows:
+/// ask again with the last line's `n`.
+#[tauri::command]
+#[specta::specta]
+pub async fn job_log(
+    state: State<'_, AppState>,
+    id: u32,
+    after: f64,
+    grep: Option<String>,
+    limit: u32,
+) -> Result<Vec<LogRow>, UiError> {
+    let grep = grep.filter(|g| !g.trim().is_empty());
+    let lines = state.core()?.job_log(i64::from(id), grep.as_deref(), after as i64, limit)?;
+    Ok(lines
+        .into_iter()
+        .map(|(n, l)| LogRow { n: n as f64, at: l.at.to_rfc3339(), server: l.server, kind: l.kind, line: l.line })
+        .collect())
+}
+
+/// Sets jobs a dead process left against their servers now (the window
+/// asks at launch); what each server said, told to every view too.
+#[tauri::command]
+#[specta::specta]
+pub async fn job_reconcile(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Vec<crate::events::ReconciledRow>, UiError> {
+    use tauri_specta::Event;
+    let rows: Vec<crate::events::ReconciledRow> =
+        state.core()?.reconcile_interrupted().await?.into_iter().map(Into::into).collect();
+    if !rows.is_empty() {
+        if let Err(e) = (crate::events::JobsReconciled { jobs: rows.clone() }).emit(&app) {
+            tracing::warn!(error = %e, "could not tell the windows of reconciled jobs");
+        }
+    }
+    Ok(rows)
 }
 
 #[tauri::command]

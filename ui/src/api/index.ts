@@ -4,6 +4,9 @@
 import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
+  events,
+  type LogRow_Serialize,
+  type ReconciledRow,
   type AuditRow_Serialize,
   type HostKeyCheck_Serialize,
   type JobOutcome_Serialize,
@@ -34,6 +37,10 @@ export type HostKeyCheck = HostKeyCheck_Serialize;
 export type JobOutcome = JobOutcome_Serialize;
 export type JobProgress = JobProgress_Deserialize;
 export type JobRow = JobRow_Serialize;
+export type LogRow = LogRow_Serialize;
+export type { ReconciledRow };
+/** App-wide events: a job started or ended; jobs reconciled at launch. */
+export { events };
 export type ServerDetail = ServerDetail_Serialize;
 export type ServerRow = ServerRow_Serialize;
 
@@ -77,6 +84,10 @@ export const installKeyWithPassword = async (name: string, password: string) =>
 export const pickPath = async (kind: PickKind, current: string) => unwrap(await commands.pickPath(kind, current));
 
 export const listJobs = async (limit = 100) => unwrap(await commands.jobList(limit));
+/** Job `id`'s log after line `after` (0: the start); `grep` filters. */
+export const jobLog = async (id: number, after = 0, grep: string | null = null, limit = 5000) =>
+  unwrap(await commands.jobLog(id, after, grep, limit));
+export const reconcileJobs = async () => unwrap(await commands.jobReconcile());
 export const jobFailedServers = async (id: number) => unwrap(await commands.jobFailedServers(id));
 export const listAudit = async (action: string | null, server: string | null, limit = 200) =>
   unwrap(await commands.auditList(action, server, limit));

@@ -3,6 +3,7 @@ pub mod history;
 pub mod keys;
 pub mod servers;
 pub mod sites;
+pub mod transfer;
 
 use chom_core::jobs::{Control, ProgressSink};
 use tokio_util::sync::CancellationToken;

@@ -13,6 +13,7 @@ mod setup;
 mod sites;
 mod source;
 mod ssl;
+mod transfer;
 mod trust;
 mod upload;
 mod view;
@@ -28,6 +29,7 @@ pub use setup::{SetupReport, DEPLOY_USER};
 pub use sites::{SiteCreated, SiteDetail, SiteInput};
 pub use source::{DeploySource, SourceChoice};
 pub use ssl::{days_left, is_expiring, AcmeDirectory, SslStatus, LETSENCRYPT, LETSENCRYPT_STAGING, WARN_DAYS};
+pub use transfer::TransferReport;
 pub use trust::{Acceptance, HostKeyCheck};
 pub use view::{ServerDetail, ServerView};
 pub use wordpress::{SiteLaunch, WordpressSetup, WORDPRESS_URL};
@@ -121,6 +123,12 @@ impl Chom {
         if let Err(e) = self.db.insert_audit(&self.os_user, &entry) {
             tracing::error!(error = %e, action, "could not write the audit log");
         }
+    }
+
+    /// Watches every job this process runs (app-wide views): `observer`
+    /// gets each event, with its job's id, once the job's log holds it.
+    pub fn observe_jobs(&self, observer: crate::jobs::Observer) {
+        self.journal.observe(observer);
     }
 
     pub fn jobs(&self, limit: u32) -> Result<Vec<crate::db::JobRecord>> {

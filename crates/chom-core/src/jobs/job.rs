@@ -121,7 +121,11 @@ impl Job {
             });
             lease = Some(Lease { key, beat });
         }
-        ctl.sink.clone()(JobEvent::Started { job_id: id, job_kind: spec.kind.to_owned(), total: spec.total as u32 });
+        journal.send(
+            id,
+            JobEvent::Started { job_id: id, job_kind: spec.kind.to_owned(), total: spec.total as u32 },
+            &ctl.sink,
+        );
         Ok(Arc::new(Job {
             id,
             kind: spec.kind.to_owned(),

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, RwLock};
 
 use chrono::Utc;
 
@@ -25,22 +25,34 @@ enum Msg {
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
+/// Sees every job's events after its own sink did: app-wide views (a
+/// Jobs list that updates live) watch all jobs through it.
+pub type Observer = Arc<dyn Fn(i64, &JobEvent) + Send + Sync>;
+
 /// A handle on the journal thread; cheap to clone. The thread ends when
 /// the last handle is dropped, after writing what it was sent.
 #[derive(Clone)]
 pub struct Journal {
     tx: mpsc::Sender<Msg>,
+    observer: Arc<RwLock<Option<Observer>>>,
 }
 
 impl Journal {
     pub fn start(db_path: &Path) -> DbResult<Journal> {
         let mut writer = LogWriter::open(db_path)?;
         let (tx, rx) = mpsc::channel();
+        let observer: Arc<RwLock<Option<Observer>>> = Arc::default();
+        let watching = observer.clone();
         std::thread::Builder::new()
             .name("chom-journal".into())
-            .spawn(move || run(&mut writer, &rx))
+            .spawn(move || run(&mut writer, &rx, &watching))
             .map_err(|e| crate::db::DbError::Corrupt(format!("cannot start the job journal: {e}")))?;
-        Ok(Journal { tx })
+        Ok(Journal { tx, observer })
+    }
+
+    /// Sets the one observer of every job's events (replacing any before).
+    pub fn observe(&self, observer: Observer) {
+        *self.observer.write().unwrap_or_else(|p| p.into_inner()) = Some(observer);
     }
 
     /// Stores `event` in job `job_id`'s log, then gives it to `sink`.
@@ -59,7 +71,7 @@ impl Journal {
     }
 }
 
-fn run(writer: &mut LogWriter, rx: &mpsc::Receiver<Msg>) {
+fn run(writer: &mut LogWriter, rx: &mpsc::Receiver<Msg>, observer: &RwLock<Option<Observer>>) {
     let mut counts: HashMap<i64, u64> = HashMap::new();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -95,9 +107,15 @@ fn run(writer: &mut LogWriter, rx: &mpsc::Receiver<Msg>) {
                 tracing::error!(error = %e, job, "could not record a job's dropped log lines");
             }
         }
+        let observer = observer.read().unwrap_or_else(|p| p.into_inner()).clone();
         for m in batch {
             match m {
-                Msg::Event { event, sink, .. } => sink(event),
+                Msg::Event { job_id, event, sink } => {
+                    if let Some(watch) = &observer {
+                        watch(job_id, &event);
+                    }
+                    sink(event);
+                }
                 Msg::Flush(done) => {
                     let _ = done.send(());
                 }

@@ -7,7 +7,7 @@ mod job;
 mod journal;
 
 pub use job::{Control, Job, JobSpec, Scope};
-pub use journal::{Journal, MAX_LINES_PER_JOB, MAX_LINE_BYTES};
+pub use journal::{Journal, Observer, MAX_LINES_PER_JOB, MAX_LINE_BYTES};
 
 use std::sync::Arc;
 

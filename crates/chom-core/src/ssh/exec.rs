@@ -130,6 +130,8 @@ pub(super) enum ExecFailure {
     Broken(String),
     /// The command outlived its deadline.
     TimedOut,
+    /// Where its output went refused it (a local disk full).
+    Sink(std::io::Error),
 }
 
 /// Stops the command when its future is dropped before it ended (cancelled,
@@ -166,6 +168,10 @@ impl Drop for StopOnDrop<'_> {
 /// Bytes streamed to a command's stdin; `None` sends EOF at once.
 pub type Input = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
 
+/// Where a command's stdout goes as raw bytes instead of being kept (a
+/// download): each chunk as it arrives. An error stops the command.
+pub type OutputSink<'a> = &'a mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send);
+
 /// Runs `command` on `channel` (of `conn`), streaming `input` to its stdin
 /// while reading its output until the channel closes (output can follow the
 /// exit status), and returns what it printed. Dropped before the end, it
@@ -176,6 +182,7 @@ pub(super) async fn exec(
     input: Option<Input>,
     limits: ExecLimits,
     on_line: &mut (dyn FnMut(OutputLine) + Send),
+    mut stdout_to: Option<OutputSink<'_>>,
     stops: &TaskTracker,
 ) -> Result<ExecOutput, ExecFailure> {
     let started = Instant::now();
@@ -197,10 +204,18 @@ pub(super) async fn exec(
     };
     let receive = async {
         let (mut out, mut err) = (Capture::new(limits), Capture::new(limits));
-        let (mut exit_status, mut signal, mut closed) = (None, None, false);
+        let (mut exit_status, mut signal, mut closed, mut sink_failed) = (None, None, false, None);
         while let Some(msg) = reader.wait().await {
             match msg {
-                ChannelMsg::Data { data } => out.push(&data, Stream::Stdout, on_line),
+                ChannelMsg::Data { data } => match stdout_to.as_mut() {
+                    Some(sink) => {
+                        if let Err(e) = sink(&data) {
+                            sink_failed = Some(e);
+                            break;
+                        }
+                    }
+                    None => out.push(&data, Stream::Stdout, on_line),
+                },
                 ChannelMsg::ExtendedData { data, ext: 1 } => err.push(&data, Stream::Stderr, on_line),
                 ChannelMsg::ExitStatus { exit_status: s } => exit_status = Some(s),
                 ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(format!("{signal_name:?}")),
@@ -211,9 +226,13 @@ pub(super) async fn exec(
                 _ => {}
             }
         }
-        (out, err, exit_status, signal, closed)
+        (out, err, exit_status, signal, closed, sink_failed)
     };
-    let (sent, (out, err, exit_status, signal, closed)) = tokio::join!(send, receive);
+    let (sent, (out, err, exit_status, signal, closed, sink_failed)) = tokio::join!(send, receive);
+    if let Some(e) = sink_failed {
+        // The guard stops the command: nothing more is read.
+        return Err(ExecFailure::Sink(e));
+    }
     guard.writer = None;
     // The channel ending without Close or status means the connection died.
     if !closed && exit_status.is_none() && signal.is_none() {

@@ -12,7 +12,7 @@ mod shell;
 
 pub use authorized_keys::install_with_password;
 pub use client::{fetch_host_key, HostKeyOffer, SshConfig, Target};
-pub use exec::{ExecLimits, ExecOutput, Input, OutputLine, Stream};
+pub use exec::{ExecLimits, ExecOutput, Input, OutputLine, OutputSink, Stream};
 pub use pool::Pool;
 
 use std::time::Duration;
@@ -66,6 +66,8 @@ pub enum SshError {
     CommandTimeout { server: String, timeout: Duration },
     #[error("connection to {server} was lost: {detail}")]
     Disconnected { server: String, detail: String },
+    #[error("storing what {server} sent failed: {detail}; check the free space and permissions where it goes")]
+    LocalWrite { server: String, detail: String },
     #[error(
         "{server} is paused after {failures} failed connection attempts in a row; CHOM tries it again after \
          {until} (or at once after `chom server resume {server}`)"
@@ -89,6 +91,7 @@ impl SshError {
             }
             SshError::RemoteFailed { .. } => ErrorCode::Protocol,
             SshError::Rejected { .. } => ErrorCode::InvalidInput,
+            SshError::LocalWrite { .. } => ErrorCode::LocalFile,
         }
     }
 

@@ -14,7 +14,7 @@ use backon::{ExponentialBuilder, Retryable};
 
 use super::breaker::DialGate;
 use super::client::{self, Connection, SshConfig, Target};
-use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine};
+use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine, OutputSink};
 use super::shell::Shell;
 use super::SshError;
 
@@ -221,6 +221,20 @@ impl Pool {
         limit: std::time::Duration,
         on_line: &mut (dyn FnMut(OutputLine) + Send),
     ) -> Result<ExecOutput, SshError> {
+        self.exec_streaming(target, command, input, limit, on_line, None).await
+    }
+
+    /// `exec_with_input` whose stdout goes to `stdout_to` as raw bytes, not
+    /// kept (a download: memory stays flat whatever its size).
+    pub async fn exec_streaming(
+        &self,
+        target: &Target,
+        command: &str,
+        input: Option<Input>,
+        limit: std::time::Duration,
+        on_line: &mut (dyn FnMut(OutputLine) + Send),
+        stdout_to: Option<OutputSink<'_>>,
+    ) -> Result<ExecOutput, SshError> {
         let (conn, fresh) = self.checkout(target, false).await?;
         let channel = match conn.channel_open_session().await {
             Ok(channel) => channel,
@@ -234,7 +248,7 @@ impl Pool {
             }
             Err(e) => return Err(self.failed(target, ExecFailure::ChannelOpen(e), limit).await),
         };
-        let run = exec::exec((&conn, channel), command, input, self.cfg.exec_limits, on_line, &self.stops);
+        let run = exec::exec((&conn, channel), command, input, self.cfg.exec_limits, on_line, stdout_to, &self.stops);
         match timeout(limit, run).await {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(self.failed(target, e, limit).await),
@@ -293,7 +307,8 @@ impl Pool {
     pub async fn prove_fresh_login(&self, target: &Target) -> Result<(), SshError> {
         let conn = Arc::new(client::connect(target, &self.cfg).await?);
         let channel = conn.channel_open_session().await.map_err(|e| client::map_transport_error(e, target))?;
-        let out = exec::exec((&conn, channel), "true", None, self.cfg.exec_limits, &mut |_| {}, &self.stops).await;
+        let out =
+            exec::exec((&conn, channel), "true", None, self.cfg.exec_limits, &mut |_| {}, None, &self.stops).await;
         match out {
             Ok(o) if o.success() => Ok(()),
             Ok(o) => Err(SshError::RemoteFailed {
@@ -303,6 +318,9 @@ impl Pool {
                 stderr: o.stderr,
             }),
             Err(ExecFailure::Broken(detail)) => Err(SshError::Disconnected { server: target.server.clone(), detail }),
+            Err(ExecFailure::Sink(e)) => {
+                Err(SshError::LocalWrite { server: target.server.clone(), detail: e.to_string() })
+            }
             Err(ExecFailure::ChannelOpen(e)) => Err(client::map_transport_error(e, target)),
             Err(ExecFailure::TimedOut) => {
                 Err(SshError::CommandTimeout { server: target.server.clone(), timeout: self.cfg.command_timeout })
@@ -316,6 +334,7 @@ impl Pool {
             ExecFailure::TimedOut => SshError::CommandTimeout { server: target.server.clone(), timeout: limit },
             ExecFailure::ChannelOpen(err) => client::map_transport_error(err, target),
             ExecFailure::Broken(detail) => SshError::Disconnected { server: target.server.clone(), detail },
+            ExecFailure::Sink(e) => SshError::LocalWrite { server: target.server.clone(), detail: e.to_string() },
         }
     }
 }

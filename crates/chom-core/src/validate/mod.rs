@@ -4,7 +4,7 @@
 
 mod site;
 
-pub use site::{DomainName, GitRef, GitUrl, HealthPath, HttpsUrl, PhpVersion, SitePath};
+pub use site::{DomainName, GitRef, GitUrl, HealthPath, HttpsUrl, PhpVersion, RemotePath, SitePath};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -89,6 +89,36 @@ impl SitePath {
 
 string_type!(SitePath);
 
+/// A file's path on a server, for a download or an upload: absolute, no
+/// empty, '.' or '..' segments, no control characters (it is quoted for
+/// the shell; this keeps it readable in logs and errors).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RemotePath(String);
+
+impl RemotePath {
+    pub const FIELD: &'static str = "remote path";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let err = |rule: &str| ValidationError::new(Self::FIELD, value, rule);
+        if !value.starts_with('/') || value.len() < 2 || value.len() > 4096 {
+            return Err(err("use an absolute path such as /var/backups/site.tar.gz (at most 4096 characters)"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(err("no control characters (newlines, tabs, NUL)"));
+        }
+        if value[1..].split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+            return Err(err("no empty, '.' or '..' segments, and no trailing '/'"));
+        }
+        if value.ends_with(".chom-part") {
+            return Err(err("names ending in .chom-part are CHOM's half-made uploads"));
+        }
+        Ok(RemotePath(value.to_owned()))
+    }
+}
+
+string_type!(RemotePath);
+
 /// A git repository to deploy from: https://, ssh:// or scp-like
 /// `user@host:path`; never an option (`--upload-pack=...`) nor a transport
 /// that runs commands (`ext::`, `file://` on the server is refused too).
