@@ -1,11 +1,12 @@
-//! `chom-seed --data-dir D [--servers 10000] [--history-servers 200] [--days 30]`:
-//! fills a CHOM database with a large synthetic inventory and hourly probe
-//! history, for the app benchmark (bench/app.sh). The hosts are documentation
+//! `chom-seed --data-dir D [--servers 10000] [--history-servers 200] [--days 30]
+//! [--jobs 0] [--log-lines 0]`: fills a CHOM database with a large synthetic
+//! inventory, hourly probe history, and finished jobs with their logs, for
+//! the app benchmark (bench/app.sh). The hosts are documentation
 //! addresses (192.0.2.0/24, 198.51.100.0/24); nothing connects anywhere.
 
 use std::collections::BTreeMap;
 
-use chom_core::db::{Db, NewProbe, NewServer, ProbeFacts, ServiceState};
+use chom_core::db::{Db, JobState, LogWriter, NewLogLine, NewProbe, NewServer, ProbeFacts, ServiceState};
 use chom_core::validate::{GroupName, Host, Port, ServerName, Tag, UnixUser};
 use chrono::{Duration, Utc};
 
@@ -79,5 +80,28 @@ fn main() {
             .collect();
         db.insert_probes(&batch).expect("insert probes");
     }
-    println!("seeded {servers} servers, {} probes", with_history * hours);
+    let (jobs, log_lines) = (arg(&args, "--jobs", 0), arg(&args, "--log-lines", 0));
+    let mut writer = LogWriter::open(db.path()).expect("log writer");
+    let per_job = log_lines.checked_div(jobs).unwrap_or(0);
+    let mut batch = Vec::with_capacity(50_000);
+    for j in 0..jobs {
+        let kind = ["probe", "run", "deploy", "setup"][j % 4];
+        let id = db.insert_job(kind, "uptime", "bench", 20, None).expect("insert job");
+        for l in 0..per_job {
+            batch.push(NewLogLine {
+                job_id: id,
+                at: now,
+                server: Some(format!("srv-{:05}", l % 20)),
+                kind: "out",
+                line: format!(" 12:{:02}:07 up {l} days,  3 users,  load average: 0.08, 0.03, 0.01", l % 60),
+            });
+            if batch.len() == batch.capacity() {
+                writer.write(&batch).expect("log lines");
+                batch.clear();
+            }
+        }
+        db.finish_job(id, JobState::Succeeded, 20, 0).expect("finish job");
+    }
+    writer.write(&batch).expect("log lines");
+    println!("seeded {servers} servers, {} probes, {jobs} jobs, {} log lines", with_history * hours, per_job * jobs);
 }

@@ -428,6 +428,7 @@ try:
         log = wait.until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-log]") if "upload" in e.text])[0]
         check("▸ upload" in log.text, log.text)
         check("keeps serving" in css("[data-testid=job-reconciled]").text, css("[data-testid=job-reconciled]").text)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", css("[data-testid=job-detail]"))
         shot(driver, "interrupted-job-log")
         shutil.rmtree(big)
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")

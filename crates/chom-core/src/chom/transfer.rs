@@ -316,9 +316,11 @@ impl Chom {
             };
             match out {
                 Ok(out) if out.success() && have == size => return Ok(attempt),
-                Ok(out) if out.success() => return Err(Error::Usage(format!(
+                Ok(out) if out.success() => {
+                    return Err(Error::Usage(format!(
                     "{path} changed size while it was sent ({have} bytes arrived, {size} expected): download it again"
-                ))),
+                )))
+                }
                 Ok(out) => {
                     return Err(WebError::Remote {
                         server: server.name.to_string(),
