@@ -5,7 +5,9 @@
 # one file of SIZE_MIB (default 2048) of random bytes downloaded and
 # uploaded by `chom download` / `chom upload` (streamed over the pooled SSH
 # connection, SHA-256 checked at both ends), side by side with OpenSSH's
-# scp and sftp moving the same file (no checksum). Prints a Markdown
+# scp and sftp moving the same file (no checksum), at their defaults
+# (ChaCha20-Poly1305) and scp with AES-256-GCM, the cipher chom asks for
+# first on a CPU with AES instructions. Prints a Markdown
 # table: median wall time of REPEAT runs (default 3), client CPU, peak
 # client memory, whether every run succeeded, and chom's time over the
 # faster OpenSSH tool's.
@@ -71,12 +73,16 @@ row() {
 row chom_down "chom download ($SIZE_MIB MiB, SHA-256 checked)" \
   $(PRE="rm -f $WORK/down.bin" measure "${C[@]}" download web /root/bench/file.bin "$WORK/down.bin")
 row scp_down "scp download (OpenSSH)" $(PRE="rm -f $WORK/scp.bin" measure scp "${OPTS[@]}" "root@$ADDR:/root/bench/file.bin" "$WORK/scp.bin")
+row scp_gcm_down "scp -c aes256-gcm@openssh.com download (the cipher chom picks here)" \
+  $(PRE="rm -f $WORK/scp.bin" measure scp -c aes256-gcm@openssh.com "${OPTS[@]}" "root@$ADDR:/root/bench/file.bin" "$WORK/scp.bin")
 row sftp_down "sftp get (OpenSSH)" \
   $(PRE="rm -f $WORK/sftp.bin" measure sftp "${OPTS[@]}" -q "root@$ADDR:/root/bench/file.bin" "$WORK/sftp.bin")
 row chom_up "chom upload ($SIZE_MIB MiB, SHA-256 checked)" \
   $(PRE="on_host 'rm -f /root/bench/up.bin'" measure "${C[@]}" upload web "$WORK/up.bin" /root/bench/up.bin)
 row scp_up "scp upload (OpenSSH)" \
   $(PRE="on_host 'rm -f /root/bench/scp.bin'" measure scp "${OPTS[@]}" "$WORK/up.bin" "root@$ADDR:/root/bench/scp.bin")
+row scp_gcm_up "scp -c aes256-gcm@openssh.com upload" \
+  $(PRE="on_host 'rm -f /root/bench/scp.bin'" measure scp -c aes256-gcm@openssh.com "${OPTS[@]}" "$WORK/up.bin" "root@$ADDR:/root/bench/scp.bin")
 echo "put $WORK/up.bin /root/bench/sftp.bin" >"$WORK/put.batch"
 row sftp_up "sftp put (OpenSSH)" \
   $(PRE="on_host 'rm -f /root/bench/sftp.bin'" measure sftp "${OPTS[@]}" -q -b "$WORK/put.batch" "root@$ADDR")
@@ -89,4 +95,8 @@ echo "| What | Wall (s) | Client CPU (s) | Peak client memory (MiB) | All runs o
 echo "|---|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "chom download: $(ratio "${WALL[chom_down]}" "${WALL[scp_down]}" "${WALL[sftp_down]}") of the faster OpenSSH tool; chom upload: $(ratio "${WALL[chom_up]}" "${WALL[scp_up]}" "${WALL[sftp_up]}")."
+down=$(ratio "${WALL[chom_down]}" "${WALL[scp_down]}" "${WALL[sftp_down]}")
+up=$(ratio "${WALL[chom_up]}" "${WALL[scp_up]}" "${WALL[sftp_up]}")
+down_gcm=$(ratio "${WALL[chom_down]}" "${WALL[scp_gcm_down]}" "${WALL[scp_gcm_down]}")
+up_gcm=$(ratio "${WALL[chom_up]}" "${WALL[scp_gcm_up]}" "${WALL[scp_gcm_up]}")
+echo "chom download: $down of the faster OpenSSH tool at its defaults, $down_gcm of scp with AES-GCM; chom upload: $up, $up_gcm."

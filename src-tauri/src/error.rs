@@ -3,15 +3,24 @@
 
 use serde::Serialize;
 
+use chom_core::ErrorCode;
+
+/// `code` reaches the UI as a TypeScript union of the codes.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct UiError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+}
+
+impl UiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> UiError {
+        UiError { code, message: message.into() }
+    }
 }
 
 impl From<chom_core::Error> for UiError {
     fn from(e: chom_core::Error) -> Self {
-        UiError { code: e.code().as_str().to_owned(), message: e.to_string() }
+        UiError { code: e.code(), message: e.to_string() }
     }
 }
 

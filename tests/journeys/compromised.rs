@@ -3,8 +3,7 @@
 //! works as usual from the desktop. Whatever the plant, nothing outside the
 //! site changes (/etc, /root, /srv and the neighbouring site, by owner,
 //! mode, link target and SHA-256), and each job either finishes safely or
-//! stops with "site tampered". Web host indexes 130 here (compromised_old.rs
-//! uses 131).
+//! stops with "site tampered".
 
 use std::time::Duration;
 
@@ -53,7 +52,7 @@ fn plant_then_deploy(fleet: &WebFleet, release: &std::path::Path, what: &str, pl
 
 #[test]
 fn a_compromised_sites_user_reaches_nothing_of_roots_or_another_sites() {
-    let fleet = WebFleet::start(130, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     fleet.sh(0, &format!("mkdir -p {VICTIM}/a {VICTIM}/b && echo keep > {VICTIM}/b/file && chmod 700 {VICTIM}/a"));

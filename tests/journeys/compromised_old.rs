@@ -3,7 +3,7 @@
 //! that steered root. Its next deploy or `site repair` looks first: each
 //! plant stops it with "site tampered" and nothing changes, outside the
 //! site or in it; once clean, the deploy brings the site to root's layout.
-//! Web host index 131.
+//!
 
 use chom_tests::stderr_of;
 use chom_tests::web::{diff, laravel_app, WebFleet};
@@ -36,7 +36,7 @@ fn to_the_layout_before(fleet: &WebFleet) {
 
 #[test]
 fn a_site_of_the_layout_before_refuses_plants_and_is_repaired() {
-    let fleet = WebFleet::start(131, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     fleet.sh(0, &format!("mkdir -p {VICTIM}/a {VICTIM}/b {VICTIM}/c && echo keep > {VICTIM}/b/file"));

@@ -2,7 +2,6 @@
 //! full disk. The release that served keeps serving, the cache says what
 //! happened, and nothing half-made stays. Also a cancelled site create and
 //! the time limit of server changes.
-//! Web host indexes: 114, 120, 121, 123, 125.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -59,7 +58,7 @@ fn runs(fleet: &WebFleet, pattern: &str) -> bool {
 /// goes live.
 #[test]
 fn interrupted_deploys_leave_the_previous_release_serving() {
-    let fleet = WebFleet::start(120, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let release1 = create_with_release_one(&fleet, "cut.example.test", work.path());
@@ -134,7 +133,7 @@ fn interrupted_deploys_leave_the_previous_release_serving() {
 /// release, and the next deploy goes live.
 #[test]
 fn a_cancelled_deploy_never_goes_live() {
-    let fleet = WebFleet::start(121, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let domain = "stop.example.test";
@@ -179,7 +178,7 @@ fn a_cancelled_deploy_never_goes_live() {
 /// comes back, and the next deploy that fits goes live.
 #[test]
 fn a_full_disk_fails_the_deploy_and_frees_what_it_wrote() {
-    let fleet = WebFleet::start(123, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let domain = "disk.example.test";
     let work = tempfile::tempdir().unwrap();
@@ -225,7 +224,7 @@ fn a_full_disk_fails_the_deploy_and_frees_what_it_wrote() {
 /// by a lock on MariaDB's user table, taken by another client.)
 #[test]
 fn a_cancelled_create_leaves_nothing() {
-    let fleet = WebFleet::start(125, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let domain = "held.example.test";
     let before = (fleet.server_listing(0), c.json(["site", "list"]).0);
@@ -259,7 +258,7 @@ fn a_cancelled_create_leaves_nothing() {
 /// stopped, its release removed, and the one before keeps serving.
 #[test]
 fn deploys_run_under_the_script_time_limit() {
-    let fleet = WebFleet::start(114, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let domain = "slow.example.test";
     let work = tempfile::tempdir().unwrap();

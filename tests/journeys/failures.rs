@@ -9,10 +9,12 @@ use chom_tests::{by_server, Fleet};
 /// timeout; the rest of the fleet is probed.
 #[test]
 fn broken_servers_fail_alone_and_clearly() {
-    let mut fleet = Fleet::start(25, 3);
+    let mut fleet = Fleet::start(3);
     fleet.lab.stop_host(2).unwrap();
-    let garbage = GarbageServer::start("127.25.9.1:2222".parse::<SocketAddr>().unwrap()).unwrap();
-    let silent = SilentServer::start("127.25.9.2:2222".parse::<SocketAddr>().unwrap()).unwrap();
+    // In the lab's own subnet, past its hosts: no other lab uses these.
+    let s = fleet.lab.subnet();
+    let garbage = GarbageServer::start(SocketAddr::from(([127, s, 9, 1], 2222))).unwrap();
+    let silent = SilentServer::start(SocketAddr::from(([127, s, 9, 2], 2222))).unwrap();
     let c = &fleet.chom;
     for (name, addr) in [("garbage", garbage.addr()), ("silent", silent.addr())] {
         c.ok([

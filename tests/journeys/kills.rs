@@ -5,7 +5,7 @@
 //! the server serves, and the cache says the same; no lock is left; every
 //! step line the killed CLI printed is in the job's log; the database is
 //! whole. The kill moments come from a printed seed (CHOM_KILL_SEED
-//! replays them). Web host index 134.
+//! replays them).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -55,7 +55,7 @@ fn printed_steps_are_logged(c: &Chom, job: i64, printed: &str) {
 
 #[test]
 fn kill_the_cli_anywhere_and_nothing_is_lost() {
-    let fleet = WebFleet::start(134, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let db = c.data_dir().join("chom.sqlite3");
     let mut dice = Dice::new();

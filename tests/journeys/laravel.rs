@@ -1,6 +1,6 @@
 //! A Laravel site: deployed from a folder, then from a git repository the
 //! server fetches itself; composer install, migrations against MariaDB,
-//! storage link, caches, the scheduler's cron entry. Web host indexes: 117-118.
+//! storage link, caches, the scheduler's cron entry.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -10,7 +10,7 @@ use chom_tests::web::{laravel_app, WebFleet};
 
 #[test]
 fn laravel_site_reads_its_database_and_deploys_from_folder_and_git() {
-    let fleet = WebFleet::start(117, 2);
+    let fleet = WebFleet::start(2);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let app1 = laravel_app(&work.path().join("r1"), "1");
@@ -81,7 +81,8 @@ fn laravel_site_reads_its_database_and_deploys_from_folder_and_git() {
     // main moves on: the first commit is no branch's tip any more.
     std::fs::write(app2.join("RELEASE"), "2-tip\n").unwrap();
     git(&["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-qam", "release 2-tip"]);
-    let listen = "198.18.117.1";
+    let gateway = fleet.lab.hosts()[0].gateway().to_string();
+    let listen = gateway.as_str();
     // Its own process group: `git daemon` runs git-daemon as a child,
     // and both must go at the end.
     let mut daemon = Command::new("git")

@@ -16,7 +16,7 @@ async fn session_pid(chom: &Chom, server: &str) -> String {
 /// replaced on the next command without the caller seeing an error.
 #[test]
 fn killed_pooled_connection_is_replaced() {
-    let fleet = Fleet::start(26, 2);
+    let fleet = Fleet::start(2);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let chom = Chom::open(fleet.chom.data_dir()).unwrap();

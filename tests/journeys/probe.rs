@@ -18,7 +18,7 @@ fn cpu_count() -> u64 {
 /// Twenty hosts probed at once; what is stored matches each host.
 #[test]
 fn probe_twenty_hosts_and_review_offline() {
-    let fleet = Fleet::start(21, 20);
+    let fleet = Fleet::start(20);
     let (report, status) = fleet.chom.json(["probe", "--all"]);
     assert_eq!(status, 0, "{report:#}");
     assert_eq!(report["succeeded"], 20, "{report:#}");
@@ -78,7 +78,7 @@ fn probe_twenty_hosts_and_review_offline() {
 /// `chom run` on a selection: each server's own output and exit status.
 #[test]
 fn run_a_command_on_a_selection() {
-    let fleet = Fleet::start(22, 4);
+    let fleet = Fleet::start(4);
     let hosts = fleet.lab.hosts();
     let (report, status) = fleet.chom.json([
         "run",
@@ -107,7 +107,7 @@ fn run_a_command_on_a_selection() {
 /// cancel, and the job says cancelled. The same holds for a timeout.
 #[test]
 fn a_cancelled_or_timed_out_run_stops_the_remote_commands() {
-    let fleet = Fleet::start(29, 2);
+    let fleet = Fleet::start(2);
     let running = |pattern: &str| {
         let out = Command::new("pgrep").args(["-c", "-f", pattern]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap_or(0)

@@ -2,7 +2,7 @@
 //! data directory: the next process to open it marks the dead one's job
 //! and deploy interrupted, never the live one's; the server removed the
 //! half-made release and kept serving the one before; the database is
-//! whole. Web host index 133.
+//! whole.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use chom_tests::{integrity_check, wait_until};
 
 #[test]
 fn a_killed_cli_leaves_its_job_interrupted_and_another_live_process_alone() {
-    let fleet = WebFleet::start(133, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let domain = "kill.example.test";

@@ -1,6 +1,6 @@
 //! Retries with backoff and the per-server circuit breaker, against a real
 //! sshd whose own netfilter refuses connections on purpose (a TCP reset to
-//! the SYN: "connection refused"). Web host index 132.
+//! the SYN: "connection refused").
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ fn syns(fleet: &WebFleet) -> u64 {
 
 #[test]
 fn refused_connections_are_retried_and_a_dead_host_is_paused() {
-    let fleet = WebFleet::start(132, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     // Counts every SYN to sshd, whatever the rules after it decide.
     fleet.sh(0, "iptables -I INPUT 1 -p tcp --dport 22 --syn -m comment --comment chom-count");

@@ -43,7 +43,7 @@ fn import(fleet: &Fleet, name: &str, file: &Path, passphrase: &str) -> std::proc
 /// lines, raw private bytes, their base64) is in the SQLite files or logs.
 #[test]
 fn private_keys_stay_in_the_keyring() {
-    let fleet = Fleet::start(27, 2);
+    let fleet = Fleet::start(2);
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("id_imported");
     let made = Command::new("ssh-keygen")

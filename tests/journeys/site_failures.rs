@@ -1,7 +1,6 @@
 //! Hostile input, a failing nginx config, a certificate from pebble, a
 //! checksum-verified WordPress download, setup putting sshd back, the live
-//! check after the switch. Web host indexes: 120-129 (with
-//! deploy_cutoffs.rs).
+//! check after the switch.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -14,7 +13,7 @@ use chom_tests::web::{static_site, WebFleet};
 /// rolled back with everything the create made; nginx keeps serving.
 #[test]
 fn hostile_input_and_a_failing_nginx_config_change_nothing() {
-    let fleet = WebFleet::start(122, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     c.ok(["site", "create", "ok.example.test", "--kind", "static", "--server", "web0"]);
     let before = (fleet.server_listing(0), c.snapshot(), c.json(["site", "list"]).0);
@@ -90,7 +89,7 @@ fn hostile_input_and_a_failing_nginx_config_change_nothing() {
 /// through the site's nginx); the expiry is read back and cached.
 #[test]
 fn certificate_from_pebble() {
-    let mut fleet = WebFleet::start(124, 1);
+    let mut fleet = WebFleet::start(1);
     let ca = fleet.lab.start_pebble().unwrap().ca_bundle.clone();
     fleet.lab.pebble_point("tls.example.test", 0).unwrap();
     let c = &fleet.chom;
@@ -139,7 +138,7 @@ fn certificate_from_pebble() {
 /// the `.sha1` next to the tarball, installs it.
 #[test]
 fn wordpress_download_is_checksum_verified() {
-    let fleet = WebFleet::start(126, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let www = work.path().join("www");
@@ -148,7 +147,8 @@ fn wordpress_download_is_checksum_verified() {
     let sha1 = std::process::Command::new("sha1sum").arg(&tarball).output().unwrap();
     let sha1 = String::from_utf8_lossy(&sha1.stdout).split_whitespace().next().unwrap().to_owned();
     std::fs::write(www.join("wordpress.tar.gz.sha1"), &sha1).unwrap();
-    let listen = "198.18.126.1";
+    let gateway = fleet.lab.hosts()[0].gateway().to_string();
+    let listen = gateway.as_str();
     let (cert, key) = (work.path().join("cert.pem"), work.path().join("key.pem"));
     let st = std::process::Command::new("openssl")
         .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
@@ -229,7 +229,7 @@ fn wordpress_download_is_checksum_verified() {
 /// reload (here `DenyUsers root`) takes effect with setup's reload.
 #[test]
 fn setup_puts_sshd_back_when_a_fresh_login_fails() {
-    let fleet = WebFleet::start(128, 1);
+    let fleet = WebFleet::start(1);
     fleet.sh(0, "printf 'DenyUsers root\\n' >/etc/ssh/sshd_config.d/00-pending.conf");
     let sshd_state = "ls -lA --time-style=full-iso /etc/ssh/sshd_config.d; md5sum /etc/ssh/sshd_config.d/*; \
                       sshd -T | grep -Ei '^(passwordauthentication|permitrootlogin|kbdinteractiveauthentication) '";
@@ -256,7 +256,7 @@ fn setup_puts_sshd_back_when_a_fresh_login_fails() {
 /// server) takes no deploy, since its release could not be checked.
 #[test]
 fn after_the_switch_the_live_site_is_checked_and_the_cache_follows() {
-    let fleet = WebFleet::start(129, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let domain = "after.example.test";

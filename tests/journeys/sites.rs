@@ -1,8 +1,6 @@
 //! Sites on lab web hosts (sshd, nginx, PHP-FPM, MariaDB in their own
 //! namespaces at 198.18.I.2): setup, one site of each kind, deploys,
 //! failed health checks, rollbacks, and the server-side lock.
-//! Web host indexes: 110, 112-113, 115, 116, 119 here (deploy_cutoffs.rs
-//! uses 114, laravel.rs 117-118).
 
 use chom_tests::stderr_of;
 use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
@@ -11,7 +9,7 @@ use chom_tests::web::{static_site, wordpress_tarball, WebFleet};
 /// deploy user, proven by a fresh login; the second run changes nothing.
 #[test]
 fn setup_twice_and_the_second_run_changes_nothing() {
-    let fleet = WebFleet::start(110, 1);
+    let fleet = WebFleet::start(1);
     let state = "ls -la --time-style=full-iso /etc/ssh/sshd_config.d /etc/ufw /etc/php; md5sum /etc/passwd";
     // A PHP version this Debian release does not ship: named, nothing changed.
     let bare = fleet.sh(0, state);
@@ -69,7 +67,7 @@ fn setup_twice_and_the_second_run_changes_nothing() {
 /// live; rollback and forward.
 #[test]
 fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
-    let fleet = WebFleet::start(112, 2);
+    let fleet = WebFleet::start(2);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
 
@@ -256,7 +254,7 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
 /// The first one's build and post-deploy hooks run as the site user.
 #[test]
 fn one_deploy_at_a_time_per_site() {
-    let fleet = WebFleet::start(115, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let r1 = static_site(&work.path().join("r1"), "One", 1);
@@ -319,7 +317,7 @@ fn one_deploy_at_a_time_per_site() {
 /// user without it gets told so, and nothing changes on the server.
 #[test]
 fn sites_through_sudo_and_a_clear_refusal_without_it() {
-    let fleet = WebFleet::start(119, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     fleet.sh(
         0,
@@ -354,7 +352,7 @@ fn sites_through_sudo_and_a_clear_refusal_without_it() {
 /// start over with a full upload, so what goes live is what was sent.
 #[test]
 fn redeploys_send_only_changes_and_verify_what_they_reuse() {
-    let fleet = WebFleet::start(116, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     let site = static_site(&work.path().join("site"), "Version one", 20);

@@ -4,7 +4,7 @@
 //! with the SHA-256 of the source, and the CLI's memory stays under 64 MiB.
 //! A half-made download is resumed by the next run after a crash too, and
 //! an upload never goes through a link or into a folder others can write.
-//! Web host index 135.
+//!
 
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -65,7 +65,7 @@ fn wait_while_running(what: &str, child: &mut Child, mut done: impl FnMut() -> b
 fn large_files_resume_after_a_lost_connection_and_match() {
     let mib: u64 = std::env::var("CHOM_TRANSFER_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(2048);
     let size = mib << 20;
-    let fleet = WebFleet::start(135, 1);
+    let fleet = WebFleet::start(1);
     let c = &fleet.chom;
     let work = tempfile::tempdir().unwrap();
     fleet.sh(0, &format!("mkdir -p /root/files && head -c {size} /dev/urandom > /root/files/big.bin"));
@@ -100,7 +100,7 @@ fn large_files_resume_after_a_lost_connection_and_match() {
             .unwrap_or(0)
             >= half
     });
-    drop_connection(&fleet, "^tee -a -- /root/files/back.bin.chom-part");
+    drop_connection(&fleet, "^cat$");
     let peak = peak_kib_until_exit(&mut up);
     let out = up.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -111,16 +111,20 @@ fn large_files_resume_after_a_lost_connection_and_match() {
     assert!(peak < 64 * 1024, "the CLI peaked at {peak} KiB uploading {mib} MiB");
     eprintln!("upload of {mib} MiB: peak {peak} KiB");
 
-    // A CLI killed mid-download: the next run resumes from its part file.
+    // A CLI killed mid-download: the next run resumes from its part file
+    // (a smaller file: the resume is what is tested here).
+    let size = size.min(256 << 20);
+    fleet.sh(0, &format!("head -c {size} /root/files/big.bin > /root/files/part.bin"));
+    let remote_sha = fleet.sh(0, "sha256sum /root/files/part.bin | cut -d' ' -f1").trim().to_owned();
     let again = work.path().join("again.bin");
     let again_part = work.path().join("again.bin.chom-part");
-    let mut first = spawn(c, &["download", "web0", "/root/files/big.bin", again.to_str().unwrap()]);
+    let mut first = spawn(c, &["download", "web0", "/root/files/part.bin", again.to_str().unwrap()]);
     wait_while_running("a quarter of the download", &mut first, || {
         std::fs::metadata(&again_part).map_or(0, |m| m.len()) >= size / 4
     });
     first.kill().unwrap();
     first.wait().unwrap();
-    let (r, status) = c.json(["download", "web0", "/root/files/big.bin", again.to_str().unwrap()]);
+    let (r, status) = c.json(["download", "web0", "/root/files/part.bin", again.to_str().unwrap()]);
     assert_eq!(status, 0, "{r:#}");
     assert!(r["resumed_from"].as_u64().unwrap() >= size / 4, "{r:#}");
     assert_eq!(r["sha256"], remote_sha.as_str());

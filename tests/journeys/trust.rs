@@ -5,7 +5,7 @@ use chom_tests::{by_server, Fleet};
 /// and nothing runs there until the operator trusts the new key.
 #[test]
 fn changed_host_key_stops_that_server_only() {
-    let mut fleet = Fleet::start(23, 3);
+    let mut fleet = Fleet::start(3);
     let old = fleet.lab.hosts()[1].host_key_fingerprint.clone();
     fleet.lab.restart_with_new_host_key(1).unwrap();
     let changed = fleet.lab.hosts()[1].clone();
@@ -49,7 +49,7 @@ fn changed_host_key_stops_that_server_only() {
 /// explicit acceptance, and nothing is run before it.
 #[test]
 fn first_contact_needs_acceptance() {
-    let fleet = Fleet::start(24, 2);
+    let fleet = Fleet::start(2);
     let h = &fleet.lab.hosts()[0];
     let c = &fleet.chom;
     c.ok(["server", "add", "fresh", "--host", &h.addr.to_string(), "--user", fleet.lab.user(), "--key", "lab"]);

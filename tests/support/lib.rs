@@ -186,9 +186,9 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    pub fn start(subnet: u8, hosts: usize) -> Fleet {
+    pub fn start(hosts: usize) -> Fleet {
         require_keyring();
-        let lab = Lab::start(subnet, hosts).expect("start the lab fleet");
+        let lab = Lab::start_any(hosts).expect("start the lab fleet");
         let chom = Chom::new();
         let key = chom.json(["key", "generate", "lab"]).0;
         lab.authorize_key(key["public_key"].as_str().expect("public key")).expect("authorize key");

@@ -15,12 +15,13 @@ pub struct WebFleet {
 }
 
 impl WebFleet {
-    pub fn start(first: u8, hosts: usize) -> WebFleet {
+    /// `hosts` web hosts on indexes the lab library hands out (no two
+    /// tests running at once share one).
+    pub fn start(hosts: usize) -> WebFleet {
         require_keyring();
         let chom = Chom::new();
         let key = chom.json(["key", "generate", "lab"]).0;
-        let lab =
-            WebLab::start(first, hosts, key["public_key"].as_str().expect("public key")).expect("start web hosts");
+        let lab = WebLab::start_any(hosts, key["public_key"].as_str().expect("public key")).expect("start web hosts");
         for (i, h) in lab.hosts().iter().enumerate() {
             let name = format!("web{i}");
             chom.ok(["server", "add", &name, "--host", &h.addr.to_string(), "--user", "root", "--key", "lab"]);

@@ -5,6 +5,7 @@
 //! quoting), `fleet` (probe, ad-hoc commands), `jobs` and `audit`.
 
 mod chom;
+pub mod code;
 pub mod db;
 pub mod error;
 pub mod fleet;

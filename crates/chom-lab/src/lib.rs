@@ -6,11 +6,13 @@
 //!
 //! Only loopback addresses are ever used.
 
+mod claim;
 mod fake;
 mod host;
 mod proc;
 mod web;
 
+pub use claim::{claim, Claim};
 pub use fake::{GarbageServer, SilentServer};
 pub use host::LabHost;
 pub use web::{Pebble, WebHost, WebLab, PEBBLE_DIRECTORY};
@@ -44,6 +46,10 @@ pub enum LabError {
     NoSuchHost { index: usize, count: usize },
     #[error("a lab holds at most {MAX_HOSTS} hosts (250 per third address byte); asked for {0}")]
     TooMany(usize),
+    #[error(
+        "no {count} free {kind} block(s) in {range}: other labs hold them all; stop some (`chom-lab down`) or wait"
+    )]
+    NoFreeBlock { kind: String, range: String, count: usize },
     #[error("reading lab state {path}: {detail}; is this a directory made by `chom-lab up`?")]
     State { path: PathBuf, detail: String },
 }
@@ -75,9 +81,29 @@ pub struct Lab {
     children: Vec<Option<std::process::Child>>,
     temp: Option<tempfile::TempDir>,
     detached: bool,
+    /// The subnet, held against other labs (dropped after the hosts stop).
+    claim: Option<Claim>,
 }
 
 impl Lab {
+    /// Starts `hosts` hosts on a subnet (20-59) no other lab on this
+    /// machine holds, for as long as the lab lives.
+    pub fn start_any(hosts: usize) -> Result<Lab, LabError> {
+        let answers = |s: u8| {
+            let addr = SocketAddr::from(([127, s, 0, 1], 22));
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+        };
+        let claim = claim::claim("fleet", 20..=59, 1, answers)?;
+        let mut lab = Self::start(claim.first, hosts)?;
+        lab.claim = Some(claim);
+        Ok(lab)
+    }
+
+    /// The second byte of the lab's addresses (127.S.x.y).
+    pub fn subnet(&self) -> u8 {
+        self.subnet
+    }
+
     /// Starts `hosts` hosts on 127.`subnet`.x.y in a new temporary directory.
     pub fn start(subnet: u8, hosts: usize) -> Result<Lab, LabError> {
         let temp =
@@ -102,7 +128,8 @@ impl Lab {
         let children = (0..hosts).map(|_| None).collect();
         // From here on, a failure drops `lab`, which stops what started and
         // removes the files written so far.
-        let mut lab = Lab { dir: dir.to_owned(), subnet, hosts: list, children, temp: None, detached: false };
+        let mut lab =
+            Lab { dir: dir.to_owned(), subnet, hosts: list, children, temp: None, detached: false, claim: None };
         proc::ensure_user(USER)?;
         fs::create_dir_all("/run/sshd").map_err(io_err(Path::new("/run/sshd")))?;
         let keys = dir.join("authorized_keys");
@@ -151,7 +178,15 @@ impl Lab {
     pub fn attach(dir: &Path) -> Result<Lab, LabError> {
         let state = read_state(dir)?;
         let children = state.hosts.iter().map(|_| None).collect();
-        Ok(Lab { dir: dir.to_owned(), subnet: state.subnet, hosts: state.hosts, children, temp: None, detached: true })
+        Ok(Lab {
+            dir: dir.to_owned(),
+            subnet: state.subnet,
+            hosts: state.hosts,
+            children,
+            temp: None,
+            detached: true,
+            claim: None,
+        })
     }
 
     pub fn hosts(&self) -> &[LabHost] {

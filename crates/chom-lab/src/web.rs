@@ -51,6 +51,8 @@ pub struct WebLab {
     state: WebState,
     temp: Option<tempfile::TempDir>,
     detached: bool,
+    /// The indexes, held against other labs (dropped after the hosts stop).
+    claim: Option<crate::Claim>,
 }
 
 fn script(args: &[&str]) -> Result<Output, LabError> {
@@ -71,7 +73,25 @@ fn script(args: &[&str]) -> Result<Output, LabError> {
     Ok(out)
 }
 
+impl WebHost {
+    /// This machine's end of the host's link: where a service the host
+    /// should reach (a git daemon, a mirror) listens.
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::new(198, 18, self.index, 1)
+    }
+}
+
 impl WebLab {
+    /// Starts `count` web hosts on indexes (100-199) no other lab on this
+    /// machine holds, for as long as the lab lives.
+    pub fn start_any(count: usize, root_key: &str) -> Result<WebLab, LabError> {
+        let left_running = |i: u8| Path::new(&format!("/run/netns/chomw{i}")).exists();
+        let claim = crate::claim("web", 100..=199, count, left_running)?;
+        let mut lab = Self::start(claim.first, count, root_key)?;
+        lab.claim = Some(claim);
+        Ok(lab)
+    }
+
     /// Starts `count` web hosts with indexes `first..first+count` (their
     /// addresses 198.18.I.2), in a new temporary directory, each accepting
     /// `root_key` (one OpenSSH public key line) for root.
@@ -98,6 +118,7 @@ impl WebLab {
             state: WebState { hosts: vec![], pebble: None },
             temp: None,
             detached: false,
+            claim: None,
         };
         let indexes: Vec<u8> = (0..count).map(|i| first + i as u8).collect();
         // Hosts start in parallel: most of a start is MariaDB's init script waiting.
@@ -131,7 +152,7 @@ impl WebLab {
         let path = dir.join("web.json");
         let text = fs::read(&path).map_err(|e| LabError::State { path: path.clone(), detail: e.to_string() })?;
         let state = serde_json::from_slice(&text).map_err(|e| LabError::State { path, detail: e.to_string() })?;
-        Ok(WebLab { dir: dir.to_owned(), state, temp: None, detached: true })
+        Ok(WebLab { dir: dir.to_owned(), state, temp: None, detached: true, claim: None })
     }
 
     pub fn hosts(&self) -> &[WebHost] {

@@ -183,7 +183,7 @@ pub async fn fleet_run(
 ) -> Result<JobOutcome, UiError> {
     if names.is_empty() {
         return Err(UiError {
-            code: "invalid_input".into(),
+            code: chom_core::ErrorCode::InvalidInput,
             message: "select the servers to run the command on".into(),
         });
     }

@@ -227,7 +227,7 @@ pub async fn site_create(
 ) -> Result<SiteLaunchRow, UiError> {
     let core = state.core()?;
     let kind = SiteKind::parse(&form.kind).ok_or_else(|| UiError {
-        code: "invalid_input".into(),
+        code: chom_core::ErrorCode::InvalidInput,
         message: "pick a kind: static, wordpress or laravel".into(),
     })?;
     let input = SiteInput {
@@ -273,7 +273,7 @@ pub async fn site_deploy(
     let core = state.core()?;
     let kind = core.site_detail(&domain)?.site.kind;
     let source = choice(&form.folder, &form.git_url, &form.git_ref, "").resolve(kind)?.ok_or_else(|| UiError {
-        code: "invalid_input".into(),
+        code: chom_core::ErrorCode::InvalidInput,
         message: "give a folder on this computer, or a git repository and its ref".into(),
     })?;
     let ticket = Ticket::new(&state, ticket);

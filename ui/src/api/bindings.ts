@@ -162,6 +162,14 @@ export type DeployRow = {
 	startedAt: string,
 };
 
+/**
+ *  Stable codes: the UI keys its messages on them, the CLI maps them to exit
+ *  statuses. Add one only when a consumer uses it.
+ */
+export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "in_use" | "host_key_unknown" | "host_key_changed" | "auth_failed" | "unreachable" | "timeout" | "protocol" | "keyring" | "database" | "remote_failed" | 
+/**  A file on this computer could not be read or written. */
+"local_file" | "cancelled" | "internal";
+
 export type HostKeyCheck = HostKeyCheck_Serialize | HostKeyCheck_Deserialize;
 
 export type HostKeyCheck_Deserialize = {
@@ -671,8 +679,9 @@ export type SslRow_Serialize = {
 	error: string | null,
 };
 
+/**  `code` reaches the UI as a TypeScript union of the codes. */
 export type UiError = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 };
 

@@ -45,7 +45,7 @@ export type ServerDetail = ServerDetail_Serialize;
 export type ServerRow = ServerRow_Serialize;
 
 export class ChomError extends Error {
-  readonly code: string;
+  readonly code: UiError["code"];
   constructor(e: UiError) {
     super(e.message);
     this.code = e.code;

@@ -73,11 +73,19 @@ impl Progress {
     }
 }
 
+/// What an upload has read so far: the whole file's hash (its prefix on
+/// the server included) and the bytes up to where it is.
+#[derive(Clone)]
+struct Sent {
+    full: Sha256,
+    at: u64,
+}
+
 /// A file's bytes on their way to an upload's stdin, hashed and counted
 /// as they are read.
 struct Sending {
     file: tokio::fs::File,
-    hash: Arc<Mutex<(Sha256, Sha256, u64)>>,
+    sent: Arc<Mutex<Sent>>,
     progress: Progress,
 }
 
@@ -87,14 +95,13 @@ impl AsyncRead for Sending {
         let polled = Pin::new(&mut self.file).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &polled {
             let fresh = &buf.filled()[before..];
-            let done = {
-                let mut h = self.hash.lock().unwrap_or_else(|p| p.into_inner());
-                h.0.update(fresh);
-                h.1.update(fresh);
-                h.2 += fresh.len() as u64;
-                h.2
+            let at = {
+                let mut s = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+                s.full.update(fresh);
+                s.at += fresh.len() as u64;
+                s.at
             };
-            self.progress.at(done);
+            self.progress.at(at);
         }
         polled
     }
@@ -368,7 +375,7 @@ impl Chom {
         let started = Instant::now();
         let size = std::fs::metadata(local).map_err(|e| local_err(local, "reading", e))?.len();
         let target = self.target(server, true).await?;
-        let (mut first, mut attempt, mut resumed) = (None, 0, false);
+        let (mut first, mut attempt) = (None, 0);
         let full = loop {
             attempt += 1;
             let at = self.transfer_script(server, &target, Self::transfer("offset", path)?, None, &job.holder).await?;
@@ -378,7 +385,6 @@ impl Chom {
                 hash_prefix(local, offset.min(size), &mut full)?;
                 let same = offset <= size && at.value("part_sha256") == Some(hex(full.clone().finalize()).as_str());
                 if same {
-                    resumed = true;
                     job.note(Some(server.name.as_str()), format!("resuming the upload at {offset} of {size} bytes"));
                 } else {
                     job.note(
@@ -394,26 +400,26 @@ impl Chom {
             tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(offset))
                 .await
                 .map_err(|e| local_err(local, "reading", e))?;
-            let counted = Arc::new(Mutex::new((full.clone(), Sha256::new(), offset)));
+            let sent = Arc::new(Mutex::new(Sent { full, at: offset }));
             let progress =
                 Progress { job: job.clone(), server: server.name.to_string(), total: size, last: Instant::now() };
-            let sending = Sending { file, hash: counted.clone(), progress };
+            let sending = Sending { file, sent: sent.clone(), progress };
             let script = Self::transfer("put", path)?.var("RESET", if offset == 0 { "1" } else { "" })?;
             let put = self.transfer_script(server, &target, script, Some(Box::new(sending)), &job.holder);
             let put = tokio::select! {
                 r = put => r,
                 () = job.cancel.cancelled() => return Err(Error::Cancelled),
             };
-            let (hashed, streamed, _) = counted.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let Sent { full, .. } = sent.lock().unwrap_or_else(|p| p.into_inner()).clone();
             match put {
                 Ok(report) => {
                     let arrived = report.value("size").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-                    if report.value("received_sha256") != Some(hex(streamed.finalize()).as_str()) || arrived != size {
+                    if report.value("sha256") != Some(hex(full.clone().finalize()).as_str()) || arrived != size {
                         return Err(Error::Usage(format!(
                             "the upload to {path} did not arrive whole ({arrived} of {size} bytes, or not what was sent): upload it again"
                         )));
                     }
-                    break hashed;
+                    break full;
                 }
                 Err(Error::Ssh(e)) if e.is_retryable() && attempt < ATTEMPTS => {
                     let wait = Duration::from_secs(1 << (attempt - 1));
@@ -421,17 +427,13 @@ impl Chom {
                         Some(server.name.as_str()),
                         format!("connection lost during the upload ({e}); resuming in {wait:?}"),
                     );
-                    resumed = true;
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => return Err(e),
             }
         };
         let sha = hex(full.finalize());
-        // A resumed upload is hashed whole once more on the server: what
-        // arrived in pieces must be the file.
-        let check = if resumed { sha.as_str() } else { "" };
-        let finish = Self::transfer("finish", path)?.var("SIZE", &size.to_string())?.var("SHA256", check)?;
+        let finish = Self::transfer("finish", path)?.var("SIZE", &size.to_string())?;
         self.transfer_script(server, &target, finish, None, &job.holder).await?;
         Ok(TransferReport {
             job_id: job.id,

@@ -32,7 +32,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
-use crate::error::ErrorCode;
+use crate::code::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

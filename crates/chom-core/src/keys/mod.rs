@@ -6,7 +6,7 @@ use russh::keys::ssh_key::{private::Ed25519Keypair, LineEnding};
 use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey, PublicKey};
 use serde::Serialize;
 
-use crate::error::ErrorCode;
+use crate::code::ErrorCode;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -17,7 +17,7 @@ pub use pool::Pool;
 
 use std::time::Duration;
 
-use crate::error::ErrorCode;
+use crate::code::ErrorCode;
 
 /// What failed on the way to, or on, a server. Messages name the server and
 /// say what to do.

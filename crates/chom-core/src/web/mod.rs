@@ -16,7 +16,7 @@ pub mod vhost;
 pub use layout::{SiteKind, SiteLayout};
 pub use script::{RemoteEvent, Script};
 
-use crate::error::ErrorCode;
+use crate::code::ErrorCode;
 
 /// What went wrong on a server while changing it. Each message says what
 /// was left in place.
