@@ -113,9 +113,11 @@ impl Chom {
 
     /// Call before the process exits: waits (a few seconds at most) until
     /// the commands a cancel or a timeout stopped have been told so on
-    /// their servers.
+    /// their servers, and until every job event sent is in the log.
     pub async fn finish(&self) {
         self.pool.finish_stops(std::time::Duration::from_secs(5)).await;
+        // What a job that ended early (an error before its end) still sent.
+        self.journal.flush().await;
     }
 
     fn audit(&self, action: &str, server: Option<&str>, target: Option<&str>, ok: bool, detail: &str) {

@@ -56,7 +56,7 @@ impl Chom {
             Ok(s) => s,
             Err(Error::NotFound { .. }) if job.kind == "site.create" => {
                 return Ok((
-                    format!("{target} was not recorded as created; create it again (the server undoes a create that stopped, or it is repaired by the next create's checks)"),
+                    format!("{target} was not recorded as created: a create that stops undoes itself on the server; create it again"),
                     true,
                 ));
             }

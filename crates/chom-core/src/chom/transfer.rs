@@ -261,9 +261,14 @@ impl Chom {
         if sha != remote_sha {
             let _ = std::fs::remove_file(&part);
             let _ = std::fs::remove_file(&meta);
-            return Err(Error::Usage(format!(
-                "the download of {path} does not match the server's SHA-256 ({sha} here, {remote_sha} there; the file may have changed while it was sent): nothing was kept, download it again"
-            )));
+            return Err(WebError::Remote {
+                server: server.name.to_string(),
+                what: "download".into(),
+                detail: format!(
+                    "{path} does not match the server's SHA-256 ({sha} here, {remote_sha} there; the file may have changed while it was sent): nothing was kept, download it again"
+                ),
+            }
+            .into());
         }
         std::fs::rename(&part, local).map_err(|e| local_err(local, "moving the download into place at", e))?;
         let _ = std::fs::remove_file(&meta);
@@ -324,9 +329,14 @@ impl Chom {
             match out {
                 Ok(out) if out.success() && have == size => return Ok(attempt),
                 Ok(out) if out.success() => {
-                    return Err(Error::Usage(format!(
-                    "{path} changed size while it was sent ({have} bytes arrived, {size} expected): download it again"
-                )))
+                    return Err(WebError::Remote {
+                        server: server.name.to_string(),
+                        what: "download".into(),
+                        detail: format!(
+                            "{path} changed size while it was sent ({have} bytes arrived, {size} expected): download it again"
+                        ),
+                    }
+                    .into())
                 }
                 Ok(out) => {
                     return Err(WebError::Remote {
@@ -415,9 +425,14 @@ impl Chom {
                 Ok(report) => {
                     let arrived = report.value("size").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
                     if report.value("sha256") != Some(hex(full.clone().finalize()).as_str()) || arrived != size {
-                        return Err(Error::Usage(format!(
-                            "the upload to {path} did not arrive whole ({arrived} of {size} bytes, or not what was sent): upload it again"
-                        )));
+                        return Err(WebError::Remote {
+                            server: server.name.to_string(),
+                            what: "upload".into(),
+                            detail: format!(
+                                "{path} did not arrive whole ({arrived} of {size} bytes, or not what was sent): upload it again"
+                            ),
+                        }
+                        .into());
                     }
                     break full;
                 }
