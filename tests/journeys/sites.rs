@@ -58,7 +58,8 @@ fn setup_twice_and_the_second_run_changes_nothing() {
     assert!(second["unchanged"].as_array().unwrap().len() >= 8, "{second:#}");
     assert_eq!(before, fleet.sh(0, state));
     // And CHOM still gets in, by key, over a new connection.
-    assert!(fleet.chom.ok(["run", "web0", "--", "hostname"]).contains("chomw110"));
+    let name = &fleet.lab.hosts()[0].name;
+    assert!(fleet.chom.ok(["run", "web0", "--", "hostname"]).contains(name.as_str()));
 }
 
 /// A static site and a WordPress site: each answers through nginx on its

@@ -37,12 +37,14 @@ impl WebFleet {
     }
 
     /// What a site-changing command could touch on host `i`, for
-    /// "nothing changed" checks.
+    /// "nothing changed" checks (not MariaDB's own upgrade check, which
+    /// Debian's start script runs in the background, with a folder in /tmp).
     pub fn server_listing(&self, i: usize) -> String {
         self.sh(
             i,
             "ls -lA /var/www /etc/nginx/sites-enabled /etc/nginx/sites-available /etc/php/*/fpm/pool.d /etc/cron.d; \
-             cut -d: -f1 /etc/passwd; mysql -N -e 'SHOW DATABASES; SELECT user FROM mysql.user'; ls /tmp",
+             cut -d: -f1 /etc/passwd; mysql -N -e 'SHOW DATABASES; SELECT user FROM mysql.user'; \
+             ls /tmp | grep -v '^mysql_upgrade-'",
         )
     }
 

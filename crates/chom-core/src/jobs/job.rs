@@ -200,10 +200,11 @@ impl Drop for Job {
     /// still ends as failed, not `running` until the next launch.
     fn drop(&mut self) {
         if !self.finished.load(Ordering::Relaxed) {
-            let done = self.done.load(Ordering::Relaxed);
-            if let Err(e) = self.db.finish_job(self.id, JobState::Failed, 0, self.total.max(done)) {
+            let failed = self.total.max(self.done.load(Ordering::Relaxed));
+            if let Err(e) = self.db.finish_job(self.id, JobState::Failed, 0, failed) {
                 tracing::warn!(error = %e, job = self.id, "could not end a job");
             }
+            self.emit(JobEvent::Finished { job_id: self.id, state: JobState::Failed, succeeded: 0, failed });
         }
         self.release();
     }
