@@ -52,6 +52,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             history::job_list,
             history::job_log,
             history::job_reconcile,
+            history::job_resume,
             history::job_failed_servers,
             history::audit_list,
             sites::site_list,

@@ -12,7 +12,8 @@
    folder with live steps, release 2 deployed, a release failing its health
    check refused while release 2 keeps serving, and a rollback;
 9. the app killed mid-deploy: relaunched, it shows the job interrupted,
-   what the server serves, and the job's log up to the kill.
+   what the server serves, and the job's log up to the kill; Resume runs
+   the deploy again and its release goes live.
 
 Each step saves a screenshot under OUT. Usage: journey.py BIN_DIR OUT_DIR"""
 import json
@@ -430,6 +431,14 @@ try:
         check("keeps serving" in css("[data-testid=job-reconciled]").text, css("[data-testid=job-reconciled]").text)
         driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", css("[data-testid=job-detail]"))
         shot(driver, "interrupted-job-log")
+        # Resume: the same deploy runs again, and its release goes live.
+        css("[data-testid=job-resume]").click()
+        result = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=job-detail] [data-testid=job-result], [data-testid=job-detail] [data-testid=job-error]"))[0]
+        check(result.text.startswith("Resumed as job") and "is live" in result.text, result.text)
+        https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
+                               capture_output=True, text=True).stdout
+        check("Big release" in https, https)
+        shot(driver, "interrupted-job-resumed")
         shutil.rmtree(big)
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
         print("1 passed, 0 failed")

@@ -85,6 +85,7 @@ fn kill_the_cli_anywhere_and_nothing_is_lost() {
     let took = started.elapsed().as_millis() as u64;
     assert!(d["release"].is_string(), "{d:#}");
     let mut outcomes = Vec::new();
+    let mut interrupted = Vec::new();
     for i in 0..KILLS {
         let before = newest_job(c).map_or(0, |j| j["id"].as_i64().unwrap());
         let at = Duration::from_millis(dice.below(took * 3 / 2));
@@ -105,6 +106,7 @@ fn kill_the_cli_anywhere_and_nothing_is_lost() {
                     assert!(found.contains(&format!("release {now} ")), "{found} / serving {now}");
                     assert!(found.contains("no lock left"), "{found}");
                     assert_ne!(show["deploys"][0]["state"], "running", "{show:#}");
+                    interrupted.push((job["id"].as_i64().unwrap(), source.to_owned()));
                 }
                 other => panic!("a killed deploy ended {other}: {job:#}"),
             }
@@ -117,7 +119,21 @@ fn kill_the_cli_anywhere_and_nothing_is_lost() {
     }
     eprintln!("deploy kills: {}", outcomes.join(" "));
     assert!(outcomes.iter().any(|o| o.ends_with("interrupted")), "no kill fell mid-deploy: {outcomes:?}");
-    // No lease, lock or half-made release stands in the way.
+    // An interrupted deploy resumes: the same source again, live now (no
+    // lease, lock or half-made release in the way); it resumes only once.
+    let (id, source) = interrupted.last().cloned().unwrap();
+    let (r, status) = c.json(["jobs", &id.to_string(), "--resume"]);
+    assert_eq!(status, 0, "{r:#}");
+    let (show, _) = c.json(["jobs", &r["job_id"].to_string()]);
+    assert_eq!(show["job"]["state"], "succeeded", "{show:#}");
+    assert!(show["job"]["detail"].as_str().unwrap().ends_with(&source), "{show:#}");
+    let live = r["outcome"].as_str().unwrap().strip_prefix("release ").unwrap().strip_suffix(" is live").unwrap();
+    assert_eq!(serving(), live);
+    let again = c.run(["jobs", &id.to_string(), "--resume"]);
+    assert_eq!(again.status.code(), Some(2), "{}", chom_tests::stderr_of(&again));
+    assert!(chom_tests::stderr_of(&again).contains("was resumed already, as job"));
+    let done = c.run(["jobs", &r["job_id"].to_string(), "--resume"]);
+    assert!(chom_tests::stderr_of(&done).contains("only an interrupted job is resumed"));
     let (d, status) = c.json(["deploy", domain, "--from", sources[0].to_str().unwrap()]);
     assert_eq!(status, 0, "{d:#}");
     assert_eq!(serving(), d["release"].as_str().unwrap());

@@ -417,6 +417,10 @@ pub struct JobsArgs {
     /// the app or another `chom` runs, too).
     #[arg(long)]
     pub follow: bool,
+    /// With the id of an interrupted deploy or setup: run it again, once
+    /// its server said what it was left with.
+    #[arg(long, conflicts_with = "follow")]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args)]

@@ -120,6 +120,30 @@ pub async fn job_reconcile(
     Ok(rows)
 }
 
+/// The job that ran an interrupted one again.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ResumedRow {
+    pub job_id: u32,
+    pub kind: String,
+    pub target: String,
+    pub outcome: String,
+}
+
+/// Runs interrupted deploy or setup `id` again; `job_cancel(ticket)` stops it.
+#[tauri::command]
+#[specta::specta]
+pub async fn job_resume(
+    state: State<'_, AppState>,
+    id: u32,
+    ticket: String,
+    on_event: tauri::ipc::Channel<super::fleet::JobProgress>,
+) -> Result<ResumedRow, UiError> {
+    let ticket = super::fleet::Ticket::new(&state, ticket);
+    let r = state.core()?.resume_job(i64::from(id), &ticket.control(on_event)).await?;
+    Ok(ResumedRow { job_id: r.job_id as u32, kind: r.kind, target: r.target, outcome: r.outcome })
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn audit_list(

@@ -52,6 +52,8 @@ export const commands = {
 	 *  asks at launch); what each server said, told to every view too.
 	 */
 	jobReconcile: () => typedError<ReconciledRow[], UiError>(__TAURI_INVOKE("job_reconcile")),
+	/**  Runs interrupted deploy or setup `id` again; `job_cancel(ticket)` stops it. */
+	jobResume: (id: number, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ResumedRow, UiError>(__TAURI_INVOKE("job_resume", { id, ticket, onEvent })),
 	/**  The servers a job failed on, for "Retry failed". */
 	jobFailedServers: (id: number) => typedError<string[], UiError>(__TAURI_INVOKE("job_failed_servers", { id })),
 	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError>(__TAURI_INVOKE("audit_list", { action, server, limit })),
@@ -387,6 +389,14 @@ export type ReleasesRow_Deserialize = {
 export type ReleasesRow_Serialize = {
 	current: string | null,
 	releases: string[],
+};
+
+/**  The job that ran an interrupted one again. */
+export type ResumedRow = {
+	jobId: number,
+	kind: string,
+	target: string,
+	outcome: string,
 };
 
 /**

@@ -88,6 +88,9 @@ export const listJobs = async (limit = 100) => unwrap(await commands.jobList(lim
 export const jobLog = async (id: number, after = 0, grep: string | null = null, limit = 5000) =>
   unwrap(await commands.jobLog(id, after, grep, limit));
 export const reconcileJobs = async () => unwrap(await commands.jobReconcile());
+/** Runs interrupted deploy or setup `id` again. */
+export const resumeJob = (id: number, ticket: string, on: (e: JobProgress) => void) =>
+  siteJob((ch) => commands.jobResume(id, ticket, ch), on);
 export const jobFailedServers = async (id: number) => unwrap(await commands.jobFailedServers(id));
 export const listAudit = async (action: string | null, server: string | null, limit = 200) =>
   unwrap(await commands.auditList(action, server, limit));

@@ -33,6 +33,18 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
             return Ok(0);
         }
     }
+    if let (Some(id), true) = (args.id, args.resume) {
+        let r = chom.resume_job(id, &super::control(crate::output::web_progress(!as_json))).await?;
+        if as_json {
+            json(&r);
+        } else {
+            println!("job {id} resumed as job {}: {}", r.job_id, clean(&r.outcome));
+        }
+        return Ok(0);
+    }
+    if args.resume {
+        return Err(chom_core::Error::Usage("--resume needs the id of the job to resume".into()));
+    }
     if let Some(id) = args.id {
         let (job, results) = chom.job(id)?;
         if as_json {

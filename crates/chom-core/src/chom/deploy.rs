@@ -20,7 +20,7 @@ use super::Chom;
 
 use crate::web::assets::DEPLOY as DEPLOY_SCRIPT;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DeployOptions {
     pub source: DeploySource,
     pub build_hook: Option<String>,
@@ -169,6 +169,8 @@ impl Chom {
         let Deployment { site, server, opts, health_path } = *deployment;
         let detail = format!("{} from {}", site.domain, opts.source.describe());
         let job = self.start_web_job("deploy", &detail, server, Scope::Site(site.domain.to_string()), ctl)?;
+        let input = super::resume::Input::Deploy { domain: site.domain.to_string(), options: opts.clone() };
+        self.db.set_job_input(job.id, &input.to_json())?;
         let release = release_id();
         let deploy_id = self.db.insert_deploy(site.id, job.id, "deploy", &release, &opts.source.describe())?;
         let script = self

@@ -38,6 +38,8 @@ impl Chom {
         };
         let job =
             self.start_web_job("setup", &format!("php {php}"), &server, Scope::Server(server.name.to_string()), ctl)?;
+        let input = super::resume::Input::Setup { server: server.name.to_string(), php: php.to_string() };
+        self.db.set_job_input(job.id, &input.to_json())?;
         let script = Script::new("setup", SETUP)
             .var("PHP", php.as_str())?
             .var("SSH_PORT", &server.port.get().to_string())?

@@ -5,13 +5,16 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::validate::{GitRef, GitUrl, HttpsUrl, ValidationError};
 use crate::web::bundle;
 use crate::web::SiteKind;
 
 /// Where a release comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DeploySource {
     /// A folder on this machine, streamed as a .tar.gz.
     Folder(PathBuf),

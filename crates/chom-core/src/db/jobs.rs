@@ -130,6 +130,16 @@ impl Db {
         Ok(())
     }
 
+    /// What the job was asked to do, for running it again (JSON).
+    pub fn set_job_input(&self, job_id: i64, input: &str) -> DbResult<()> {
+        self.conn().execute("UPDATE jobs SET input = ?2 WHERE id = ?1", params![job_id, input])?;
+        Ok(())
+    }
+
+    pub fn job_input(&self, job_id: i64) -> DbResult<Option<String>> {
+        Ok(self.conn().query_row("SELECT input FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?.flatten())
+    }
+
     /// Records what an interrupted job's server said it was left with.
     pub fn set_reconciled(&self, job_id: i64, what: &str) -> DbResult<()> {
         self.conn().execute(
