@@ -438,6 +438,9 @@ try:
         https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
                                capture_output=True, text=True).stdout
         check("Big release" in https, https)
+        # The Jobs list heard of the new job (an app event) without a reload.
+        new_job = result.text.split("Resumed as job ")[1].split(":")[0]
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"[data-testid=job-open-{new_job}]"))
         shot(driver, "interrupted-job-resumed")
         shutil.rmtree(big)
         print(f"app journey: {len(steps)} steps; screenshots in {OUT}")
