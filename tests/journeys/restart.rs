@@ -59,6 +59,14 @@ fn a_killed_cli_leaves_its_job_interrupted_and_another_live_process_alone() {
         fleet.sh(0, &listing) == before && !fleet.sh(0, "pgrep -f '^sleep 30$' || true").contains(char::is_numeric)
     });
     assert_eq!(fleet.sh(0, &format!("readlink /var/www/{domain}/current")).trim(), format!("releases/{release1}"));
+    // The live CLI's job, followed from this process: its log until it ends.
+    let run_job = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "run").unwrap()["id"].to_string();
+    let followed = c.run(["jobs", &run_job, "--follow"]);
+    let text = String::from_utf8_lossy(&followed.stdout);
+    assert!(
+        followed.status.success() && text.contains("[web0] done") && text.contains("succeeded: 1 succeeded"),
+        "{text}"
+    );
     let out = busy.wait_with_output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("done"));
     let (jobs, _) = c.json(["jobs"]);

@@ -95,7 +95,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
         }
         if args.follow {
             // Polls the cache: the job may run in another process.
-            while chom.job(id)?.0.state == JobState::Running {
+            while chom.job_state(id)? == JobState::Running {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 after = print_log(chom, id, args.grep.as_deref(), after)?;
             }

@@ -165,6 +165,13 @@ impl Chom {
         Ok(self.db.search_logs(text, limit)?)
     }
 
+    /// Job `id`'s state now: a job whose process has died since is marked
+    /// interrupted first (a follower of another process's job stops then).
+    pub fn job_state(&self, id: i64) -> Result<crate::db::JobState> {
+        self.db.mark_interrupted_jobs()?;
+        Ok(self.job(id)?.0.state)
+    }
+
     pub fn audit_log(&self, filter: &crate::db::AuditFilter) -> Result<Vec<crate::db::AuditEntry>> {
         Ok(self.db.list_audit(filter)?)
     }
