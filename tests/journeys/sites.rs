@@ -133,6 +133,20 @@ fn static_and_wordpress_sites_deploy_fail_safely_and_roll_back() {
         .unwrap();
     let admin = String::from_utf8(admin.stdout).unwrap();
     assert_eq!(admin.len(), 24, "admin password in the keyring");
+    // Neither it nor the database's password reached the cache, whose job
+    // logs keep every line the scripts printed.
+    let db_password = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "chom-desktop", "username", "site-db:blog.example.test"])
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(db_password.len() >= 16, "database password in the keyring");
+    for f in std::fs::read_dir(c.data_dir()).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap_or_default();
+        for secret in [admin.as_bytes(), &db_password[..]] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "a site password is in the cache");
+        }
+    }
     let addr = fleet.lab.hosts()[1].addr;
     let login = std::process::Command::new("curl")
         .args([
