@@ -59,22 +59,8 @@ open(f"{root}/index.html", "w").write("<!doctype html><h1>Benchmark site</h1>\n"
 PY
 echo "site: $(find "$SITE" -type f | wc -l) files, $(du -sm "$SITE" | cut -f1) MB" >&2
 
-# Median of JSON lines from measure.py: "wall cpu peak all-ok".
-median() {
-  python3 -c '
-import json, sys
-runs = sorted((json.loads(l) for l in sys.stdin), key=lambda r: r["wall_s"])
-m = runs[len(runs) // 2]
-print(m["wall_s"], m["cpu_s"], m["peak_mib"], "yes" if all(r["status"] == 0 for r in runs) else "NO")'
-}
-# REPEAT runs of a command; $PRE, when set, runs (untimed) before each.
-measure() {
-  local i
-  for ((i = 0; i < REPEAT; i++)); do
-    if [ -n "${PRE:-}" ]; then eval "$PRE"; fi
-    $M "$@"
-  done | median
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); echo "  $1: $2 s, cpu $3 s, $4 MiB, all ok: $5" >&2; }
 

@@ -27,7 +27,6 @@ BIN="${CARGO_TARGET_DIR:-target}/release"
 WORK=$(mktemp -d /tmp/chom-transfer-bench-XXXXXX)
 cleanup() { "$BIN/chom-lab" web-down --dir "$WORK/web" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-M="python3 bench/measure.py"
 D="$WORK/data"
 C=("$BIN/chom" --data-dir "$D")
 
@@ -47,21 +46,8 @@ OPTS=(-i "$WORK/id" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHos
 on_host "mkdir -p /root/bench && head -c $((SIZE_MIB << 20)) /dev/urandom > /root/bench/file.bin"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$WORK/up.bin"
 
-median() {
-  python3 -c '
-import json, sys
-runs = sorted((json.loads(l) for l in sys.stdin), key=lambda r: r["wall_s"])
-m = runs[len(runs) // 2]
-print(m["wall_s"], m["cpu_s"], m["peak_mib"], "yes" if all(r["status"] == 0 for r in runs) else "NO")'
-}
-# REPEAT runs; $PRE, when set, runs (untimed) before each.
-measure() {
-  local i
-  for ((i = 0; i < REPEAT; i++)); do
-    if [ -n "${PRE:-}" ]; then eval "$PRE"; fi
-    $M "$@"
-  done | median
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 ROWS=()
 declare -A WALL
 row() {

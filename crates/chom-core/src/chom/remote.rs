@@ -133,9 +133,23 @@ impl Chom {
         what: &str,
     ) -> Result<(Report, String)> {
         let target = self.target(server, true).await?;
-        let input = Some(script.stdin("a read", None));
         let limit = self.pool.config().command_timeout;
-        let out = self.pool.exec_with_input(&target, &as_root(server, script), input, limit, &mut |_| {}).await?;
+        self.script_on(server, &target, script, ("a read", None), limit, what).await
+    }
+
+    /// `read_script` on a target already opened, with `input` after the
+    /// holder line on its stdin, for at most `limit`.
+    pub(super) async fn script_on(
+        &self,
+        server: &ServerRecord,
+        target: &Target,
+        script: &Script,
+        (holder, input): (&str, Option<Input>),
+        limit: std::time::Duration,
+        what: &str,
+    ) -> Result<(Report, String)> {
+        let input = Some(script.stdin(holder, input));
+        let out = self.pool.exec_with_input(target, &as_root(server, script), input, limit, &mut |_| {}).await?;
         let report = script.report().read(&out.stdout);
         if !out.success() {
             let detail = match (report.error(), sudo_refused(server, &out.stderr)) {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::db::{JobResultRecord, JobState, ServerRecord};
+use crate::db::ServerRecord;
 use crate::error::{Error, Result};
 use crate::jobs::{Control, Job, JobEvent, JobSpec};
 use crate::ssh::quote::quote;
@@ -24,7 +24,7 @@ use crate::web::assets::TRANSFER;
 use crate::web::script::Report;
 use crate::web::{Script, WebError};
 
-use super::remote::as_root;
+use super::remote::{Transcript, WebJob};
 use super::Chom;
 
 /// Attempts per job: the first and its resumes after lost connections.
@@ -136,42 +136,18 @@ fn hash_prefix(path: &Path, len: u64, hash: &mut Sha256) -> Result<()> {
 }
 
 impl Chom {
-    fn transfer_job(&self, kind: &str, detail: &str, ctl: &Control) -> Result<Arc<Job>> {
-        Job::start(
-            &self.db,
-            &self.journal,
-            JobSpec { kind, detail, total: 1, scope: None, os_user: &self.os_user },
-            ctl,
-        )
+    /// A transfer's job: one server, no lease (another transfer or change
+    /// of the server may run meanwhile).
+    fn transfer_job(&self, kind: &str, detail: &str, server: &ServerRecord, ctl: &Control) -> Result<WebJob> {
+        let spec = JobSpec { kind, detail, total: 1, scope: None, os_user: &self.os_user };
+        Ok(WebJob {
+            job: Job::start(&self.db, &self.journal, spec, ctl)?,
+            server: server.name.to_string(),
+            server_id: server.id,
+        })
     }
 
-    async fn end_transfer(&self, job: &Job, server: &ServerRecord, result: &Result<TransferReport>) -> Result<()> {
-        let error = result.as_ref().err();
-        self.db.insert_job_result(
-            job.id,
-            Some(server.id),
-            &JobResultRecord {
-                server: server.name.to_string(),
-                ok: error.is_none(),
-                exit_status: None,
-                stdout: None,
-                stderr: None,
-                error_code: error.map(|e| e.code().as_str().to_owned()),
-                error: error.map(ToString::to_string),
-                duration_ms: job.elapsed().as_millis() as u64,
-            },
-        )?;
-        job.server_done(server.name.as_str(), error.map(ToString::to_string));
-        let state = match error {
-            None => JobState::Succeeded,
-            Some(Error::Cancelled) => JobState::Cancelled,
-            Some(_) => JobState::Failed,
-        };
-        let ok = u32::from(error.is_none());
-        job.finish(state, ok, 1 - ok).await
-    }
-
-    /// Runs transfer.sh's `action` on `file`; what it reported.
+    /// Runs transfer.sh's `script` with `input` on its stdin; what it reported.
     async fn transfer_script(
         &self,
         server: &ServerRecord,
@@ -180,21 +156,8 @@ impl Chom {
         input: Option<Input>,
         holder: &str,
     ) -> Result<Report> {
-        let command = as_root(server, &script);
-        let mut report = script.report();
-        let out = self
-            .pool
-            .exec_with_input(target, &command, Some(script.stdin(holder, input)), ATTEMPT_LIMIT, &mut |l| {
-                report.push_line(&l.line);
-            })
-            .await?;
-        if !out.success() {
-            let detail = report.error().map_or_else(|| out.stderr.trim().to_owned(), str::to_owned);
-            return Err(
-                WebError::Remote { server: server.name.to_string(), what: script.name().to_owned(), detail }.into()
-            );
-        }
-        Ok(report)
+        let what = script.name().to_owned();
+        Ok(self.script_on(server, target, &script, (holder, input), ATTEMPT_LIMIT, &what).await?.0)
     }
 
     fn transfer(action: &str, file: &RemotePath) -> Result<Script> {
@@ -212,9 +175,9 @@ impl Chom {
     ) -> Result<TransferReport> {
         let path = RemotePath::parse(remote)?;
         let record = self.server_record(server)?;
-        let job = self.transfer_job("download", &format!("{server}:{path} to {}", local.display()), ctl)?;
-        let result = self.download_in(&job, &record, &path, local).await;
-        self.end_transfer(&job, &record, &result).await?;
+        let job = self.transfer_job("download", &format!("{server}:{path} to {}", local.display()), &record, ctl)?;
+        let result = self.download_in(&job.job, &record, &path, local).await;
+        self.end_web_job(&job, &Transcript::default(), result.as_ref().err()).await?;
         result
     }
 
@@ -233,9 +196,9 @@ impl Chom {
         let part = PathBuf::from(format!("{}.chom-part", local.display()));
         let meta = PathBuf::from(format!("{}.chom-part.json", local.display()));
         let this = PartOf { server: server.name.to_string(), path: path.to_string(), size, mtime };
-        let same = std::fs::read(&meta).ok().and_then(|m| serde_json::from_slice::<PartOf>(&m).ok()) == Some(this);
+        let same =
+            std::fs::read(&meta).ok().and_then(|m| serde_json::from_slice::<PartOf>(&m).ok()).as_ref() == Some(&this);
         let have = if same { std::fs::metadata(&part).map_or(0, |m| m.len()).min(size) } else { 0 };
-        let this = PartOf { server: server.name.to_string(), path: path.to_string(), size, mtime };
         std::fs::write(&meta, serde_json::to_vec(&this).expect("plain data"))
             .map_err(|e| local_err(&meta, "writing", e))?;
         let mut hash = Sha256::new();
@@ -369,9 +332,9 @@ impl Chom {
     pub async fn upload_file(&self, server: &str, local: &Path, remote: &str, ctl: &Control) -> Result<TransferReport> {
         let path = RemotePath::parse(remote)?;
         let record = self.server_record(server)?;
-        let job = self.transfer_job("upload", &format!("{} to {server}:{path}", local.display()), ctl)?;
-        let result = self.upload_in(&job, &record, local, &path).await;
-        self.end_transfer(&job, &record, &result).await?;
+        let job = self.transfer_job("upload", &format!("{} to {server}:{path}", local.display()), &record, ctl)?;
+        let result = self.upload_in(&job.job, &record, local, &path).await;
+        self.end_web_job(&job, &Transcript::default(), result.as_ref().err()).await?;
         result
     }
 
