@@ -25,9 +25,20 @@ echo "== UI type check"
 npm --prefix ui run check
 
 echo "== cargo test (workspace, in a D-Bus session with gnome-keyring)"
-scripts/with-keyring.sh cargo test --workspace --locked -- --test-threads=4
+# A hung test fails the run here, loudly, instead of eating CI's limit: the
+# whole suite takes under 5 minutes on a 2-core machine.
+status=0
+timeout --kill-after=30s 40m scripts/with-keyring.sh cargo test --workspace --locked -- --test-threads=4 || status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "scripts/test.sh: cargo test still ran after 40 minutes: a test hangs (the last \"has been running for over 60 seconds\" above names it)" >&2
+fi
+[ "$status" -eq 0 ] || exit "$status"
 
 if [ -x tests/app_smoke/run.sh ]; then
   echo "== app end to end (Xvfb + tauri-driver + WebKitWebDriver)"
-  scripts/with-keyring.sh tests/app_smoke/run.sh
+  timeout --kill-after=30s 20m scripts/with-keyring.sh tests/app_smoke/run.sh || {
+    status=$?
+    [ "$status" -ne 124 ] || echo "scripts/test.sh: the app's end-to-end run still ran after 20 minutes" >&2
+    exit "$status"
+  }
 fi

@@ -14,22 +14,34 @@ use chom_tests::web::WebFleet;
 use chom_tests::{stderr_of, wait_until, Chom};
 
 /// Kills the sshd session that runs the newest process matching `pattern`
-/// on host 0: the connection drops as if the network went away.
-fn drop_connection(fleet: &WebFleet, pattern: &str) {
+/// on host 0: the connection drops as if the network went away. With
+/// `stalled`, the process is stopped first and killed after, so the
+/// desktop's side of the connection is full (no window left to send in),
+/// as when a network goes silent mid-upload.
+fn drop_connection(fleet: &WebFleet, pattern: &str, stalled: bool) {
+    let (stall, unstall) = if stalled { ("kill -STOP $c; sleep 1;", "kill -9 $c;") } else { ("", "") };
     let script = format!(
-        "p=$(pgrep -nf '{pattern}'); [ -n \"$p\" ] || exit 3; \
-         while [ \"$p\" -gt 1 ]; do case $(cat /proc/$p/comm) in sshd|sshd-session) kill -9 $p; exit 0 ;; esac; \
+        "p=$(pgrep -nf '{pattern}'); [ -n \"$p\" ] || exit 3; c=$p; {stall} \
+         while [ \"$p\" -gt 1 ]; do case $(cat /proc/$p/comm) in sshd|sshd-session) kill -9 $p; {unstall} exit 0 ;; esac; \
          p=$(awk '{{print $4}}' /proc/$p/stat); done; exit 4"
     );
     let out = fleet.lab.exec(0, &script).expect("nsenter");
     assert!(out.status.success(), "no sshd session found for {pattern}: {out:?}");
 }
 
-/// The child's peak resident memory (VmHWM), read until it exits.
+/// The child's peak resident memory (VmHWM), read until it exits (killed
+/// after ten minutes: a transfer that hangs fails the test, not CI).
 fn peak_kib_until_exit(child: &mut Child) -> u64 {
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
     while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("the CLI still ran after ten minutes: {err}");
+        }
         if let Ok(s) = std::fs::read_to_string(&status) {
             if let Some(kib) = s.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
                 peak = peak.max(kib.trim().trim_end_matches("kB").trim().parse().unwrap_or(0));
@@ -77,7 +89,7 @@ fn large_files_resume_after_a_lost_connection_and_match() {
     let mut down = spawn(c, &["download", "web0", "/root/files/big.bin", local.to_str().unwrap()]);
     let half = size / 2;
     wait_while_running("half the download", &mut down, || std::fs::metadata(&part).map_or(0, |m| m.len()) >= half);
-    drop_connection(&fleet, "^tail -c");
+    drop_connection(&fleet, "^tail -c", false);
     let peak = peak_kib_until_exit(&mut down);
     let out = down.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -100,7 +112,7 @@ fn large_files_resume_after_a_lost_connection_and_match() {
             .unwrap_or(0)
             >= half
     });
-    drop_connection(&fleet, "^cat$");
+    drop_connection(&fleet, "^cat$", true);
     let peak = peak_kib_until_exit(&mut up);
     let out = up.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

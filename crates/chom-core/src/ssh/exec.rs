@@ -228,7 +228,20 @@ pub(super) async fn exec(
         }
         (out, err, exit_status, signal, closed, sink_failed)
     };
-    let (sent, (out, err, exit_status, signal, closed, sink_failed)) = tokio::join!(send, receive);
+    // The reading decides when the command is over: a connection that died
+    // while the peer's window was full never wakes the writer (russh waits
+    // for a window adjust that cannot come), so the writing is dropped with
+    // the channel instead of being awaited.
+    let (sent, (out, err, exit_status, signal, closed, sink_failed)) = {
+        tokio::pin!(send, receive);
+        let mut sent = None;
+        loop {
+            tokio::select! {
+                s = &mut send, if sent.is_none() => sent = Some(s),
+                r = &mut receive => break (sent.unwrap_or_else(|| Err("the channel ended first".into())), r),
+            }
+        }
+    };
     if let Some(e) = sink_failed {
         // The guard stops the command: nothing more is read.
         return Err(ExecFailure::Sink(e));
