@@ -25,28 +25,17 @@ import sys
 import tempfile
 import time
 
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import WebDriverWait
+
+from harness import App, Cli, check
 
 BIN, OUT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 work = tempfile.mkdtemp(prefix="chom-e2e-")
 os.chmod(work, 0o755)
 data, lab, web = os.path.join(work, "data"), os.path.join(work, "lab"), os.path.join(work, "web")
 steps = []
-
-
-def chom(*args):
-    out = subprocess.run([f"{BIN}/chom", "--data-dir", data, "--json", *args], capture_output=True, text=True)
-    assert out.returncode == 0, f"chom {args}: {out.stderr}"
-    return json.loads(out.stdout) if out.stdout.strip() else None
-
-
-def check(cond, message):
-    if not cond:
-        raise AssertionError(message)
+chom = Cli(BIN, data)
 
 
 def shot(driver, name):
@@ -74,7 +63,7 @@ def row_cells(driver, name):
     return [c.text for c in driver.find_elements(By.CSS_SELECTOR, f'tr[data-server="{name}"] td')]
 
 
-driver_proc = None
+app = None
 try:
     key = chom("key", "generate", "e2e")
     subprocess.run([f"{BIN}/chom-lab", "up", "--hosts", "4", "--subnet", "90", "--dir", lab], check=True, stdout=subprocess.DEVNULL)
@@ -84,27 +73,9 @@ try:
         chom("server", "add", h["name"], "--host", h["addr"], "--user", "chomlab", "--key", "e2e", "--tag", "lab", "--group", "acme")
         chom("server", "trust", h["name"], "--accept", h["host_key_fingerprint"])
 
-    # WebKitWebDriver's screenshots hang when compositing is off, which the
-    # app chooses by default on Linux to save memory: keep it on for the test.
-    env = dict(os.environ, CHOM_DATA_DIR=data, WEBKIT_DISABLE_COMPOSITING_MODE="0")
-    driver_proc = subprocess.Popen(["tauri-driver"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    options = ArgOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": f"{BIN}/chom-desktop"})
-    driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
-    # Paths are typed as text: without this, Selenium turns a path to an
-    # existing file into an upload, which WebKitWebDriver does not have.
-    driver.file_detector = UselessFileDetector()
-    wait = WebDriverWait(driver, 30)
-    css = lambda sel: driver.find_element(By.CSS_SELECTOR, sel)
-
-    def fill(testid, text):
-        """Replaces what a field holds, as a person selecting it and typing."""
-        field = css(f"[data-testid={testid}]")
-        field.clear()
-        if text:  # WebKitWebDriver refuses to type nothing
-            field.send_keys(text)
+    app = App(BIN, data)
+    driver = app.launch()
+    wait, css, fill = app.wait(), app.css, app.fill
 
     def choose_path(testid, path, title):
         """Picks `path` in the OS's file chooser that the field's Browse
@@ -402,13 +373,7 @@ try:
         fill("d-folder", big)
         css("[data-testid=d-start]").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=upload-progress]"))
-        app_pid = subprocess.run(["pgrep", "-x", "chom-desktop"], capture_output=True, text=True).stdout.split()
-        check(len(app_pid) == 1, f"one app process: {app_pid}")
-        os.kill(int(app_pid[0]), signal.SIGKILL)
-        try:
-            driver.quit()
-        except Exception:
-            pass  # its app is gone
+        app.kill()
         deadline = time.time() + 20
         while subprocess.run(["pgrep", "-f", "[c]hom-deploy"], stdout=subprocess.DEVNULL).returncode == 0:
             check(time.time() < deadline, "the deploy script on the server outlived the app")
@@ -416,9 +381,8 @@ try:
         https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
                                capture_output=True, text=True).stdout
         check("Release from git" in https, f"the interrupted release went live: {https}")
-        driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
-        driver.file_detector = UselessFileDetector()
-        wait = WebDriverWait(driver, 30)
+        driver = app.launch()
+        wait = app.wait()
         banner = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=reconciled]"))[0]
         check("(deploy shop.e2e.test)" in banner.text and "keeps serving" in banner.text and "no lock left" in banner.text, banner.text)
         shot(driver, "relaunch-after-kill")
@@ -448,12 +412,8 @@ try:
     finally:
         driver.quit()
 finally:
-    if driver_proc:
-        driver_proc.send_signal(signal.SIGTERM)
-        try:
-            driver_proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            driver_proc.kill()
+    if app:
+        app.close()
     subprocess.run([f"{BIN}/chom-lab", "down", "--dir", lab], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.run([f"{BIN}/chom-lab", "web-down", "--dir", web], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     shutil.rmtree(work, ignore_errors=True)

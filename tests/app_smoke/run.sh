@@ -12,4 +12,7 @@ fi
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug"
 mkdir -p out/e2e
-exec xvfb-run -a -s "-screen 0 1280x800x24" "$VENV/bin/python" tests/app_smoke/journey.py "$BIN" out/e2e
+xvfb-run -a -s "-screen 0 1280x800x24" "$VENV/bin/python" tests/app_smoke/journey.py "$BIN" out/e2e
+# The app killed 20 times each mid-deploy, mid-setup and mid-probe, then
+# racing two CLIs for one site (CHOM_APP_KILLS, CHOM_KILL_SEED).
+xvfb-run -a -s "-screen 0 1280x800x24" "$VENV/bin/python" tests/app_smoke/kills.py "$BIN" out/e2e
