@@ -309,7 +309,14 @@ fn after_the_switch_the_live_site_is_checked_and_the_cache_follows() {
     let before = fleet.server_listing(0);
     let out = c.run(["deploy", domain, "--from", one.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains(&format!("enable it first (chom site enable {domain})")), "{}", stderr_of(&out));
+    // The core says what to do in words; the CLI adds its command line.
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("enable it first") && err.contains(&format!("chom: hint: chom site enable {domain}")),
+        "{err}"
+    );
+    let (json, _) = c.json(["deploy", domain, "--from", one.to_str().unwrap()]);
+    assert_eq!(json["error"]["remedy"], serde_json::json!({ "kind": "enable_site", "site": domain }), "{json:#}");
     assert_eq!(fleet.server_listing(0), before);
 
     // 4. Disabled only on the server (by hand): the server refuses it.

@@ -20,6 +20,13 @@ fn changed_host_key_stops_that_server_only() {
     let msg = r["error"].as_str().unwrap();
     assert!(msg.contains(&old) && msg.contains(&changed.host_key_fingerprint), "{msg}");
     assert!(!std::path::Path::new(&marker).exists(), "the command ran on a host with a changed key");
+    // The message says what to do in words; the CLI adds the command line.
+    assert!(!msg.contains("chom "), "{msg}");
+    let hint = format!("chom server trust {} --accept {}", changed.name, changed.host_key_fingerprint);
+    assert_eq!(r["remedy"]["kind"], "trust_host_key", "{r:#}");
+    let out = fleet.chom.run(["probe", &changed.name]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}: hint: {hint}", changed.name)), "{err}");
 
     let (report, status) = fleet.chom.json(["probe", "--all"]);
     assert_eq!(status, 1);

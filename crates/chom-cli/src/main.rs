@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod hint;
 mod logging;
 mod output;
 mod secret_input;
@@ -81,9 +82,15 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
 /// Prints an error (also as JSON with --json) and returns its exit status.
 fn report(e: &Error, as_json: bool) -> i32 {
     tracing::warn!(code = e.code().as_str(), error = %e, "command failed");
+    let remedy = e.remedy();
+    let hint = remedy.as_ref().map(hint::hint);
     if as_json {
-        output::json(&serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } }));
+        let error = serde_json::json!({ "code": e.code(), "message": e.to_string(), "remedy": remedy, "hint": hint });
+        output::json(&serde_json::json!({ "error": error }));
     }
     eprintln!("chom: {}", output::clean(&e.to_string()));
+    if let Some(hint) = hint {
+        eprintln!("chom: hint: {}", output::clean(&hint));
+    }
     e.code().exit_status()
 }

@@ -5,6 +5,7 @@
 pub use crate::code::ErrorCode;
 use crate::db::DbError;
 use crate::keys::KeyError;
+use crate::remedy::Remedy;
 use crate::secrets::SecretError;
 use crate::ssh::SshError;
 use crate::validate::ValidationError;
@@ -24,8 +25,8 @@ pub enum Error {
     Ssh(#[from] SshError),
     #[error(transparent)]
     Web(#[from] WebError),
-    #[error("{what} {name:?} not found{hint}")]
-    NotFound { what: &'static str, name: String, hint: &'static str },
+    #[error("{what} {name:?} not found")]
+    NotFound { what: &'static str, name: String, remedy: Remedy },
     #[error("{what} {name:?} already exists; pick another name or edit the existing one")]
     AlreadyExists { what: &'static str, name: String },
     #[error("key {key:?} is used by {servers}; move those servers to another key first")]
@@ -63,6 +64,18 @@ impl Error {
             Error::LocalFile { .. } => ErrorCode::LocalFile,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// What the operator can do about it, for the front end to say.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::Ssh(e) => e.remedy(),
+            Error::Web(crate::web::WebError::Disabled { site }) => Some(Remedy::EnableSite { site: site.clone() }),
+            Error::Web(crate::web::WebError::Placement(_)) => Some(Remedy::ProbeAll),
+            Error::Db(DbError::TooNew { .. }) => Some(Remedy::OtherDataDir),
+            Error::NotFound { remedy, .. } => Some(remedy.clone()),
+            _ => None,
         }
     }
 }

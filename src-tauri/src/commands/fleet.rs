@@ -182,10 +182,7 @@ pub async fn fleet_run(
     on_event: Channel<JobProgress>,
 ) -> Result<JobOutcome, UiError> {
     if names.is_empty() {
-        return Err(UiError {
-            code: chom_core::ErrorCode::InvalidInput,
-            message: "select the servers to run the command on".into(),
-        });
+        return Err(UiError::new(chom_core::ErrorCode::InvalidInput, "select the servers to run the command on"));
     }
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);

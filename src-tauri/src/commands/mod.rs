@@ -24,6 +24,6 @@ where
 {
     tauri::async_runtime::spawn_blocking(move || f(&core))
         .await
-        .map_err(|e| UiError { code: chom_core::ErrorCode::Internal, message: format!("internal error: {e}") })?
+        .map_err(|e| UiError::new(chom_core::ErrorCode::Internal, format!("internal error: {e}")))?
         .map_err(UiError::from)
 }

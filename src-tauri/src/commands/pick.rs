@@ -42,12 +42,14 @@ pub async fn pick_path(
         }
     })
     .await
-    .map_err(|e| UiError { code: chom_core::ErrorCode::Internal, message: format!("the file chooser failed: {e}") })?;
+    .map_err(|e| UiError::new(chom_core::ErrorCode::Internal, format!("the file chooser failed: {e}")))?;
     picked
         .map(|p| {
-            p.into_path().map(|p| p.display().to_string()).map_err(|e| UiError {
-                code: chom_core::ErrorCode::InvalidInput,
-                message: format!("the chosen item is not a path on this computer: {e}"),
+            p.into_path().map(|p| p.display().to_string()).map_err(|e| {
+                UiError::new(
+                    chom_core::ErrorCode::InvalidInput,
+                    format!("the chosen item is not a path on this computer: {e}"),
+                )
             })
         })
         .transpose()

@@ -226,10 +226,8 @@ pub async fn site_create(
     on_event: Channel<JobProgress>,
 ) -> Result<SiteLaunchRow, UiError> {
     let core = state.core()?;
-    let kind = SiteKind::parse(&form.kind).ok_or_else(|| UiError {
-        code: chom_core::ErrorCode::InvalidInput,
-        message: "pick a kind: static, wordpress or laravel".into(),
-    })?;
+    let kind = SiteKind::parse(&form.kind)
+        .ok_or_else(|| UiError::new(chom_core::ErrorCode::InvalidInput, "pick a kind: static, wordpress or laravel"))?;
     let input = SiteInput {
         domain: form.domain.clone(),
         kind,
@@ -272,9 +270,11 @@ pub async fn site_deploy(
 ) -> Result<DeployResultRow, UiError> {
     let core = state.core()?;
     let kind = core.site_detail(&domain)?.site.kind;
-    let source = choice(&form.folder, &form.git_url, &form.git_ref, "").resolve(kind)?.ok_or_else(|| UiError {
-        code: chom_core::ErrorCode::InvalidInput,
-        message: "give a folder on this computer, or a git repository and its ref".into(),
+    let source = choice(&form.folder, &form.git_url, &form.git_ref, "").resolve(kind)?.ok_or_else(|| {
+        UiError::new(
+            chom_core::ErrorCode::InvalidInput,
+            "give a folder on this computer, or a git repository and its ref",
+        )
     })?;
     let ticket = Ticket::new(&state, ticket);
     let r = core.deploy(&domain, &options(source, &form.expect), &ticket.control(on_event)).await?;

@@ -6,89 +6,89 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  The cached inventory with each server's latest probe. */
-	serverList: () => typedError<ServerRow_Serialize[], UiError>(__TAURI_INVOKE("server_list")),
+	serverList: () => typedError<ServerRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("server_list")),
 	/**  A server's facts, pinned host key and 30 days of probe history. */
-	serverDetail: (name: string) => typedError<ServerDetail_Serialize, UiError>(__TAURI_INVOKE("server_detail", { name })),
-	serverAdd: (form: ServerForm) => typedError<ServerRow_Serialize, UiError>(__TAURI_INVOKE("server_add", { form })),
-	serverEdit: (name: string, changes: ServerChanges_Deserialize) => typedError<ServerRow_Serialize, UiError>(__TAURI_INVOKE("server_edit", { name, changes })),
-	serverRemove: (name: string) => typedError<null, UiError>(__TAURI_INVOKE("server_remove", { name })),
+	serverDetail: (name: string) => typedError<ServerDetail_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_detail", { name })),
+	serverAdd: (form: ServerForm) => typedError<ServerRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_add", { form })),
+	serverEdit: (name: string, changes: ServerChanges_Deserialize) => typedError<ServerRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_edit", { name, changes })),
+	serverRemove: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("server_remove", { name })),
 	/**  Closes a paused server's circuit breaker. */
-	serverResume: (name: string) => typedError<null, UiError>(__TAURI_INVOKE("server_resume", { name })),
-	keyList: () => typedError<KeyRow[], UiError>(__TAURI_INVOKE("key_list")),
-	keyGenerate: (name: string) => typedError<KeyRow, UiError>(__TAURI_INVOKE("key_generate", { name })),
+	serverResume: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("server_resume", { name })),
+	keyList: () => typedError<KeyRow[], UiError_Serialize>(__TAURI_INVOKE("key_list")),
+	keyGenerate: (name: string) => typedError<KeyRow, UiError_Serialize>(__TAURI_INVOKE("key_generate", { name })),
 	/**
 	 *  `pem` is the key file's text, read by the UI from the file the operator
 	 *  picked; `passphrase` is empty for an unencrypted key.
 	 */
-	keyImport: (name: string, pem: string, passphrase: string) => typedError<KeyRow, UiError>(__TAURI_INVOKE("key_import", { name, pem, passphrase })),
-	keyDelete: (name: string) => typedError<null, UiError>(__TAURI_INVOKE("key_delete", { name })),
+	keyImport: (name: string, pem: string, passphrase: string) => typedError<KeyRow, UiError_Serialize>(__TAURI_INVOKE("key_import", { name, pem, passphrase })),
+	keyDelete: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("key_delete", { name })),
 	/**  Connects (handshake only, nothing is sent) and reports the host key. */
-	hostKeyCheck: (name: string) => typedError<HostKeyCheck_Serialize, UiError>(__TAURI_INVOKE("host_key_check", { name })),
+	hostKeyCheck: (name: string) => typedError<HostKeyCheck_Serialize, UiError_Serialize>(__TAURI_INVOKE("host_key_check", { name })),
 	/**  Pins the key only if the server still offers exactly `fingerprint`. */
-	hostKeyAccept: (name: string, fingerprint: string) => typedError<null, UiError>(__TAURI_INVOKE("host_key_accept", { name, fingerprint })),
+	hostKeyAccept: (name: string, fingerprint: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("host_key_accept", { name, fingerprint })),
 	/**
 	 *  Installs the server's key over a one-time password login (like
 	 *  ssh-copy-id). The password is dropped (zeroized) when this returns.
 	 */
-	serverInstallKey: (name: string, password: string) => typedError<null, UiError>(__TAURI_INVOKE("server_install_key", { name, password })),
+	serverInstallKey: (name: string, password: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("server_install_key", { name, password })),
 	/**  Probes the named servers (all when `names` is empty). */
-	fleetProbe: (names: string[], ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError>(__TAURI_INVOKE("fleet_probe", { names, ticket, onEvent })),
+	fleetProbe: (names: string[], ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_probe", { names, ticket, onEvent })),
 	/**  Runs a shell command on the named servers, streaming their output. */
-	fleetRun: (names: string[], command: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError>(__TAURI_INVOKE("fleet_run", { names, command, ticket, onEvent })),
+	fleetRun: (names: string[], command: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_run", { names, command, ticket, onEvent })),
 	/**
 	 *  Cancels the job started with this ticket; unknown tickets are ignored
 	 *  (the job may have finished).
 	 */
-	jobCancel: (ticket: string) => typedError<null, UiError>(__TAURI_INVOKE("job_cancel", { ticket })),
-	jobList: (limit: number) => typedError<JobRow_Serialize[], UiError>(__TAURI_INVOKE("job_list", { limit })),
+	jobCancel: (ticket: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("job_cancel", { ticket })),
+	jobList: (limit: number) => typedError<JobRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("job_list", { limit })),
 	/**
 	 *  Job `id`'s log after line `after` (0: from the start), at most `limit`
 	 *  lines; `grep` keeps lines containing it. A running job's log grows:
 	 *  ask again with the last line's `n`.
 	 */
-	jobLog: (id: number, after: number | null, grep: string | null, limit: number) => typedError<LogRow_Serialize[], UiError>(__TAURI_INVOKE("job_log", { id, after, grep, limit })),
+	jobLog: (id: number, after: number | null, grep: string | null, limit: number) => typedError<LogRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("job_log", { id, after, grep, limit })),
 	/**
 	 *  Sets jobs a dead process left against their servers now (the window
 	 *  asks at launch); what each server said, told to every view too.
 	 */
-	jobReconcile: () => typedError<ReconciledRow[], UiError>(__TAURI_INVOKE("job_reconcile")),
+	jobReconcile: () => typedError<ReconciledRow[], UiError_Serialize>(__TAURI_INVOKE("job_reconcile")),
 	/**  Runs interrupted deploy or setup `id` again; `job_cancel(ticket)` stops it. */
-	jobResume: (id: number, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ResumedRow, UiError>(__TAURI_INVOKE("job_resume", { id, ticket, onEvent })),
+	jobResume: (id: number, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ResumedRow, UiError_Serialize>(__TAURI_INVOKE("job_resume", { id, ticket, onEvent })),
 	/**  The servers a job failed on, for "Retry failed". */
-	jobFailedServers: (id: number) => typedError<string[], UiError>(__TAURI_INVOKE("job_failed_servers", { id })),
-	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError>(__TAURI_INVOKE("audit_list", { action, server, limit })),
-	siteList: () => typedError<SiteRow_Serialize[], UiError>(__TAURI_INVOKE("site_list")),
-	siteDetail: (domain: string) => typedError<SiteDetailRow_Serialize, UiError>(__TAURI_INVOKE("site_detail", { domain })),
+	jobFailedServers: (id: number) => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("job_failed_servers", { id })),
+	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("audit_list", { action, server, limit })),
+	siteList: () => typedError<SiteRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("site_list")),
+	siteDetail: (domain: string) => typedError<SiteDetailRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_detail", { domain })),
 	/**
 	 *  Creates a site and deploys its first release (a folder; WordPress: its
 	 *  tarball or the official download), then installs WordPress.
 	 */
-	siteCreate: (form: SiteForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError>(__TAURI_INVOKE("site_create", { form, ticket, onEvent })),
+	siteCreate: (form: SiteForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_create", { form, ticket, onEvent })),
 	/**
 	 *  Deploys a folder on this computer, or a git ref, as the site's next
 	 *  release; `job_cancel(ticket)` stops it.
 	 */
-	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
+	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
 	/**  Switches back to `to`, or to the release before the live one. */
-	siteRollback: (domain: string, to: string | null, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_rollback", { domain, to, ticket, onEvent })),
-	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError>(__TAURI_INVOKE("site_releases", { domain })),
-	siteSetEnabled: (domain: string, enabled: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, ticket, onEvent })),
-	siteDelete: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError>(__TAURI_INVOKE("site_delete", { domain, ticket, onEvent })),
+	siteRollback: (domain: string, to: string | null, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_rollback", { domain, to, ticket, onEvent })),
+	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_releases", { domain })),
+	siteSetEnabled: (domain: string, enabled: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, ticket, onEvent })),
+	siteDelete: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("site_delete", { domain, ticket, onEvent })),
 	/**
 	 *  Brings the site to CHOM's layout on its server; what changed, and what
 	 *  was as it should be.
 	 */
-	siteRepair: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("site_repair", { domain, ticket, onEvent })),
-	siteSetDashboardUpdates: (domain: string, on: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, ticket, onEvent })),
-	serverSetup: (name: string, php: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError>(__TAURI_INVOKE("server_setup", { name, php, ticket, onEvent })),
-	sslIssue: (domain: string, form: SslForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError>(__TAURI_INVOKE("ssl_issue", { domain, form, ticket, onEvent })),
-	sslStatus: (domain: string | null) => typedError<SslRow_Serialize[], UiError>(__TAURI_INVOKE("ssl_status", { domain })),
+	siteRepair: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError_Serialize>(__TAURI_INVOKE("site_repair", { domain, ticket, onEvent })),
+	siteSetDashboardUpdates: (domain: string, on: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, ticket, onEvent })),
+	serverSetup: (name: string, php: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError_Serialize>(__TAURI_INVOKE("server_setup", { name, php, ticket, onEvent })),
+	sslIssue: (domain: string, form: SslForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("ssl_issue", { domain, form, ticket, onEvent })),
+	sslStatus: (domain: string | null) => typedError<SslRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("ssl_status", { domain })),
 	/**
 	 *  Opens the chooser over the window, in the folder of what the field
 	 *  holds (else the home folder); the chosen path, or `null` when the
 	 *  operator closed it.
 	 */
-	pickPath: (kind: PickKind, current: string) => typedError<string | null, UiError>(__TAURI_INVOKE("pick_path", { kind, current })),
+	pickPath: (kind: PickKind, current: string) => typedError<string | null, UiError_Serialize>(__TAURI_INVOKE("pick_path", { kind, current })),
 };
 
 /** Events */
@@ -317,6 +317,9 @@ export type KeyRow = {
 	usedBy: string[],
 };
 
+/**  Things a list can show, for a name that was not found. */
+export type Listing = "servers" | "sites" | "keys" | "jobs";
+
 /**  One line of a job's log; `n` orders them (ask for lines after it). */
 export type LogRow = LogRow_Serialize | LogRow_Deserialize;
 
@@ -390,6 +393,50 @@ export type ReleasesRow_Serialize = {
 	current: string | null,
 	releases: string[],
 };
+
+export type Remedy = Remedy_Serialize | Remedy_Deserialize;
+
+export type Remedy_Deserialize = 
+/**
+ *  Verify the key with the provider, then trust it (`accept`: the
+ *  fingerprint the server offers, when one was seen).
+ */
+{ kind: "trust_host_key"; server: string; accept?: string | null } | 
+/**  Put the key's public half in the user's authorized_keys. */
+{ kind: "install_public_key"; key: string; user: string } | 
+/**  Give the server a key. */
+{ kind: "set_server_key"; server: string } | 
+/**  Close a paused server's breaker now. */
+{ kind: "resume_server"; server: string } | { kind: "enable_site"; site: string } | 
+/**  See what exists. */
+{ kind: "list"; what: Listing } | 
+/**  Generate or import a key. */
+{ kind: "add_key" } | 
+/**  Probe the fleet so placement knows the servers' capacity. */
+{ kind: "probe_all" } | 
+/**  Use another data directory. */
+{ kind: "other_data_dir" };
+
+export type Remedy_Serialize = 
+/**
+ *  Verify the key with the provider, then trust it (`accept`: the
+ *  fingerprint the server offers, when one was seen).
+ */
+{ kind: "trust_host_key"; server: string; accept: string | null } | 
+/**  Put the key's public half in the user's authorized_keys. */
+{ kind: "install_public_key"; key: string; user: string } | 
+/**  Give the server a key. */
+{ kind: "set_server_key"; server: string } | 
+/**  Close a paused server's breaker now. */
+{ kind: "resume_server"; server: string } | { kind: "enable_site"; site: string } | 
+/**  See what exists. */
+{ kind: "list"; what: Listing } | 
+/**  Generate or import a key. */
+{ kind: "add_key" } | 
+/**  Probe the fleet so placement knows the servers' capacity. */
+{ kind: "probe_all" } | 
+/**  Use another data directory. */
+{ kind: "other_data_dir" };
 
 /**  The job that ran an interrupted one again. */
 export type ResumedRow = {
@@ -690,9 +737,20 @@ export type SslRow_Serialize = {
 };
 
 /**  `code` reaches the UI as a TypeScript union of the codes. */
-export type UiError = {
+export type UiError = UiError_Serialize | UiError_Deserialize;
+
+/**  `code` reaches the UI as a TypeScript union of the codes. */
+export type UiError_Deserialize = {
 	code: ErrorCode,
 	message: string,
+	remedy?: Remedy_Deserialize | null,
+};
+
+/**  `code` reaches the UI as a TypeScript union of the codes. */
+export type UiError_Serialize = {
+	code: ErrorCode,
+	message: string,
+	remedy: Remedy_Serialize | null,
 };
 
 /* Tauri Specta runtime */

@@ -25,6 +25,7 @@ import {
   type SslRow_Serialize,
   type UiError,
 } from "./bindings";
+import { remedyText } from "../lib/remedy";
 
 // The shapes as the backend sends them (bindings also describe the inbound
 // shapes, with optional fields).
@@ -47,7 +48,7 @@ export type ServerRow = ServerRow_Serialize;
 export class ChomError extends Error {
   readonly code: UiError["code"];
   constructor(e: UiError) {
-    super(e.message);
+    super(e.remedy ? `${e.message}. ${remedyText(e.remedy)}` : e.message);
     this.code = e.code;
   }
 }

@@ -51,6 +51,9 @@ fn print_probe(r: &ProbeReport) {
     }
     for o in r.results.iter().filter(|o| !o.ok) {
         eprintln!("{}: FAILED: {}", o.server, clean(o.error.as_deref().unwrap_or("unknown error")));
+        if let Some(r) = &o.remedy {
+            eprintln!("{}: hint: {}", o.server, clean(&crate::hint::hint(r)));
+        }
     }
     println!("probed {}: {} ok, {} failed (job {})", servers(r.results.len()), r.succeeded, r.failed, r.job_id);
 }
@@ -76,6 +79,9 @@ fn print_run(r: &RunReport) {
             (None, None, None) => "no exit status".into(),
         };
         println!("=== {} ({}, {} ms)", o.server, clean(&status), o.duration_ms);
+        if let Some(r) = &o.remedy {
+            println!("hint: {}", clean(&crate::hint::hint(r)));
+        }
         for line in o.stdout.lines() {
             println!("{}", clean(line));
         }

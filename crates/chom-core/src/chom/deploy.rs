@@ -12,6 +12,7 @@ use crate::validate::{HealthPath, SitePath, ValidationError};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, WebError};
 
+use super::outcome;
 use super::remote::Transcript;
 use super::sites::{layout_of, site_script};
 use super::source::{check_source, DeploySource};
@@ -231,8 +232,8 @@ impl Chom {
     }
 
     /// Records what a deploy ended as, in the deploy row and the site's
-    /// live release, and turns a script failure into the error that says
-    /// what is serving now.
+    /// live release (asking the server what serves when the script could
+    /// not say), and returns the error that says what is serving now.
     async fn settle_deploy(
         &self,
         site: &SiteRecord,
@@ -241,101 +242,24 @@ impl Chom {
         report: &Report,
         result: Result<()>,
     ) -> Result<()> {
-        let Attempt { deploy_id, release, previous } = attempt;
-        let serving = previous.unwrap_or("none").to_owned();
-        match result {
-            Ok(()) => {
-                self.db.set_site_release(site.id, Some(release))?;
-                self.db.finish_deploy(deploy_id, DeployState::Live, "")?;
-                Ok(())
-            }
-            Err(_) if report.value("locked").is_some() => {
-                let e = WebError::Locked {
-                    site: site.domain.to_string(),
-                    server: server.name.to_string(),
-                    holder: report.value("holder").unwrap_or("another CHOM").to_owned(),
-                };
-                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
-                Err(e.into())
-            }
-            Err(Error::Web(WebError::Remote { detail, .. }))
-                if matches!(report.last_step(), Some("health" | "verify")) =>
-            {
-                let detail = format!("{detail}; page: {}", report.value("health_body").unwrap_or("").trim());
-                let (site_name, release) = (site.domain.to_string(), release.to_owned());
-                let e = if report.last_step() == Some("health") {
-                    WebError::HealthCheck { site: site_name, release, serving, detail }
-                } else {
-                    // Failed once live: the script switched back to what it names.
-                    let serving = report.value("release").unwrap_or("none").to_owned();
-                    if serving != "none" {
-                        self.db.set_site_release(site.id, Some(&serving))?;
-                    }
-                    WebError::LiveCheck { site: site_name, release, serving, detail }
-                };
-                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
-                Err(e.into())
-            }
-            Err(e @ (Error::Ssh(_) | Error::Cancelled)) => {
-                // The connection broke or the operator stopped it: ask the
-                // server (a new connection if need be) what it serves, so
-                // the cache says what really happened.
-                let what = super::remote::stopped_by(&e);
-                let stopped =
-                    if matches!(e, Error::Cancelled) { DeployState::Cancelled } else { DeployState::Interrupted };
-                let step = report.last_step().unwrap_or("start").to_owned();
-                let now = self.read_releases(site, server).await.ok();
-                let live = now.as_ref().and_then(|r| r.current.clone());
-                let message = match &live {
-                    Some(cur) if cur == release => {
-                        format!("{what} after the switch (step {step}); release {release} is live")
-                    }
-                    Some(cur) => {
-                        format!("{what} during step {step}; release {cur} keeps serving, {release} never went live")
-                    }
-                    None => {
-                        format!("{what} during step {step}; the server could not be asked what serves now ({e})")
-                    }
-                };
-                if let Some(cur) = &live {
-                    self.db.set_site_release(site.id, Some(cur))?;
-                }
-                let state = if live.as_deref() == Some(release) { DeployState::Live } else { stopped };
-                self.db.finish_deploy(deploy_id, state, &message)?;
-                match e {
-                    Error::Cancelled => Err(WebError::Cancelled(message).into()),
-                    e => Err(e),
-                }
-            }
-            Err(Error::Web(WebError::Remote { detail, .. }))
-                if report.value("release").is_none() && report.value("previous").is_some() =>
-            {
-                // Failed before the switch (upload, build): say what serves.
-                let e = WebError::NotLive {
-                    site: site.domain.to_string(),
-                    release: release.to_owned(),
-                    step: report.last_step().unwrap_or("start").to_owned(),
-                    serving: match previous {
-                        Some(p) => format!("release {p} keeps serving"),
-                        None => "no release served before it".to_owned(),
-                    },
-                    detail,
-                };
-                self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?;
-                Err(e.into())
-            }
-            Err(e) => {
-                // A failure after the switch (a post-deploy hook) leaves the
-                // new release live: the cache says so.
-                let live = report.value("release");
-                if let Some(live) = live {
-                    self.db.set_site_release(site.id, Some(live))?;
-                }
-                let state = if live == Some(release) { DeployState::Live } else { DeployState::Failed };
-                self.db.finish_deploy(deploy_id, state, &e.to_string())?;
-                Err(e)
-            }
+        let deploy_id = attempt.deploy_id;
+        let ended = outcome::Attempt {
+            site: site.domain.as_str(),
+            server: server.name.as_str(),
+            release: attempt.release,
+            previous: attempt.previous,
+        };
+        // A new connection if need be: the cache says what really happened.
+        let now = match outcome::needs_asking(report, &result) {
+            true => self.read_releases(site, server).await.ok().and_then(|r| r.current),
+            false => None,
+        };
+        let o = outcome::outcome(&ended, report, result, now.as_deref());
+        if let Some(live) = &o.live {
+            self.db.set_site_release(site.id, Some(live))?;
         }
+        self.db.finish_deploy(deploy_id, o.state, &o.message)?;
+        o.result
     }
 
     pub(super) async fn read_releases(&self, site: &SiteRecord, server: &ServerRecord) -> Result<Releases> {
@@ -359,7 +283,7 @@ impl Chom {
         let site = self.site_record(domain)?;
         if let Some(t) = to {
             if t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                return Err(ValidationError::new("release", t, "a release id as `chom site releases` lists it").into());
+                return Err(ValidationError::new("release", t, "a release id as the site's releases list it").into());
             }
         }
         let server = self.server_record(site.server.as_str())?;

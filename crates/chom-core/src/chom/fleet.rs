@@ -11,6 +11,7 @@ use crate::db::{JobResultRecord, JobState, NewProbe, ProbeFacts, ServerFilter, S
 use crate::error::{Error, ErrorCode, Result};
 use crate::fleet::{fan_out, probe};
 use crate::jobs::{Control, Job, JobSpec};
+use crate::remedy::Remedy;
 use crate::ssh::{ExecOutput, OutputLine, Target};
 use crate::validate::{GroupName, Tag, ValidationError};
 
@@ -35,6 +36,8 @@ pub struct ProbeOutcome {
     pub ok: bool,
     pub error_code: Option<ErrorCode>,
     pub error: Option<String>,
+    /// What to do about the error, for the front end to say.
+    pub remedy: Option<Remedy>,
     pub duration_ms: u64,
     pub facts: Option<ProbeFacts>,
 }
@@ -57,6 +60,7 @@ pub struct RunOutcome {
     pub stderr: String,
     pub error_code: Option<ErrorCode>,
     pub error: Option<String>,
+    pub remedy: Option<Remedy>,
     pub duration_ms: u64,
 }
 
@@ -74,7 +78,7 @@ impl Chom {
     pub fn resolve(&self, sel: &Selection) -> Result<Vec<ServerRecord>> {
         let by_filter = sel.all || sel.tag.is_some() || sel.group.is_some();
         if sel.names.is_empty() && !by_filter {
-            return Err(Error::Usage("select servers: name them, or use --tag TAG, --group GROUP or --all".into()));
+            return Err(Error::Usage("select servers: name them, or choose a tag, a group or all of them".into()));
         }
         let mut servers = Vec::new();
         for name in &sel.names {
@@ -155,6 +159,7 @@ impl Chom {
                     ok: r.is_ok(),
                     error_code: r.as_ref().err().map(Error::code),
                     error: r.as_ref().err().map(ToString::to_string),
+                    remedy: r.as_ref().err().and_then(Error::remedy),
                     duration_ms: took.as_millis() as u64,
                     facts: r.ok(),
                 }
@@ -279,6 +284,7 @@ fn run_outcome(server: &str, r: Result<ExecOutput>, duration_ms: u64) -> RunOutc
             stderr: out.stderr,
             error_code: None,
             error: None,
+            remedy: None,
             duration_ms,
         },
         Err(e) => RunOutcome {
@@ -290,6 +296,7 @@ fn run_outcome(server: &str, r: Result<ExecOutput>, duration_ms: u64) -> RunOutc
             stderr: String::new(),
             error_code: Some(e.code()),
             error: Some(e.to_string()),
+            remedy: e.remedy(),
             duration_ms,
         },
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::db::KeyRecord;
 use crate::error::{Error, Result};
 use crate::keys::{self as keymat, KeyPair};
+use crate::remedy::{Listing, Remedy};
 use crate::secret::Secret;
 use crate::validate::KeyName;
 
@@ -46,7 +47,7 @@ impl Chom {
         self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
             what: "key",
             name: name.to_string(),
-            hint: "; see `chom key list`",
+            remedy: Remedy::List { what: Listing::Keys },
         })
     }
 

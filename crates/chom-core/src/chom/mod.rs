@@ -5,6 +5,7 @@ mod breaker;
 mod deploy;
 mod fleet;
 mod keys;
+mod outcome;
 mod reconcile;
 mod remote;
 mod repair;
@@ -143,7 +144,7 @@ impl Chom {
         let job = self.db.job(id)?.ok_or_else(|| crate::Error::NotFound {
             what: "job",
             name: id.to_string(),
-            hint: "; see `chom jobs`",
+            remedy: crate::Remedy::List { what: crate::Listing::Jobs },
         })?;
         Ok((job, self.db.job_results(id)?))
     }

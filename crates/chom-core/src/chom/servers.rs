@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord};
 use crate::error::{Error, Result};
+use crate::remedy::{Listing, Remedy};
 use crate::validate::{parse_notes, GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
 
 use super::view::{ServerDetail, ServerView};
@@ -46,7 +47,7 @@ impl Chom {
         self.db.server_by_name(&name)?.ok_or_else(|| Error::NotFound {
             what: "server",
             name: name.to_string(),
-            hint: "; see `chom server list`",
+            remedy: Remedy::List { what: Listing::Servers },
         })
     }
 
@@ -55,7 +56,7 @@ impl Chom {
         let key = self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
             what: "key",
             name: name.to_string(),
-            hint: "; create it with `chom key generate` or `chom key import`",
+            remedy: Remedy::AddKey,
         })?;
         Ok(key.id)
     }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::db::{DeployRecord, NewSite, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::jobs::{Control, Scope};
+use crate::remedy::{Listing, Remedy};
 use crate::validate::{DomainName, PhpVersion};
 use crate::web::config::{self, admin_account, db_account};
 use crate::web::placement::{self, Candidate};
@@ -71,7 +72,7 @@ impl Chom {
         self.db.site(d.as_str())?.ok_or_else(|| Error::NotFound {
             what: "site",
             name: d.to_string(),
-            hint: "; see `chom site list`",
+            remedy: Remedy::List { what: Listing::Sites },
         })
     }
 
@@ -107,7 +108,7 @@ impl Chom {
         let choice = placement::choose(&cands).ok_or_else(|| {
             WebError::Placement(
                 "no server to place the site on: none has a successful latest probe. Probe the fleet \
-                 (`chom probe --all`) or name one with --server"
+                 or choose the server"
                     .into(),
             )
         })?;
@@ -137,7 +138,7 @@ impl Chom {
             }
         }
         let php = match (input.kind.uses_php(), &input.php) {
-            (false, Some(_)) => return Err(Error::Usage("a static site has no PHP: leave out --php".into())),
+            (false, Some(_)) => return Err(Error::Usage("a static site has no PHP: give no PHP version".into())),
             (false, None) => None,
             (true, v) => Some(PhpVersion::parse(v.as_deref().unwrap_or(PhpVersion::DEFAULT))?),
         };

@@ -81,8 +81,8 @@ impl Chom {
                 let pinned = check.pinned.map(|p| p.fingerprint).unwrap_or_default();
                 return Err(Error::Usage(format!(
                     "trust on first use does not replace a pinned key: {} had {pinned} and now offers {}; \
-                     verify the new key, then accept it by its fingerprint (--accept {})",
-                    check.server, offered.fingerprint, offered.fingerprint
+                     verify the new key, then accept it by its fingerprint",
+                    check.server, offered.fingerprint
                 )));
             }
             _ => {}

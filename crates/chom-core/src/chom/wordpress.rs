@@ -68,7 +68,7 @@ impl Chom {
     ) -> Result<SiteLaunch> {
         if let Some(wp) = wordpress {
             if input.kind != SiteKind::Wordpress {
-                return Err(Error::Usage("WordPress settings are for --kind wordpress only".into()));
+                return Err(Error::Usage("WordPress settings are for WordPress sites only".into()));
             }
             check_wordpress(wp)?;
             if first.is_none() {

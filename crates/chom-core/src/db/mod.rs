@@ -44,7 +44,7 @@ pub enum DbError {
     },
     #[error(
         "the CHOM database {path} was written by a newer CHOM (schema version {found}, this build knows up to {supported}); \
-         it was left untouched: upgrade CHOM or point --data-dir at another directory"
+         it was left untouched: upgrade CHOM or use another data directory"
     )]
     TooNew { path: PathBuf, found: i64, supported: i64 },
     #[error("upgrading the CHOM database {path} failed: {source}; the database was left at its previous version")]

@@ -18,6 +18,7 @@ pub use pool::Pool;
 use std::time::Duration;
 
 use crate::code::ErrorCode;
+use crate::remedy::Remedy;
 
 /// What failed on the way to, or on, a server. Messages name the server and
 /// say what to do.
@@ -25,13 +26,13 @@ use crate::code::ErrorCode;
 pub enum SshError {
     #[error(
         "host key of {server} is not trusted yet (it offers {algorithm} {offered}); \
-         verify the fingerprint with the provider, then run `chom server trust {server}`"
+         verify the fingerprint with the provider, then trust the key"
     )]
     HostKeyUnknown { server: String, algorithm: String, offered: String },
     #[error(
         "HOST KEY CHANGED for {server}: pinned {pinned}, now offered {offered}. Refusing to connect; nothing was \
-         sent or run. This can be a reinstall or an attack: verify the new key with the provider, then run \
-         `chom server trust {server} --accept {offered}`"
+         sent or run. This can be a reinstall or an attack: verify the new key with the provider, then accept \
+         it by its fingerprint"
     )]
     HostKeyChanged { server: String, pinned: String, offered: String },
     #[error("cannot resolve {host} for {server}: {detail}")]
@@ -47,8 +48,8 @@ pub enum SshError {
     #[error("{server} ({addr}) did not speak SSH correctly: {detail}; check that this port runs an SSH server")]
     Protocol { server: String, addr: String, detail: String },
     #[error(
-        "{server} refused key {key} for user {user}: install the public key on the server \
-         (`chom key export-public {key}` into ~{user}/.ssh/authorized_keys) or pick another key"
+        "{server} refused key {key} for user {user}: install the key's public half in \
+         ~{user}/.ssh/authorized_keys on the server, or pick another key"
     )]
     AuthFailed { server: String, user: String, key: String },
     #[error(
@@ -56,7 +57,7 @@ pub enum SshError {
          key another way (the provider's console)"
     )]
     PasswordRejected { server: String, user: String },
-    #[error("{server} has no key set: give it one with `chom server edit {server} --key KEY`")]
+    #[error("{server} has no key set: give it one")]
     NoKey { server: String },
     #[error("{what} failed on {server} ({status}): {stderr}")]
     RemoteFailed { server: String, what: String, status: String, stderr: String },
@@ -70,9 +71,22 @@ pub enum SshError {
     LocalWrite { server: String, detail: String },
     #[error(
         "{server} is paused after {failures} failed connection attempts in a row; CHOM tries it again after \
-         {until} (or at once after `chom server resume {server}`)"
+         {until}, or at once when it is resumed"
     )]
     Paused { server: String, failures: u32, until: chrono::DateTime<chrono::Utc> },
+}
+
+impl SshError {
+    pub fn remedy(&self) -> Option<Remedy> {
+        Some(match self.clone() {
+            SshError::HostKeyUnknown { server, .. } => Remedy::TrustHostKey { server, accept: None },
+            SshError::HostKeyChanged { server, offered, .. } => Remedy::TrustHostKey { server, accept: Some(offered) },
+            SshError::AuthFailed { key, user, .. } => Remedy::InstallPublicKey { key, user },
+            SshError::NoKey { server } => Remedy::SetServerKey { server },
+            SshError::Paused { server, .. } => Remedy::ResumeServer { server },
+            _ => return None,
+        })
+    }
 }
 
 impl SshError {

@@ -43,7 +43,7 @@ pub enum WebError {
     LiveCheck { site: String, release: String, serving: String, detail: String },
     #[error(
         "{site} is disabled, so a new release cannot be checked through nginx before it goes live; \
-         enable it first (chom site enable {site})"
+         enable it first"
     )]
     Disabled { site: String },
     /// A path CHOM would act on was found changed into something it must
