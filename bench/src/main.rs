@@ -49,7 +49,7 @@ fn main() {
         let mut failed = 0;
         for round in 0..rounds {
             let (cpu0, t0) = (cpu_seconds(), Instant::now());
-            let report = chom.probe(&sel, &Control::quiet()).await.expect("probe");
+            let report = chom.fleet().probe(&sel, &Control::quiet()).await.expect("probe");
             let wall = t0.elapsed().as_secs_f64();
             let cpu = cpu_seconds() - cpu0;
             failed += report.failed;

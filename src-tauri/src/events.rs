@@ -50,7 +50,7 @@ pub struct JobsReconciled {
 /// Forwards job starts and ends to every window.
 pub fn start(app: &AppHandle, core: &Arc<Chom>) {
     let handle = app.clone();
-    core.observe_jobs(Arc::new(move |job_id, event| {
+    core.jobs().observe_jobs(Arc::new(move |job_id, event| {
         let changed = match event {
             JobEvent::Started { job_kind, .. } => {
                 JobChanged { job_id: job_id as u32, kind: Some(job_kind.clone()), state: "running".into() }

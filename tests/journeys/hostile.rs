@@ -127,8 +127,8 @@ fn nul_bytes_are_refused_by_the_core() {
         ServerInput { notes: Some("n\0".into()), ..base.clone() },
     ];
     for case in cases {
-        let err = chom.add_server(&case).unwrap_err();
+        let err = chom.servers().add_server(&case).unwrap_err();
         assert_eq!(err.code(), chom_core::ErrorCode::InvalidInput, "{err}");
     }
-    assert!(chom.list_servers(&Default::default()).unwrap().is_empty());
+    assert!(chom.servers().list_servers(&Default::default()).unwrap().is_empty());
 }

@@ -6,7 +6,7 @@ use chom_tests::Fleet;
 /// the same connection.
 async fn session_pid(chom: &Chom, server: &str) -> String {
     let sel = Selection { names: vec![server.into()], ..Default::default() };
-    let report = chom.run(&sel, "echo $PPID", &Control::quiet()).await.unwrap();
+    let report = chom.fleet().run(&sel, "echo $PPID", &Control::quiet()).await.unwrap();
     let r = &report.results[0];
     assert!(r.ok, "{r:?}");
     r.stdout.trim().to_owned()
@@ -35,10 +35,10 @@ fn killed_pooled_connection_is_replaced() {
 
         // The probe's long-lived shell is replaced the same way.
         let sel = Selection { names: vec![name.clone()], ..Default::default() };
-        let first = chom.probe(&sel, &Control::quiet()).await.unwrap();
+        let first = chom.fleet().probe(&sel, &Control::quiet()).await.unwrap();
         assert_eq!(first.succeeded, 1, "{first:?}");
         assert!(fleet.lab.kill_connections(0).unwrap() >= 1);
-        let again = chom.probe(&sel, &Control::quiet()).await.unwrap();
+        let again = chom.fleet().probe(&sel, &Control::quiet()).await.unwrap();
         assert_eq!(again.succeeded, 1, "{again:?}");
     });
 }

@@ -165,7 +165,7 @@ pub async fn fleet_probe(
 ) -> Result<JobOutcome, UiError> {
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.probe(&selection(names), &ticket.control(on_event)).await?;
+    let r = core.fleet().probe(&selection(names), &ticket.control(on_event)).await?;
     let results =
         r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
     Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
@@ -186,7 +186,7 @@ pub async fn fleet_run(
     }
     let core = state.core()?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.run(&selection(names), &command, &ticket.control(on_event)).await?;
+    let r = core.fleet().run(&selection(names), &command, &ticket.control(on_event)).await?;
     let results = r.results.into_iter().map(|o| ServerOutcome {
         exit_status: o.exit_status,
         stdout: o.stdout,

@@ -78,7 +78,7 @@ impl From<chom_core::db::JobRecord> for JobRow {
 #[tauri::command]
 #[specta::specta]
 pub async fn job_list(state: State<'_, AppState>, limit: u32) -> Result<Vec<JobRow>, UiError> {
-    Ok(state.core()?.jobs(limit)?.into_iter().map(JobRow::from).collect())
+    Ok(state.core()?.jobs().list(limit)?.into_iter().map(JobRow::from).collect())
 }
 
 /// Job `id`'s log after line `after` (0: from the start), at most `limit`
@@ -94,7 +94,7 @@ pub async fn job_log(
     limit: u32,
 ) -> Result<Vec<LogRow>, UiError> {
     let grep = grep.filter(|g| !g.trim().is_empty());
-    let lines = state.core()?.job_log(i64::from(id), grep.as_deref(), after as i64, limit)?;
+    let lines = state.core()?.jobs().job_log(i64::from(id), grep.as_deref(), after as i64, limit)?;
     Ok(lines
         .into_iter()
         .map(|(n, l)| LogRow { n: n as f64, at: l.at.to_rfc3339(), server: l.server, kind: l.kind, line: l.line })
@@ -111,7 +111,7 @@ pub async fn job_reconcile(
 ) -> Result<Vec<crate::events::ReconciledRow>, UiError> {
     use tauri_specta::Event;
     let rows: Vec<crate::events::ReconciledRow> =
-        state.core()?.reconcile_interrupted().await?.into_iter().map(Into::into).collect();
+        state.core()?.jobs().reconcile_interrupted().await?.into_iter().map(Into::into).collect();
     if !rows.is_empty() {
         if let Err(e) = (crate::events::JobsReconciled { jobs: rows.clone() }).emit(&app) {
             tracing::warn!(error = %e, "could not tell the windows of reconciled jobs");
@@ -140,7 +140,7 @@ pub async fn job_resume(
     on_event: tauri::ipc::Channel<super::fleet::JobProgress>,
 ) -> Result<ResumedRow, UiError> {
     let ticket = super::fleet::Ticket::new(&state, ticket);
-    let r = state.core()?.resume_job(i64::from(id), &ticket.control(on_event)).await?;
+    let r = state.core()?.jobs().resume_job(i64::from(id), &ticket.control(on_event)).await?;
     Ok(ResumedRow { job_id: r.job_id as u32, kind: r.kind, target: r.target, outcome: r.outcome })
 }
 
@@ -153,7 +153,7 @@ pub async fn audit_list(
     limit: u32,
 ) -> Result<Vec<AuditRow>, UiError> {
     let filter = chom_core::db::AuditFilter { action, server, limit };
-    let rows = state.core()?.audit_log(&filter)?;
+    let rows = state.core()?.jobs().audit_log(&filter)?;
     Ok(rows
         .into_iter()
         .map(|a| AuditRow {
@@ -173,6 +173,6 @@ pub async fn audit_list(
 #[tauri::command]
 #[specta::specta]
 pub async fn job_failed_servers(state: State<'_, AppState>, id: u32) -> Result<Vec<String>, UiError> {
-    let (_, results) = state.core()?.job(i64::from(id))?;
+    let (_, results) = state.core()?.jobs().job(i64::from(id))?;
     Ok(results.into_iter().filter(|r| !r.ok).map(|r| r.server).collect())
 }

@@ -35,13 +35,13 @@ impl From<chom_core::KeyView> for KeyRow {
 #[tauri::command]
 #[specta::specta]
 pub async fn key_list(state: State<'_, AppState>) -> Result<Vec<KeyRow>, UiError> {
-    Ok(state.core()?.list_keys()?.into_iter().map(KeyRow::from).collect())
+    Ok(state.core()?.keys().list_keys()?.into_iter().map(KeyRow::from).collect())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn key_generate(state: State<'_, AppState>, name: String) -> Result<KeyRow, UiError> {
-    blocking(state.core()?, move |c| c.generate_key(&name)).await.map(KeyRow::from)
+    blocking(state.core()?, move |c| c.keys().generate_key(&name)).await.map(KeyRow::from)
 }
 
 /// `pem` is the key file's text, read by the UI from the file the operator
@@ -57,7 +57,7 @@ pub async fn key_import(
     let (pem, passphrase) = (Secret::new(pem), Secret::new(passphrase));
     blocking(state.core()?, move |c| {
         let passphrase = (!passphrase.is_empty()).then_some(&passphrase);
-        c.import_key(&name, &pem, passphrase)
+        c.keys().import_key(&name, &pem, passphrase)
     })
     .await
     .map(KeyRow::from)
@@ -66,5 +66,5 @@ pub async fn key_import(
 #[tauri::command]
 #[specta::specta]
 pub async fn key_delete(state: State<'_, AppState>, name: String) -> Result<(), UiError> {
-    blocking(state.core()?, move |c| c.delete_key(&name)).await
+    blocking(state.core()?, move |c| c.keys().delete_key(&name)).await
 }

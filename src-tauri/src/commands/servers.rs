@@ -108,7 +108,7 @@ pub struct ServerDetail {
 #[tauri::command]
 #[specta::specta]
 pub async fn server_list(state: State<'_, AppState>) -> Result<Vec<ServerRow>, UiError> {
-    let servers = state.core()?.list_servers(&Default::default())?;
+    let servers = state.core()?.servers().list_servers(&Default::default())?;
     Ok(servers.into_iter().map(ServerRow::from).collect())
 }
 
@@ -116,7 +116,7 @@ pub async fn server_list(state: State<'_, AppState>) -> Result<Vec<ServerRow>, U
 #[tauri::command]
 #[specta::specta]
 pub async fn server_detail(state: State<'_, AppState>, name: String) -> Result<ServerDetail, UiError> {
-    let d = state.core()?.server_detail(&name)?;
+    let d = state.core()?.servers().server_detail(&name)?;
     let pct = |used: u64, total: u64| (total > 0).then(|| used as f64 * 100.0 / total as f64);
     let latest = d.history.iter().rev().find_map(|p| p.facts.clone());
     Ok(ServerDetail {
@@ -167,7 +167,7 @@ pub struct ServerForm {
 #[specta::specta]
 pub async fn server_add(state: State<'_, AppState>, form: ServerForm) -> Result<ServerRow, UiError> {
     let non_empty = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-    let view = state.core()?.add_server(&chom_core::ServerInput {
+    let view = state.core()?.servers().add_server(&chom_core::ServerInput {
         name: form.name.trim().to_owned(),
         host: form.host.trim().to_owned(),
         port: non_empty(form.port),
@@ -214,18 +214,18 @@ pub async fn server_edit(
         group: changes.group.map(|g| g.trim().to_owned()),
         notes: changes.notes,
     };
-    Ok(state.core()?.edit_server(&name, &edit).await?.into())
+    Ok(state.core()?.servers().edit_server(&name, &edit).await?.into())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn server_remove(state: State<'_, AppState>, name: String) -> Result<(), UiError> {
-    Ok(state.core()?.remove_server(&name)?)
+    Ok(state.core()?.servers().remove_server(&name)?)
 }
 
 /// Closes a paused server's circuit breaker.
 #[tauri::command]
 #[specta::specta]
 pub async fn server_resume(state: State<'_, AppState>, name: String) -> Result<(), UiError> {
-    Ok(state.core()?.resume_server(&name)?)
+    Ok(state.core()?.servers().resume_server(&name)?)
 }

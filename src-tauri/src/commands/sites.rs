@@ -205,13 +205,13 @@ fn options(source: DeploySource, expect: &str) -> DeployOptions {
 #[tauri::command]
 #[specta::specta]
 pub async fn site_list(state: State<'_, AppState>) -> Result<Vec<SiteRow>, UiError> {
-    Ok(state.core()?.list_sites(None)?.into_iter().map(SiteRow::from).collect())
+    Ok(state.core()?.sites().list_sites(None)?.into_iter().map(SiteRow::from).collect())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn site_detail(state: State<'_, AppState>, domain: String) -> Result<SiteDetailRow, UiError> {
-    let d = state.core()?.site_detail(&domain)?;
+    let d = state.core()?.sites().site_detail(&domain)?;
     Ok(SiteDetailRow { site: d.site.into(), deploys: d.deploys.into_iter().map(DeployRow::from).collect() })
 }
 
@@ -248,7 +248,7 @@ pub async fn site_create(
     });
     let opts = source.map(|s| options(s, &form.expect));
     let ticket = Ticket::new(&state, ticket);
-    let launch = core.launch_site(&input, opts.as_ref(), wordpress.as_ref(), &ticket.control(on_event)).await?;
+    let launch = core.sites().launch_site(&input, opts.as_ref(), wordpress.as_ref(), &ticket.control(on_event)).await?;
     Ok(SiteLaunchRow {
         site: launch.created.site.into(),
         placement: launch.created.placement,
@@ -269,7 +269,7 @@ pub async fn site_deploy(
     on_event: Channel<JobProgress>,
 ) -> Result<DeployResultRow, UiError> {
     let core = state.core()?;
-    let kind = core.site_detail(&domain)?.site.kind;
+    let kind = core.sites().site_detail(&domain)?.site.kind;
     let source = choice(&form.folder, &form.git_url, &form.git_ref, "").resolve(kind)?.ok_or_else(|| {
         UiError::new(
             chom_core::ErrorCode::InvalidInput,
@@ -277,7 +277,7 @@ pub async fn site_deploy(
         )
     })?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.deploy(&domain, &options(source, &form.expect), &ticket.control(on_event)).await?;
+    let r = core.deploys().deploy(&domain, &options(source, &form.expect), &ticket.control(on_event)).await?;
     Ok(DeployResultRow {
         release: r.release,
         previous: r.previous,
@@ -297,14 +297,18 @@ pub async fn site_rollback(
     ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<ReleasesRow, UiError> {
-    let r = state.core()?.rollback(&domain, to.as_deref(), &Ticket::new(&state, ticket).control(on_event)).await?;
+    let r = state
+        .core()?
+        .deploys()
+        .rollback(&domain, to.as_deref(), &Ticket::new(&state, ticket).control(on_event))
+        .await?;
     Ok(ReleasesRow { current: r.current, releases: r.releases })
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn site_releases(state: State<'_, AppState>, domain: String) -> Result<ReleasesRow, UiError> {
-    let r = state.core()?.site_releases(&domain).await?;
+    let r = state.core()?.deploys().site_releases(&domain).await?;
     Ok(ReleasesRow { current: r.current, releases: r.releases })
 }
 
@@ -317,7 +321,12 @@ pub async fn site_set_enabled(
     ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SiteRow, UiError> {
-    Ok(state.core()?.set_site_enabled(&domain, enabled, &Ticket::new(&state, ticket).control(on_event)).await?.into())
+    Ok(state
+        .core()?
+        .sites()
+        .set_site_enabled(&domain, enabled, &Ticket::new(&state, ticket).control(on_event))
+        .await?
+        .into())
 }
 
 #[tauri::command]
@@ -328,7 +337,7 @@ pub async fn site_delete(
     ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<(), UiError> {
-    Ok(state.core()?.delete_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?)
+    Ok(state.core()?.sites().delete_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 #[tauri::command]
@@ -340,7 +349,12 @@ pub async fn site_set_dashboard_updates(
     ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SiteRow, UiError> {
-    Ok(state.core()?.set_dashboard_updates(&domain, on, &Ticket::new(&state, ticket).control(on_event)).await?.into())
+    Ok(state
+        .core()?
+        .sites()
+        .set_dashboard_updates(&domain, on, &Ticket::new(&state, ticket).control(on_event))
+        .await?
+        .into())
 }
 
 /// Brings the site to CHOM's layout on its server; what changed, and what
@@ -353,7 +367,7 @@ pub async fn site_repair(
     ticket: String,
     on_event: Channel<JobProgress>,
 ) -> Result<SetupRow, UiError> {
-    let r = state.core()?.repair_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?;
+    let r = state.core()?.sites().repair_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?;
     Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: false })
 }
 
@@ -367,7 +381,7 @@ pub async fn server_setup(
     on_event: Channel<JobProgress>,
 ) -> Result<SetupRow, UiError> {
     let php = given(&php).unwrap_or_else(|| chom_core::validate::PhpVersion::DEFAULT.into());
-    let r = state.core()?.setup_server(&name, &php, &Ticket::new(&state, ticket).control(on_event)).await?;
+    let r = state.core()?.servers().setup_server(&name, &php, &Ticket::new(&state, ticket).control(on_event)).await?;
     Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: r.login_verified })
 }
 
@@ -400,12 +414,12 @@ pub async fn ssl_issue(
     };
     let ticket = Ticket::new(&state, ticket);
     let ctl = ticket.control(on_event);
-    let st = state.core()?.issue_certificate(&domain, &acme, given(&email).as_deref(), &ctl).await?;
+    let st = state.core()?.sites().issue_certificate(&domain, &acme, given(&email).as_deref(), &ctl).await?;
     Ok(st.into())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn ssl_status(state: State<'_, AppState>, domain: Option<String>) -> Result<Vec<SslRow>, UiError> {
-    Ok(state.core()?.certificate_status(domain.as_deref()).await?.into_iter().map(SslRow::from).collect())
+    Ok(state.core()?.sites().certificate_status(domain.as_deref()).await?.into_iter().map(SslRow::from).collect())
 }

@@ -24,7 +24,7 @@ pub struct HostKeyCheck {
 #[tauri::command]
 #[specta::specta]
 pub async fn host_key_check(state: State<'_, AppState>, name: String) -> Result<HostKeyCheck, UiError> {
-    let c = state.core()?.check_host_key(&name).await?;
+    let c = state.core()?.servers().check_host_key(&name).await?;
     Ok(HostKeyCheck {
         trusted: c.is_pinned(),
         server: c.server,
@@ -38,7 +38,7 @@ pub async fn host_key_check(state: State<'_, AppState>, name: String) -> Result<
 #[tauri::command]
 #[specta::specta]
 pub async fn host_key_accept(state: State<'_, AppState>, name: String, fingerprint: String) -> Result<(), UiError> {
-    state.core()?.accept_host_key(&name, Acceptance::Fingerprint(&fingerprint)).await?;
+    state.core()?.servers().accept_host_key(&name, Acceptance::Fingerprint(&fingerprint)).await?;
     Ok(())
 }
 
@@ -48,6 +48,6 @@ pub async fn host_key_accept(state: State<'_, AppState>, name: String, fingerpri
 #[specta::specta]
 pub async fn server_install_key(state: State<'_, AppState>, name: String, password: String) -> Result<(), UiError> {
     let password = chom_core::Secret::new(password);
-    state.core()?.install_key_with_password(&name, &password).await?;
+    state.core()?.servers().install_key_with_password(&name, &password).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ fn selection(s: SelectArgs) -> Selection {
 
 /// Exit status: 0 when every server succeeded, 1 otherwise.
 pub async fn probe(chom: &Chom, sel: SelectArgs, as_json: bool) -> Result<i32> {
-    let report = chom.probe(&selection(sel), &control(progress_sink(!as_json))).await?;
+    let report = chom.fleet().probe(&selection(sel), &control(progress_sink(!as_json))).await?;
     if as_json {
         json(&report)
     } else {
@@ -61,7 +61,7 @@ fn print_probe(r: &ProbeReport) {
 pub async fn run(chom: &Chom, args: RunArgs, as_json: bool) -> Result<i32> {
     // The words after `--` form one shell command line, as with ssh.
     let command = args.command.join(" ");
-    let report = chom.run(&selection(args.select), &command, &control(progress_sink(!as_json))).await?;
+    let report = chom.fleet().run(&selection(args.select), &command, &control(progress_sink(!as_json))).await?;
     if as_json {
         json(&report)
     } else {

@@ -15,14 +15,14 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
     // Jobs a dead process left are set against their servers first, so
     // the list says what they left (a server that can not be reached now
     // is asked again next time).
-    for r in chom.reconcile_interrupted().await? {
+    for r in chom.jobs().reconcile_interrupted().await? {
         if !as_json {
             eprintln!("interrupted job {} ({} {}): {}", r.job_id, r.kind, r.target, clean(&r.found));
         }
     }
     if args.id.is_none() {
         if let Some(text) = &args.grep {
-            let hits = chom.search_logs(text, args.limit)?;
+            let hits = chom.jobs().search_logs(text, args.limit)?;
             if as_json {
                 json(&hits.iter().map(|(job, l)| serde_json::json!({ "job_id": job, "line": l })).collect::<Vec<_>>());
             } else {
@@ -34,7 +34,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
         }
     }
     if let (Some(id), true) = (args.id, args.resume) {
-        let r = chom.resume_job(id, &super::control(crate::output::web_progress(!as_json))).await?;
+        let r = chom.jobs().resume_job(id, &super::control(crate::output::web_progress(!as_json))).await?;
         if as_json {
             json(&r);
         } else {
@@ -46,10 +46,10 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
         return Err(chom_core::Error::Usage("--resume needs the id of the job to resume".into()));
     }
     if let Some(id) = args.id {
-        let (job, results) = chom.job(id)?;
+        let (job, results) = chom.jobs().job(id)?;
         if as_json {
             let log: Vec<LogLine> =
-                chom.job_log(id, args.grep.as_deref(), 0, u32::MAX)?.into_iter().map(|(_, l)| l).collect();
+                chom.jobs().job_log(id, args.grep.as_deref(), 0, u32::MAX)?.into_iter().map(|(_, l)| l).collect();
             json(&serde_json::json!({ "job": job, "results": results, "log": log }));
             return Ok(0);
         }
@@ -95,7 +95,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
         }
         if args.follow {
             // Polls the cache: the job may run in another process.
-            while chom.job_state(id)? == JobState::Running {
+            while chom.jobs().job_state(id)? == JobState::Running {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 after = print_log(chom, id, args.grep.as_deref(), after)?;
             }
@@ -103,7 +103,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
         }
         return Ok(0);
     }
-    let jobs = chom.jobs(args.limit)?;
+    let jobs = chom.jobs().list(args.limit)?;
     if as_json {
         json(&jobs);
     } else {
@@ -129,7 +129,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
 /// Prints job `id`'s log lines after line `after`; returns the last one's.
 fn print_log(chom: &Chom, id: i64, grep: Option<&str>, mut after: i64) -> Result<i64> {
     loop {
-        let page = chom.job_log(id, grep, after, PAGE)?;
+        let page = chom.jobs().job_log(id, grep, after, PAGE)?;
         for (n, l) in &page {
             println!("{}", log_line(l));
             after = *n;
@@ -152,7 +152,8 @@ fn log_line(l: &LogLine) -> String {
 }
 
 pub fn audit(chom: &Chom, args: AuditArgs, as_json: bool) -> Result<i32> {
-    let entries = chom.audit_log(&AuditFilter { action: args.action, server: args.server, limit: args.limit })?;
+    let entries =
+        chom.jobs().audit_log(&AuditFilter { action: args.action, server: args.server, limit: args.limit })?;
     if as_json {
         json(&entries);
     } else {

@@ -7,23 +7,25 @@ use crate::secret_input;
 
 pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
     match cmd {
-        KeyCommand::Generate { name } => show(&chom.generate_key(&name)?, as_json),
+        KeyCommand::Generate { name } => show(&chom.keys().generate_key(&name)?, as_json),
         KeyCommand::Import { name, file, passphrase_stdin } => {
             let pem = read_key_file(&file)?;
             let view = if passphrase_stdin {
-                chom.import_key(&name, &pem, Some(&secret_input::read(true, "")?))?
+                chom.keys().import_key(&name, &pem, Some(&secret_input::read(true, "")?))?
             } else {
-                match chom.import_key(&name, &pem, None) {
-                    Err(Error::Key(KeyError::PassphraseRequired)) => {
-                        chom.import_key(&name, &pem, Some(&secret_input::read(false, "Passphrase for the key: ")?))?
-                    }
+                match chom.keys().import_key(&name, &pem, None) {
+                    Err(Error::Key(KeyError::PassphraseRequired)) => chom.keys().import_key(
+                        &name,
+                        &pem,
+                        Some(&secret_input::read(false, "Passphrase for the key: ")?),
+                    )?,
                     other => other?,
                 }
             };
             show(&view, as_json)
         }
         KeyCommand::List => {
-            let keys = chom.list_keys()?;
+            let keys = chom.keys().list_keys()?;
             if as_json {
                 json(&keys);
             } else {
@@ -42,9 +44,9 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
                 table(&["NAME", "TYPE", "BITS", "FINGERPRINT", "USED BY"], &rows);
             }
         }
-        KeyCommand::Show { name } => show(&chom.key(&name)?, as_json),
+        KeyCommand::Show { name } => show(&chom.keys().key(&name)?, as_json),
         KeyCommand::ExportPublic { name } => {
-            let k = chom.key(&name)?;
+            let k = chom.keys().key(&name)?;
             if as_json {
                 json(&k)
             } else {
@@ -52,7 +54,7 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
             }
         }
         KeyCommand::Delete { name } => {
-            chom.delete_key(&name)?;
+            chom.keys().delete_key(&name)?;
             if as_json {
                 json(&serde_json::json!({ "deleted": name }));
             } else {

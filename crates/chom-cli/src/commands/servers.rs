@@ -9,7 +9,7 @@ use crate::output::{ago, bytes, clean, json, table};
 pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> {
     match cmd {
         ServerCommand::Add(a) => {
-            let view = chom.add_server(&ServerInput {
+            let view = chom.servers().add_server(&ServerInput {
                 name: a.name,
                 host: a.host,
                 port: a.port,
@@ -32,7 +32,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
                 group: l.group.as_deref().map(GroupName::parse).transpose()?,
                 search: l.search,
             };
-            let servers = chom.list_servers(&filter)?;
+            let servers = chom.servers().list_servers(&filter)?;
             if as_json {
                 json(&servers)
             } else {
@@ -40,7 +40,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
             }
         }
         ServerCommand::Show { name } => {
-            let d = chom.server_detail(&name)?;
+            let d = chom.servers().server_detail(&name)?;
             if as_json {
                 json(&d);
             } else {
@@ -49,6 +49,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
         }
         ServerCommand::Edit(e) => {
             let view = chom
+                .servers()
                 .edit_server(
                     &e.name,
                     &ServerEdit {
@@ -71,7 +72,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
             }
         }
         ServerCommand::Remove { name } => {
-            chom.remove_server(&name)?;
+            chom.servers().remove_server(&name)?;
             if as_json {
                 json(&serde_json::json!({ "removed": name }));
             } else {
@@ -79,7 +80,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
             }
         }
         ServerCommand::Resume { name } => {
-            chom.resume_server(&name)?;
+            chom.servers().resume_server(&name)?;
             if as_json {
                 json(&serde_json::json!({ "resumed": name }));
             } else {
@@ -88,7 +89,10 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
         }
         ServerCommand::Trust(t) => return trust(chom, t, as_json).await,
         ServerCommand::Setup { name, php } => {
-            let r = chom.setup_server(&name, &php, &super::control(crate::output::web_progress(!as_json))).await?;
+            let r = chom
+                .servers()
+                .setup_server(&name, &php, &super::control(crate::output::web_progress(!as_json)))
+                .await?;
             if as_json {
                 json(&r);
             } else if r.changed.is_empty() {
@@ -103,7 +107,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
         ServerCommand::CopyKey { name, password_stdin } => {
             let password =
                 crate::secret_input::read(password_stdin, &format!("Password for {name} (used once, not stored): "))?;
-            chom.install_key_with_password(&name, &password).await?;
+            chom.servers().install_key_with_password(&name, &password).await?;
             if as_json {
                 json(&serde_json::json!({ "server": name, "installed": true }));
             } else {
@@ -188,7 +192,7 @@ fn show(d: &chom_core::ServerDetail) {
 /// typed "yes" on a terminal, a matching --accept, or --trust-on-first-use
 /// for a server with nothing pinned yet.
 async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
-    let check = chom.check_host_key(&t.name).await?;
+    let check = chom.servers().check_host_key(&t.name).await?;
     let offered = &check.offered;
     if check.is_pinned() {
         if as_json {
@@ -209,7 +213,7 @@ async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
         Acceptance::FirstUse
     } else if std::io::stdin().is_terminal() && !as_json {
         if !ask_yes()? {
-            chom.reject_host_key(&t.name, offered)?;
+            chom.servers().reject_host_key(&t.name, offered)?;
             println!("not trusted; nothing was pinned");
             return Ok(1);
         }
@@ -222,7 +226,7 @@ async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
             check.server, offered.fingerprint, check.server, offered.fingerprint
         )));
     };
-    let pinned = chom.accept_host_key(&t.name, acceptance).await?;
+    let pinned = chom.servers().accept_host_key(&t.name, acceptance).await?;
     if as_json {
         json(&serde_json::json!({ "server": check.server, "fingerprint": pinned.fingerprint, "pinned": true,
             "changed": check.pinned.is_some() }));

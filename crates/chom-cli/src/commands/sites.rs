@@ -34,7 +34,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
     match cmd {
         SiteCommand::Create(args) => create(chom, *args, as_json).await,
         SiteCommand::List { server } => {
-            let sites = chom.list_sites(server.as_deref())?;
+            let sites = chom.sites().list_sites(server.as_deref())?;
             if as_json {
                 json(&sites);
             } else {
@@ -43,7 +43,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
             Ok(0)
         }
         SiteCommand::Show { domain } => {
-            let d = chom.site_detail(&domain)?;
+            let d = chom.sites().site_detail(&domain)?;
             if as_json {
                 json(&d);
             } else {
@@ -54,7 +54,8 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
         SiteCommand::Enable { domain } => toggle(chom, &domain, true, as_json).await,
         SiteCommand::Disable { domain } => toggle(chom, &domain, false, as_json).await,
         SiteCommand::DashboardUpdates { domain, state } => {
-            let site = chom.set_dashboard_updates(&domain, state == "on", &control(web_progress(!as_json))).await?;
+            let site =
+                chom.sites().set_dashboard_updates(&domain, state == "on", &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&site);
             } else {
@@ -63,7 +64,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
             Ok(0)
         }
         SiteCommand::Repair { domain } => {
-            let r = chom.repair_site(&domain, &control(web_progress(!as_json))).await?;
+            let r = chom.sites().repair_site(&domain, &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&r);
             } else {
@@ -77,12 +78,12 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
             Ok(0)
         }
         SiteCommand::Delete { domain, yes } => {
-            let site = chom.site_detail(&domain)?.site;
+            let site = chom.sites().site_detail(&domain)?.site;
             if !yes && !confirm_delete(&site)? {
                 println!("not deleted");
                 return Ok(1);
             }
-            chom.delete_site(&domain, &control(web_progress(!as_json))).await?;
+            chom.sites().delete_site(&domain, &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&serde_json::json!({ "deleted": site.domain }));
             } else {
@@ -91,7 +92,7 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
             Ok(0)
         }
         SiteCommand::Releases { domain } => {
-            let r = chom.site_releases(&domain).await?;
+            let r = chom.deploys().site_releases(&domain).await?;
             if as_json {
                 json(&r);
             } else {
@@ -132,7 +133,8 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
         first = Some(DeploySource::Download { url, sha1: args.wp_sha1.clone(), strip: 1 });
     }
     let opts = first.map(|s| options(s, &args.health));
-    let launch = chom.launch_site(&input, opts.as_ref(), wordpress.as_ref(), &control(web_progress(!as_json))).await?;
+    let launch =
+        chom.sites().launch_site(&input, opts.as_ref(), wordpress.as_ref(), &control(web_progress(!as_json))).await?;
     if as_json {
         json(&launch);
         return Ok(0);
@@ -157,7 +159,7 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
 }
 
 async fn toggle(chom: &Chom, domain: &str, enabled: bool, as_json: bool) -> Result<i32> {
-    let site = chom.set_site_enabled(domain, enabled, &control(web_progress(!as_json))).await?;
+    let site = chom.sites().set_site_enabled(domain, enabled, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&site);
     } else {
@@ -241,7 +243,7 @@ fn show(d: &chom_core::SiteDetail) {
 }
 
 pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32> {
-    let site = chom.site_detail(&args.domain)?.site;
+    let site = chom.sites().site_detail(&args.domain)?.site;
     let src = source(&args.source, site.kind)?
         .ok_or_else(|| Error::Usage("give a source: --from PATH, --tarball FILE, or --git URL --ref REF".into()))?;
     let opts = DeployOptions {
@@ -250,7 +252,7 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
         keep: args.keep,
         ..options(src, &args.health)
     };
-    let report = chom.deploy(&args.domain, &opts, &control(web_progress(!as_json))).await?;
+    let report = chom.deploys().deploy(&args.domain, &opts, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&report);
     } else {
@@ -270,7 +272,7 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
 }
 
 pub async fn rollback(chom: &Chom, domain: &str, to: Option<&str>, as_json: bool) -> Result<i32> {
-    let r = chom.rollback(domain, to, &control(web_progress(!as_json))).await?;
+    let r = chom.deploys().rollback(domain, to, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&r);
     } else {
@@ -287,7 +289,10 @@ pub async fn ssl(chom: &Chom, cmd: SslCommand, as_json: bool) -> Result<i32> {
                 (false, Some(url)) => AcmeDirectory::Custom { url, ca_bundle: acme_ca },
                 (false, None) => AcmeDirectory::LetsEncrypt,
             };
-            let st = chom.issue_certificate(&domain, &acme, email.as_deref(), &control(web_progress(!as_json))).await?;
+            let st = chom
+                .sites()
+                .issue_certificate(&domain, &acme, email.as_deref(), &control(web_progress(!as_json)))
+                .await?;
             if as_json {
                 json(&st);
             } else {
@@ -297,7 +302,7 @@ pub async fn ssl(chom: &Chom, cmd: SslCommand, as_json: bool) -> Result<i32> {
             Ok(0)
         }
         SslCommand::Status { domain } => {
-            let all = chom.certificate_status(domain.as_deref()).await?;
+            let all = chom.sites().certificate_status(domain.as_deref()).await?;
             if as_json {
                 json(&all);
             } else {

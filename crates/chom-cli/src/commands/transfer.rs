@@ -9,13 +9,13 @@ use super::control;
 use crate::output::{json, web_progress};
 
 pub async fn download(chom: &Chom, server: &str, remote: &str, local: &Path, as_json: bool) -> Result<i32> {
-    let r = chom.download_file(server, remote, local, &control(web_progress(!as_json))).await?;
+    let r = chom.transfers().download_file(server, remote, local, &control(web_progress(!as_json))).await?;
     done(&r, &format!("{server}:{remote} -> {}", local.display()), as_json);
     Ok(0)
 }
 
 pub async fn upload(chom: &Chom, server: &str, local: &Path, remote: &str, as_json: bool) -> Result<i32> {
-    let r = chom.upload_file(server, local, remote, &control(web_progress(!as_json))).await?;
+    let r = chom.transfers().upload_file(server, local, remote, &control(web_progress(!as_json))).await?;
     done(&r, &format!("{} -> {server}:{remote}", local.display()), as_json);
     Ok(0)
 }

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::ssh::breaker::{BreakerPolicy, DialGate};
 use crate::ssh::SshError;
 
-use super::Chom;
+use super::Servers;
 
 pub(super) struct CacheGate {
     pub db: Arc<Db>,
@@ -51,7 +51,7 @@ impl DialGate for CacheGate {
     }
 }
 
-impl Chom {
+impl Servers<'_> {
     /// Closes a paused server's breaker: the next operation dials it at once.
     pub fn resume_server(&self, name: &str) -> Result<()> {
         let server = self.server_record(name)?;

@@ -17,7 +17,7 @@ use super::remote::Transcript;
 use super::sites::{layout_of, site_script};
 use super::source::{check_source, DeploySource};
 use super::upload::{hash_folder, LiveManifest, Prepared};
-use super::Chom;
+use super::{Ctx, Deploys};
 
 use crate::web::assets::DEPLOY as DEPLOY_SCRIPT;
 
@@ -115,16 +115,7 @@ fn releases_of(report: &Report) -> Releases {
     Releases { current, releases, partial, busy }
 }
 
-impl Chom {
-    /// deploy.sh for `action`; the vhost goes along, for a site whose
-    /// nginx config predates the layout.
-    pub(super) fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
-        Ok(site_script(action, DEPLOY_SCRIPT, &layout_of(site), site.kind, site.php_version.as_deref())?
-            .var("ACTION", action)?
-            .var("VHOST", &self.vhost_for(site))?
-            .var("DASHBOARD_UPDATES", if site.dashboard_updates { "1" } else { "0" })?)
-    }
-
+impl Deploys<'_> {
     /// Deploys a release. It goes live only after its health check passed;
     /// on any failure before the switch, the release that served keeps
     /// serving, and the deploy row says how far it got. A folder sends only
@@ -157,6 +148,63 @@ impl Chom {
             return self.try_deploy(&deployment, &full, ctl).await?.0;
         }
         result
+    }
+
+    /// The releases on the server and the live one; updates the cache.
+    pub async fn site_releases(&self, domain: &str) -> Result<Releases> {
+        let site = self.site_record(domain)?;
+        let server = self.server_record(site.server.as_str())?;
+        let r = self.read_releases(&site, &server).await?;
+        self.db.set_site_release(site.id, r.current.as_deref())?;
+        Ok(r)
+    }
+
+    /// Switches `current` back to `to` (default: the release before the
+    /// live one). Instant: no upload, no build.
+    pub async fn rollback(&self, domain: &str, to: Option<&str>, ctl: &Control) -> Result<Releases> {
+        let site = self.site_record(domain)?;
+        if let Some(t) = to {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(ValidationError::new("release", t, "a release id as the site's releases list it").into());
+            }
+        }
+        let server = self.server_record(site.server.as_str())?;
+        let detail = format!("{} to {}", site.domain, to.unwrap_or("previous"));
+        let job = self.start_web_job("rollback", &detail, &server, Scope::Site(site.domain.to_string()), ctl)?;
+        let deploy_id = self.db.insert_deploy(site.id, job.id, "rollback", to.unwrap_or("previous"), "")?;
+        let script = self.deploy_script("rollback", &site)?.var("TO", to.unwrap_or(""))?;
+        let mut transcript = Transcript::default();
+        let (report, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
+        let now = releases_of(&report);
+        match &result {
+            Ok(()) => {
+                self.db.set_site_release(site.id, now.current.as_deref())?;
+                if let Some(cur) = &now.current {
+                    self.db.set_deploy_release(deploy_id, cur)?;
+                }
+                self.db.finish_deploy(deploy_id, DeployState::Live, "")?;
+            }
+            Err(e) => self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?,
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
+        let detail = match &result {
+            Ok(()) => format!("now serving {}", now.current.as_deref().unwrap_or("?")),
+            Err(e) => e.to_string(),
+        };
+        self.audit("rollback", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
+        result?;
+        Ok(now)
+    }
+}
+
+impl Ctx {
+    /// deploy.sh for `action`; the vhost goes along, for a site whose
+    /// nginx config predates the layout.
+    pub(super) fn deploy_script(&self, action: &'static str, site: &SiteRecord) -> Result<Script> {
+        Ok(site_script(action, DEPLOY_SCRIPT, &layout_of(site), site.kind, site.php_version.as_deref())?
+            .var("ACTION", action)?
+            .var("VHOST", &self.vhost_for(site))?
+            .var("DASHBOARD_UPDATES", if site.dashboard_updates { "1" } else { "0" })?)
     }
 
     /// One attempt. The flag asks for a full upload: files reused from the
@@ -266,51 +314,5 @@ impl Chom {
         let script = self.deploy_script("releases", site)?;
         let (report, _) = self.read_script(server, &script, "reading the releases").await?;
         Ok(releases_of(&report))
-    }
-
-    /// The releases on the server and the live one; updates the cache.
-    pub async fn site_releases(&self, domain: &str) -> Result<Releases> {
-        let site = self.site_record(domain)?;
-        let server = self.server_record(site.server.as_str())?;
-        let r = self.read_releases(&site, &server).await?;
-        self.db.set_site_release(site.id, r.current.as_deref())?;
-        Ok(r)
-    }
-
-    /// Switches `current` back to `to` (default: the release before the
-    /// live one). Instant: no upload, no build.
-    pub async fn rollback(&self, domain: &str, to: Option<&str>, ctl: &Control) -> Result<Releases> {
-        let site = self.site_record(domain)?;
-        if let Some(t) = to {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                return Err(ValidationError::new("release", t, "a release id as the site's releases list it").into());
-            }
-        }
-        let server = self.server_record(site.server.as_str())?;
-        let detail = format!("{} to {}", site.domain, to.unwrap_or("previous"));
-        let job = self.start_web_job("rollback", &detail, &server, Scope::Site(site.domain.to_string()), ctl)?;
-        let deploy_id = self.db.insert_deploy(site.id, job.id, "rollback", to.unwrap_or("previous"), "")?;
-        let script = self.deploy_script("rollback", &site)?.var("TO", to.unwrap_or(""))?;
-        let mut transcript = Transcript::default();
-        let (report, result) = self.run_script(&server, &script, None, &job, &mut transcript, &mut |_| {}).await;
-        let now = releases_of(&report);
-        match &result {
-            Ok(()) => {
-                self.db.set_site_release(site.id, now.current.as_deref())?;
-                if let Some(cur) = &now.current {
-                    self.db.set_deploy_release(deploy_id, cur)?;
-                }
-                self.db.finish_deploy(deploy_id, DeployState::Live, "")?;
-            }
-            Err(e) => self.db.finish_deploy(deploy_id, DeployState::Failed, &e.to_string())?,
-        }
-        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
-        let detail = match &result {
-            Ok(()) => format!("now serving {}", now.current.as_deref().unwrap_or("?")),
-            Err(e) => e.to_string(),
-        };
-        self.audit("rollback", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
-        result?;
-        Ok(now)
     }
 }

@@ -15,7 +15,7 @@ use crate::remedy::Remedy;
 use crate::ssh::{ExecOutput, OutputLine, Target};
 use crate::validate::{GroupName, Tag, ValidationError};
 
-use super::Chom;
+use super::{Ctx, Fleet};
 
 /// Server tasks in flight at once (connection attempts are bounded
 /// separately, by the pool).
@@ -72,7 +72,7 @@ pub struct RunReport {
     pub results: Vec<RunOutcome>,
 }
 
-impl Chom {
+impl Fleet<'_> {
     /// The servers a selection names; an unknown name is an error before
     /// anything runs.
     pub fn resolve(&self, sel: &Selection) -> Result<Vec<ServerRecord>> {
@@ -95,31 +95,6 @@ impl Chom {
         servers.sort_by(|a, b| a.name.cmp(&b.name));
         servers.dedup_by_key(|s| s.id);
         Ok(servers)
-    }
-
-    fn start_fleet_job(&self, kind: &str, detail: &str, total: usize, ctl: &Control) -> Result<Arc<Job>> {
-        Job::start(&self.db, &self.journal, JobSpec { kind, detail, total, scope: None, os_user: &self.os_user }, ctl)
-    }
-
-    async fn finish_fleet_job(&self, job: &Job, succeeded: u32, failed: u32) -> Result<()> {
-        let state = if job.cancel.is_cancelled() {
-            JobState::Cancelled
-        } else if failed > 0 {
-            JobState::Failed
-        } else {
-            JobState::Succeeded
-        };
-        job.finish(state, succeeded, failed).await
-    }
-
-    /// Connection targets with their keys; a server whose key can not be
-    /// loaded fails alone, with the reason.
-    async fn targets(&self, servers: &[ServerRecord]) -> Vec<(tracing::Span, Result<Target>)> {
-        let mut out = Vec::with_capacity(servers.len());
-        for s in servers {
-            out.push((tracing::info_span!("server", server = %s.name), self.target(s, true).await));
-        }
-        out
     }
 
     /// Probes every selected server at once, one round trip each, and stores
@@ -270,6 +245,33 @@ impl Chom {
         let failed = outcomes.len() as u32 - succeeded;
         self.finish_fleet_job(&job, succeeded, failed).await?;
         Ok(RunReport { job_id: job.id, succeeded, failed, results: outcomes })
+    }
+}
+
+impl Ctx {
+    fn start_fleet_job(&self, kind: &str, detail: &str, total: usize, ctl: &Control) -> Result<Arc<Job>> {
+        Job::start(&self.db, &self.journal, JobSpec { kind, detail, total, scope: None, os_user: &self.os_user }, ctl)
+    }
+
+    async fn finish_fleet_job(&self, job: &Job, succeeded: u32, failed: u32) -> Result<()> {
+        let state = if job.cancel.is_cancelled() {
+            JobState::Cancelled
+        } else if failed > 0 {
+            JobState::Failed
+        } else {
+            JobState::Succeeded
+        };
+        job.finish(state, succeeded, failed).await
+    }
+
+    /// Connection targets with their keys; a server whose key can not be
+    /// loaded fails alone, with the reason.
+    async fn targets(&self, servers: &[ServerRecord]) -> Vec<(tracing::Span, Result<Target>)> {
+        let mut out = Vec::with_capacity(servers.len());
+        for s in servers {
+            out.push((tracing::info_span!("server", server = %s.name), self.target(s, true).await));
+        }
+        out
     }
 }
 

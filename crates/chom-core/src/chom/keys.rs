@@ -14,7 +14,7 @@ use crate::remedy::{Listing, Remedy};
 use crate::secret::Secret;
 use crate::validate::KeyName;
 
-use super::Chom;
+use super::{Ctx, Keys};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyView {
@@ -28,7 +28,48 @@ pub struct KeyView {
     pub used_by: Vec<String>,
 }
 
-impl Chom {
+impl Keys<'_> {
+    /// Generates an ed25519 key; its private half goes to the OS keyring.
+    pub fn generate_key(&self, name: &str) -> Result<KeyView> {
+        let name = KeyName::parse(name)?;
+        self.ensure_key_name_free(&name)?;
+        let pair = keymat::generate_ed25519(&format!("chom:{name}"))?;
+        self.store_key(name, pair, "key.generate")
+    }
+
+    /// Imports an OpenSSH private key. A wrong passphrase stores nothing.
+    pub fn import_key(&self, name: &str, pem: &Secret, passphrase: Option<&Secret>) -> Result<KeyView> {
+        let name = KeyName::parse(name)?;
+        self.ensure_key_name_free(&name)?;
+        let pair = keymat::import_private(pem, passphrase, &format!("chom:{name}"))?;
+        self.store_key(name, pair, "key.import")
+    }
+
+    pub fn list_keys(&self) -> Result<Vec<KeyView>> {
+        self.db.list_keys()?.into_iter().map(|k| self.key_view(k)).collect()
+    }
+
+    pub fn key(&self, name: &str) -> Result<KeyView> {
+        let record = self.key_record(name)?;
+        self.key_view(record)
+    }
+
+    /// Deletes a key no server uses: keyring entry first, then the row.
+    pub fn delete_key(&self, name: &str) -> Result<()> {
+        let record = self.key_record(name)?;
+        let users = self.db.servers_using_key(record.id)?;
+        if !users.is_empty() {
+            return Err(Error::KeyInUse { key: record.name.to_string(), servers: users.join(", ") });
+        }
+        self.secrets.delete(&record.keyring_account)?;
+        self.db.delete_key(record.id)?;
+        self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).remove(record.name.as_str());
+        self.audit("key.delete", None, Some(record.name.as_str()), true, &record.fingerprint);
+        Ok(())
+    }
+}
+
+impl Ctx {
     fn key_view(&self, k: KeyRecord) -> Result<KeyView> {
         let used_by = self.db.servers_using_key(k.id)?;
         Ok(KeyView {
@@ -49,22 +90,6 @@ impl Chom {
             name: name.to_string(),
             remedy: Remedy::List { what: Listing::Keys },
         })
-    }
-
-    /// Generates an ed25519 key; its private half goes to the OS keyring.
-    pub fn generate_key(&self, name: &str) -> Result<KeyView> {
-        let name = KeyName::parse(name)?;
-        self.ensure_key_name_free(&name)?;
-        let pair = keymat::generate_ed25519(&format!("chom:{name}"))?;
-        self.store_key(name, pair, "key.generate")
-    }
-
-    /// Imports an OpenSSH private key. A wrong passphrase stores nothing.
-    pub fn import_key(&self, name: &str, pem: &Secret, passphrase: Option<&Secret>) -> Result<KeyView> {
-        let name = KeyName::parse(name)?;
-        self.ensure_key_name_free(&name)?;
-        let pair = keymat::import_private(pem, passphrase, &format!("chom:{name}"))?;
-        self.store_key(name, pair, "key.import")
     }
 
     fn ensure_key_name_free(&self, name: &KeyName) -> Result<()> {
@@ -99,29 +124,6 @@ impl Chom {
         };
         self.audit(action, None, Some(name.as_str()), true, &record.fingerprint);
         self.key_view(inserted)
-    }
-
-    pub fn list_keys(&self) -> Result<Vec<KeyView>> {
-        self.db.list_keys()?.into_iter().map(|k| self.key_view(k)).collect()
-    }
-
-    pub fn key(&self, name: &str) -> Result<KeyView> {
-        let record = self.key_record(name)?;
-        self.key_view(record)
-    }
-
-    /// Deletes a key no server uses: keyring entry first, then the row.
-    pub fn delete_key(&self, name: &str) -> Result<()> {
-        let record = self.key_record(name)?;
-        let users = self.db.servers_using_key(record.id)?;
-        if !users.is_empty() {
-            return Err(Error::KeyInUse { key: record.name.to_string(), servers: users.join(", ") });
-        }
-        self.secrets.delete(&record.keyring_account)?;
-        self.db.delete_key(record.id)?;
-        self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).remove(record.name.as_str());
-        self.audit("key.delete", None, Some(record.name.as_str()), true, &record.fingerprint);
-        Ok(())
     }
 
     /// The decoded private key, read from the keyring once per process.

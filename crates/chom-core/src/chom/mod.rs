@@ -1,9 +1,14 @@
-//! `Chom`: the one entry point the app and the CLI use. It owns the cache,
-//! the keyring store and the SSH pool, and writes jobs and the audit log.
+//! `Chom`: the one entry point the app and the CLI use. It owns what every
+//! capability shares (`Ctx`: the cache, the keyring store, the SSH pool,
+//! the jobs' journal, the audit log) and hands out one service per
+//! capability over it: `servers()`, `keys()`, `fleet()`, `sites()`,
+//! `deploys()`, `jobs()`, `transfers()`. A new capability is a module with
+//! a service of its own, not more methods on one type.
 
 mod breaker;
 mod deploy;
 mod fleet;
+mod history;
 mod keys;
 mod outcome;
 mod reconcile;
@@ -53,6 +58,12 @@ use crate::ssh::{Pool, SshConfig};
 const MAX_LOG_LINES: i64 = 2_000_000;
 
 pub struct Chom {
+    ctx: Ctx,
+}
+
+/// What the services share; its helpers (records by name, connecting,
+/// scripts run as jobs, the audit log) live in the modules that need them.
+pub struct Ctx {
     db: Arc<Db>,
     secrets: Arc<dyn SecretStore>,
     pool: Arc<Pool>,
@@ -63,6 +74,54 @@ pub struct Chom {
     /// Decoded private keys, so a fleet-wide operation reads the keyring once
     /// per key, not once per server.
     key_cache: Mutex<HashMap<String, Arc<PrivateKey>>>,
+}
+
+macro_rules! services {
+    ($($(#[$doc:meta])* $name:ident => $accessor:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name<'a>(&'a Ctx);
+
+        // A service is a view of the shared context: its methods reach the
+        // cache, the pool and the shared helpers through it.
+        impl std::ops::Deref for $name<'_> {
+            type Target = Ctx;
+            fn deref(&self) -> &Ctx {
+                self.0
+            }
+        }
+
+        impl Chom {
+            pub fn $accessor(&self) -> $name<'_> {
+                $name(&self.ctx)
+            }
+        }
+
+        impl Ctx {
+            /// The service, for another one that builds on it.
+            #[allow(dead_code)] // not every service is built on by another yet
+            fn $accessor(&self) -> $name<'_> {
+                $name(self)
+            }
+        }
+    )*};
+}
+
+services! {
+    /// The inventory: servers, their host keys, their setup for sites,
+    /// their circuit breakers.
+    Servers => servers;
+    /// SSH keys, their private halves in the OS keyring.
+    Keys => keys;
+    /// Probes and commands across a selection of servers.
+    Fleet => fleet;
+    /// Sites: create, enable, delete, WordPress, certificates, repair.
+    Sites => sites;
+    /// Releases: deploy, list, roll back.
+    Deploys => deploys;
+    /// Jobs and the audit log: history, logs, reconciliation, resume.
+    Jobs => jobs;
+    /// Files between this computer and a server.
+    Transfers => transfers;
 }
 
 impl Chom {
@@ -91,7 +150,7 @@ impl Chom {
         let journal = Journal::start(db.path())?;
         let db = Arc::new(db);
         let gate = breaker::CacheGate { db: db.clone(), policy: ssh.breaker };
-        Ok(Chom {
+        let ctx = Ctx {
             db,
             secrets,
             pool: Pool::with_gate(ssh, Some(Arc::new(gate))),
@@ -99,82 +158,38 @@ impl Chom {
             data_dir: data_dir.to_owned(),
             os_user: os_user(),
             key_cache: Mutex::default(),
-        })
+        };
+        Ok(Chom { ctx })
     }
 
     pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+        &self.ctx.data_dir
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.ctx.db
     }
 
     pub fn pool(&self) -> &Arc<Pool> {
-        &self.pool
+        &self.ctx.pool
     }
 
     /// Call before the process exits: waits (a few seconds at most) until
     /// the commands a cancel or a timeout stopped have been told so on
     /// their servers, and until every job event sent is in the log.
     pub async fn finish(&self) {
-        self.pool.finish_stops(std::time::Duration::from_secs(5)).await;
+        self.ctx.pool.finish_stops(std::time::Duration::from_secs(5)).await;
         // What a job that ended early (an error before its end) still sent.
-        self.journal.flush().await;
+        self.ctx.journal.flush().await;
     }
+}
 
+impl Ctx {
     fn audit(&self, action: &str, server: Option<&str>, target: Option<&str>, ok: bool, detail: &str) {
         let entry = NewAudit { action, server, target, ok, detail };
         if let Err(e) = self.db.insert_audit(&self.os_user, &entry) {
             tracing::error!(error = %e, action, "could not write the audit log");
         }
-    }
-
-    /// Watches every job this process runs (app-wide views): `observer`
-    /// gets each event, with its job's id, once the job's log holds it.
-    pub fn observe_jobs(&self, observer: crate::jobs::Observer) {
-        self.journal.observe(observer);
-    }
-
-    pub fn jobs(&self, limit: u32) -> Result<Vec<crate::db::JobRecord>> {
-        Ok(self.db.list_jobs(limit)?)
-    }
-
-    pub fn job(&self, id: i64) -> Result<(crate::db::JobRecord, Vec<crate::db::JobResultRecord>)> {
-        let job = self.db.job(id)?.ok_or_else(|| crate::Error::NotFound {
-            what: "job",
-            name: id.to_string(),
-            remedy: crate::Remedy::List { what: crate::Listing::Jobs },
-        })?;
-        Ok((job, self.db.job_results(id)?))
-    }
-
-    /// A job's log from line `after` (0: the start), at most `limit` lines,
-    /// with the id of each.
-    pub fn job_log(
-        &self,
-        id: i64,
-        grep: Option<&str>,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, crate::db::LogLine)>> {
-        Ok(self.db.job_log(id, grep, after, limit)?)
-    }
-
-    /// Lines containing `text` in every job's log, newest first.
-    pub fn search_logs(&self, text: &str, limit: u32) -> Result<Vec<(i64, crate::db::LogLine)>> {
-        Ok(self.db.search_logs(text, limit)?)
-    }
-
-    /// Job `id`'s state now: a job whose process has died since is marked
-    /// interrupted first (a follower of another process's job stops then).
-    pub fn job_state(&self, id: i64) -> Result<crate::db::JobState> {
-        self.db.mark_interrupted_jobs()?;
-        Ok(self.job(id)?.0.state)
-    }
-
-    pub fn audit_log(&self, filter: &crate::db::AuditFilter) -> Result<Vec<crate::db::AuditEntry>> {
-        Ok(self.db.list_audit(filter)?)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::db::{DeployState, JobRecord, ServiceState};
 use crate::error::{Error, Result};
 use crate::fleet::probe;
 
-use super::Chom;
+use super::{Ctx, Jobs};
 
 /// What an interrupted job's server said.
 #[derive(Debug, Clone, Serialize)]
@@ -24,7 +24,7 @@ pub struct Reconciled {
     pub settled: bool,
 }
 
-impl Chom {
+impl Jobs<'_> {
     /// Asks the server of every interrupted job not reconciled yet what it
     /// was left with, and records the answer on the job (for a deploy, on
     /// its deploy row and the site's live release too). A server that can
@@ -46,7 +46,9 @@ impl Chom {
         }
         Ok(out)
     }
+}
 
+impl Ctx {
     async fn reconcile(&self, job: &JobRecord) -> Result<(String, bool)> {
         let target = job.target.as_deref().unwrap_or_default();
         if job.kind == "setup" {

@@ -12,7 +12,7 @@ use crate::ssh::{Input, OutputLine, SshError, Stream, Target};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, WebError};
 
-use super::Chom;
+use super::Ctx;
 
 /// A single-server job (setup, site change, deploy, certificate).
 pub(super) struct WebJob {
@@ -81,7 +81,7 @@ fn sudo_refused(server: &ServerRecord, stderr: &str) -> Option<String> {
     })
 }
 
-impl Chom {
+impl Ctx {
     /// Starts a job on one server, holding `scope` (the site or the server
     /// it changes) against every other CHOM process on this data directory.
     pub(super) fn start_web_job(

@@ -14,7 +14,7 @@ use crate::web::vhost;
 
 use super::remote::{change_detail, Transcript};
 use super::sites::{layout_of, site_script, SITE_SCRIPT};
-use super::Chom;
+use super::Sites;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
@@ -23,7 +23,7 @@ pub struct RepairReport {
     pub unchanged: Vec<String>,
 }
 
-impl Chom {
+impl Sites<'_> {
     pub async fn repair_site(&self, domain: &str, ctl: &Control) -> Result<RepairReport> {
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
@@ -53,9 +53,7 @@ impl Chom {
             unchanged: report.unchanged().into_iter().map(str::to_owned).collect(),
         })
     }
-}
 
-impl Chom {
     /// Turns WordPress updates from the site's dashboard on or off. On, the
     /// site's user may write `wp-content/plugins`, `themes` and `upgrade`
     /// of the live release and of each new one (a deploy still brings the

@@ -10,7 +10,7 @@ use crate::db::JobState;
 use crate::error::{Error, Result};
 use crate::jobs::Control;
 
-use super::{Chom, DeployOptions};
+use super::{DeployOptions, Jobs};
 
 /// What a job was asked to do, stored with it (`jobs.input`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub struct Resumed {
     pub outcome: String,
 }
 
-impl Chom {
+impl Jobs<'_> {
     /// Runs interrupted job `id` again, once its server said what it was
     /// left with and no change of it still runs there.
     pub async fn resume_job(&self, id: i64, ctl: &Control) -> Result<Resumed> {
@@ -66,11 +66,11 @@ impl Chom {
         let input = self.db.job_input(id)?.and_then(|j| serde_json::from_str::<Input>(&j).ok());
         let (target, outcome, new_job) = match input {
             Some(Input::Deploy { domain, options }) => {
-                let r = self.deploy(&domain, &options, ctl).await?;
+                let r = self.deploys().deploy(&domain, &options, ctl).await?;
                 (domain, format!("release {} is live", r.release), r.job_id)
             }
             Some(Input::Setup { server, php }) => {
-                let r = self.setup_server(&server, &php, ctl).await?;
+                let r = self.servers().setup_server(&server, &php, ctl).await?;
                 (
                     server,
                     format!("setup done: {} changed, {} as they were", r.changed.len(), r.unchanged.len()),

@@ -8,7 +8,7 @@ use crate::remedy::{Listing, Remedy};
 use crate::validate::{parse_notes, GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
 
 use super::view::{ServerDetail, ServerView};
-use super::Chom;
+use super::{Ctx, Servers};
 
 /// A new server as the operator typed it; validated by `add_server`.
 #[derive(Debug, Clone, Default)]
@@ -41,26 +41,7 @@ fn tags(values: &[String]) -> Result<Vec<Tag>> {
     Ok(values.iter().map(|t| Tag::parse(t)).collect::<std::result::Result<_, _>>()?)
 }
 
-impl Chom {
-    pub(super) fn server_record(&self, name: &str) -> Result<ServerRecord> {
-        let name = ServerName::parse(name)?;
-        self.db.server_by_name(&name)?.ok_or_else(|| Error::NotFound {
-            what: "server",
-            name: name.to_string(),
-            remedy: Remedy::List { what: Listing::Servers },
-        })
-    }
-
-    fn key_id(&self, name: &str) -> Result<i64> {
-        let name = KeyName::parse(name)?;
-        let key = self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
-            what: "key",
-            name: name.to_string(),
-            remedy: Remedy::AddKey,
-        })?;
-        Ok(key.id)
-    }
-
+impl Servers<'_> {
     /// Validates every field first; on any error nothing is written.
     pub fn add_server(&self, input: &ServerInput) -> Result<ServerView> {
         let new = NewServer {
@@ -87,32 +68,6 @@ impl Chom {
         let (id, view) = self.edit_server_record(name, edit)?;
         self.pool.evict(id).await;
         Ok(view)
-    }
-
-    fn edit_server_record(&self, name: &str, edit: &ServerEdit) -> Result<(i64, ServerView)> {
-        let current = self.server_record(name)?;
-        let patch = ServerPatch {
-            rename: edit.rename.as_deref().map(ServerName::parse).transpose()?,
-            host: edit.host.as_deref().map(Host::parse).transpose()?,
-            port: edit.port.as_deref().map(Port::parse).transpose()?,
-            user: edit.user.as_deref().map(UnixUser::parse).transpose()?,
-            key_id: edit.key.as_deref().map(|k| self.key_id(k)).transpose()?,
-            group: edit
-                .group
-                .as_deref()
-                .map(|g| if g.is_empty() { Ok(None) } else { GroupName::parse(g).map(Some) })
-                .transpose()?,
-            notes: edit.notes.as_deref().map(parse_notes).transpose()?,
-            add_tags: tags(&edit.add_tags)?,
-            remove_tags: tags(&edit.remove_tags)?,
-        };
-        let updated = self.db.update_server(current.id, &patch)?.ok_or_else(|| Error::AlreadyExists {
-            what: "server",
-            name: patch.rename.as_ref().map(|n| n.to_string()).unwrap_or_default(),
-        })?;
-        let detail = if patch.changes_endpoint() { "host or port changed: pinned host key dropped" } else { "" };
-        self.audit("server.edit", Some(updated.name.as_str()), None, true, detail);
-        Ok((updated.id, ServerView::from_record(updated, None, None, Default::default())))
     }
 
     pub fn remove_server(&self, name: &str) -> Result<()> {
@@ -151,5 +106,52 @@ impl Chom {
         let breaker = self.db.breaker(record.id)?;
         let server = ServerView::from_record(record, latest, last_good, breaker);
         Ok(ServerDetail { server, host_key, history, recent_jobs })
+    }
+}
+
+impl Ctx {
+    pub(super) fn server_record(&self, name: &str) -> Result<ServerRecord> {
+        let name = ServerName::parse(name)?;
+        self.db.server_by_name(&name)?.ok_or_else(|| Error::NotFound {
+            what: "server",
+            name: name.to_string(),
+            remedy: Remedy::List { what: Listing::Servers },
+        })
+    }
+
+    fn key_id(&self, name: &str) -> Result<i64> {
+        let name = KeyName::parse(name)?;
+        let key = self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
+            what: "key",
+            name: name.to_string(),
+            remedy: Remedy::AddKey,
+        })?;
+        Ok(key.id)
+    }
+
+    fn edit_server_record(&self, name: &str, edit: &ServerEdit) -> Result<(i64, ServerView)> {
+        let current = self.server_record(name)?;
+        let patch = ServerPatch {
+            rename: edit.rename.as_deref().map(ServerName::parse).transpose()?,
+            host: edit.host.as_deref().map(Host::parse).transpose()?,
+            port: edit.port.as_deref().map(Port::parse).transpose()?,
+            user: edit.user.as_deref().map(UnixUser::parse).transpose()?,
+            key_id: edit.key.as_deref().map(|k| self.key_id(k)).transpose()?,
+            group: edit
+                .group
+                .as_deref()
+                .map(|g| if g.is_empty() { Ok(None) } else { GroupName::parse(g).map(Some) })
+                .transpose()?,
+            notes: edit.notes.as_deref().map(parse_notes).transpose()?,
+            add_tags: tags(&edit.add_tags)?,
+            remove_tags: tags(&edit.remove_tags)?,
+        };
+        let updated = self.db.update_server(current.id, &patch)?.ok_or_else(|| Error::AlreadyExists {
+            what: "server",
+            name: patch.rename.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        })?;
+        let detail = if patch.changes_endpoint() { "host or port changed: pinned host key dropped" } else { "" };
+        self.audit("server.edit", Some(updated.name.as_str()), None, true, detail);
+        Ok((updated.id, ServerView::from_record(updated, None, None, Default::default())))
     }
 }

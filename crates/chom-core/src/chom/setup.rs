@@ -13,7 +13,7 @@ use crate::validate::PhpVersion;
 use crate::web::{Script, WebError};
 
 use super::remote::{change_detail, Transcript};
-use super::Chom;
+use super::{Ctx, Servers};
 
 use crate::web::assets::{SETUP, SETUP_FINISH};
 /// The user `setup` creates for deploys by hand (CHOM itself logs in as the server's user).
@@ -28,7 +28,7 @@ pub struct SetupReport {
     pub login_verified: bool,
 }
 
-impl Chom {
+impl Servers<'_> {
     pub async fn setup_server(&self, name: &str, php: &str, ctl: &Control) -> Result<SetupReport> {
         let php = PhpVersion::parse(php)?;
         let server = self.server_record(name)?;
@@ -88,7 +88,9 @@ impl Chom {
             login_verified,
         })
     }
+}
 
+impl Ctx {
     /// A new connection with the server's key, retried briefly: sshd
     /// re-executes itself on reload and refuses connections for a moment.
     async fn prove_login(&self, server: &crate::db::ServerRecord) -> Result<()> {

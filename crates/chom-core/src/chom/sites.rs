@@ -15,7 +15,7 @@ use crate::web::vhost::{self, VhostSpec};
 use crate::web::{Script, SiteKind, SiteLayout, WebError};
 
 use super::remote::Transcript;
-use super::Chom;
+use super::{Ctx, Sites};
 
 pub(super) use crate::web::assets::SITE as SITE_SCRIPT;
 
@@ -66,16 +66,7 @@ pub struct SiteDetail {
     pub deploys: Vec<DeployRecord>,
 }
 
-impl Chom {
-    pub(super) fn site_record(&self, domain: &str) -> Result<SiteRecord> {
-        let d = DomainName::parse(domain)?;
-        self.db.site(d.as_str())?.ok_or_else(|| Error::NotFound {
-            what: "site",
-            name: d.to_string(),
-            remedy: Remedy::List { what: Listing::Sites },
-        })
-    }
-
+impl Sites<'_> {
     pub fn list_sites(&self, server: Option<&str>) -> Result<Vec<SiteRecord>> {
         Ok(self.db.list_sites(server)?)
     }
@@ -113,16 +104,6 @@ impl Chom {
             )
         })?;
         Ok((self.server_record(&choice.name)?, choice.explanation))
-    }
-
-    pub(super) fn vhost_for(&self, site: &SiteRecord) -> String {
-        let layout = layout_of(site);
-        vhost::nginx(&VhostSpec {
-            layout: &layout,
-            kind: site.kind,
-            aliases: &site.aliases,
-            ssl: site.ssl_expires_at.is_some(),
-        })
     }
 
     /// Creates the site on its server: user, folders, database, PHP-FPM
@@ -289,5 +270,26 @@ impl Chom {
         let detail = result.as_ref().err().map_or_else(String::new, ToString::to_string);
         self.audit("site.delete", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
         result
+    }
+}
+
+impl Ctx {
+    pub(super) fn site_record(&self, domain: &str) -> Result<SiteRecord> {
+        let d = DomainName::parse(domain)?;
+        self.db.site(d.as_str())?.ok_or_else(|| Error::NotFound {
+            what: "site",
+            name: d.to_string(),
+            remedy: Remedy::List { what: Listing::Sites },
+        })
+    }
+
+    pub(super) fn vhost_for(&self, site: &SiteRecord) -> String {
+        let layout = layout_of(site);
+        vhost::nginx(&VhostSpec {
+            layout: &layout,
+            kind: site.kind,
+            aliases: &site.aliases,
+            ssl: site.ssl_expires_at.is_some(),
+        })
     }
 }

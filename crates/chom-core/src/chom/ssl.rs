@@ -16,7 +16,7 @@ use crate::web::Script;
 use super::sites::{layout_of, site_script};
 
 use super::remote::Transcript;
-use super::Chom;
+use super::Sites;
 
 use crate::web::assets::SSL as SSL_SCRIPT;
 pub const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
@@ -83,7 +83,7 @@ fn status(
     }
 }
 
-impl Chom {
+impl Sites<'_> {
     pub async fn issue_certificate(
         &self,
         domain: &str,

@@ -25,7 +25,7 @@ use crate::web::script::Report;
 use crate::web::{Script, WebError};
 
 use super::remote::{Transcript, WebJob};
-use super::Chom;
+use super::{Ctx, Transfers};
 
 /// Attempts per job: the first and its resumes after lost connections.
 const ATTEMPTS: u32 = 5;
@@ -135,7 +135,38 @@ fn hash_prefix(path: &Path, len: u64, hash: &mut Sha256) -> Result<()> {
     Ok(())
 }
 
-impl Chom {
+impl Transfers<'_> {
+    /// Downloads `remote` from `server` into `local` (replaced only once
+    /// the whole file arrived and its SHA-256 matches the server's).
+    pub async fn download_file(
+        &self,
+        server: &str,
+        remote: &str,
+        local: &Path,
+        ctl: &Control,
+    ) -> Result<TransferReport> {
+        let path = RemotePath::parse(remote)?;
+        let record = self.server_record(server)?;
+        let job = self.transfer_job("download", &format!("{server}:{path} to {}", local.display()), &record, ctl)?;
+        let result = self.download_in(&job.job, &record, &path, local).await;
+        self.end_web_job(&job, &Transcript::default(), result.as_ref().err()).await?;
+        result
+    }
+
+    /// Uploads `local` to `remote` on `server` (as root, into a folder only
+    /// root can write); the file there is replaced only once all of it
+    /// arrived and matched.
+    pub async fn upload_file(&self, server: &str, local: &Path, remote: &str, ctl: &Control) -> Result<TransferReport> {
+        let path = RemotePath::parse(remote)?;
+        let record = self.server_record(server)?;
+        let job = self.transfer_job("upload", &format!("{} to {server}:{path}", local.display()), &record, ctl)?;
+        let result = self.upload_in(&job.job, &record, local, &path).await;
+        self.end_web_job(&job, &Transcript::default(), result.as_ref().err()).await?;
+        result
+    }
+}
+
+impl Ctx {
     /// A transfer's job: one server, no lease (another transfer or change
     /// of the server may run meanwhile).
     fn transfer_job(&self, kind: &str, detail: &str, server: &ServerRecord, ctl: &Control) -> Result<WebJob> {
@@ -162,23 +193,6 @@ impl Chom {
 
     fn transfer(action: &str, file: &RemotePath) -> Result<Script> {
         Ok(Script::new("transfer", TRANSFER).var("ACTION", action)?.var("FILE", file.as_str())?)
-    }
-
-    /// Downloads `remote` from `server` into `local` (replaced only once
-    /// the whole file arrived and its SHA-256 matches the server's).
-    pub async fn download_file(
-        &self,
-        server: &str,
-        remote: &str,
-        local: &Path,
-        ctl: &Control,
-    ) -> Result<TransferReport> {
-        let path = RemotePath::parse(remote)?;
-        let record = self.server_record(server)?;
-        let job = self.transfer_job("download", &format!("{server}:{path} to {}", local.display()), &record, ctl)?;
-        let result = self.download_in(&job.job, &record, &path, local).await;
-        self.end_web_job(&job, &Transcript::default(), result.as_ref().err()).await?;
-        result
     }
 
     async fn download_in(
@@ -324,18 +338,6 @@ impl Chom {
             }
         }
         Ok(attempt)
-    }
-
-    /// Uploads `local` to `remote` on `server` (as root, into a folder only
-    /// root can write); the file there is replaced only once all of it
-    /// arrived and matched.
-    pub async fn upload_file(&self, server: &str, local: &Path, remote: &str, ctl: &Control) -> Result<TransferReport> {
-        let path = RemotePath::parse(remote)?;
-        let record = self.server_record(server)?;
-        let job = self.transfer_job("upload", &format!("{} to {server}:{path}", local.display()), &record, ctl)?;
-        let result = self.upload_in(&job.job, &record, local, &path).await;
-        self.end_web_job(&job, &Transcript::default(), result.as_ref().err()).await?;
-        result
     }
 
     async fn upload_in(

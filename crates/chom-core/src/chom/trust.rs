@@ -7,7 +7,7 @@ use crate::db::{PinnedHostKey, ServerRecord};
 use crate::error::{Error, Result};
 use crate::ssh::{self, HostKeyOffer, Target};
 
-use super::Chom;
+use super::{Ctx, Servers};
 
 /// How the operator accepted a host key.
 #[derive(Debug, Clone, Copy)]
@@ -33,26 +33,7 @@ impl HostKeyCheck {
     }
 }
 
-impl Chom {
-    /// A connection target for a server, with its pinned key and (if
-    /// `with_key`) its decoded private key from the keyring.
-    pub(super) async fn target(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
-        let pinned = self.db.pinned_host_key(record.id)?;
-        let key = match (&record.key, with_key) {
-            (Some(name), true) => Some((name.to_string(), self.private_key(name).await?)),
-            _ => None,
-        };
-        Ok(Target {
-            server_id: record.id,
-            server: record.name.to_string(),
-            host: record.host.clone(),
-            port: record.port,
-            user: record.user.clone(),
-            pinned,
-            key,
-        })
-    }
-
+impl Servers<'_> {
     /// Connects without authenticating and reports the host key offered.
     pub async fn check_host_key(&self, name: &str) -> Result<HostKeyCheck> {
         let record = self.server_record(name)?;
@@ -121,13 +102,34 @@ impl Chom {
     }
 }
 
+impl Ctx {
+    /// A connection target for a server, with its pinned key and (if
+    /// `with_key`) its decoded private key from the keyring.
+    pub(super) async fn target(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
+        let pinned = self.db.pinned_host_key(record.id)?;
+        let key = match (&record.key, with_key) {
+            (Some(name), true) => Some((name.to_string(), self.private_key(name).await?)),
+            _ => None,
+        };
+        Ok(Target {
+            server_id: record.id,
+            server: record.name.to_string(),
+            host: record.host.clone(),
+            port: record.port,
+            user: record.user.clone(),
+            pinned,
+            key,
+        })
+    }
+}
+
 impl From<tokio::task::JoinError> for Error {
     fn from(e: tokio::task::JoinError) -> Self {
         Error::Internal(e.to_string())
     }
 }
 
-impl Chom {
+impl Servers<'_> {
     /// Installs the server's key in the login user's authorized_keys over a
     /// one-time password login (like ssh-copy-id). The host key must be
     /// trusted first; the password is used once and never stored or logged.
@@ -135,7 +137,7 @@ impl Chom {
     pub async fn install_key_with_password(&self, name: &str, password: &crate::Secret) -> Result<()> {
         let record = self.server_record(name)?;
         let key = record.key.clone().ok_or_else(|| ssh::SshError::NoKey { server: record.name.to_string() })?;
-        let public = self.key(key.as_str())?.public_key;
+        let public = self.keys().key(key.as_str())?.public_key;
         let target = self.target(&record, false).await?;
         let result = ssh::install_with_password(&target, self.pool.config(), password, &public).await;
         let detail = match &result {

@@ -16,7 +16,7 @@ use crate::web::Script;
 
 use super::remote::WebJob;
 use super::source::DeploySource;
-use super::Chom;
+use super::Ctx;
 
 /// The live release and its manifest; empty when there is none to reuse.
 #[derive(Debug, Default)]
@@ -40,7 +40,7 @@ pub(super) struct Upload {
     pub reused_files: usize,
 }
 
-impl Chom {
+impl Ctx {
     /// The live release's manifest. Any failure only means a full upload.
     pub(super) async fn live_manifest(&self, site: &SiteRecord, server: &ServerRecord) -> LiveManifest {
         let read = async {

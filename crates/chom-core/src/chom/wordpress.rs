@@ -13,7 +13,7 @@ use crate::web::{Script, SiteKind};
 use super::deploy::{DeployOptions, DeployReport};
 use super::remote::Transcript;
 use super::sites::{SiteCreated, SiteInput};
-use super::Chom;
+use super::Sites;
 
 use crate::web::assets::WP_INSTALL;
 /// Where WordPress comes from by default; its `.sha1` is checked.
@@ -53,7 +53,7 @@ fn check_wordpress(wp: &WordpressSetup) -> Result<()> {
     Ok(())
 }
 
-impl Chom {
+impl Sites<'_> {
     /// Creates the site and, when given, deploys its first release; a
     /// WordPress site is then installed. Stops at the first failure: the
     /// site then exists with its placeholder page (or the release that
@@ -81,7 +81,7 @@ impl Chom {
         let created = self.create_site(input, ctl).await?;
         let domain = created.site.domain.to_string();
         let deploy = match first {
-            Some(opts) => Some(self.deploy(&domain, opts, ctl).await?),
+            Some(opts) => Some(self.deploys().deploy(&domain, opts, ctl).await?),
             None => None,
         };
         let wordpress_admin = match wordpress {
