@@ -35,7 +35,7 @@ pub struct ReconciledRow {
 
 impl From<Reconciled> for ReconciledRow {
     fn from(r: Reconciled) -> Self {
-        ReconciledRow { job_id: r.job_id as u32, kind: r.kind, target: r.target, found: r.found, settled: r.settled }
+        ReconciledRow { job_id: r.job_id.0 as u32, kind: r.kind, target: r.target, found: r.found, settled: r.settled }
     }
 }
 
@@ -53,10 +53,10 @@ pub fn start(app: &AppHandle, core: &Arc<Chom>) {
     core.jobs().observe_jobs(Arc::new(move |job_id, event| {
         let changed = match event {
             JobEvent::Started { job_kind, .. } => {
-                JobChanged { job_id: job_id as u32, kind: Some(job_kind.clone()), state: "running".into() }
+                JobChanged { job_id: job_id.0 as u32, kind: Some(job_kind.clone()), state: "running".into() }
             }
             JobEvent::Finished { state, .. } => {
-                JobChanged { job_id: job_id as u32, kind: None, state: state.as_str().to_owned() }
+                JobChanged { job_id: job_id.0 as u32, kind: None, state: state.as_str().to_owned() }
             }
             _ => return,
         };

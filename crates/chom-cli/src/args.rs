@@ -406,7 +406,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct JobsArgs {
     /// Show one job with its per-server results and its log.
-    pub id: Option<i64>,
+    pub id: Option<chom_core::JobId>,
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
     /// Only log lines containing TEXT (case-insensitive); without a job

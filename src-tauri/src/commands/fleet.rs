@@ -59,7 +59,7 @@ pub enum JobProgress {
 impl From<JobEvent> for JobProgress {
     fn from(e: JobEvent) -> Self {
         match e {
-            JobEvent::Started { job_id, total, .. } => JobProgress::Started { job_id: job_id as u32, total },
+            JobEvent::Started { job_id, total, .. } => JobProgress::Started { job_id: job_id.0 as u32, total },
             JobEvent::Output { server, stream, line } => {
                 JobProgress::Output { server, stream: stream.as_str().to_owned(), line }
             }
@@ -72,7 +72,7 @@ impl From<JobEvent> for JobProgress {
                 JobProgress::Transfer { server, sent: sent as f64, total: total as f64 }
             }
             JobEvent::Finished { job_id, state, succeeded, failed } => {
-                JobProgress::Finished { job_id: job_id as u32, state: state.as_str().to_owned(), succeeded, failed }
+                JobProgress::Finished { job_id: job_id.0 as u32, state: state.as_str().to_owned(), succeeded, failed }
             }
         }
     }
@@ -168,7 +168,7 @@ pub async fn fleet_probe(
     let r = core.fleet().probe(&selection(names), &ticket.control(on_event)).await?;
     let results =
         r.results.into_iter().map(|o| ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms));
-    Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
+    Ok(JobOutcome { job_id: r.job_id.0 as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
 }
 
 /// Runs a shell command on the named servers, streaming their output.
@@ -193,7 +193,7 @@ pub async fn fleet_run(
         stderr: o.stderr,
         ..ServerOutcome::new(o.server, o.ok, o.error_code, o.error, o.duration_ms)
     });
-    Ok(JobOutcome { job_id: r.job_id as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
+    Ok(JobOutcome { job_id: r.job_id.0 as u32, succeeded: r.succeeded, failed: r.failed, results: results.collect() })
 }
 
 /// Cancels the job started with this ticket; unknown tickets are ignored

@@ -57,7 +57,7 @@ pub struct AuditRow {
 impl From<chom_core::db::JobRecord> for JobRow {
     fn from(j: chom_core::db::JobRecord) -> Self {
         JobRow {
-            id: j.id as u32,
+            id: j.id.0 as u32,
             kind: j.kind,
             detail: j.detail,
             state: j.state.as_str().to_owned(),
@@ -94,7 +94,7 @@ pub async fn job_log(
     limit: u32,
 ) -> Result<Vec<LogRow>, UiError> {
     let grep = grep.filter(|g| !g.trim().is_empty());
-    let lines = state.core()?.jobs().job_log(i64::from(id), grep.as_deref(), after as i64, limit)?;
+    let lines = state.core()?.jobs().job_log(chom_core::JobId(i64::from(id)), grep.as_deref(), after as i64, limit)?;
     Ok(lines
         .into_iter()
         .map(|(n, l)| LogRow { n: n as f64, at: l.at.to_rfc3339(), server: l.server, kind: l.kind, line: l.line })
@@ -140,8 +140,8 @@ pub async fn job_resume(
     on_event: tauri::ipc::Channel<super::fleet::JobProgress>,
 ) -> Result<ResumedRow, UiError> {
     let ticket = super::fleet::Ticket::new(&state, ticket);
-    let r = state.core()?.jobs().resume_job(i64::from(id), &ticket.control(on_event)).await?;
-    Ok(ResumedRow { job_id: r.job_id as u32, kind: r.kind, target: r.target, outcome: r.outcome })
+    let r = state.core()?.jobs().resume_job(chom_core::JobId(i64::from(id)), &ticket.control(on_event)).await?;
+    Ok(ResumedRow { job_id: r.job_id.0 as u32, kind: r.kind, target: r.target, outcome: r.outcome })
 }
 
 #[tauri::command]
@@ -173,6 +173,6 @@ pub async fn audit_list(
 #[tauri::command]
 #[specta::specta]
 pub async fn job_failed_servers(state: State<'_, AppState>, id: u32) -> Result<Vec<String>, UiError> {
-    let (_, results) = state.core()?.jobs().job(i64::from(id))?;
+    let (_, results) = state.core()?.jobs().job(chom_core::JobId(i64::from(id)))?;
     Ok(results.into_iter().filter(|r| !r.ok).map(|r| r.server).collect())
 }

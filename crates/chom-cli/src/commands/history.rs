@@ -127,7 +127,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
 }
 
 /// Prints job `id`'s log lines after line `after`; returns the last one's.
-fn print_log(chom: &Chom, id: i64, grep: Option<&str>, mut after: i64) -> Result<i64> {
+fn print_log(chom: &Chom, id: chom_core::JobId, grep: Option<&str>, mut after: i64) -> Result<i64> {
     loop {
         let page = chom.jobs().job_log(id, grep, after, PAGE)?;
         for (n, l) in &page {

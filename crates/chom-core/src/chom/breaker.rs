@@ -8,6 +8,7 @@ use chrono::Utc;
 
 use crate::db::Db;
 use crate::error::Result;
+use crate::ids::ServerId;
 use crate::ssh::breaker::{BreakerPolicy, DialGate};
 use crate::ssh::SshError;
 
@@ -19,7 +20,7 @@ pub(super) struct CacheGate {
 }
 
 impl DialGate for CacheGate {
-    fn allow(&self, server_id: i64, server: &str) -> std::result::Result<(), SshError> {
+    fn allow(&self, server_id: ServerId, server: &str) -> std::result::Result<(), SshError> {
         // The cache unreadable is no reason to stop dialling.
         let state = self.db.breaker(server_id).unwrap_or_default();
         state.allows(Utc::now()).map_err(|until| SshError::Paused {
@@ -29,7 +30,7 @@ impl DialGate for CacheGate {
         })
     }
 
-    fn record(&self, server_id: i64, result: std::result::Result<(), &SshError>) {
+    fn record(&self, server_id: ServerId, result: std::result::Result<(), &SshError>) {
         // Only connections that did not come about count; a refused key or
         // a changed host key is the operator's to fix, not a sick server.
         let ok = match result {
@@ -46,7 +47,7 @@ impl DialGate for CacheGate {
         if let Err(e) = self.db.set_breaker(server_id, next, &error) {
             tracing::warn!(error = %e, "could not store a server's circuit breaker");
         } else if next.open_until.is_some() && state.open_until != next.open_until {
-            tracing::warn!(server_id, failures = next.failures, "server paused by its circuit breaker");
+            tracing::warn!(%server_id, failures = next.failures, "server paused by its circuit breaker");
         }
     }
 }

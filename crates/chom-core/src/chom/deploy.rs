@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::db::{DeployState, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
+use crate::ids::{DeployId, JobId};
 use crate::jobs::{Control, Scope};
 use crate::validate::{HealthPath, SitePath, ValidationError};
 use crate::web::script::Report;
@@ -62,7 +63,7 @@ impl DeployOptions {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeployReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub release: String,
     pub previous: Option<String>,
     pub health_status: Option<String>,
@@ -96,7 +97,7 @@ struct Deployment<'a> {
 
 /// One deploy attempt: its row, its release and the one serving before.
 struct Attempt<'a> {
-    deploy_id: i64,
+    deploy_id: DeployId,
     release: &'a str,
     previous: Option<&'a str>,
 }

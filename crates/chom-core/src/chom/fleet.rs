@@ -10,6 +10,7 @@ use tracing::Instrument;
 use crate::db::{JobResultRecord, JobState, NewProbe, ProbeFacts, ServerFilter, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fleet::{fan_out, probe};
+use crate::ids::JobId;
 use crate::jobs::{Control, Job, JobSpec};
 use crate::remedy::Remedy;
 use crate::ssh::{ExecOutput, OutputLine, Target};
@@ -44,7 +45,7 @@ pub struct ProbeOutcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub succeeded: u32,
     pub failed: u32,
     pub results: Vec<ProbeOutcome>,
@@ -66,7 +67,7 @@ pub struct RunOutcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub succeeded: u32,
     pub failed: u32,
     pub results: Vec<RunOutcome>,
@@ -103,7 +104,7 @@ impl Fleet<'_> {
     pub async fn probe(&self, sel: &Selection, ctl: &Control) -> Result<ProbeReport> {
         let servers = self.resolve(sel)?;
         let job = self.start_fleet_job("probe", "", servers.len(), ctl)?;
-        tracing::Span::current().record("job", job.id);
+        tracing::Span::current().record("job", job.id.0);
         let pool = self.pool.clone();
         let results = fan_out(
             self.targets(&servers).await,
@@ -186,7 +187,7 @@ impl Fleet<'_> {
         validate_command(command)?;
         let servers = self.resolve(sel)?;
         let job = self.start_fleet_job("run", command, servers.len(), ctl)?;
-        tracing::Span::current().record("job", job.id);
+        tracing::Span::current().record("job", job.id.0);
         let (pool, command_arc) = (self.pool.clone(), Arc::<str>::from(command));
         let results = fan_out(
             self.targets(&servers).await,

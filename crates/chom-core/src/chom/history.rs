@@ -3,6 +3,7 @@
 
 use crate::db::{AuditEntry, AuditFilter, JobRecord, JobResultRecord, JobState, LogLine};
 use crate::error::{Error, Result};
+use crate::ids::JobId;
 use crate::remedy::{Listing, Remedy};
 
 use super::Jobs;
@@ -18,7 +19,7 @@ impl Jobs<'_> {
         Ok(self.db.list_jobs(limit)?)
     }
 
-    pub fn job(&self, id: i64) -> Result<(JobRecord, Vec<JobResultRecord>)> {
+    pub fn job(&self, id: JobId) -> Result<(JobRecord, Vec<JobResultRecord>)> {
         let job = self.db.job(id)?.ok_or_else(|| Error::NotFound {
             what: "job",
             name: id.to_string(),
@@ -29,7 +30,7 @@ impl Jobs<'_> {
 
     /// A job's log from line `after` (0: the start), at most `limit` lines,
     /// with the id of each.
-    pub fn job_log(&self, id: i64, grep: Option<&str>, after: i64, limit: u32) -> Result<Vec<(i64, LogLine)>> {
+    pub fn job_log(&self, id: JobId, grep: Option<&str>, after: i64, limit: u32) -> Result<Vec<(i64, LogLine)>> {
         Ok(self.db.job_log(id, grep, after, limit)?)
     }
 
@@ -40,7 +41,7 @@ impl Jobs<'_> {
 
     /// Job `id`'s state now: a job whose process has died since is marked
     /// interrupted first (a follower of another process's job stops then).
-    pub fn job_state(&self, id: i64) -> Result<JobState> {
+    pub fn job_state(&self, id: JobId) -> Result<JobState> {
         self.db.mark_interrupted_jobs()?;
         Ok(self.job(id)?.0.state)
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::db::KeyRecord;
 use crate::error::{Error, Result};
+use crate::ids::KeyId;
 use crate::keys::{self as keymat, KeyPair};
 use crate::remedy::{Listing, Remedy};
 use crate::secret::Secret;
@@ -105,7 +106,7 @@ impl Ctx {
         let account = format!("key:{}", hex(&rand::random::<[u8; 16]>()));
         self.secrets.set(&account, &pair.private_openssh)?;
         let record = KeyRecord {
-            id: 0,
+            id: KeyId(0),
             name: name.clone(),
             algorithm: pair.public.algorithm.clone(),
             bits: pair.public.bits,

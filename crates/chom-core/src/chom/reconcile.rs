@@ -8,13 +8,14 @@ use serde::Serialize;
 use crate::db::{DeployState, JobRecord, ServiceState};
 use crate::error::{Error, Result};
 use crate::fleet::probe;
+use crate::ids::JobId;
 
 use super::{Ctx, Jobs};
 
 /// What an interrupted job's server said.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reconciled {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub kind: String,
     pub target: String,
     /// What the server was left with, and what to do.
@@ -41,7 +42,7 @@ impl Jobs<'_> {
                 self.db.set_reconciled(job.id, &found)?;
                 self.audit("job.reconcile", None, Some(&target), true, &format!("job {}: {found}", job.id));
             }
-            tracing::info!(job = job.id, kind = %job.kind, %target, %found, "interrupted job reconciled");
+            tracing::info!(job = %job.id, kind = %job.kind, %target, %found, "interrupted job reconciled");
             out.push(Reconciled { job_id: job.id, kind: job.kind, target, found, settled });
         }
         Ok(out)

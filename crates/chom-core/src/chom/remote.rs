@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::db::{JobResultRecord, JobState, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
+use crate::ids::ServerId;
 use crate::jobs::{Control, Job, JobEvent, JobSpec, Scope};
 use crate::ssh::quote::quote;
 use crate::ssh::{Input, OutputLine, SshError, Stream, Target};
@@ -18,7 +19,7 @@ use super::Ctx;
 pub(super) struct WebJob {
     pub job: Arc<Job>,
     pub server: String,
-    pub server_id: i64,
+    pub server_id: ServerId,
 }
 
 impl Deref for WebJob {

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::db::SiteRecord;
 use crate::error::{Error, Result};
+use crate::ids::JobId;
 use crate::jobs::{Control, Scope};
 use crate::web::vhost;
 
@@ -18,7 +19,7 @@ use super::Sites;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub changed: Vec<String>,
     pub unchanged: Vec<String>,
 }

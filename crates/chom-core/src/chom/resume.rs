@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::JobState;
 use crate::error::{Error, Result};
+use crate::ids::JobId;
 use crate::jobs::Control;
 
 use super::{DeployOptions, Jobs};
@@ -30,7 +31,7 @@ impl Input {
 #[derive(Debug, Clone, Serialize)]
 pub struct Resumed {
     /// The new job.
-    pub job_id: i64,
+    pub job_id: JobId,
     pub kind: String,
     pub target: String,
     /// What it did: "release X is live", "setup done: N changes".
@@ -40,7 +41,7 @@ pub struct Resumed {
 impl Jobs<'_> {
     /// Runs interrupted job `id` again, once its server said what it was
     /// left with and no change of it still runs there.
-    pub async fn resume_job(&self, id: i64, ctl: &Control) -> Result<Resumed> {
+    pub async fn resume_job(&self, id: JobId, ctl: &Control) -> Result<Resumed> {
         let (job, _) = self.job(id)?;
         if job.state != JobState::Interrupted {
             return Err(Error::Usage(format!(

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord};
 use crate::error::{Error, Result};
+use crate::ids::{KeyId, ServerId};
 use crate::remedy::{Listing, Remedy};
 use crate::validate::{parse_notes, GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
 
@@ -119,7 +120,7 @@ impl Ctx {
         })
     }
 
-    fn key_id(&self, name: &str) -> Result<i64> {
+    fn key_id(&self, name: &str) -> Result<KeyId> {
         let name = KeyName::parse(name)?;
         let key = self.db.key_by_name(&name)?.ok_or_else(|| Error::NotFound {
             what: "key",
@@ -129,7 +130,7 @@ impl Ctx {
         Ok(key.id)
     }
 
-    fn edit_server_record(&self, name: &str, edit: &ServerEdit) -> Result<(i64, ServerView)> {
+    fn edit_server_record(&self, name: &str, edit: &ServerEdit) -> Result<(ServerId, ServerView)> {
         let current = self.server_record(name)?;
         let patch = ServerPatch {
             rename: edit.rename.as_deref().map(ServerName::parse).transpose()?,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::ids::JobId;
 use crate::jobs::{Control, Scope};
 use crate::validate::PhpVersion;
 use crate::web::{Script, WebError};
@@ -21,7 +22,7 @@ pub const DEPLOY_USER: &str = "deploy";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SetupReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub changed: Vec<String>,
     pub unchanged: Vec<String>,
     /// A fresh SSH login was made after sshd's configuration changed.

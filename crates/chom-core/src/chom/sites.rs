@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::db::{DeployRecord, NewSite, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
+use crate::ids::{JobId, SiteId};
 use crate::jobs::{Control, Scope};
 use crate::remedy::{Listing, Remedy};
 use crate::validate::{DomainName, PhpVersion};
@@ -54,7 +55,7 @@ pub struct SiteInput {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteCreated {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub site: SiteRecord,
     /// Why this server, when CHOM chose it.
     pub placement: Option<String>,
@@ -149,7 +150,7 @@ impl Sites<'_> {
         let job = self.start_web_job("site.create", domain.as_str(), &server, Scope::Site(domain.to_string()), ctl)?;
         let release = super::deploy::release_id();
         let mut spec_site = SiteRecord {
-            id: 0,
+            id: SiteId(0),
             server_id: server.id,
             domain: domain.clone(),
             server: server.name.clone(),

@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::db::ServerRecord;
 use crate::error::{Error, Result};
+use crate::ids::JobId;
 use crate::jobs::{Control, Job, JobEvent, JobSpec};
 use crate::ssh::quote::quote;
 use crate::ssh::{Input, SshError, Target};
@@ -36,7 +37,7 @@ const TICK: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TransferReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub bytes: u64,
     /// Bytes that were there already (a resumed transfer), at the start.
     pub resumed_from: u64,

@@ -4,10 +4,11 @@ use chrono::Utc;
 use rusqlite::{params, OptionalExtension};
 
 use super::{from_ms, to_ms, Db, DbResult};
+use crate::ids::ServerId;
 use crate::ssh::breaker::BreakerState;
 
 impl Db {
-    pub fn breaker(&self, server_id: i64) -> DbResult<BreakerState> {
+    pub fn breaker(&self, server_id: ServerId) -> DbResult<BreakerState> {
         let row = self
             .conn()
             .query_row("SELECT failures, open_until FROM server_breakers WHERE server_id = ?1", [server_id], |r| {
@@ -21,7 +22,7 @@ impl Db {
     }
 
     /// Stores a breaker; a closed one with no failures leaves no row.
-    pub fn set_breaker(&self, server_id: i64, state: BreakerState, last_error: &str) -> DbResult<()> {
+    pub fn set_breaker(&self, server_id: ServerId, state: BreakerState, last_error: &str) -> DbResult<()> {
         let conn = self.conn();
         if state == BreakerState::default() {
             conn.execute("DELETE FROM server_breakers WHERE server_id = ?1", [server_id])?;
@@ -37,12 +38,12 @@ impl Db {
     }
 
     /// Every stored breaker, by server id (for views of the whole fleet).
-    pub fn breakers(&self) -> DbResult<std::collections::HashMap<i64, BreakerState>> {
+    pub fn breakers(&self) -> DbResult<std::collections::HashMap<ServerId, BreakerState>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT server_id, failures, open_until FROM server_breakers")?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
+                r.get::<_, ServerId>(0)?,
                 BreakerState {
                     failures: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
                     open_until: r.get::<_, Option<i64>>(2)?.map(from_ms),

@@ -1,5 +1,6 @@
 //! The `host_keys` table: one pinned host key per server.
 
+use crate::ids::ServerId;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -16,7 +17,7 @@ pub struct PinnedHostKey {
 }
 
 impl Db {
-    pub fn pinned_host_key(&self, server_id: i64) -> DbResult<Option<PinnedHostKey>> {
+    pub fn pinned_host_key(&self, server_id: ServerId) -> DbResult<Option<PinnedHostKey>> {
         Ok(self
             .conn()
             .query_row(
@@ -36,7 +37,7 @@ impl Db {
 
     /// Pins (or re-pins, after the operator accepted a new key) a host key and
     /// clears a "host key changed" status.
-    pub fn pin_host_key(&self, server_id: i64, key: &PinnedHostKey) -> DbResult<()> {
+    pub fn pin_host_key(&self, server_id: ServerId, key: &PinnedHostKey) -> DbResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(

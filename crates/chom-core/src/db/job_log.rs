@@ -4,6 +4,7 @@
 //! `jobs::journal`), so a busy fleet run never holds the cache's mutex and
 //! no async worker waits on SQLite.
 
+use crate::ids::JobId;
 use std::path::Path;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ pub struct LogLine {
 /// A line to store, for job `job_id`.
 #[derive(Debug, Clone)]
 pub struct NewLogLine {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub at: DateTime<Utc>,
     pub server: Option<String>,
     pub kind: &'static str,
@@ -68,7 +69,7 @@ impl LogWriter {
     }
 
     /// Records how many lines of a job were not kept (over its bound).
-    pub fn dropped(&mut self, job_id: i64, dropped: u64) -> DbResult<()> {
+    pub fn dropped(&mut self, job_id: JobId, dropped: u64) -> DbResult<()> {
         self.conn.execute("UPDATE jobs SET log_dropped = ?2 WHERE id = ?1", params![job_id, dropped as i64])?;
         Ok(())
     }
@@ -78,7 +79,7 @@ impl Db {
     /// A job's log in order, from line `after` (0: the start), at most `limit`
     /// lines; `grep` keeps the lines containing it (case-insensitive for
     /// ASCII, as SQLite's LIKE is).
-    pub fn job_log(&self, job_id: i64, grep: Option<&str>, after: i64, limit: u32) -> DbResult<Vec<(i64, LogLine)>> {
+    pub fn job_log(&self, job_id: JobId, grep: Option<&str>, after: i64, limit: u32) -> DbResult<Vec<(i64, LogLine)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, at, server, kind, line FROM job_log WHERE job_id = ?1 AND id > ?2 \

@@ -1,5 +1,6 @@
 //! The `jobs` and `job_results` tables.
 
+use crate::ids::{JobId, ServerId};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -42,7 +43,7 @@ impl JobState {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct JobRecord {
-    pub id: i64,
+    pub id: JobId,
     pub kind: String,
     pub detail: String,
     pub state: JobState,
@@ -104,7 +105,7 @@ impl Db {
         os_user: &str,
         total: u32,
         target: Option<&str>,
-    ) -> DbResult<i64> {
+    ) -> DbResult<JobId> {
         let me = crate::process::current();
         let conn = self.conn();
         conn.execute(
@@ -121,27 +122,27 @@ impl Db {
                 target
             ],
         )?;
-        Ok(conn.last_insert_rowid())
+        Ok(JobId(conn.last_insert_rowid()))
     }
 
     /// Removes a job that never started (its lease was taken).
-    pub fn delete_job(&self, job_id: i64) -> DbResult<()> {
+    pub fn delete_job(&self, job_id: JobId) -> DbResult<()> {
         self.conn().execute("DELETE FROM jobs WHERE id = ?1", [job_id])?;
         Ok(())
     }
 
     /// What the job was asked to do, for running it again (JSON).
-    pub fn set_job_input(&self, job_id: i64, input: &str) -> DbResult<()> {
+    pub fn set_job_input(&self, job_id: JobId, input: &str) -> DbResult<()> {
         self.conn().execute("UPDATE jobs SET input = ?2 WHERE id = ?1", params![job_id, input])?;
         Ok(())
     }
 
-    pub fn job_input(&self, job_id: i64) -> DbResult<Option<String>> {
+    pub fn job_input(&self, job_id: JobId) -> DbResult<Option<String>> {
         Ok(self.conn().query_row("SELECT input FROM jobs WHERE id = ?1", [job_id], |r| r.get(0)).optional()?.flatten())
     }
 
     /// Records what an interrupted job's server said it was left with.
-    pub fn set_reconciled(&self, job_id: i64, what: &str) -> DbResult<()> {
+    pub fn set_reconciled(&self, job_id: JobId, what: &str) -> DbResult<()> {
         self.conn().execute(
             "UPDATE jobs SET reconciled = ?2, reconciled_at = ?3 WHERE id = ?1",
             params![job_id, what, to_ms(Utc::now())],
@@ -160,7 +161,7 @@ impl Db {
         Ok(jobs)
     }
 
-    pub fn insert_job_result(&self, job_id: i64, server_id: Option<i64>, r: &JobResultRecord) -> DbResult<()> {
+    pub fn insert_job_result(&self, job_id: JobId, server_id: Option<ServerId>, r: &JobResultRecord) -> DbResult<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO job_results (job_id, server_name, server_id, ok, exit_status, stdout, stderr, \
              error_code, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -180,7 +181,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn finish_job(&self, job_id: i64, state: JobState, succeeded: u32, failed: u32) -> DbResult<()> {
+    pub fn finish_job(&self, job_id: JobId, state: JobState, succeeded: u32, failed: u32) -> DbResult<()> {
         self.conn().execute(
             "UPDATE jobs SET state = ?2, succeeded = ?3, failed = ?4, finished_at = ?5 WHERE id = ?1",
             params![job_id, state.as_str(), succeeded, failed, to_ms(Utc::now())],
@@ -241,11 +242,11 @@ impl Db {
         Ok(jobs)
     }
 
-    pub fn job(&self, id: i64) -> DbResult<Option<JobRecord>> {
+    pub fn job(&self, id: JobId) -> DbResult<Option<JobRecord>> {
         Ok(self.conn().query_row(&format!("{SELECT} WHERE id = ?1"), [id], row_to_job).optional()?)
     }
 
-    pub fn job_results(&self, job_id: i64) -> DbResult<Vec<JobResultRecord>> {
+    pub fn job_results(&self, job_id: JobId) -> DbResult<Vec<JobResultRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT server_name, ok, exit_status, stdout, stderr, error_code, error, duration_ms FROM job_results \

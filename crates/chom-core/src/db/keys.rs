@@ -7,12 +7,13 @@ use serde::Serialize;
 
 use super::servers::is_unique_violation;
 use super::{from_ms, to_ms, Db, DbResult};
+use crate::ids::KeyId;
 use crate::validate::KeyName;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyRecord {
     #[serde(skip)]
-    pub id: i64,
+    pub id: KeyId,
     pub name: KeyName,
     pub algorithm: String,
     pub bits: u32,
@@ -68,7 +69,7 @@ impl Db {
         Ok(self.conn().query_row(&format!("{SELECT} WHERE name = ?1"), [name.as_str()], row_to_key).optional()?)
     }
 
-    pub fn key_by_id(&self, id: i64) -> DbResult<Option<KeyRecord>> {
+    pub fn key_by_id(&self, id: KeyId) -> DbResult<Option<KeyRecord>> {
         Ok(self.conn().query_row(&format!("{SELECT} WHERE id = ?1"), [id], row_to_key).optional()?)
     }
 
@@ -79,7 +80,7 @@ impl Db {
         Ok(keys)
     }
 
-    pub fn delete_key(&self, id: i64) -> DbResult<bool> {
+    pub fn delete_key(&self, id: KeyId) -> DbResult<bool> {
         Ok(self.conn().execute("DELETE FROM keys WHERE id = ?1", [id])? > 0)
     }
 }

@@ -6,6 +6,7 @@ use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{to_ms, Db, DbResult};
+use crate::ids::JobId;
 use crate::process::{self, ProcessStamp};
 
 /// How long a lease lives without a heartbeat: a process that stopped
@@ -15,7 +16,7 @@ pub const LEASE_TTL_MS: i64 = 30_000;
 /// What `take_lease` found in the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub holder: String,
 }
 
@@ -52,7 +53,7 @@ impl Db {
     /// Takes `scope` for `job_id`, unless a live process holds it with a
     /// fresh heartbeat; a lease of a dead process or a stale one is taken
     /// over.
-    pub fn take_lease(&self, scope: &str, job_id: i64, holder: &str) -> DbResult<Result<(), Held>> {
+    pub fn take_lease(&self, scope: &str, job_id: JobId, holder: &str) -> DbResult<Result<(), Held>> {
         let me = process::current();
         let now = to_ms(Utc::now());
         let mut conn = self.conn();
@@ -62,7 +63,7 @@ impl Db {
                 return Ok(Err(found.held));
             }
             let held_by = found.held.job_id;
-            tracing::warn!(scope, held_by, "taking over the lease of a job whose process ended or stopped beating");
+            tracing::warn!(scope, %held_by, "taking over the lease of a job whose process ended or stopped beating");
         }
         tx.execute(
             "INSERT OR REPLACE INTO leases (scope, job_id, holder, pid, pid_started, heartbeat_at) \
@@ -74,7 +75,7 @@ impl Db {
     }
 
     /// Says the job holding `scope` is still at work.
-    pub fn beat_lease(&self, scope: &str, job_id: i64) -> DbResult<()> {
+    pub fn beat_lease(&self, scope: &str, job_id: JobId) -> DbResult<()> {
         self.conn().execute(
             "UPDATE leases SET heartbeat_at = ?3 WHERE scope = ?1 AND job_id = ?2",
             params![scope, job_id, to_ms(Utc::now())],
@@ -82,7 +83,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn release_lease(&self, scope: &str, job_id: i64) -> DbResult<()> {
+    pub fn release_lease(&self, scope: &str, job_id: JobId) -> DbResult<()> {
         self.conn().execute("DELETE FROM leases WHERE scope = ?1 AND job_id = ?2", params![scope, job_id])?;
         Ok(())
     }
@@ -102,20 +103,24 @@ mod tests {
     fn one_holder_at_a_time_and_a_dead_holder_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("c.sqlite3")).unwrap();
-        assert_eq!(db.take_lease("site:a.test", 1, "job 1").unwrap(), Ok(()));
-        let held = db.take_lease("site:a.test", 2, "job 2").unwrap().unwrap_err();
-        assert_eq!(held, Held { job_id: 1, holder: "job 1".into() });
-        assert_eq!(db.take_lease("site:b.test", 3, "job 3").unwrap(), Ok(()), "another scope is free");
+        assert_eq!(db.take_lease("site:a.test", JobId(1), "job 1").unwrap(), Ok(()));
+        let held = db.take_lease("site:a.test", JobId(2), "job 2").unwrap().unwrap_err();
+        assert_eq!(held, Held { job_id: JobId(1), holder: "job 1".into() });
+        assert_eq!(db.take_lease("site:b.test", JobId(3), "job 3").unwrap(), Ok(()), "another scope is free");
         // The holder's process died (PID 0 is never a user process).
         db.conn().execute("UPDATE leases SET pid = 0 WHERE job_id = 1", []).unwrap();
         assert_eq!(db.lease_holder("site:a.test").unwrap(), None);
-        assert_eq!(db.take_lease("site:a.test", 4, "job 4").unwrap(), Ok(()));
+        assert_eq!(db.take_lease("site:a.test", JobId(4), "job 4").unwrap(), Ok(()));
         // Alive but silent for longer than the TTL: taken over too.
         db.conn().execute("UPDATE leases SET heartbeat_at = heartbeat_at - 31000 WHERE job_id = 4", []).unwrap();
-        assert_eq!(db.take_lease("site:a.test", 5, "job 5").unwrap(), Ok(()));
-        db.release_lease("site:a.test", 4).unwrap();
-        assert_eq!(db.lease_holder("site:a.test").unwrap().map(|h| h.job_id), Some(5), "not the holder's to end");
-        db.release_lease("site:a.test", 5).unwrap();
+        assert_eq!(db.take_lease("site:a.test", JobId(5), "job 5").unwrap(), Ok(()));
+        db.release_lease("site:a.test", JobId(4)).unwrap();
+        assert_eq!(
+            db.lease_holder("site:a.test").unwrap().map(|h| h.job_id),
+            Some(JobId(5)),
+            "not the holder's to end"
+        );
+        db.release_lease("site:a.test", JobId(5)).unwrap();
         assert_eq!(db.lease_holder("site:a.test").unwrap(), None);
     }
 }

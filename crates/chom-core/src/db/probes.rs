@@ -1,5 +1,6 @@
 //! The `probes` table: every probe result, kept as history for the charts.
 
+use crate::ids::{JobId, ServerId};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -86,8 +87,8 @@ fn row_to_probe(r: &Row<'_>) -> rusqlite::Result<ProbeRecord> {
 
 /// One probe outcome to store.
 pub struct NewProbe<'a> {
-    pub server_id: i64,
-    pub job_id: Option<i64>,
+    pub server_id: ServerId,
+    pub job_id: Option<JobId>,
     pub at: DateTime<Utc>,
     pub duration_ms: u64,
     pub outcome: Result<&'a ProbeFacts, (&'a str, &'a str)>,
@@ -205,7 +206,7 @@ impl Db {
     }
 
     /// A server's probe history, oldest first, from `since` on.
-    pub fn probe_history(&self, server_id: i64, since: DateTime<Utc>) -> DbResult<Vec<ProbeRecord>> {
+    pub fn probe_history(&self, server_id: ServerId, since: DateTime<Utc>) -> DbResult<Vec<ProbeRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE p.server_id = ?1 AND p.at >= ?2 ORDER BY p.at"))?;
         let rows = stmt.query_map(params![server_id, to_ms(since)], row_to_probe)?.collect::<Result<_, _>>()?;

@@ -5,6 +5,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{from_ms, to_ms, Db, DbResult};
+use crate::ids::{KeyId, ServerId};
 use crate::validate::{GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,7 +40,7 @@ impl ServerStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerRecord {
     #[serde(skip)]
-    pub id: i64,
+    pub id: ServerId,
     pub name: ServerName,
     pub host: Host,
     pub port: Port,
@@ -60,7 +61,7 @@ pub struct NewServer {
     pub host: Host,
     pub port: Port,
     pub user: UnixUser,
-    pub key_id: Option<i64>,
+    pub key_id: Option<KeyId>,
     pub tags: Vec<Tag>,
     pub group: Option<GroupName>,
     pub notes: String,
@@ -73,7 +74,7 @@ pub struct ServerPatch {
     pub host: Option<Host>,
     pub port: Option<Port>,
     pub user: Option<UnixUser>,
-    pub key_id: Option<i64>,
+    pub key_id: Option<KeyId>,
     pub group: Option<Option<GroupName>>,
     pub notes: Option<String>,
     pub add_tags: Vec<Tag>,
@@ -154,7 +155,7 @@ impl Db {
             Err(e) if is_unique_violation(&e) => return Ok(None),
             other => other?,
         };
-        let id = tx.last_insert_rowid();
+        let id = ServerId(tx.last_insert_rowid());
         for tag in &s.tags {
             tx.execute(
                 "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
@@ -166,7 +167,7 @@ impl Db {
         self.server_by_id(id)
     }
 
-    pub fn server_by_id(&self, id: i64) -> DbResult<Option<ServerRecord>> {
+    pub fn server_by_id(&self, id: ServerId) -> DbResult<Option<ServerRecord>> {
         let conn = self.conn();
         Ok(conn.query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], row_to_server).optional()?)
     }
@@ -193,7 +194,7 @@ impl Db {
 
     /// Applies a patch in one transaction. `Ok(None)` when the new name is taken.
     /// A changed host or port drops the pinned host key: it is another machine.
-    pub fn update_server(&self, id: i64, p: &ServerPatch) -> DbResult<Option<ServerRecord>> {
+    pub fn update_server(&self, id: ServerId, p: &ServerPatch) -> DbResult<Option<ServerRecord>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let updated = tx.execute(
@@ -236,11 +237,11 @@ impl Db {
         self.server_by_id(id)
     }
 
-    pub fn delete_server(&self, id: i64) -> DbResult<bool> {
+    pub fn delete_server(&self, id: ServerId) -> DbResult<bool> {
         Ok(self.conn().execute("DELETE FROM servers WHERE id = ?1", [id])? > 0)
     }
 
-    pub fn set_server_status(&self, id: i64, status: ServerStatus, seen: Option<DateTime<Utc>>) -> DbResult<()> {
+    pub fn set_server_status(&self, id: ServerId, status: ServerStatus, seen: Option<DateTime<Utc>>) -> DbResult<()> {
         self.conn().execute(
             "UPDATE servers SET status = ?2, last_seen = coalesce(?3, last_seen) WHERE id = ?1",
             params![id, status.as_str(), seen.map(to_ms)],
@@ -249,7 +250,7 @@ impl Db {
     }
 
     /// Names of the servers that use a key.
-    pub fn servers_using_key(&self, key_id: i64) -> DbResult<Vec<String>> {
+    pub fn servers_using_key(&self, key_id: KeyId) -> DbResult<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT name FROM servers WHERE key_id = ?1 ORDER BY name")?;
         let names = stmt.query_map([key_id], |r| r.get(0))?.collect::<Result<_, _>>()?;

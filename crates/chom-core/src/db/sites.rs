@@ -5,15 +5,16 @@ use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{from_ms, to_ms, Db, DbError, DbResult};
+use crate::ids::{DeployId, JobId, ServerId, SiteId};
 use crate::validate::{DomainName, ServerName};
 use crate::web::SiteKind;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteRecord {
     #[serde(skip)]
-    pub id: i64,
+    pub id: SiteId,
     #[serde(skip)]
-    pub server_id: i64,
+    pub server_id: ServerId,
     pub domain: DomainName,
     pub server: ServerName,
     pub kind: SiteKind,
@@ -32,7 +33,7 @@ pub struct SiteRecord {
 }
 
 pub struct NewSite<'a> {
-    pub server_id: i64,
+    pub server_id: ServerId,
     pub domain: &'a DomainName,
     pub kind: SiteKind,
     pub php_version: Option<&'a str>,
@@ -75,8 +76,8 @@ impl DeployState {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeployRecord {
-    pub id: i64,
-    pub job_id: Option<i64>,
+    pub id: DeployId,
+    pub job_id: Option<JobId>,
     pub kind: String,
     pub release_id: String,
     pub source: String,
@@ -93,8 +94,8 @@ const SITE_COLUMNS: &str = "s.id, s.server_id, s.domain, sv.name, s.kind, s.php_
 /// A row as stored; `into_record` re-validates the names, so a hand-edited
 /// row cannot smuggle a hostile domain into a remote command.
 struct RawSite {
-    id: i64,
-    server_id: i64,
+    id: SiteId,
+    server_id: ServerId,
     domain: String,
     server: String,
     kind: String,
@@ -160,7 +161,7 @@ impl RawSite {
 }
 
 impl Db {
-    pub fn insert_site(&self, s: &NewSite<'_>) -> DbResult<i64> {
+    pub fn insert_site(&self, s: &NewSite<'_>) -> DbResult<SiteId> {
         let now = to_ms(Utc::now());
         let aliases: Vec<&str> = s.aliases.iter().map(|a| a.as_str()).collect();
         let conn = self.conn();
@@ -177,7 +178,7 @@ impl Db {
                 now
             ],
         )?;
-        Ok(conn.last_insert_rowid())
+        Ok(SiteId(conn.last_insert_rowid()))
     }
 
     pub fn site(&self, domain: &str) -> DbResult<Option<SiteRecord>> {
@@ -206,14 +207,14 @@ impl Db {
     }
 
     /// How many sites each server holds, by server id.
-    pub fn site_counts(&self) -> DbResult<std::collections::HashMap<i64, u32>> {
+    pub fn site_counts(&self) -> DbResult<std::collections::HashMap<ServerId, u32>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT server_id, COUNT(*) FROM sites GROUP BY server_id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn set_site_enabled(&self, id: i64, enabled: bool) -> DbResult<()> {
+    pub fn set_site_enabled(&self, id: SiteId, enabled: bool) -> DbResult<()> {
         self.conn().execute(
             "UPDATE sites SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, enabled, to_ms(Utc::now())],
@@ -221,7 +222,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn set_site_dashboard_updates(&self, id: i64, on: bool) -> DbResult<()> {
+    pub fn set_site_dashboard_updates(&self, id: SiteId, on: bool) -> DbResult<()> {
         self.conn().execute(
             "UPDATE sites SET dashboard_updates = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, on, to_ms(Utc::now())],
@@ -229,7 +230,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn set_site_release(&self, id: i64, release: Option<&str>) -> DbResult<()> {
+    pub fn set_site_release(&self, id: SiteId, release: Option<&str>) -> DbResult<()> {
         self.conn().execute(
             "UPDATE sites SET current_release = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, release, to_ms(Utc::now())],
@@ -237,7 +238,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn set_site_ssl(&self, id: i64, expires: Option<DateTime<Utc>>) -> DbResult<()> {
+    pub fn set_site_ssl(&self, id: SiteId, expires: Option<DateTime<Utc>>) -> DbResult<()> {
         self.conn().execute(
             "UPDATE sites SET ssl_expires_at = ?2, ssl_checked_at = ?3 WHERE id = ?1",
             params![id, expires.map(to_ms), to_ms(Utc::now())],
@@ -245,29 +246,36 @@ impl Db {
         Ok(())
     }
 
-    pub fn delete_site(&self, id: i64) -> DbResult<()> {
+    pub fn delete_site(&self, id: SiteId) -> DbResult<()> {
         self.conn().execute("DELETE FROM sites WHERE id = ?1", [id])?;
         Ok(())
     }
 
-    pub fn insert_deploy(&self, site_id: i64, job_id: i64, kind: &str, release: &str, source: &str) -> DbResult<i64> {
+    pub fn insert_deploy(
+        &self,
+        site_id: SiteId,
+        job_id: JobId,
+        kind: &str,
+        release: &str,
+        source: &str,
+    ) -> DbResult<DeployId> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO deploys (site_id, job_id, kind, release_id, source, state, started_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
             params![site_id, job_id, kind, release, source, to_ms(Utc::now())],
         )?;
-        Ok(conn.last_insert_rowid())
+        Ok(DeployId(conn.last_insert_rowid()))
     }
 
     /// A rollback learns its target release from the server.
-    pub fn set_deploy_release(&self, id: i64, release: &str) -> DbResult<()> {
+    pub fn set_deploy_release(&self, id: DeployId, release: &str) -> DbResult<()> {
         self.conn().execute("UPDATE deploys SET release_id = ?2 WHERE id = ?1", params![id, release])?;
         Ok(())
     }
 
     /// The deploy (or rollback) row job `job_id` wrote: (id, release).
-    pub fn deploy_of_job(&self, job_id: i64) -> DbResult<Option<(i64, String)>> {
+    pub fn deploy_of_job(&self, job_id: JobId) -> DbResult<Option<(DeployId, String)>> {
         Ok(self
             .conn()
             .query_row("SELECT id, release_id FROM deploys WHERE job_id = ?1 ORDER BY id DESC LIMIT 1", [job_id], |r| {
@@ -276,12 +284,12 @@ impl Db {
             .optional()?)
     }
 
-    pub fn deploy_step(&self, id: i64, step: &str) -> DbResult<()> {
+    pub fn deploy_step(&self, id: DeployId, step: &str) -> DbResult<()> {
         self.conn().execute("UPDATE deploys SET step = ?2 WHERE id = ?1", params![id, step])?;
         Ok(())
     }
 
-    pub fn finish_deploy(&self, id: i64, state: DeployState, message: &str) -> DbResult<()> {
+    pub fn finish_deploy(&self, id: DeployId, state: DeployState, message: &str) -> DbResult<()> {
         self.conn().execute(
             "UPDATE deploys SET state = ?2, message = ?3, finished_at = ?4 WHERE id = ?1",
             params![id, state.as_str(), message, to_ms(Utc::now())],
@@ -289,7 +297,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn deploys(&self, site_id: i64, limit: u32) -> DbResult<Vec<DeployRecord>> {
+    pub fn deploys(&self, site_id: SiteId, limit: u32) -> DbResult<Vec<DeployRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, job_id, kind, release_id, source, state, step, message, started_at, finished_at
@@ -334,7 +342,7 @@ mod tests {
         let domain = DomainName::parse("a.example.test").unwrap();
         let site = db
             .insert_site(&NewSite {
-                server_id: 1,
+                server_id: ServerId(1),
                 domain: &domain,
                 kind: SiteKind::Static,
                 php_version: None,

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::{JobEvent, Journal, ProgressSink};
 use crate::db::{Db, JobState};
 use crate::error::{Error, Result};
+use crate::ids::JobId;
 use crate::ssh::Stream;
 
 /// How often a job holding a lease says it is alive.
@@ -77,7 +78,7 @@ struct Lease {
 }
 
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     pub kind: String,
     /// Who runs it, as another process that finds its site busy is told.
     pub holder: String,
@@ -115,7 +116,7 @@ impl Job {
                     let (db, key) = (db.clone(), beat_key.clone());
                     let beat = tokio::task::spawn_blocking(move || db.beat_lease(&key, id)).await;
                     if let Ok(Err(e)) = beat {
-                        tracing::warn!(error = %e, job = id, "could not renew a job's lease");
+                        tracing::warn!(error = %e, job = %id, "could not renew a job's lease");
                     }
                 }
             });
@@ -189,7 +190,7 @@ impl Job {
         if let Some(lease) = lease {
             lease.beat.abort();
             if let Err(e) = self.db.release_lease(&lease.key, self.id) {
-                tracing::warn!(error = %e, job = self.id, "could not give back a job's lease");
+                tracing::warn!(error = %e, job = %self.id, "could not give back a job's lease");
             }
         }
     }
@@ -202,7 +203,7 @@ impl Drop for Job {
         if !self.finished.load(Ordering::Relaxed) {
             let failed = self.total.max(self.done.load(Ordering::Relaxed));
             if let Err(e) = self.db.finish_job(self.id, JobState::Failed, 0, failed) {
-                tracing::warn!(error = %e, job = self.id, "could not end a job");
+                tracing::warn!(error = %e, job = %self.id, "could not end a job");
             }
             self.emit(JobEvent::Finished { job_id: self.id, state: JobState::Failed, succeeded: 0, failed });
         }
@@ -217,7 +218,7 @@ fn describe(scope: &Scope) -> String {
     }
 }
 
-fn holder(id: i64, kind: &str, os_user: &str) -> String {
+fn holder(id: JobId, kind: &str, os_user: &str) -> String {
     let me = crate::process::current();
     let host = sysinfo::System::host_name().filter(|h| !h.is_empty());
     format!("job {id} ({kind}) by {os_user} on {}, process {}", host.as_deref().unwrap_or("a desktop"), me.pid)

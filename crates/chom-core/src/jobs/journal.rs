@@ -11,6 +11,7 @@ use chrono::Utc;
 
 use super::{JobEvent, ProgressSink};
 use crate::db::{DbResult, LogWriter, NewLogLine};
+use crate::ids::JobId;
 use crate::ssh::Stream;
 
 /// Lines kept per job; the rest are counted (`jobs.log_dropped`).
@@ -21,13 +22,13 @@ pub const MAX_LINE_BYTES: usize = 4096;
 const BATCH: usize = 4096;
 
 enum Msg {
-    Event { job_id: i64, event: JobEvent, sink: ProgressSink },
+    Event { job_id: JobId, event: JobEvent, sink: ProgressSink },
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Sees every job's events after its own sink did: app-wide views (a
 /// Jobs list that updates live) watch all jobs through it.
-pub type Observer = Arc<dyn Fn(i64, &JobEvent) + Send + Sync>;
+pub type Observer = Arc<dyn Fn(JobId, &JobEvent) + Send + Sync>;
 
 /// A handle on the journal thread; cheap to clone. The thread ends when
 /// the last handle is dropped, after writing what it was sent.
@@ -56,7 +57,7 @@ impl Journal {
     }
 
     /// Stores `event` in job `job_id`'s log, then gives it to `sink`.
-    pub fn send(&self, job_id: i64, event: JobEvent, sink: &ProgressSink) {
+    pub fn send(&self, job_id: JobId, event: JobEvent, sink: &ProgressSink) {
         // The thread only ends with the last handle, so this cannot fail
         // while `self` lives.
         let _ = self.tx.send(Msg::Event { job_id, event, sink: sink.clone() });
@@ -72,7 +73,7 @@ impl Journal {
 }
 
 fn run(writer: &mut LogWriter, rx: &mpsc::Receiver<Msg>, observer: &RwLock<Option<Observer>>) {
-    let mut counts: HashMap<i64, u64> = HashMap::new();
+    let mut counts: HashMap<JobId, u64> = HashMap::new();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -104,7 +105,7 @@ fn run(writer: &mut LogWriter, rx: &mpsc::Receiver<Msg>, observer: &RwLock<Optio
         }
         for (job, n) in dropped {
             if let Err(e) = writer.dropped(job, n) {
-                tracing::error!(error = %e, job, "could not record a job's dropped log lines");
+                tracing::error!(error = %e, %job, "could not record a job's dropped log lines");
             }
         }
         let observer = observer.read().unwrap_or_else(|p| p.into_inner()).clone();
@@ -125,7 +126,7 @@ fn run(writer: &mut LogWriter, rx: &mpsc::Receiver<Msg>, observer: &RwLock<Optio
 }
 
 /// The log line an event is kept as; progress counters are not kept.
-fn log_line(job_id: i64, event: &JobEvent) -> Option<NewLogLine> {
+fn log_line(job_id: JobId, event: &JobEvent) -> Option<NewLogLine> {
     let (server, kind, line) = match event {
         JobEvent::Output { server, stream, line } => {
             (Some(server.clone()), if *stream == Stream::Stderr { "err" } else { "out" }, cut(line))

@@ -14,13 +14,14 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::db::JobState;
+use crate::ids::JobId;
 use crate::ssh::Stream;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum JobEvent {
     #[serde(rename_all = "camelCase")]
-    Started { job_id: i64, job_kind: String, total: u32 },
+    Started { job_id: JobId, job_kind: String, total: u32 },
     #[serde(rename_all = "camelCase")]
     Output { server: String, stream: Stream, line: String },
     /// A step of a remote operation began (upload, build, health, switch...).
@@ -35,7 +36,7 @@ pub enum JobEvent {
     #[serde(rename_all = "camelCase")]
     ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
     #[serde(rename_all = "camelCase")]
-    Finished { job_id: i64, state: JobState, succeeded: u32, failed: u32 },
+    Finished { job_id: JobId, state: JobState, succeeded: u32, failed: u32 },
 }
 
 /// Where progress goes. Must be cheap and never block.

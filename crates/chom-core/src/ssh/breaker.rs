@@ -8,6 +8,7 @@
 //! it again). The state lives in the cache, so it holds across CLI runs
 //! and the app; a success or the operator resets it.
 
+use crate::ids::ServerId;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -76,8 +77,8 @@ impl BreakerState {
 /// Decides whether a server may be dialled and hears how each dial ended;
 /// chom-core's cache implements it. The pool dials without one in tests.
 pub trait DialGate: Send + Sync {
-    fn allow(&self, server_id: i64, server: &str) -> Result<(), SshError>;
-    fn record(&self, server_id: i64, result: Result<(), &SshError>);
+    fn allow(&self, server_id: ServerId, server: &str) -> Result<(), SshError>;
+    fn record(&self, server_id: ServerId, result: Result<(), &SshError>);
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use super::breaker::{BreakerPolicy, RetryPolicy};
 use super::exec::ExecLimits;
 use super::SshError;
 use crate::db::PinnedHostKey;
+use crate::ids::ServerId;
 use crate::keys::fingerprint_of;
 use crate::secret::Secret;
 use crate::validate::{Host, Port, UnixUser};
@@ -62,7 +63,7 @@ impl Default for SshConfig {
 /// Where and as whom to connect, and which host key to expect.
 #[derive(Clone)]
 pub struct Target {
-    pub server_id: i64,
+    pub server_id: ServerId,
     pub server: String,
     pub host: Host,
     pub port: Port,

@@ -2,6 +2,7 @@
 //! keepalive (in the russh config), one transparent reconnect when a pooled
 //! connection has died, and a fleet-wide bound on connection attempts.
 
+use crate::ids::ServerId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
@@ -52,7 +53,7 @@ type Slot = Arc<AsyncMutex<Option<Pooled>>>;
 
 pub struct Pool {
     cfg: SshConfig,
-    slots: Mutex<HashMap<i64, Slot>>,
+    slots: Mutex<HashMap<ServerId, Slot>>,
     connecting: Semaphore,
     /// Stops of cancelled or timed-out commands still on their way out.
     stops: TaskTracker,
@@ -96,13 +97,13 @@ impl Pool {
         &self.cfg
     }
 
-    fn slot(&self, server_id: i64) -> Slot {
+    fn slot(&self, server_id: ServerId) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots.entry(server_id).or_default().clone()
     }
 
     /// Drops a server's pooled connection (changed host key, edited server).
-    pub async fn evict(&self, server_id: i64) {
+    pub async fn evict(&self, server_id: ServerId) {
         let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&server_id);
         if let Some(slot) = slot {
             slot.lock().await.take();
