@@ -31,6 +31,12 @@ pub struct Cli {
     /// package installs and uploads take long, and their progress streams.
     #[arg(long, global = true, env = "CHOM_SCRIPT_TIMEOUT", default_value_t = 1800, value_name = "SECS")]
     pub script_timeout: u64,
+    /// A limit of its own for one step of a server change (e.g. build=3600;
+    /// repeat it for more steps). By default a step may run 5 minutes, a
+    /// build or post-deploy hook 20, a certificate 10; an upload or package
+    /// install as long as the whole change.
+    #[arg(long, global = true, env = "CHOM_STEP_LIMITS", value_delimiter = ',', value_name = "STEP=SECS")]
+    pub step_limit: Vec<String>,
     /// Connection attempts in flight at once across the fleet.
     #[arg(long, global = true, env = "CHOM_CONNECT_PARALLEL", default_value_t = 64, value_name = "N")]
     pub connect_parallel: usize,

@@ -24,5 +24,6 @@ pub fn hint(r: &Remedy) -> String {
         Remedy::AddKey => "chom key generate NAME, or chom key import NAME FILE".to_owned(),
         Remedy::ProbeAll => "chom probe --all, or choose the server with --server NAME".to_owned(),
         Remedy::OtherDataDir => "chom --data-dir DIR ...".to_owned(),
+        Remedy::RaiseStepLimit { step } => format!("run it again with --step-limit {step}=SECS"),
     }
 }

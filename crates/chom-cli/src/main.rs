@@ -42,7 +42,11 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let status = runtime.block_on(async move {
         let result = async {
-            let chom = Chom::open_with(&data_dir, Arc::new(OsKeyring::new()), ssh)?;
+            let mut steps = chom_core::web::steps::StepLimits::default();
+            for spec in &cli.step_limit {
+                steps.set(spec)?;
+            }
+            let chom = Chom::open_with(&data_dir, Arc::new(OsKeyring::new()), ssh)?.with_step_limits(steps);
             let result = dispatch(&chom, cli.command, as_json).await;
             chom.finish().await;
             result

@@ -73,6 +73,9 @@ impl Error {
             Error::Ssh(e) => e.remedy(),
             Error::Web(crate::web::WebError::Disabled { site }) => Some(Remedy::EnableSite { site: site.clone() }),
             Error::Web(crate::web::WebError::Placement(_)) => Some(Remedy::ProbeAll),
+            Error::Web(crate::web::WebError::StepTimedOut { step, .. }) => {
+                Some(Remedy::RaiseStepLimit { step: step.clone() })
+            }
             Error::Db(DbError::TooNew { .. }) => Some(Remedy::OtherDataDir),
             Error::NotFound { remedy, .. } => Some(remedy.clone()),
             _ => None,

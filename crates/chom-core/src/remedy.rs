@@ -51,4 +51,8 @@ pub enum Remedy {
     ProbeAll,
     /// Use another data directory.
     OtherDataDir,
+    /// Give the step a longer limit, if it really needs that long.
+    RaiseStepLimit {
+        step: String,
+    },
 }

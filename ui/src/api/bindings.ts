@@ -415,7 +415,9 @@ export type Remedy_Deserialize =
 /**  Probe the fleet so placement knows the servers' capacity. */
 { kind: "probe_all" } | 
 /**  Use another data directory. */
-{ kind: "other_data_dir" };
+{ kind: "other_data_dir" } | 
+/**  Give the step a longer limit, if it really needs that long. */
+{ kind: "raise_step_limit"; step: string };
 
 export type Remedy_Serialize = 
 /**
@@ -436,7 +438,9 @@ export type Remedy_Serialize =
 /**  Probe the fleet so placement knows the servers' capacity. */
 { kind: "probe_all" } | 
 /**  Use another data directory. */
-{ kind: "other_data_dir" };
+{ kind: "other_data_dir" } | 
+/**  Give the step a longer limit, if it really needs that long. */
+{ kind: "raise_step_limit"; step: string };
 
 /**  The job that ran an interrupted one again. */
 export type ResumedRow = {

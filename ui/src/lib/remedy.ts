@@ -24,5 +24,7 @@ export function remedyText(r: Remedy): string {
       return "Probe all in Fleet, or choose the server.";
     case "other_data_dir":
       return "Start CHOM with another data directory (CHOM_DATA_DIR).";
+    case "raise_step_limit":
+      return `If step ${r.step} really takes longer on this server, start CHOM with a longer limit for it (CHOM_STEP_LIMITS=${r.step}=SECONDS).`;
   }
 }

@@ -53,6 +53,7 @@ use crate::error::Result;
 use crate::jobs::{os_user, Journal};
 use crate::secrets::{OsKeyring, SecretStore};
 use crate::ssh::{Pool, SshConfig};
+use crate::web::steps::StepLimits;
 
 /// Log lines kept for all jobs together; the oldest jobs' logs go first.
 const MAX_LOG_LINES: i64 = 2_000_000;
@@ -74,6 +75,8 @@ pub struct Ctx {
     /// Decoded private keys, so a fleet-wide operation reads the keyring once
     /// per key, not once per server.
     key_cache: Mutex<HashMap<String, Arc<PrivateKey>>>,
+    /// How long each step of a server-side script may run.
+    step_limits: StepLimits,
 }
 
 macro_rules! services {
@@ -158,8 +161,15 @@ impl Chom {
             data_dir: data_dir.to_owned(),
             os_user: os_user(),
             key_cache: Mutex::default(),
+            step_limits: StepLimits::default(),
         };
         Ok(Chom { ctx })
+    }
+
+    /// Steps of server-side scripts with limits of the operator's own.
+    pub fn with_step_limits(mut self, limits: StepLimits) -> Chom {
+        self.ctx.step_limits = limits;
+        self
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -34,7 +34,8 @@ pub(super) struct Outcome {
 /// Whether the server must be asked what serves before `outcome`: the
 /// script stopped without saying (a lost connection, a cancel).
 pub(super) fn needs_asking(report: &Report, result: &Result<()>) -> bool {
-    report.value("locked").is_none() && matches!(result, Err(Error::Ssh(_) | Error::Cancelled))
+    report.value("locked").is_none()
+        && matches!(result, Err(Error::Ssh(_) | Error::Cancelled | Error::Web(WebError::StepTimedOut { .. })))
 }
 
 /// `serving_now`: when `needs_asking`, the release the server serves now
@@ -74,7 +75,7 @@ pub(super) fn outcome(a: &Attempt, report: &Report, result: Result<()>, serving_
                 failed(WebError::LiveCheck { site, release, serving, detail }, live)
             }
         }
-        Err(e @ (Error::Ssh(_) | Error::Cancelled)) => {
+        Err(e @ (Error::Ssh(_) | Error::Cancelled | Error::Web(WebError::StepTimedOut { .. }))) => {
             let (what, release) = (stopped_by(&e), a.release);
             let step = report.last_step().unwrap_or("start");
             let message = match serving_now {

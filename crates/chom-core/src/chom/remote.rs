@@ -2,7 +2,8 @@
 //! events from its `@@chom` lines, its result row and the audit entry.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::db::{JobResultRecord, JobState, ServerRecord};
 use crate::error::{Error, ErrorCode, Result};
@@ -52,7 +53,7 @@ pub(super) fn as_root(server: &ServerRecord, script: &Script) -> String {
 pub(super) fn stopped_by(e: &Error) -> &'static str {
     match e {
         Error::Cancelled => "cancelled",
-        Error::Ssh(SshError::CommandTimeout { .. }) => "timed out",
+        Error::Ssh(SshError::CommandTimeout { .. }) | Error::Web(WebError::StepTimedOut { .. }) => "timed out",
         _ => "connection lost",
     }
 }
@@ -199,12 +200,18 @@ impl Ctx {
         };
         let mut report = script.report();
         let (jobref, name) = (Arc::clone(&job.job), job.server.clone());
+        // The step running now and since when, for its own time limit.
+        let current: Arc<Mutex<Option<(String, Instant)>>> = Arc::default();
+        let stepping = Arc::clone(&current);
         let mut on_line = |l: OutputLine| {
             if l.stream == Stream::Stdout {
                 if let Some(e) = report.push_line(&l.line) {
                     on_event(e);
                     let event = match e {
-                        RemoteEvent::Step(step) => JobEvent::Step { server: name.clone(), step: step.clone() },
+                        RemoteEvent::Step(step) => {
+                            *stepping.lock().unwrap_or_else(|p| p.into_inner()) = Some((step.clone(), Instant::now()));
+                            JobEvent::Step { server: name.clone(), step: step.clone() }
+                        }
                         RemoteEvent::Changed(t) => output(&name, format!("changed: {t}")),
                         RemoteEvent::Unchanged(t) => output(&name, format!("unchanged: {t}")),
                         RemoteEvent::Error(t) => {
@@ -219,13 +226,37 @@ impl Ctx {
             jobref.output(&name, l.stream, l.line);
         };
         let command = as_root(server, script);
+        let overdue = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let now = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                if let Some((step, since)) = now {
+                    match self.step_limits.of(&step) {
+                        Some(limit) if since.elapsed() > limit => return (step, limit),
+                        _ => {}
+                    }
+                }
+            }
+        };
         let out = tokio::select! {
             r = self.pool.exec_with_input(&target, &command, Some(script.stdin(&job.holder, input)), self.pool.config().script_timeout, &mut on_line) => {
                 r.map_err(Error::from)
             }
             () = job.cancel.cancelled() => Err(Error::Cancelled),
+            (step, limit) = overdue => {
+                let what = script.name().to_owned();
+                Err(WebError::StepTimedOut { server: job.server.clone(), what, step, limit }.into())
+            }
         };
-        if matches!(out, Err(Error::Cancelled | Error::Ssh(SshError::CommandTimeout { .. }))) {
+        let stopped = |e: &Error| {
+            matches!(
+                e,
+                Error::Cancelled
+                    | Error::Ssh(SshError::CommandTimeout { .. })
+                    | Error::Web(WebError::StepTimedOut { .. })
+            )
+        };
+        if out.as_ref().err().is_some_and(stopped) {
             if let Some(pid) = report.value("pid").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p > 1) {
                 self.stop_script(server, &target, pid).await;
             }

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod manifest;
 pub mod placement;
 pub mod script;
+pub mod steps;
 pub mod vhost;
 
 pub use layout::{SiteKind, SiteLayout};
@@ -46,6 +47,8 @@ pub enum WebError {
          enable it first"
     )]
     Disabled { site: String },
+    #[error("step {step} of {what} on {server} ran past its limit of {limit:?}; CHOM stopped the script there")]
+    StepTimedOut { server: String, what: String, step: String, limit: std::time::Duration },
     /// A path CHOM would act on was found changed into something it must
     /// not trust; the script stopped there.
     #[error("{what} stopped on {server}: site tampered: {path} {detail}")]
@@ -63,6 +66,7 @@ impl WebError {
             WebError::Locked { .. } => ErrorCode::InUse,
             WebError::Cancelled(_) => ErrorCode::Cancelled,
             WebError::Placement(_) | WebError::Disabled { .. } => ErrorCode::InvalidInput,
+            WebError::StepTimedOut { .. } => ErrorCode::Timeout,
             _ => ErrorCode::RemoteFailed,
         }
     }
