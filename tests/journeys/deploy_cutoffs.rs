@@ -276,16 +276,21 @@ fn deploys_run_under_the_script_time_limit() {
     let listing = format!("ls -A /var/www/{domain}/releases");
     let before = fleet.sh(0, &listing);
 
+    // Stopped in its build step: the live release serves on, the deploy's
+    // row says so, and the kill was sent before the deploy returned (the
+    // traps run now).
+    let stopped_in_build = || {
+        assert_eq!(fleet.get(0, domain, "/").1, "<!doctype html><h1>Slow release</h1>\n");
+        let (show, _) = c.json(["site", "show", domain]);
+        let msg = show["deploys"][0]["message"].as_str().unwrap();
+        assert!(msg.contains(&format!("timed out during step build; release {live} keeps serving")), "{msg}");
+        wait_until("the script and its hook stopped, its release removed", Duration::from_secs(10), || {
+            fleet.sh(0, &listing) == before && !runs(&fleet, "^sleep 300$")
+        });
+    };
     let (d, status) = c.json(["--script-timeout", "2"].into_iter().chain(deploy("hooks/stuck.sh")));
     assert_eq!(status, 7, "a timeout: {d:#}");
-    assert_eq!(fleet.get(0, domain, "/").1, "<!doctype html><h1>Slow release</h1>\n");
-    let (show, _) = c.json(["site", "show", domain]);
-    let msg = show["deploys"][0]["message"].as_str().unwrap();
-    assert!(msg.contains(&format!("timed out during step build; release {live} keeps serving")), "{msg}");
-    // The kill was sent before the deploy returned; the traps run now.
-    wait_until("the script and its hook stopped, its release removed", Duration::from_secs(10), || {
-        fleet.sh(0, &listing) == before && !runs(&fleet, "^sleep 300$")
-    });
+    stopped_in_build();
 
     // A step's own limit stops a hung step long before the script's: the
     // same stuck hook under a 2 s limit for the build step.
@@ -294,13 +299,7 @@ fn deploys_run_under_the_script_time_limit() {
     assert_eq!(out.status.code(), Some(7), "a timeout: {err}");
     assert!(err.contains("step build of deploy on web0 ran past its limit of 2s"), "{err}");
     assert!(err.contains("chom: hint: run it again with --step-limit build=SECS"), "{err}");
-    assert_eq!(fleet.get(0, domain, "/").1, "<!doctype html><h1>Slow release</h1>\n");
-    let (show, _) = c.json(["site", "show", domain]);
-    let msg = show["deploys"][0]["message"].as_str().unwrap();
-    assert!(msg.contains(&format!("timed out during step build; release {live} keeps serving")), "{msg}");
-    wait_until("the script and its hook stopped, its release removed", Duration::from_secs(10), || {
-        fleet.sh(0, &listing) == before && !runs(&fleet, "^sleep 300$")
-    });
+    stopped_in_build();
     // A limit written wrong is refused before anything runs.
     for bad in ["build", "build=0", "build=soon"] {
         let out = c.run(["--step-limit", bad].into_iter().chain(deploy("hooks/build.sh")));
