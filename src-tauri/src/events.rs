@@ -1,6 +1,6 @@
 //! App-wide events: every open view hears of a job that starts or ends
-//! (in this process), and of jobs a dead process left that were set
-//! against their servers at launch.
+//! (in this process), of a changed host key whichever job met it, and of
+//! jobs a dead process left that were set against their servers at launch.
 
 use std::sync::Arc;
 
@@ -20,6 +20,16 @@ pub struct JobChanged {
     pub kind: Option<String>,
     /// running | succeeded | failed | cancelled
     pub state: String,
+}
+
+/// A server offered another host key than the pinned one (nothing ran
+/// there): the window raises its blocking alert.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct HostKeyAlert {
+    pub server: String,
+    pub pinned: String,
+    pub offered: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
@@ -47,20 +57,25 @@ pub struct JobsReconciled {
     pub jobs: Vec<ReconciledRow>,
 }
 
-/// Forwards job starts and ends to every window.
+/// Forwards job starts and ends, and changed host keys, to every window.
 pub fn start(app: &AppHandle, core: &Arc<Chom>) {
     let handle = app.clone();
     core.jobs().observe_jobs(Arc::new(move |job_id, event| {
-        let changed = match event {
+        let job_id = job_id.0 as u32;
+        let sent = match event {
             JobEvent::Started { job_kind, .. } => {
-                JobChanged { job_id: job_id.0 as u32, kind: Some(job_kind.clone()), state: "running".into() }
+                JobChanged { job_id, kind: Some(job_kind.clone()), state: "running".into() }.emit(&handle)
             }
             JobEvent::Finished { state, .. } => {
-                JobChanged { job_id: job_id.0 as u32, kind: None, state: state.as_str().to_owned() }
+                JobChanged { job_id, kind: None, state: state.as_str().to_owned() }.emit(&handle)
+            }
+            JobEvent::HostKeyChanged { server, pinned, offered } => {
+                let (server, pinned, offered) = (server.clone(), pinned.clone(), offered.clone());
+                HostKeyAlert { server, pinned, offered }.emit(&handle)
             }
             _ => return,
         };
-        if let Err(e) = changed.emit(&handle) {
+        if let Err(e) = sent {
             tracing::warn!(error = %e, "could not tell the windows of a job");
         }
     }));

@@ -31,8 +31,9 @@ impl AppState {
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
     use commands::{fleet, history, keys, pick, servers, sites, trust};
-    Builder::<tauri::Wry>::new().events(collect_events![events::JobChanged, events::JobsReconciled]).commands(
-        collect_commands![
+    Builder::<tauri::Wry>::new()
+        .events(collect_events![events::JobChanged, events::JobsReconciled, events::HostKeyAlert])
+        .commands(collect_commands![
             servers::server_list,
             servers::server_detail,
             servers::server_add,
@@ -69,8 +70,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             sites::ssl_issue,
             sites::ssl_status,
             pick::pick_path,
-        ],
-    )
+        ])
 }
 
 pub fn run() {

@@ -68,6 +68,12 @@ impl From<JobEvent> for JobProgress {
             }
             JobEvent::Step { server, step } => JobProgress::Step { server, step },
             JobEvent::Note { server, line } => JobProgress::Note { server, line },
+            // Every window raises the alert (events::HostKeyAlert); the
+            // operation's own log says it too.
+            JobEvent::HostKeyChanged { server, pinned, offered } => JobProgress::Note {
+                line: format!("{server}: host key changed (pinned {pinned}, now offered {offered}); nothing ran there"),
+                server: Some(server),
+            },
             JobEvent::Transfer { server, sent, total } => {
                 JobProgress::Transfer { server, sent: sent as f64, total: total as f64 }
             }

@@ -93,6 +93,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	hostKeyAlert: makeEvent<HostKeyAlert, HostKeyAlert>("host-key-alert"),
 	jobChanged: makeEvent<JobChanged_Serialize, JobChanged_Deserialize>("job-changed"),
 	jobsReconciled: makeEvent<JobsReconciled, JobsReconciled>("jobs-reconciled"),
 };
@@ -171,6 +172,16 @@ export type DeployRow = {
 export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "in_use" | "host_key_unknown" | "host_key_changed" | "auth_failed" | "unreachable" | "timeout" | "protocol" | "keyring" | "database" | "remote_failed" | 
 /**  A file on this computer could not be read or written. */
 "local_file" | "cancelled" | "internal";
+
+/**
+ *  A server offered another host key than the pinned one (nothing ran
+ *  there): the window raises its blocking alert.
+ */
+export type HostKeyAlert = {
+	server: string,
+	pinned: string,
+	offered: string,
+};
 
 export type HostKeyCheck = HostKeyCheck_Serialize | HostKeyCheck_Deserialize;
 

@@ -119,7 +119,12 @@ impl Fleet<'_> {
                 }
                 .instrument(span)
             },
-            |i, r| job.server_done(servers[i].name.as_str(), r.as_ref().err().map(ToString::to_string)),
+            |i, r| {
+                if let Err(e) = r {
+                    job.saw(e);
+                }
+                job.server_done(servers[i].name.as_str(), r.as_ref().err().map(ToString::to_string))
+            },
         )
         .await;
 
@@ -210,7 +215,10 @@ impl Fleet<'_> {
                         Some(s) => format!("exit status {s}"),
                         None => format!("killed by {}", out.signal.as_deref().unwrap_or("a signal")),
                     }),
-                    Err(e) => Some(e.to_string()),
+                    Err(e) => {
+                        job.saw(e);
+                        Some(e.to_string())
+                    }
                 };
                 job.server_done(servers[i].name.as_str(), error)
             },

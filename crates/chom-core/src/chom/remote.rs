@@ -121,6 +121,9 @@ impl Ctx {
             Some(e) if e.code() == ErrorCode::Cancelled => JobState::Cancelled,
             Some(_) => JobState::Failed,
         };
+        if let Some(e) = error {
+            job.saw(e);
+        }
         job.server_done(&job.server, error.map(ToString::to_string));
         job.finish(state, u32::from(ok), u32::from(!ok)).await
     }

@@ -12,7 +12,7 @@ use super::{JobEvent, Journal, ProgressSink};
 use crate::db::{Db, JobState};
 use crate::error::{Error, Result};
 use crate::ids::JobId;
-use crate::ssh::Stream;
+use crate::ssh::{SshError, Stream};
 
 /// How often a job holding a lease says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -166,6 +166,15 @@ impl Job {
 
     pub fn note(&self, server: Option<&str>, line: String) {
         self.emit(JobEvent::Note { server: server.map(str::to_owned), line });
+    }
+
+    /// What an error means beyond its server's result: a changed host key
+    /// is an alert for every view, whichever job met it.
+    pub fn saw(&self, e: &Error) {
+        if let Error::Ssh(SshError::HostKeyChanged { server, pinned, offered }) = e {
+            let (server, pinned, offered) = (server.clone(), pinned.clone(), offered.clone());
+            self.emit(JobEvent::HostKeyChanged { server, pinned, offered });
+        }
     }
 
     pub fn server_done(&self, server: &str, error: Option<String>) {

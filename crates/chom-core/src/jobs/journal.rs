@@ -144,7 +144,8 @@ fn log_line(job_id: JobId, event: &JobEvent) -> Option<NewLogLine> {
         JobEvent::Finished { state, succeeded, failed, .. } => {
             (None, "note", format!("{}: {succeeded} succeeded, {failed} failed", state.as_str()))
         }
-        JobEvent::Started { .. } | JobEvent::Transfer { .. } => return None,
+        // The server's failure, logged as its `done` line, names the keys.
+        JobEvent::Started { .. } | JobEvent::Transfer { .. } | JobEvent::HostKeyChanged { .. } => return None,
     };
     Some(NewLogLine { job_id, at: Utc::now(), server, kind, line })
 }

@@ -27,12 +27,16 @@ pub enum JobEvent {
     /// A step of a remote operation began (upload, build, health, switch...).
     #[serde(rename_all = "camelCase")]
     Step { server: String, step: String },
-    /// Bytes of a release read and sent so far, of `total`.
     /// Something the job itself says (a retry, a reconciliation).
     #[serde(rename_all = "camelCase")]
     Note { server: Option<String>, line: String },
+    /// Bytes of a release or a file read and sent so far, of `total`.
     #[serde(rename_all = "camelCase")]
     Transfer { server: String, sent: u64, total: u64 },
+    /// A server offered another host key than the one pinned: nothing was
+    /// sent or run there. Every open view of the app raises its alert.
+    #[serde(rename_all = "camelCase")]
+    HostKeyChanged { server: String, pinned: String, offered: String },
     #[serde(rename_all = "camelCase")]
     ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
     #[serde(rename_all = "camelCase")]
