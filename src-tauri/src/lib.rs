@@ -56,6 +56,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             history::job_resume,
             history::job_failed_servers,
             history::audit_list,
+            sites::site_defaults,
             sites::site_list,
             sites::site_detail,
             sites::site_create,

@@ -168,15 +168,15 @@ pub struct SiteCreateArgs {
     pub aliases: Vec<String>,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// WordPress: the site title.
-    #[arg(long, default_value = "My WordPress site")]
-    pub wp_title: String,
-    /// WordPress: the admin user (its password goes to the OS keyring).
-    #[arg(long, default_value = "admin")]
-    pub wp_admin: String,
-    /// WordPress: the admin's email address.
-    #[arg(long, default_value = "admin@example.com")]
-    pub wp_email: String,
+    /// WordPress: the site title (default: the domain).
+    #[arg(long)]
+    pub wp_title: Option<String>,
+    /// WordPress: the admin user (default admin; its password goes to the OS keyring).
+    #[arg(long)]
+    pub wp_admin: Option<String>,
+    /// WordPress: the admin's email address (default admin@DOMAIN).
+    #[arg(long)]
+    pub wp_email: Option<String>,
     /// WordPress: where the server downloads it (default: wordpress.org's latest.tar.gz).
     #[arg(long, value_name = "URL")]
     pub wp_url: Option<String>,
@@ -202,9 +202,9 @@ pub struct SourceArgs {
     #[arg(long, value_name = "N")]
     pub strip: Option<u32>,
     /// A git repository the server fetches.
-    #[arg(long, value_name = "URL", allow_hyphen_values = true, requires = "git_ref")]
+    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
     pub git: Option<String>,
-    /// Branch, tag or commit (with --git).
+    /// Branch, tag or commit (with --git; default main).
     #[arg(long = "ref", value_name = "REF", allow_hyphen_values = true)]
     pub git_ref: Option<String>,
 }
@@ -308,7 +308,7 @@ pub enum ServerCommand {
     /// SSH hardening and a deploy user. Safe to run again.
     Setup {
         name: String,
-        #[arg(long, default_value = "8.2")]
+        #[arg(long, default_value = chom_core::validate::PhpVersion::DEFAULT)]
         php: String,
     },
     /// Install the server's key in the user's ~/.ssh/authorized_keys over a

@@ -192,7 +192,7 @@ fn choice(folder: &str, git_url: &str, git_ref: &str, tarball: &str) -> SourceCh
         folder: given(folder).map(PathBuf::from),
         tarball: given(tarball).map(PathBuf::from),
         git_url: given(git_url),
-        // A ref alone (the form's default "main") is no source.
+        // A ref alone (the form shows the default one) is no source.
         git_ref: given(git_url).and(given(git_ref)),
         strip: None,
     }
@@ -200,6 +200,28 @@ fn choice(folder: &str, git_url: &str, git_ref: &str, tarball: &str) -> SourceCh
 
 fn options(source: DeploySource, expect: &str) -> DeployOptions {
     DeployOptions { health_text: given(expect), ..DeployOptions::new(source) }
+}
+
+/// What a new site's form starts with: the core's defaults.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteDefaultsRow {
+    pub kinds: Vec<String>,
+    pub php_version: String,
+    pub git_ref: String,
+    pub wordpress_admin: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn site_defaults() -> SiteDefaultsRow {
+    let d = chom_core::site_defaults();
+    SiteDefaultsRow {
+        kinds: d.kinds.into_iter().map(str::to_owned).collect(),
+        php_version: d.php_version.to_owned(),
+        git_ref: d.git_ref.to_owned(),
+        wordpress_admin: d.wordpress_admin.to_owned(),
+    }
 }
 
 #[tauri::command]
@@ -241,10 +263,8 @@ pub async fn site_create(
         }
         s => s,
     };
-    let wordpress = (kind == SiteKind::Wordpress).then(|| WordpressSetup {
-        title: given(&form.wp_title).unwrap_or_else(|| form.domain.clone()),
-        admin_user: given(&form.wp_admin).unwrap_or_else(|| "admin".into()),
-        admin_email: form.wp_email.trim().to_owned(),
+    let wordpress = (kind == SiteKind::Wordpress).then(|| {
+        WordpressSetup::new(form.domain.trim(), given(&form.wp_title), given(&form.wp_admin), given(&form.wp_email))
     });
     let opts = source.map(|s| options(s, &form.expect));
     let ticket = Ticket::new(&state, ticket);

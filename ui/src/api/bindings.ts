@@ -57,6 +57,7 @@ export const commands = {
 	/**  The servers a job failed on, for "Retry failed". */
 	jobFailedServers: (id: number) => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("job_failed_servers", { id })),
 	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("audit_list", { action, server, limit })),
+	siteDefaults: () => __TAURI_INVOKE<SiteDefaultsRow>("site_defaults"),
 	siteList: () => typedError<SiteRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("site_list")),
 	siteDetail: (domain: string) => typedError<SiteDetailRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_detail", { domain })),
 	/**
@@ -628,6 +629,14 @@ export type SetupRow = {
 	changed: string[],
 	unchanged: string[],
 	loginVerified: boolean,
+};
+
+/**  What a new site's form starts with: the core's defaults. */
+export type SiteDefaultsRow = {
+	kinds: string[],
+	phpVersion: string,
+	gitRef: string,
+	wordpressAdmin: string,
 };
 
 export type SiteDetailRow = SiteDetailRow_Serialize | SiteDetailRow_Deserialize;

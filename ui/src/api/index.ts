@@ -21,6 +21,7 @@ import {
   type PickKind,
   type SiteDetailRow_Serialize,
   type SiteForm,
+  type SiteDefaultsRow,
   type SiteRow_Serialize,
   type SslRow_Serialize,
   type UiError,
@@ -32,6 +33,7 @@ import { remedyText } from "../lib/remedy";
 export type { DeployForm, KeyRow, PickKind, ServerChanges, ServerForm, SiteForm };
 export type SiteDetailRow = SiteDetailRow_Serialize;
 export type SiteRow = SiteRow_Serialize;
+export type SiteDefaults = SiteDefaultsRow;
 export type SslRow = SslRow_Serialize;
 export type AuditRow = AuditRow_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
@@ -124,6 +126,8 @@ export const probe = (names: string[], onEvent: (e: JobProgress) => void) =>
 export const run = (names: string[], command: string, onEvent: (e: JobProgress) => void) =>
   startJob((t, ch) => commands.fleetRun(names, command, t, ch), onEvent);
 
+/** What a new site gets when the operator does not say (decided in the core). */
+export const siteDefaults = () => commands.siteDefaults();
 export const listSites = async () => unwrap(await commands.siteList());
 export const siteDetail = async (domain: string) => unwrap(await commands.siteDetail(domain));
 export const siteReleases = async (domain: string) => unwrap(await commands.siteReleases(domain));

@@ -117,10 +117,8 @@ async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32>
         aliases: args.aliases.clone(),
     };
     let mut first = source(&args.source, kind)?;
-    let wordpress = (kind == SiteKind::Wordpress).then(|| WordpressSetup {
-        title: args.wp_title.clone(),
-        admin_user: args.wp_admin.clone(),
-        admin_email: args.wp_email.clone(),
+    let wordpress = (kind == SiteKind::Wordpress).then(|| {
+        WordpressSetup::new(&args.domain, args.wp_title.clone(), args.wp_admin.clone(), args.wp_email.clone())
     });
     if (args.wp_url.is_some() || args.wp_sha1.is_some()) && (kind != SiteKind::Wordpress || first.is_some()) {
         return Err(Error::Usage(

@@ -6,6 +6,7 @@
 //! a service of its own, not more methods on one type.
 
 mod breaker;
+mod defaults;
 mod deploy;
 mod fleet;
 mod history;
@@ -26,6 +27,7 @@ mod upload;
 mod view;
 mod wordpress;
 
+pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMIN};
 pub use deploy::{release_id, DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use keys::KeyView;

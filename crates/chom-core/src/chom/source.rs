@@ -59,14 +59,12 @@ impl SourceChoice {
         Ok(match (&self.folder, &self.tarball, &self.git_url, &self.git_ref) {
             (Some(p), None, None, None) => Some(DeploySource::Folder(p.clone())),
             (None, Some(p), None, None) => Some(DeploySource::Tarball { path: p.clone(), strip }),
-            (None, None, Some(url), Some(r)) => {
-                Some(DeploySource::Git { url: GitUrl::parse(url)?, git_ref: GitRef::parse(r)? })
-            }
+            (None, None, Some(url), r) => Some(DeploySource::Git {
+                url: GitUrl::parse(url)?,
+                git_ref: GitRef::parse(r.as_deref().unwrap_or(super::defaults::DEFAULT_GIT_REF))?,
+            }),
             (None, None, None, None) => None,
-            (None, None, Some(_), None) => {
-                return Err(Error::Usage("a git source needs its ref: a branch, tag or commit".into()))
-            }
-            _ => return Err(Error::Usage("give one source: a folder, a .tar.gz, or a git URL with its ref".into())),
+            _ => return Err(Error::Usage("give one source: a folder, a .tar.gz, or a git URL (and its ref)".into())),
         })
     }
 }
@@ -143,7 +141,11 @@ mod tests {
             assert!(matches!(two.resolve(SiteKind::Static), Err(Error::Usage(_))), "{two:?}");
         }
         let no_ref = SourceChoice { git_url: Some("https://x.test/a".into()), ..Default::default() };
-        assert!(matches!(no_ref.resolve(SiteKind::Static), Err(Error::Usage(m)) if m.contains("needs its ref")));
+        // No ref: the core's default branch.
+        assert!(matches!(no_ref.resolve(SiteKind::Static), Ok(Some(DeploySource::Git { git_ref, .. }))
+            if git_ref.as_str() == super::super::defaults::DEFAULT_GIT_REF));
+        let ref_alone = SourceChoice { git_ref: Some("main".into()), ..Default::default() };
+        assert!(matches!(ref_alone.resolve(SiteKind::Static), Err(Error::Usage(_))));
         let hostile = choice(None, None, Some(("--upload-pack=touch /tmp/pwned", "main")));
         assert!(matches!(hostile.resolve(SiteKind::Static), Err(Error::Invalid(_))));
     }

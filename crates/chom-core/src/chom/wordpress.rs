@@ -13,7 +13,7 @@ use crate::web::{Script, SiteKind};
 use super::deploy::{DeployOptions, DeployReport};
 use super::remote::Transcript;
 use super::sites::{SiteCreated, SiteInput};
-use super::Sites;
+use super::{defaults, Sites};
 
 use crate::web::assets::WP_INSTALL;
 /// Where WordPress comes from by default; its `.sha1` is checked.
@@ -24,6 +24,18 @@ pub struct WordpressSetup {
     pub title: String,
     pub admin_user: String,
     pub admin_email: String,
+}
+
+impl WordpressSetup {
+    /// What the operator chose, the core's defaults for the rest: the
+    /// domain as the title, `admin`, and an address at the domain.
+    pub fn new(domain: &str, title: Option<String>, admin_user: Option<String>, admin_email: Option<String>) -> Self {
+        WordpressSetup {
+            title: title.unwrap_or_else(|| defaults::wordpress_title(domain)),
+            admin_user: admin_user.unwrap_or_else(|| defaults::DEFAULT_WP_ADMIN.to_owned()),
+            admin_email: admin_email.unwrap_or_else(|| defaults::wordpress_email(domain)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,6 +13,8 @@ pub enum SiteKind {
 }
 
 impl SiteKind {
+    pub const ALL: [SiteKind; 3] = [SiteKind::Static, SiteKind::Wordpress, SiteKind::Laravel];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SiteKind::Static => "static",
