@@ -45,6 +45,13 @@ class Cli:
         with sqlite3.connect(os.path.join(self.data, "chom.sqlite3")) as db:
             return db.execute("SELECT id, kind, state FROM jobs ORDER BY id DESC LIMIT 1").fetchone() or (0, None, None)
 
+    def job_row(self, job_id):
+        """Job `job_id`'s row as the database holds it, for a failure's message."""
+        with sqlite3.connect(os.path.join(self.data, "chom.sqlite3")) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return dict(row) if row else None
+
 
 class App:
     """The built chom-desktop, one WebDriver session per launch."""

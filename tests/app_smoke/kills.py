@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+from selenium.common.exceptions import TimeoutException
+
 from harness import App, Cli, check
 
 BIN, OUT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -103,7 +105,13 @@ def shown_is_logged(job_id, steps, lines):
 def banner_for(app, job_id, kind, target):
     """The line of the relaunched app's reconciliation banner about the job."""
     head = f"Job {job_id} ({kind} {target}): "
-    found = app.wait(60).until(lambda d: [li.text for li in app.all("[data-testid=reconciled] li") if li.text.startswith(head)])
+    try:
+        found = app.wait(60).until(lambda d: [li.text for li in app.all("[data-testid=reconciled] li") if li.text.startswith(head)])
+    except TimeoutException:
+        # Say what the app showed instead, and what the database holds.
+        app.driver.save_screenshot(os.path.join(OUT, f"kills-no-banner-{job_id}.png"))
+        shown = [e.text for e in app.all("[data-testid=reconciled], [role=alert]")]
+        raise AssertionError(f"no banner line for job {job_id}; the app shows {shown}; the job is {cli.job_row(job_id)}")
     return found[0][len(head):]
 
 

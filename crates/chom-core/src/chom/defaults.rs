@@ -53,6 +53,8 @@ mod tests {
         let wp = WordpressSetup::new("blog.example.test", None, None, None);
         assert_eq!((wp.title.as_str(), wp.admin_user.as_str()), ("blog.example.test", DEFAULT_WP_ADMIN));
         assert_eq!(wp.admin_email, "admin@blog.example.test");
+        let wp = WordpressSetup::new("Bücher.Example", None, None, None);
+        assert_eq!(wp.admin_email, "admin@xn--bcher-kva.example", "as the site is named");
         let wp =
             WordpressSetup::new("blog.example.test", Some("Blog".into()), Some("ed".into()), Some("e@x.test".into()));
         assert_eq!((wp.title.as_str(), wp.admin_user.as_str(), wp.admin_email.as_str()), ("Blog", "ed", "e@x.test"));

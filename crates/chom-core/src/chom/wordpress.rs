@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::jobs::{Control, Scope};
-use crate::validate::{UnixUser, ValidationError};
+use crate::validate::{DomainName, UnixUser, ValidationError};
 use crate::web::config::{self, admin_account};
 use crate::web::{Script, SiteKind};
 
@@ -30,6 +30,10 @@ impl WordpressSetup {
     /// What the operator chose, the core's defaults for the rest: the
     /// domain as the title, `admin`, and an address at the domain.
     pub fn new(domain: &str, title: Option<String>, admin_user: Option<String>, admin_email: Option<String>) -> Self {
+        // As the site will be named (lower case, IDN in ASCII); a domain
+        // that does not parse is refused by the create itself.
+        let domain = DomainName::parse(domain).map_or_else(|_| domain.to_owned(), |d| d.as_str().to_owned());
+        let domain = domain.as_str();
         WordpressSetup {
             title: title.unwrap_or_else(|| defaults::wordpress_title(domain)),
             admin_user: admin_user.unwrap_or_else(|| defaults::DEFAULT_WP_ADMIN.to_owned()),
