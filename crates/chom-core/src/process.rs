@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessStamp {
@@ -23,12 +23,16 @@ pub fn current() -> ProcessStamp {
     })
 }
 
-/// When process `pid` started, or `None` if there is none.
+/// When process `pid` started, or `None` if there is none. A process that
+/// ended but was not reaped yet by its parent (a zombie: a killed app whose
+/// launcher has not waited for it) is none: it runs nothing any more.
 pub fn started_at(pid: u32) -> Option<u64> {
     let pid = Pid::from_u32(pid);
     let mut sys = System::new();
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), false, ProcessRefreshKind::nothing());
-    sys.process(pid).map(|p| p.start_time())
+    sys.process(pid)
+        .filter(|p| !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead))
+        .map(|p| p.start_time())
 }
 
 /// Whether the process of `stamp` still runs: its PID exists and started
@@ -61,6 +65,12 @@ mod tests {
         assert!(!alive(ProcessStamp { started: stamp.started - 3600, ..stamp }));
         let mut child = child;
         child.kill().unwrap();
+        // Killed, not reaped yet: a zombie runs nothing.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while alive(stamp) {
+            assert!(std::time::Instant::now() < deadline, "a killed process that is not reaped is alive");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         child.wait().unwrap();
         assert!(!alive(stamp), "a process that ended");
         assert!(!alive(ProcessStamp { pid: 0, started: 1 }));
