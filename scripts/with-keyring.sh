@@ -12,6 +12,19 @@ else
   trap 'rm -rf "$home"' EXIT
 fi
 # An empty password leaves no default collection; any fixed one unlocks it.
-XDG_DATA_HOME="$home" dbus-run-session -- bash -c \
-  'printf %s chom-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$@"' \
-  _ "$@"
+# The command starts only once an item can be stored and read back, so its
+# first keyring call never meets a daemon still setting up its collection.
+# shellcheck disable=SC2016 # expanded by the inner bash
+XDG_DATA_HOME="$home" dbus-run-session -- bash -c '
+  printf %s chom-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  for _ in $(seq 100); do
+    if printf ok | secret-tool store --label=chom-ready chom-keyring ready 2>/dev/null &&
+      [ "$(secret-tool lookup chom-keyring ready 2>/dev/null)" = ok ]; then
+      secret-tool clear chom-keyring ready
+      exec "$@"
+    fi
+    sleep 0.1
+  done
+  echo "scripts/with-keyring.sh: gnome-keyring did not store and read back an item within 10 s" >&2
+  exit 1
+' _ "$@"

@@ -146,6 +146,20 @@ impl Chom {
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
+    /// Runs chom with --json and requires success; the parsed stdout. A
+    /// failure shows the whole answer (the error, its code and remedy).
+    pub fn json_ok<I, S>(&self, args: I) -> Value
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<S> = args.into_iter().collect();
+        let shown: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+        let (value, code) = self.json(args);
+        assert_eq!(code, 0, "chom --json {shown:?} failed: {value:#}");
+        value
+    }
+
     /// Runs chom with --json; returns the parsed stdout and the exit code.
     pub fn json<I, S>(&self, args: I) -> (Value, i32)
     where
@@ -190,7 +204,7 @@ impl Fleet {
         require_keyring();
         let lab = Lab::start_any(hosts).expect("start the lab fleet");
         let chom = Chom::new();
-        let key = chom.json(["key", "generate", "lab"]).0;
+        let key = chom.json_ok(["key", "generate", "lab"]);
         lab.authorize_key(key["public_key"].as_str().expect("public key")).expect("authorize key");
         for h in lab.hosts() {
             chom.ok([

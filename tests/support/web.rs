@@ -20,7 +20,7 @@ impl WebFleet {
     pub fn start(hosts: usize) -> WebFleet {
         require_keyring();
         let chom = Chom::new();
-        let key = chom.json(["key", "generate", "lab"]).0;
+        let key = chom.json_ok(["key", "generate", "lab"]);
         let lab = WebLab::start_any(hosts, key["public_key"].as_str().expect("public key")).expect("start web hosts");
         for (i, h) in lab.hosts().iter().enumerate() {
             let name = format!("web{i}");
