@@ -163,11 +163,11 @@ impl Fleet<'_> {
             })
             .collect();
         self.db.insert_probes(&batch)?;
-        for (s, o) in servers.iter().zip(&outcomes) {
-            self.db.insert_job_result(
-                job.id,
-                Some(s.id),
-                &JobResultRecord {
+        let rows: Vec<_> = servers
+            .iter()
+            .zip(&outcomes)
+            .map(|(s, o)| {
+                let record = JobResultRecord {
                     server: o.server.clone(),
                     ok: o.ok,
                     exit_status: None,
@@ -176,9 +176,11 @@ impl Fleet<'_> {
                     error_code: o.error_code.map(|c| c.as_str().to_owned()),
                     error: o.error.clone(),
                     duration_ms: o.duration_ms,
-                },
-            )?;
-        }
+                };
+                (Some(s.id), record)
+            })
+            .collect();
+        self.db.insert_job_results(job.id, &rows)?;
         let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
         let failed = outcomes.len() as u32 - succeeded;
         self.finish_fleet_job(&job, succeeded, failed).await?;
@@ -225,13 +227,16 @@ impl Fleet<'_> {
         )
         .await;
 
-        let mut outcomes = Vec::with_capacity(results.len());
-        for (s, (r, took)) in servers.iter().zip(results) {
-            let o = run_outcome(s.name.as_str(), r, took.as_millis() as u64);
-            self.db.insert_job_result(
-                job.id,
-                Some(s.id),
-                &JobResultRecord {
+        let outcomes: Vec<RunOutcome> = servers
+            .iter()
+            .zip(results)
+            .map(|(s, (r, took))| run_outcome(s.name.as_str(), r, took.as_millis() as u64))
+            .collect();
+        let rows: Vec<_> = servers
+            .iter()
+            .zip(&outcomes)
+            .map(|(s, o)| {
+                let record = JobResultRecord {
                     server: o.server.clone(),
                     ok: o.ok,
                     exit_status: o.exit_status.map(i64::from),
@@ -240,15 +245,18 @@ impl Fleet<'_> {
                     error_code: o.error_code.map(|c| c.as_str().to_owned()),
                     error: o.error.clone(),
                     duration_ms: o.duration_ms,
-                },
-            )?;
+                };
+                (Some(s.id), record)
+            })
+            .collect();
+        self.db.insert_job_results(job.id, &rows)?;
+        for o in &outcomes {
             let detail = match (&o.error, o.exit_status) {
                 (Some(e), _) => e.clone(),
                 (None, Some(st)) => format!("exit {st}"),
                 (None, None) => format!("killed by {}", o.signal.as_deref().unwrap_or("a signal")),
             };
             self.audit("run", Some(&o.server), Some(command), o.ok, &detail);
-            outcomes.push(o);
         }
         let succeeded = outcomes.iter().filter(|o| o.ok).count() as u32;
         let failed = outcomes.len() as u32 - succeeded;

@@ -102,19 +102,21 @@ impl Ctx {
     /// Records the job's outcome; `error` is `None` on success.
     pub(super) async fn end_web_job(&self, job: &WebJob, transcript: &Transcript, error: Option<&Error>) -> Result<()> {
         let ok = error.is_none();
-        self.db.insert_job_result(
+        self.db.insert_job_results(
             job.id,
-            Some(job.server_id),
-            &JobResultRecord {
-                server: job.server.clone(),
-                ok,
-                exit_status: None,
-                stdout: Some(transcript.stdout.clone()),
-                stderr: Some(transcript.stderr.clone()),
-                error_code: error.map(|e| e.code().as_str().to_owned()),
-                error: error.map(ToString::to_string),
-                duration_ms: job.elapsed().as_millis() as u64,
-            },
+            &[(
+                Some(job.server_id),
+                JobResultRecord {
+                    server: job.server.clone(),
+                    ok,
+                    exit_status: None,
+                    stdout: Some(transcript.stdout.clone()),
+                    stderr: Some(transcript.stderr.clone()),
+                    error_code: error.map(|e| e.code().as_str().to_owned()),
+                    error: error.map(ToString::to_string),
+                    duration_ms: job.elapsed().as_millis() as u64,
+                },
+            )],
         )?;
         let state = match error {
             None => JobState::Succeeded,

@@ -37,11 +37,13 @@ pub struct AuditFilter {
 
 impl Db {
     pub fn insert_audit(&self, os_user: &str, a: &NewAudit<'_>) -> DbResult<()> {
-        self.conn().execute(
-            "INSERT INTO audit (at, os_user, action, server, target, result, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![to_ms(Utc::now()), os_user, a.action, a.server, a.target, if a.ok { "ok" } else { "error" }, a.detail],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "INSERT INTO audit (at, os_user, action, server, target, result, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![to_ms(Utc::now()), os_user, a.action, a.server, a.target, if a.ok { "ok" } else { "error" }, a.detail],
+            )?;
+            Ok(())
+        })
     }
 
     /// Newest first.

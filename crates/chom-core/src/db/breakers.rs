@@ -23,18 +23,20 @@ impl Db {
 
     /// Stores a breaker; a closed one with no failures leaves no row.
     pub fn set_breaker(&self, server_id: ServerId, state: BreakerState, last_error: &str) -> DbResult<()> {
-        let conn = self.conn();
-        if state == BreakerState::default() {
-            conn.execute("DELETE FROM server_breakers WHERE server_id = ?1", [server_id])?;
-        } else {
-            conn.execute(
-                "INSERT INTO server_breakers (server_id, failures, open_until, last_error, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (server_id) DO UPDATE SET failures = ?2, open_until = ?3, last_error = ?4, updated_at = ?5",
-                params![server_id, state.failures, state.open_until.map(to_ms), last_error, to_ms(Utc::now())],
-            )?;
-        }
-        Ok(())
+        self.blocking(|| {
+            let conn = self.conn();
+            if state == BreakerState::default() {
+                conn.execute("DELETE FROM server_breakers WHERE server_id = ?1", [server_id])?;
+            } else {
+                conn.execute(
+                    "INSERT INTO server_breakers (server_id, failures, open_until, last_error, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (server_id) DO UPDATE SET failures = ?2, open_until = ?3, last_error = ?4, updated_at = ?5",
+                    params![server_id, state.failures, state.open_until.map(to_ms), last_error, to_ms(Utc::now())],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Every stored breaker, by server id (for views of the whole fleet).

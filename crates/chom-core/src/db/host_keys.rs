@@ -38,15 +38,17 @@ impl Db {
     /// Pins (or re-pins, after the operator accepted a new key) a host key and
     /// clears a "host key changed" status.
     pub fn pin_host_key(&self, server_id: ServerId, key: &PinnedHostKey) -> DbResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO host_keys (server_id, algorithm, fingerprint, public_key, first_seen) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (server_id) DO UPDATE SET algorithm = ?2, fingerprint = ?3, public_key = ?4, first_seen = ?5",
-            params![server_id, key.algorithm, key.fingerprint, key.public_key, to_ms(key.first_seen)],
-        )?;
-        tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1 AND status = 'host_key_changed'", [server_id])?;
-        tx.commit()?;
-        Ok(())
+        self.blocking(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO host_keys (server_id, algorithm, fingerprint, public_key, first_seen) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (server_id) DO UPDATE SET algorithm = ?2, fingerprint = ?3, public_key = ?4, first_seen = ?5",
+                params![server_id, key.algorithm, key.fingerprint, key.public_key, to_ms(key.first_seen)],
+            )?;
+            tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1 AND status = 'host_key_changed'", [server_id])?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 }

@@ -112,24 +112,26 @@ impl Db {
     /// jobs' logs first (their rows and results stay). Cheap when under:
     /// the row ids bound the count without scanning.
     pub fn prune_logs(&self, max_lines: i64) -> DbResult<usize> {
-        let conn = self.conn();
-        let (lo, hi): (Option<i64>, Option<i64>) =
-            conn.query_row("SELECT min(id), max(id) FROM job_log", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(0) };
-        if hi - lo < max_lines {
-            return Ok(0);
-        }
-        let cut = hi - max_lines;
-        let job: Option<i64> = conn
-            .query_row(
-                "SELECT job_id FROM job_log WHERE id = (SELECT max(id) FROM job_log WHERE id <= ?1)",
-                [cut],
-                |r| r.get(0),
-            )
-            .ok();
-        let Some(job) = job else { return Ok(0) };
-        // Whole jobs go: a log is never kept with its start missing.
-        let gone = conn.execute("DELETE FROM job_log WHERE job_id <= ?1", [job])?;
-        Ok(gone)
+        self.blocking(|| {
+            let conn = self.conn();
+            let (lo, hi): (Option<i64>, Option<i64>) =
+                conn.query_row("SELECT min(id), max(id) FROM job_log", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(0) };
+            if hi - lo < max_lines {
+                return Ok(0);
+            }
+            let cut = hi - max_lines;
+            let job: Option<i64> = conn
+                .query_row(
+                    "SELECT job_id FROM job_log WHERE id = (SELECT max(id) FROM job_log WHERE id <= ?1)",
+                    [cut],
+                    |r| r.get(0),
+                )
+                .ok();
+            let Some(job) = job else { return Ok(0) };
+            // Whole jobs go: a log is never kept with its start missing.
+            let gone = conn.execute("DELETE FROM job_log WHERE job_id <= ?1", [job])?;
+            Ok(gone)
+        })
     }
 }

@@ -106,35 +106,41 @@ impl Db {
         total: u32,
         target: Option<&str>,
     ) -> DbResult<JobId> {
-        let me = crate::process::current();
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO jobs (kind, detail, state, os_user, pid, pid_started, total, started_at, target) \
-             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                kind,
-                detail,
-                os_user,
-                me.pid,
-                i64::try_from(me.started).unwrap_or(0),
-                total,
-                to_ms(Utc::now()),
-                target
-            ],
-        )?;
-        Ok(JobId(conn.last_insert_rowid()))
+        self.blocking(|| {
+            let me = crate::process::current();
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO jobs (kind, detail, state, os_user, pid, pid_started, total, started_at, target) \
+                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    kind,
+                    detail,
+                    os_user,
+                    me.pid,
+                    i64::try_from(me.started).unwrap_or(0),
+                    total,
+                    to_ms(Utc::now()),
+                    target
+                ],
+            )?;
+            Ok(JobId(conn.last_insert_rowid()))
+        })
     }
 
     /// Removes a job that never started (its lease was taken).
     pub fn delete_job(&self, job_id: JobId) -> DbResult<()> {
-        self.conn().execute("DELETE FROM jobs WHERE id = ?1", [job_id])?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute("DELETE FROM jobs WHERE id = ?1", [job_id])?;
+            Ok(())
+        })
     }
 
     /// What the job was asked to do, for running it again (JSON).
     pub fn set_job_input(&self, job_id: JobId, input: &str) -> DbResult<()> {
-        self.conn().execute("UPDATE jobs SET input = ?2 WHERE id = ?1", params![job_id, input])?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute("UPDATE jobs SET input = ?2 WHERE id = ?1", params![job_id, input])?;
+            Ok(())
+        })
     }
 
     pub fn job_input(&self, job_id: JobId) -> DbResult<Option<String>> {
@@ -143,11 +149,13 @@ impl Db {
 
     /// Records what an interrupted job's server said it was left with.
     pub fn set_reconciled(&self, job_id: JobId, what: &str) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE jobs SET reconciled = ?2, reconciled_at = ?3 WHERE id = ?1",
-            params![job_id, what, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE jobs SET reconciled = ?2, reconciled_at = ?3 WHERE id = ?1",
+                params![job_id, what, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     /// Interrupted single-target jobs not reconciled with their server yet,
@@ -161,68 +169,83 @@ impl Db {
         Ok(jobs)
     }
 
-    pub fn insert_job_result(&self, job_id: JobId, server_id: Option<ServerId>, r: &JobResultRecord) -> DbResult<()> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO job_results (job_id, server_name, server_id, ok, exit_status, stdout, stderr, \
-             error_code, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                job_id,
-                r.server,
-                server_id,
-                r.ok,
-                r.exit_status,
-                r.stdout,
-                r.stderr,
-                r.error_code,
-                r.error,
-                r.duration_ms as i64
-            ],
-        )?;
-        Ok(())
+    /// A job's results, one per server, in one transaction (a fleet-wide
+    /// job writes thousands at once).
+    pub fn insert_job_results(&self, job_id: JobId, rows: &[(Option<ServerId>, JobResultRecord)]) -> DbResult<()> {
+        self.blocking(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO job_results (job_id, server_name, server_id, ok, exit_status, stdout, \
+                     stderr, error_code, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?;
+                for (server_id, r) in rows {
+                    insert.execute(params![
+                        job_id,
+                        r.server,
+                        server_id,
+                        r.ok,
+                        r.exit_status,
+                        r.stdout,
+                        r.stderr,
+                        r.error_code,
+                        r.error,
+                        r.duration_ms as i64
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     pub fn finish_job(&self, job_id: JobId, state: JobState, succeeded: u32, failed: u32) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE jobs SET state = ?2, succeeded = ?3, failed = ?4, finished_at = ?5 WHERE id = ?1",
-            params![job_id, state.as_str(), succeeded, failed, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE jobs SET state = ?2, succeeded = ?3, failed = ?4, finished_at = ?5 WHERE id = ?1",
+                params![job_id, state.as_str(), succeeded, failed, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     /// Marks jobs left `running` by a CHOM process that no longer exists as
     /// interrupted (another CHOM process may be running jobs right now).
     pub fn mark_interrupted_jobs(&self) -> DbResult<usize> {
-        let conn = self.conn();
-        let owners: Vec<(i64, Option<i64>)> = conn
-            .prepare("SELECT DISTINCT pid, pid_started FROM jobs WHERE state = 'running'")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut marked = 0;
-        for (pid, started) in owners {
-            let stamp = crate::process::ProcessStamp {
-                pid: u32::try_from(pid).unwrap_or(0),
-                started: started.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-            };
-            if crate::process::alive(stamp) {
-                continue;
+        self.blocking(|| {
+            let conn = self.conn();
+            let owners: Vec<(i64, Option<i64>)> = conn
+                .prepare("SELECT DISTINCT pid, pid_started FROM jobs WHERE state = 'running'")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut marked = 0;
+            for (pid, started) in owners {
+                let stamp = crate::process::ProcessStamp {
+                    pid: u32::try_from(pid).unwrap_or(0),
+                    started: started.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                };
+                if crate::process::alive(stamp) {
+                    continue;
+                }
+                marked += conn.execute(
+                    "UPDATE jobs SET state = 'interrupted', finished_at = ?3
+                     WHERE state = 'running' AND pid = ?1 AND pid_started IS ?2",
+                    params![pid, started, to_ms(Utc::now())],
+                )?;
             }
-            marked += conn.execute(
-                "UPDATE jobs SET state = 'interrupted', finished_at = ?3
-                 WHERE state = 'running' AND pid = ?1 AND pid_started IS ?2",
-                params![pid, started, to_ms(Utc::now())],
-            )?;
-        }
-        if marked > 0 {
-            // A deploy of such a job ended with it; the server's `current`
-            // link says which release serves (`chom site releases` reads it).
-            conn.execute(
-                "UPDATE deploys SET state = 'interrupted', finished_at = ?1,
-                     message = 'CHOM stopped before this finished; the server kept the release it was serving'
-                 WHERE state = 'running' AND job_id IN (SELECT id FROM jobs WHERE state = 'interrupted')",
-                params![to_ms(Utc::now())],
-            )?;
-        }
-        Ok(marked)
+            if marked > 0 {
+                // A deploy of such a job ended with it; the server's `current`
+                // link says which release serves (`chom site releases` reads it).
+                conn.execute(
+                    "UPDATE deploys SET state = 'interrupted', finished_at = ?1,
+                         message = 'CHOM stopped before this finished; the server kept the release it was serving'
+                     WHERE state = 'running' AND job_id IN (SELECT id FROM jobs WHERE state = 'interrupted')",
+                    params![to_ms(Utc::now())],
+                )?;
+            }
+            Ok(marked)
+        })
     }
 
     pub fn list_jobs(&self, limit: u32) -> DbResult<Vec<JobRecord>> {

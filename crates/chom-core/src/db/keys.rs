@@ -45,24 +45,26 @@ fn row_to_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
 impl Db {
     /// Inserts a key row; `Ok(None)` when the name is taken.
     pub fn insert_key(&self, k: &KeyRecord) -> DbResult<Option<KeyRecord>> {
-        let inserted = self.conn().execute(
-            "INSERT INTO keys (name, algorithm, bits, public_key, fingerprint, keyring_account, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                k.name.as_str(),
-                k.algorithm,
-                k.bits,
-                k.public_key,
-                k.fingerprint,
-                k.keyring_account,
-                to_ms(k.created_at)
-            ],
-        );
-        match inserted {
-            Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(e.into()),
-            Ok(_) => self.key_by_name(&k.name),
-        }
+        self.blocking(|| {
+            let inserted = self.conn().execute(
+                "INSERT INTO keys (name, algorithm, bits, public_key, fingerprint, keyring_account, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    k.name.as_str(),
+                    k.algorithm,
+                    k.bits,
+                    k.public_key,
+                    k.fingerprint,
+                    k.keyring_account,
+                    to_ms(k.created_at)
+                ],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => Ok(None),
+                Err(e) => Err(e.into()),
+                Ok(_) => self.key_by_name(&k.name),
+            }
+        })
     }
 
     pub fn key_by_name(&self, name: &KeyName) -> DbResult<Option<KeyRecord>> {
@@ -81,6 +83,6 @@ impl Db {
     }
 
     pub fn delete_key(&self, id: KeyId) -> DbResult<bool> {
-        Ok(self.conn().execute("DELETE FROM keys WHERE id = ?1", [id])? > 0)
+        self.blocking(|| Ok(self.conn().execute("DELETE FROM keys WHERE id = ?1", [id])? > 0))
     }
 }

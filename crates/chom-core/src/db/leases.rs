@@ -54,38 +54,44 @@ impl Db {
     /// fresh heartbeat; a lease of a dead process or a stale one is taken
     /// over.
     pub fn take_lease(&self, scope: &str, job_id: JobId, holder: &str) -> DbResult<Result<(), Held>> {
-        let me = process::current();
-        let now = to_ms(Utc::now());
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(found) = stored(&tx, scope)? {
-            if found.live(now) {
-                return Ok(Err(found.held));
+        self.blocking(|| {
+            let me = process::current();
+            let now = to_ms(Utc::now());
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(found) = stored(&tx, scope)? {
+                if found.live(now) {
+                    return Ok(Err(found.held));
+                }
+                let held_by = found.held.job_id;
+                tracing::warn!(scope, %held_by, "taking over the lease of a job whose process ended or stopped beating");
             }
-            let held_by = found.held.job_id;
-            tracing::warn!(scope, %held_by, "taking over the lease of a job whose process ended or stopped beating");
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO leases (scope, job_id, holder, pid, pid_started, heartbeat_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![scope, job_id, holder, me.pid, i64::try_from(me.started).unwrap_or(0), now],
-        )?;
-        tx.commit()?;
-        Ok(Ok(()))
+            tx.execute(
+                "INSERT OR REPLACE INTO leases (scope, job_id, holder, pid, pid_started, heartbeat_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![scope, job_id, holder, me.pid, i64::try_from(me.started).unwrap_or(0), now],
+            )?;
+            tx.commit()?;
+            Ok(Ok(()))
+        })
     }
 
     /// Says the job holding `scope` is still at work.
     pub fn beat_lease(&self, scope: &str, job_id: JobId) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE leases SET heartbeat_at = ?3 WHERE scope = ?1 AND job_id = ?2",
-            params![scope, job_id, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE leases SET heartbeat_at = ?3 WHERE scope = ?1 AND job_id = ?2",
+                params![scope, job_id, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn release_lease(&self, scope: &str, job_id: JobId) -> DbResult<()> {
-        self.conn().execute("DELETE FROM leases WHERE scope = ?1 AND job_id = ?2", params![scope, job_id])?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute("DELETE FROM leases WHERE scope = ?1 AND job_id = ?2", params![scope, job_id])?;
+            Ok(())
+        })
     }
 
     /// Who holds `scope` now, if anyone alive does.

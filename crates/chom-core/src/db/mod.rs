@@ -94,6 +94,21 @@ impl Db {
         &self.path
     }
 
+    /// Runs a write: on an async runtime's worker thread as a blocking
+    /// section (`block_in_place` hands the worker's other tasks to another
+    /// thread first), so a write that waits (for the lock, for another
+    /// process's transaction, for the disk) stalls no probe or transfer
+    /// queued behind it. Elsewhere (a blocking thread, the CLI's own, a
+    /// test's single-threaded runtime) it just runs.
+    fn blocking<T>(&self, write: impl FnOnce() -> T) -> T {
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(write)
+            }
+            _ => write(),
+        }
+    }
+
     /// The connection, for the typed handles in this module.
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite itself consistent

@@ -98,87 +98,89 @@ impl Db {
     /// Stores a batch of probe results and updates each server's status and
     /// last-seen time, in one transaction.
     pub fn insert_probes(&self, batch: &[NewProbe<'_>]) -> DbResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO probes (server_id, job_id, at, ok, error_code, error, duration_ms, hostname, os, kernel, \
-                 uptime_s, load1, load5, load15, cpus, mem_total, mem_available, swap_total, swap_free, disk_total, \
-                 disk_free, services) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18, ?19, ?20, ?21, ?22)",
-            )?;
-            let mut status = tx.prepare_cached(
-                "UPDATE servers SET status = ?2, last_seen = CASE WHEN ?3 THEN ?4 ELSE last_seen END WHERE id = ?1",
-            )?;
-            for p in batch {
-                let at = to_ms(p.at);
-                match p.outcome {
-                    Ok(f) => {
-                        let services = serde_json::to_string(&f.services).unwrap_or_default();
-                        ins.execute(params![
-                            p.server_id,
-                            p.job_id,
-                            at,
-                            true,
-                            None::<String>,
-                            None::<String>,
-                            p.duration_ms as i64,
-                            f.hostname,
-                            f.os,
-                            f.kernel,
-                            f.uptime_s as i64,
-                            f.load[0],
-                            f.load[1],
-                            f.load[2],
-                            f.cpus,
-                            f.mem_total as i64,
-                            f.mem_available as i64,
-                            f.swap_total as i64,
-                            f.swap_free as i64,
-                            f.disk_total as i64,
-                            f.disk_free as i64,
-                            services
-                        ])?;
-                        status.execute(params![p.server_id, "up", true, at])?;
-                    }
-                    Err((code, message)) => {
-                        ins.execute(params![
-                            p.server_id,
-                            p.job_id,
-                            at,
-                            false,
-                            code,
-                            message,
-                            p.duration_ms as i64,
-                            None::<String>,
-                            None::<String>,
-                            None::<String>,
-                            None::<i64>,
-                            None::<f64>,
-                            None::<f64>,
-                            None::<f64>,
-                            None::<i64>,
-                            None::<i64>,
-                            None::<i64>,
-                            None::<i64>,
-                            None::<i64>,
-                            None::<i64>,
-                            None::<i64>,
-                            None::<String>
-                        ])?;
-                        // An untrusted key says nothing about the host being up or down.
-                        let st = match code {
-                            "host_key_changed" => "host_key_changed",
-                            "host_key_unknown" => "unknown",
-                            _ => "down",
-                        };
-                        status.execute(params![p.server_id, st, false, at])?;
+        self.blocking(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO probes (server_id, job_id, at, ok, error_code, error, duration_ms, hostname, os, kernel, \
+                     uptime_s, load1, load5, load15, cpus, mem_total, mem_available, swap_total, swap_free, disk_total, \
+                     disk_free, services) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                     ?17, ?18, ?19, ?20, ?21, ?22)",
+                )?;
+                let mut status = tx.prepare_cached(
+                    "UPDATE servers SET status = ?2, last_seen = CASE WHEN ?3 THEN ?4 ELSE last_seen END WHERE id = ?1",
+                )?;
+                for p in batch {
+                    let at = to_ms(p.at);
+                    match p.outcome {
+                        Ok(f) => {
+                            let services = serde_json::to_string(&f.services).unwrap_or_default();
+                            ins.execute(params![
+                                p.server_id,
+                                p.job_id,
+                                at,
+                                true,
+                                None::<String>,
+                                None::<String>,
+                                p.duration_ms as i64,
+                                f.hostname,
+                                f.os,
+                                f.kernel,
+                                f.uptime_s as i64,
+                                f.load[0],
+                                f.load[1],
+                                f.load[2],
+                                f.cpus,
+                                f.mem_total as i64,
+                                f.mem_available as i64,
+                                f.swap_total as i64,
+                                f.swap_free as i64,
+                                f.disk_total as i64,
+                                f.disk_free as i64,
+                                services
+                            ])?;
+                            status.execute(params![p.server_id, "up", true, at])?;
+                        }
+                        Err((code, message)) => {
+                            ins.execute(params![
+                                p.server_id,
+                                p.job_id,
+                                at,
+                                false,
+                                code,
+                                message,
+                                p.duration_ms as i64,
+                                None::<String>,
+                                None::<String>,
+                                None::<String>,
+                                None::<i64>,
+                                None::<f64>,
+                                None::<f64>,
+                                None::<f64>,
+                                None::<i64>,
+                                None::<i64>,
+                                None::<i64>,
+                                None::<i64>,
+                                None::<i64>,
+                                None::<i64>,
+                                None::<i64>,
+                                None::<String>
+                            ])?;
+                            // An untrusted key says nothing about the host being up or down.
+                            let st = match code {
+                                "host_key_changed" => "host_key_changed",
+                                "host_key_unknown" => "unknown",
+                                _ => "down",
+                            };
+                            status.execute(params![p.server_id, st, false, at])?;
+                        }
                     }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// The newest probe of every server that has one.

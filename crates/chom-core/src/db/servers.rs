@@ -134,37 +134,39 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 impl Db {
     /// Inserts a server; `Ok(None)` when the name is taken.
     pub fn insert_server(&self, s: &NewServer) -> DbResult<Option<ServerRecord>> {
-        let now = to_ms(Utc::now());
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let inserted = tx.execute(
-            "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![
-                s.name.as_str(),
-                s.host.as_str(),
-                s.port.get(),
-                s.user.as_str(),
-                s.key_id,
-                s.group.as_ref().map(|g| g.as_str()),
-                s.notes,
-                now
-            ],
-        );
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Ok(None),
-            other => other?,
-        };
-        let id = ServerId(tx.last_insert_rowid());
-        for tag in &s.tags {
-            tx.execute(
-                "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
-                params![id, tag.as_str()],
-            )?;
-        }
-        tx.commit()?;
-        drop(conn);
-        self.server_by_id(id)
+        self.blocking(|| {
+            let now = to_ms(Utc::now());
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![
+                    s.name.as_str(),
+                    s.host.as_str(),
+                    s.port.get(),
+                    s.user.as_str(),
+                    s.key_id,
+                    s.group.as_ref().map(|g| g.as_str()),
+                    s.notes,
+                    now
+                ],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => return Ok(None),
+                other => other?,
+            };
+            let id = ServerId(tx.last_insert_rowid());
+            for tag in &s.tags {
+                tx.execute(
+                    "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
+                    params![id, tag.as_str()],
+                )?;
+            }
+            tx.commit()?;
+            drop(conn);
+            self.server_by_id(id)
+        })
     }
 
     pub fn server_by_id(&self, id: ServerId) -> DbResult<Option<ServerRecord>> {
@@ -195,58 +197,62 @@ impl Db {
     /// Applies a patch in one transaction. `Ok(None)` when the new name is taken.
     /// A changed host or port drops the pinned host key: it is another machine.
     pub fn update_server(&self, id: ServerId, p: &ServerPatch) -> DbResult<Option<ServerRecord>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let updated = tx.execute(
-            "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
-             user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
-             group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10 \
-             WHERE id = ?1",
-            params![
-                id,
-                p.rename.as_ref().map(|n| n.as_str()),
-                p.host.as_ref().map(|h| h.as_str()),
-                p.port.map(|p| p.get()),
-                p.user.as_ref().map(|u| u.as_str()),
-                p.key_id,
-                p.group.is_some(),
-                p.group.as_ref().and_then(|g| g.as_ref().map(|g| g.as_str())),
-                p.notes,
-                to_ms(Utc::now()),
-            ],
-        );
-        match updated {
-            Err(e) if is_unique_violation(&e) => return Ok(None),
-            other => other?,
-        };
-        for tag in &p.add_tags {
-            tx.execute(
-                "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
-                params![id, tag.as_str()],
-            )?;
-        }
-        for tag in &p.remove_tags {
-            tx.execute("DELETE FROM server_tags WHERE server_id = ?1 AND tag = ?2", params![id, tag.as_str()])?;
-        }
-        if p.changes_endpoint() {
-            tx.execute("DELETE FROM host_keys WHERE server_id = ?1", [id])?;
-            tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1", [id])?;
-        }
-        tx.commit()?;
-        drop(conn);
-        self.server_by_id(id)
+        self.blocking(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let updated = tx.execute(
+                "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
+                 user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
+                 group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10 \
+                 WHERE id = ?1",
+                params![
+                    id,
+                    p.rename.as_ref().map(|n| n.as_str()),
+                    p.host.as_ref().map(|h| h.as_str()),
+                    p.port.map(|p| p.get()),
+                    p.user.as_ref().map(|u| u.as_str()),
+                    p.key_id,
+                    p.group.is_some(),
+                    p.group.as_ref().and_then(|g| g.as_ref().map(|g| g.as_str())),
+                    p.notes,
+                    to_ms(Utc::now()),
+                ],
+            );
+            match updated {
+                Err(e) if is_unique_violation(&e) => return Ok(None),
+                other => other?,
+            };
+            for tag in &p.add_tags {
+                tx.execute(
+                    "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
+                    params![id, tag.as_str()],
+                )?;
+            }
+            for tag in &p.remove_tags {
+                tx.execute("DELETE FROM server_tags WHERE server_id = ?1 AND tag = ?2", params![id, tag.as_str()])?;
+            }
+            if p.changes_endpoint() {
+                tx.execute("DELETE FROM host_keys WHERE server_id = ?1", [id])?;
+                tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1", [id])?;
+            }
+            tx.commit()?;
+            drop(conn);
+            self.server_by_id(id)
+        })
     }
 
     pub fn delete_server(&self, id: ServerId) -> DbResult<bool> {
-        Ok(self.conn().execute("DELETE FROM servers WHERE id = ?1", [id])? > 0)
+        self.blocking(|| Ok(self.conn().execute("DELETE FROM servers WHERE id = ?1", [id])? > 0))
     }
 
     pub fn set_server_status(&self, id: ServerId, status: ServerStatus, seen: Option<DateTime<Utc>>) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE servers SET status = ?2, last_seen = coalesce(?3, last_seen) WHERE id = ?1",
-            params![id, status.as_str(), seen.map(to_ms)],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE servers SET status = ?2, last_seen = coalesce(?3, last_seen) WHERE id = ?1",
+                params![id, status.as_str(), seen.map(to_ms)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Names of the servers that use a key.

@@ -162,23 +162,25 @@ impl RawSite {
 
 impl Db {
     pub fn insert_site(&self, s: &NewSite<'_>) -> DbResult<SiteId> {
-        let now = to_ms(Utc::now());
-        let aliases: Vec<&str> = s.aliases.iter().map(|a| a.as_str()).collect();
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO sites (server_id, domain, kind, php_version, aliases, site_user, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![
-                s.server_id,
-                s.domain.as_str(),
-                s.kind.as_str(),
-                s.php_version,
-                aliases.join(" "),
-                s.site_user,
-                now
-            ],
-        )?;
-        Ok(SiteId(conn.last_insert_rowid()))
+        self.blocking(|| {
+            let now = to_ms(Utc::now());
+            let aliases: Vec<&str> = s.aliases.iter().map(|a| a.as_str()).collect();
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO sites (server_id, domain, kind, php_version, aliases, site_user, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![
+                    s.server_id,
+                    s.domain.as_str(),
+                    s.kind.as_str(),
+                    s.php_version,
+                    aliases.join(" "),
+                    s.site_user,
+                    now
+                ],
+            )?;
+            Ok(SiteId(conn.last_insert_rowid()))
+        })
     }
 
     pub fn site(&self, domain: &str) -> DbResult<Option<SiteRecord>> {
@@ -215,40 +217,50 @@ impl Db {
     }
 
     pub fn set_site_enabled(&self, id: SiteId, enabled: bool) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE sites SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, enabled, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE sites SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, enabled, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn set_site_dashboard_updates(&self, id: SiteId, on: bool) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE sites SET dashboard_updates = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, on, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE sites SET dashboard_updates = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, on, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn set_site_release(&self, id: SiteId, release: Option<&str>) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE sites SET current_release = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, release, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE sites SET current_release = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, release, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn set_site_ssl(&self, id: SiteId, expires: Option<DateTime<Utc>>) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE sites SET ssl_expires_at = ?2, ssl_checked_at = ?3 WHERE id = ?1",
-            params![id, expires.map(to_ms), to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE sites SET ssl_expires_at = ?2, ssl_checked_at = ?3 WHERE id = ?1",
+                params![id, expires.map(to_ms), to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn delete_site(&self, id: SiteId) -> DbResult<()> {
-        self.conn().execute("DELETE FROM sites WHERE id = ?1", [id])?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute("DELETE FROM sites WHERE id = ?1", [id])?;
+            Ok(())
+        })
     }
 
     pub fn insert_deploy(
@@ -259,19 +271,23 @@ impl Db {
         release: &str,
         source: &str,
     ) -> DbResult<DeployId> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO deploys (site_id, job_id, kind, release_id, source, state, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
-            params![site_id, job_id, kind, release, source, to_ms(Utc::now())],
-        )?;
-        Ok(DeployId(conn.last_insert_rowid()))
+        self.blocking(|| {
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO deploys (site_id, job_id, kind, release_id, source, state, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+                params![site_id, job_id, kind, release, source, to_ms(Utc::now())],
+            )?;
+            Ok(DeployId(conn.last_insert_rowid()))
+        })
     }
 
     /// A rollback learns its target release from the server.
     pub fn set_deploy_release(&self, id: DeployId, release: &str) -> DbResult<()> {
-        self.conn().execute("UPDATE deploys SET release_id = ?2 WHERE id = ?1", params![id, release])?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute("UPDATE deploys SET release_id = ?2 WHERE id = ?1", params![id, release])?;
+            Ok(())
+        })
     }
 
     /// The deploy (or rollback) row job `job_id` wrote: (id, release).
@@ -285,16 +301,20 @@ impl Db {
     }
 
     pub fn deploy_step(&self, id: DeployId, step: &str) -> DbResult<()> {
-        self.conn().execute("UPDATE deploys SET step = ?2 WHERE id = ?1", params![id, step])?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute("UPDATE deploys SET step = ?2 WHERE id = ?1", params![id, step])?;
+            Ok(())
+        })
     }
 
     pub fn finish_deploy(&self, id: DeployId, state: DeployState, message: &str) -> DbResult<()> {
-        self.conn().execute(
-            "UPDATE deploys SET state = ?2, message = ?3, finished_at = ?4 WHERE id = ?1",
-            params![id, state.as_str(), message, to_ms(Utc::now())],
-        )?;
-        Ok(())
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE deploys SET state = ?2, message = ?3, finished_at = ?4 WHERE id = ?1",
+                params![id, state.as_str(), message, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn deploys(&self, site_id: SiteId, limit: u32) -> DbResult<Vec<DeployRecord>> {
