@@ -84,9 +84,13 @@ case "$ACTION" in
     if [ -e "$part" ] || [ -L "$part" ]; then plain_file "$part"; else (umask 077 && set -C && : >"$part"); fi
     cat >>"$part"
     # What arrived, whole (an earlier part included), read back from the
-    # page cache: cheaper than hashing in a pipe as it is written.
+    # page cache: cheaper than hashing in a pipe as it is written. The disk
+    # writes it back meanwhile, so finish's sync has little left to wait for.
+    sync -- "$part" >/dev/null 2>&1 &
+    flushing=$!
     value size "$(stat -c %s -- "$part")"
     value sha256 "$(sha256 "$part")"
+    wait "$flushing" || true
     ;;
   finish)
     root_only_dir "$dir"
