@@ -5,17 +5,16 @@
 use std::sync::Arc;
 
 use chom_core::jobs::JobEvent;
-use chom_core::{Chom, Reconciled};
+use chom_core::{Chom, JobId, Reconciled};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tauri::AppHandle;
 use tauri_specta::Event;
 
 /// A job started or ended; views showing jobs, servers or sites reload.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct JobChanged {
-    pub job_id: u32,
+    pub job_id: JobId,
     /// probe, run, deploy... (on start only)
     pub kind: Option<String>,
     /// running | succeeded | failed | cancelled
@@ -24,44 +23,24 @@ pub struct JobChanged {
 
 /// A server offered another host key than the pinned one (nothing ran
 /// there): the window raises its blocking alert.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct HostKeyAlert {
     pub server: String,
     pub pinned: String,
     pub offered: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct ReconciledRow {
-    pub job_id: u32,
-    pub kind: String,
-    pub target: String,
-    pub found: String,
-    /// False while the server still runs the change; asked again later.
-    pub settled: bool,
-}
-
-impl From<Reconciled> for ReconciledRow {
-    fn from(r: Reconciled) -> Self {
-        ReconciledRow { job_id: r.job_id.0 as u32, kind: r.kind, target: r.target, found: r.found, settled: r.settled }
-    }
-}
-
 /// Interrupted jobs (left by a process that died) and what their servers
 /// said: the window asks at launch (`job_reconcile`), every view hears.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct JobsReconciled {
-    pub jobs: Vec<ReconciledRow>,
+    pub jobs: Vec<Reconciled>,
 }
 
 /// Forwards job starts and ends, and changed host keys, to every window.
 pub fn start(app: &AppHandle, core: &Arc<Chom>) {
     let handle = app.clone();
     core.jobs().observe_jobs(Arc::new(move |job_id, event| {
-        let job_id = job_id.0 as u32;
         let sent = match event {
             JobEvent::Started { job_kind, .. } => {
                 JobChanged { job_id, kind: Some(job_kind.clone()), state: "running".into() }.emit(&handle)

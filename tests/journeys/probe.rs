@@ -67,7 +67,11 @@ fn probe_twenty_hosts_and_review_offline() {
     assert_eq!((probe["ok"].as_bool(), probe["hostname"].as_str()), (Some(false), Some(names[3].as_str())));
     assert!(probe["mem_used_pct"].is_number() && probe["facts_at"].is_string(), "{probe}");
     assert_eq!(detail["history"].as_array().unwrap().len(), 2);
-    assert_eq!(detail["history"][0]["facts"]["hostname"], names[3].as_str());
+    assert_eq!((detail["history"][0]["ok"].as_bool(), detail["history"][1]["ok"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(detail["history"][0]["hostname"], names[3].as_str());
+    assert!(detail["history"][1]["error"].is_string(), "{detail:#}");
+    // What the last good probe found stays in full.
+    assert_eq!(detail["facts"]["hostname"], names[3].as_str());
 
     let (jobs, _) = chom.json(["jobs"]);
     assert_eq!(jobs[0]["kind"], "probe");

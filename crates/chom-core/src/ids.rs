@@ -12,7 +12,9 @@ macro_rules! ids {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(transparent)]
-        pub struct $name(pub i64);
+        // A plain `number` in TypeScript (u32 there stands for it): row ids
+        // stay far below 2^53.
+        pub struct $name(#[cfg_attr(feature = "specta", specta(type = u32))] pub i64);
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,98 +4,20 @@
 
 use std::path::PathBuf;
 
+use chom_core::jobs::JobEvent;
 use chom_core::{
-    AcmeDirectory, DeployOptions, DeployRecord, DeploySource, SiteInput, SiteKind, SiteRecord, SourceChoice, SslStatus,
-    WordpressSetup, WORDPRESS_URL,
+    AcmeDirectory, DeployOptions, DeployReport, DeploySource, Releases, RepairReport, SetupReport, SiteDefaults,
+    SiteDetail, SiteInput, SiteKind, SiteLaunch, SiteView, SourceChoice, SslStatus, WordpressSetup, WORDPRESS_URL,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::fleet::{JobProgress, Ticket};
+use super::fleet::Ticket;
 use crate::{AppState, UiError};
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SiteRow {
-    pub domain: String,
-    pub kind: String,
-    pub server: String,
-    pub aliases: Vec<String>,
-    pub php_version: Option<String>,
-    pub enabled: bool,
-    pub current_release: Option<String>,
-    /// RFC 3339.
-    pub ssl_expires_at: Option<String>,
-    pub ssl_days_left: Option<i32>,
-    /// Under chom-core's warning threshold (or expired).
-    pub ssl_expiring: bool,
-    /// WordPress: its dashboard may update plugins and themes.
-    pub dashboard_updates: bool,
-}
-
-impl From<SiteRecord> for SiteRow {
-    fn from(s: SiteRecord) -> Self {
-        let days = s.ssl_expires_at.map(chom_core::days_left);
-        SiteRow {
-            domain: s.domain.to_string(),
-            kind: s.kind.as_str().to_owned(),
-            server: s.server.to_string(),
-            aliases: s.aliases.iter().map(ToString::to_string).collect(),
-            php_version: s.php_version,
-            enabled: s.enabled,
-            dashboard_updates: s.dashboard_updates,
-            current_release: s.current_release,
-            ssl_expires_at: s.ssl_expires_at.map(|e| e.to_rfc3339()),
-            ssl_days_left: days.map(|d| d as i32),
-            ssl_expiring: days.is_some_and(chom_core::is_expiring),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct DeployRow {
-    pub kind: String,
-    pub release: String,
-    pub source: String,
-    pub state: String,
-    pub step: String,
-    pub message: String,
-    pub started_at: String,
-}
-
-impl From<DeployRecord> for DeployRow {
-    fn from(d: DeployRecord) -> Self {
-        DeployRow {
-            kind: d.kind,
-            release: d.release_id,
-            source: d.source,
-            state: d.state.as_str().to_owned(),
-            step: d.step,
-            message: d.message,
-            started_at: d.started_at.to_rfc3339(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SiteDetailRow {
-    pub site: SiteRow,
-    pub deploys: Vec<DeployRow>,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct ReleasesRow {
-    pub current: Option<String>,
-    pub releases: Vec<String>,
-}
 
 /// What the new-site form sends. Empty strings are "not given".
 #[derive(Debug, Clone, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
 pub struct SiteForm {
     pub domain: String,
     pub kind: String,
@@ -119,67 +41,12 @@ pub struct SiteForm {
 /// What the deploy form sends: a folder on this computer, or a git
 /// repository and ref the server fetches.
 #[derive(Debug, Clone, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
 pub struct DeployForm {
     pub folder: String,
     pub git_url: String,
     pub git_ref: String,
     /// Text the health check's page must contain (empty: any 2xx/3xx).
     pub expect: String,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SiteLaunchRow {
-    pub site: SiteRow,
-    pub placement: Option<String>,
-    pub release: Option<String>,
-    pub wordpress_admin: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct DeployResultRow {
-    pub release: String,
-    pub previous: Option<String>,
-    pub health_status: Option<String>,
-    /// Files streamed, and files the server reused from the live release.
-    pub sent_files: u32,
-    pub reused_files: u32,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SetupRow {
-    pub changed: Vec<String>,
-    pub unchanged: Vec<String>,
-    pub login_verified: bool,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SslRow {
-    pub domain: String,
-    pub server: String,
-    pub expires_at: Option<String>,
-    pub days_left: Option<i32>,
-    pub expiring: bool,
-    pub fresh: bool,
-    pub error: Option<String>,
-}
-
-impl From<SslStatus> for SslRow {
-    fn from(s: SslStatus) -> Self {
-        SslRow {
-            domain: s.domain,
-            server: s.server,
-            expires_at: s.expires_at.map(|e| e.to_rfc3339()),
-            days_left: s.days_left.map(|d| d as i32),
-            expiring: s.expiring,
-            fresh: s.fresh,
-            error: s.error,
-        }
-    }
 }
 
 fn given(s: &str) -> Option<String> {
@@ -203,38 +70,22 @@ fn options(source: DeploySource, expect: &str) -> DeployOptions {
 }
 
 /// What a new site's form starts with: the core's defaults.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SiteDefaultsRow {
-    pub kinds: Vec<String>,
-    pub php_version: String,
-    pub git_ref: String,
-    pub wordpress_admin: String,
+#[tauri::command]
+#[specta::specta]
+pub fn site_defaults() -> SiteDefaults {
+    chom_core::site_defaults()
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn site_defaults() -> SiteDefaultsRow {
-    let d = chom_core::site_defaults();
-    SiteDefaultsRow {
-        kinds: d.kinds.into_iter().map(str::to_owned).collect(),
-        php_version: d.php_version.to_owned(),
-        git_ref: d.git_ref.to_owned(),
-        wordpress_admin: d.wordpress_admin.to_owned(),
-    }
+pub async fn site_list(state: State<'_, AppState>) -> Result<Vec<SiteView>, UiError> {
+    Ok(state.core()?.sites().list_sites(None)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn site_list(state: State<'_, AppState>) -> Result<Vec<SiteRow>, UiError> {
-    Ok(state.core()?.sites().list_sites(None)?.into_iter().map(SiteRow::from).collect())
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn site_detail(state: State<'_, AppState>, domain: String) -> Result<SiteDetailRow, UiError> {
-    let d = state.core()?.sites().site_detail(&domain)?;
-    Ok(SiteDetailRow { site: d.site.into(), deploys: d.deploys.into_iter().map(DeployRow::from).collect() })
+pub async fn site_detail(state: State<'_, AppState>, domain: String) -> Result<SiteDetail, UiError> {
+    Ok(state.core()?.sites().site_detail(&domain)?)
 }
 
 /// Creates a site and deploys its first release (a folder; WordPress: its
@@ -245,8 +96,8 @@ pub async fn site_create(
     state: State<'_, AppState>,
     form: SiteForm,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<SiteLaunchRow, UiError> {
+    on_event: Channel<JobEvent>,
+) -> Result<SiteLaunch, UiError> {
     let core = state.core()?;
     let kind = SiteKind::parse(&form.kind)
         .ok_or_else(|| UiError::new(chom_core::ErrorCode::InvalidInput, "pick a kind: static, wordpress or laravel"))?;
@@ -268,13 +119,7 @@ pub async fn site_create(
     });
     let opts = source.map(|s| options(s, &form.expect));
     let ticket = Ticket::new(&state, ticket);
-    let launch = core.sites().launch_site(&input, opts.as_ref(), wordpress.as_ref(), &ticket.control(on_event)).await?;
-    Ok(SiteLaunchRow {
-        site: launch.created.site.into(),
-        placement: launch.created.placement,
-        release: launch.deploy.map(|d| d.release),
-        wordpress_admin: launch.wordpress_admin,
-    })
+    Ok(core.sites().launch_site(&input, opts.as_ref(), wordpress.as_ref(), &ticket.control(on_event)).await?)
 }
 
 /// Deploys a folder on this computer, or a git ref, as the site's next
@@ -286,8 +131,8 @@ pub async fn site_deploy(
     domain: String,
     form: DeployForm,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<DeployResultRow, UiError> {
+    on_event: Channel<JobEvent>,
+) -> Result<DeployReport, UiError> {
     let core = state.core()?;
     let kind = core.sites().site_detail(&domain)?.site.kind;
     let source = choice(&form.folder, &form.git_url, &form.git_ref, "").resolve(kind)?.ok_or_else(|| {
@@ -297,14 +142,7 @@ pub async fn site_deploy(
         )
     })?;
     let ticket = Ticket::new(&state, ticket);
-    let r = core.deploys().deploy(&domain, &options(source, &form.expect), &ticket.control(on_event)).await?;
-    Ok(DeployResultRow {
-        release: r.release,
-        previous: r.previous,
-        health_status: r.health_status,
-        sent_files: r.sent_files as u32,
-        reused_files: r.reused_files as u32,
-    })
+    Ok(core.deploys().deploy(&domain, &options(source, &form.expect), &ticket.control(on_event)).await?)
 }
 
 /// Switches back to `to`, or to the release before the live one.
@@ -315,21 +153,16 @@ pub async fn site_rollback(
     domain: String,
     to: Option<String>,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<ReleasesRow, UiError> {
-    let r = state
-        .core()?
-        .deploys()
-        .rollback(&domain, to.as_deref(), &Ticket::new(&state, ticket).control(on_event))
-        .await?;
-    Ok(ReleasesRow { current: r.current, releases: r.releases })
+    on_event: Channel<JobEvent>,
+) -> Result<Releases, UiError> {
+    let to = to.map(|t| chom_core::validate::ReleaseId::parse(&t)).transpose().map_err(chom_core::Error::from)?;
+    Ok(state.core()?.deploys().rollback(&domain, to.as_ref(), &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn site_releases(state: State<'_, AppState>, domain: String) -> Result<ReleasesRow, UiError> {
-    let r = state.core()?.deploys().site_releases(&domain).await?;
-    Ok(ReleasesRow { current: r.current, releases: r.releases })
+pub async fn site_releases(state: State<'_, AppState>, domain: String) -> Result<Releases, UiError> {
+    Ok(state.core()?.deploys().site_releases(&domain).await?)
 }
 
 #[tauri::command]
@@ -339,14 +172,9 @@ pub async fn site_set_enabled(
     domain: String,
     enabled: bool,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<SiteRow, UiError> {
-    Ok(state
-        .core()?
-        .sites()
-        .set_site_enabled(&domain, enabled, &Ticket::new(&state, ticket).control(on_event))
-        .await?
-        .into())
+    on_event: Channel<JobEvent>,
+) -> Result<SiteView, UiError> {
+    Ok(state.core()?.sites().set_site_enabled(&domain, enabled, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 #[tauri::command]
@@ -355,7 +183,7 @@ pub async fn site_delete(
     state: State<'_, AppState>,
     domain: String,
     ticket: String,
-    on_event: Channel<JobProgress>,
+    on_event: Channel<JobEvent>,
 ) -> Result<(), UiError> {
     Ok(state.core()?.sites().delete_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
@@ -367,14 +195,9 @@ pub async fn site_set_dashboard_updates(
     domain: String,
     on: bool,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<SiteRow, UiError> {
-    Ok(state
-        .core()?
-        .sites()
-        .set_dashboard_updates(&domain, on, &Ticket::new(&state, ticket).control(on_event))
-        .await?
-        .into())
+    on_event: Channel<JobEvent>,
+) -> Result<SiteView, UiError> {
+    Ok(state.core()?.sites().set_dashboard_updates(&domain, on, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 /// Brings the site to CHOM's layout on its server; what changed, and what
@@ -385,10 +208,9 @@ pub async fn site_repair(
     state: State<'_, AppState>,
     domain: String,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<SetupRow, UiError> {
-    let r = state.core()?.sites().repair_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?;
-    Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: false })
+    on_event: Channel<JobEvent>,
+) -> Result<RepairReport, UiError> {
+    Ok(state.core()?.sites().repair_site(&domain, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 #[tauri::command]
@@ -398,17 +220,15 @@ pub async fn server_setup(
     name: String,
     php: String,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<SetupRow, UiError> {
+    on_event: Channel<JobEvent>,
+) -> Result<SetupReport, UiError> {
     let php = given(&php).unwrap_or_else(|| chom_core::validate::PhpVersion::DEFAULT.into());
-    let r = state.core()?.servers().setup_server(&name, &php, &Ticket::new(&state, ticket).control(on_event)).await?;
-    Ok(SetupRow { changed: r.changed, unchanged: r.unchanged, login_verified: r.login_verified })
+    Ok(state.core()?.servers().setup_server(&name, &php, &Ticket::new(&state, ticket).control(on_event)).await?)
 }
 
 /// Where a certificate comes from: `acme_url` empty is Let's Encrypt (or
 /// its staging with `staging`).
 #[derive(Debug, Clone, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
 pub struct SslForm {
     pub acme_url: String,
     /// A PEM bundle on this computer that signs a private ACME server.
@@ -424,8 +244,8 @@ pub async fn ssl_issue(
     domain: String,
     form: SslForm,
     ticket: String,
-    on_event: Channel<JobProgress>,
-) -> Result<SslRow, UiError> {
+    on_event: Channel<JobEvent>,
+) -> Result<SslStatus, UiError> {
     let SslForm { acme_url, acme_ca, staging, email } = form;
     let acme = match (given(&acme_url), staging) {
         (Some(url), _) => AcmeDirectory::Custom { url, ca_bundle: given(&acme_ca).map(PathBuf::from) },
@@ -434,12 +254,11 @@ pub async fn ssl_issue(
     };
     let ticket = Ticket::new(&state, ticket);
     let ctl = ticket.control(on_event);
-    let st = state.core()?.sites().issue_certificate(&domain, &acme, given(&email).as_deref(), &ctl).await?;
-    Ok(st.into())
+    Ok(state.core()?.sites().issue_certificate(&domain, &acme, given(&email).as_deref(), &ctl).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn ssl_status(state: State<'_, AppState>, domain: Option<String>) -> Result<Vec<SslRow>, UiError> {
-    Ok(state.core()?.sites().certificate_status(domain.as_deref()).await?.into_iter().map(SslRow::from).collect())
+pub async fn ssl_status(state: State<'_, AppState>, domain: Option<String>) -> Result<Vec<SslStatus>, UiError> {
+    Ok(state.core()?.sites().certificate_status(domain.as_deref()).await?)
 }

@@ -1,37 +1,16 @@
 //! Host-key trust: the UI shows what the server offers and pins it only on
 //! the operator's explicit acceptance of that fingerprint.
 
-use chom_core::Acceptance;
-use serde::Serialize;
+use chom_core::{Acceptance, HostKeyCheck};
 use tauri::State;
 
 use crate::{AppState, UiError};
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct HostKeyCheck {
-    pub server: String,
-    pub algorithm: String,
-    /// "SHA256:..." the server offers now.
-    pub offered: String,
-    /// "SHA256:..." pinned before, if any.
-    pub pinned: Option<String>,
-    /// The offered key is the pinned one.
-    pub trusted: bool,
-}
 
 /// Connects (handshake only, nothing is sent) and reports the host key.
 #[tauri::command]
 #[specta::specta]
 pub async fn host_key_check(state: State<'_, AppState>, name: String) -> Result<HostKeyCheck, UiError> {
-    let c = state.core()?.servers().check_host_key(&name).await?;
-    Ok(HostKeyCheck {
-        trusted: c.is_pinned(),
-        server: c.server,
-        algorithm: c.offered.algorithm,
-        offered: c.offered.fingerprint,
-        pinned: c.pinned.map(|p| p.fingerprint),
-    })
+    Ok(state.core()?.servers().check_host_key(&name).await?)
 }
 
 /// Pins the key only if the server still offers exactly `fingerprint`.

@@ -6,21 +6,22 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  The cached inventory with each server's latest probe. */
-	serverList: () => typedError<ServerRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("server_list")),
+	serverList: () => typedError<ServerView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("server_list")),
 	/**  A server's facts, pinned host key and 30 days of probe history. */
 	serverDetail: (name: string) => typedError<ServerDetail_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_detail", { name })),
-	serverAdd: (form: ServerForm) => typedError<ServerRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_add", { form })),
-	serverEdit: (name: string, changes: ServerChanges_Deserialize) => typedError<ServerRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_edit", { name, changes })),
+	serverAdd: (input: ServerInput_Deserialize) => typedError<ServerView_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_add", { input })),
+	/**  Changes to a server; `None` keeps a field, `group: ""` removes it. */
+	serverEdit: (name: string, edit: ServerEdit_Deserialize) => typedError<ServerView_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_edit", { name, edit })),
 	serverRemove: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("server_remove", { name })),
 	/**  Closes a paused server's circuit breaker. */
 	serverResume: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("server_resume", { name })),
-	keyList: () => typedError<KeyRow[], UiError_Serialize>(__TAURI_INVOKE("key_list")),
-	keyGenerate: (name: string) => typedError<KeyRow, UiError_Serialize>(__TAURI_INVOKE("key_generate", { name })),
+	keyList: () => typedError<KeyView[], UiError_Serialize>(__TAURI_INVOKE("key_list")),
+	keyGenerate: (name: string) => typedError<KeyView, UiError_Serialize>(__TAURI_INVOKE("key_generate", { name })),
 	/**
 	 *  `pem` is the key file's text, read by the UI from the file the operator
 	 *  picked; `passphrase` is empty for an unencrypted key.
 	 */
-	keyImport: (name: string, pem: string, passphrase: string) => typedError<KeyRow, UiError_Serialize>(__TAURI_INVOKE("key_import", { name, pem, passphrase })),
+	keyImport: (name: string, pem: string, passphrase: string) => typedError<KeyView, UiError_Serialize>(__TAURI_INVOKE("key_import", { name, pem, passphrase })),
 	keyDelete: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("key_delete", { name })),
 	/**  Connects (handshake only, nothing is sent) and reports the host key. */
 	hostKeyCheck: (name: string) => typedError<HostKeyCheck_Serialize, UiError_Serialize>(__TAURI_INVOKE("host_key_check", { name })),
@@ -32,58 +33,59 @@ export const commands = {
 	 */
 	serverInstallKey: (name: string, password: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("server_install_key", { name, password })),
 	/**  Probes the named servers (all when `names` is empty). */
-	fleetProbe: (names: string[], ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_probe", { names, ticket, onEvent })),
+	fleetProbe: (names: string[], ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<ProbeReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_probe", { names, ticket, onEvent })),
 	/**  Runs a shell command on the named servers, streaming their output. */
-	fleetRun: (names: string[], command: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<JobOutcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_run", { names, command, ticket, onEvent })),
+	fleetRun: (names: string[], command: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RunReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_run", { names, command, ticket, onEvent })),
 	/**
 	 *  Cancels the job started with this ticket; unknown tickets are ignored
 	 *  (the job may have finished).
 	 */
 	jobCancel: (ticket: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("job_cancel", { ticket })),
-	jobList: (limit: number) => typedError<JobRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("job_list", { limit })),
+	jobList: (limit: number) => typedError<JobRecord_Serialize[], UiError_Serialize>(__TAURI_INVOKE("job_list", { limit })),
 	/**
 	 *  Job `id`'s log after line `after` (0: from the start), at most `limit`
 	 *  lines; `grep` keeps lines containing it. A running job's log grows:
 	 *  ask again with the last line's `n`.
 	 */
-	jobLog: (id: number, after: number | null, grep: string | null, limit: number) => typedError<LogRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("job_log", { id, after, grep, limit })),
+	jobLog: (id: JobId, after: number | null, grep: string | null, limit: number) => typedError<LogLine_Serialize[], UiError_Serialize>(__TAURI_INVOKE("job_log", { id, after, grep, limit })),
 	/**
 	 *  Sets jobs a dead process left against their servers now (the window
 	 *  asks at launch); what each server said, told to every view too.
 	 */
-	jobReconcile: () => typedError<ReconciledRow[], UiError_Serialize>(__TAURI_INVOKE("job_reconcile")),
+	jobReconcile: () => typedError<Reconciled[], UiError_Serialize>(__TAURI_INVOKE("job_reconcile")),
 	/**  Runs interrupted deploy or setup `id` again; `job_cancel(ticket)` stops it. */
-	jobResume: (id: number, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ResumedRow, UiError_Serialize>(__TAURI_INVOKE("job_resume", { id, ticket, onEvent })),
+	jobResume: (id: JobId, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<Resumed, UiError_Serialize>(__TAURI_INVOKE("job_resume", { id, ticket, onEvent })),
 	/**  The servers a job failed on, for "Retry failed". */
-	jobFailedServers: (id: number) => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("job_failed_servers", { id })),
-	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("audit_list", { action, server, limit })),
-	siteDefaults: () => __TAURI_INVOKE<SiteDefaultsRow>("site_defaults"),
-	siteList: () => typedError<SiteRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("site_list")),
-	siteDetail: (domain: string) => typedError<SiteDetailRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_detail", { domain })),
+	jobFailedServers: (id: JobId) => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("job_failed_servers", { id })),
+	auditList: (action: string | null, server: string | null, limit: number) => typedError<AuditEntry_Serialize[], UiError_Serialize>(__TAURI_INVOKE("audit_list", { action, server, limit })),
+	/**  What a new site's form starts with: the core's defaults. */
+	siteDefaults: () => __TAURI_INVOKE<SiteDefaults>("site_defaults"),
+	siteList: () => typedError<SiteView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("site_list")),
+	siteDetail: (domain: string) => typedError<SiteDetail_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_detail", { domain })),
 	/**
 	 *  Creates a site and deploys its first release (a folder; WordPress: its
 	 *  tarball or the official download), then installs WordPress.
 	 */
-	siteCreate: (form: SiteForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteLaunchRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_create", { form, ticket, onEvent })),
+	siteCreate: (form: SiteForm, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SiteLaunch_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_create", { form, ticket, onEvent })),
 	/**
 	 *  Deploys a folder on this computer, or a git ref, as the site's next
 	 *  release; `job_cancel(ticket)` stops it.
 	 */
-	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<DeployResultRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
+	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<DeployReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
 	/**  Switches back to `to`, or to the release before the live one. */
-	siteRollback: (domain: string, to: string | null, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<ReleasesRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_rollback", { domain, to, ticket, onEvent })),
-	siteReleases: (domain: string) => typedError<ReleasesRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_releases", { domain })),
-	siteSetEnabled: (domain: string, enabled: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, ticket, onEvent })),
-	siteDelete: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("site_delete", { domain, ticket, onEvent })),
+	siteRollback: (domain: string, to: string | null, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<Releases_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_rollback", { domain, to, ticket, onEvent })),
+	siteReleases: (domain: string) => typedError<Releases_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_releases", { domain })),
+	siteSetEnabled: (domain: string, enabled: boolean, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SiteView_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_enabled", { domain, enabled, ticket, onEvent })),
+	siteDelete: (domain: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("site_delete", { domain, ticket, onEvent })),
 	/**
 	 *  Brings the site to CHOM's layout on its server; what changed, and what
 	 *  was as it should be.
 	 */
-	siteRepair: (domain: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError_Serialize>(__TAURI_INVOKE("site_repair", { domain, ticket, onEvent })),
-	siteSetDashboardUpdates: (domain: string, on: boolean, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SiteRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, ticket, onEvent })),
-	serverSetup: (name: string, php: string, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SetupRow, UiError_Serialize>(__TAURI_INVOKE("server_setup", { name, php, ticket, onEvent })),
-	sslIssue: (domain: string, form: SslForm, ticket: string, onEvent: Channel<JobProgress_Deserialize>) => typedError<SslRow_Serialize, UiError_Serialize>(__TAURI_INVOKE("ssl_issue", { domain, form, ticket, onEvent })),
-	sslStatus: (domain: string | null) => typedError<SslRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("ssl_status", { domain })),
+	siteRepair: (domain: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RepairReport, UiError_Serialize>(__TAURI_INVOKE("site_repair", { domain, ticket, onEvent })),
+	siteSetDashboardUpdates: (domain: string, on: boolean, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SiteView_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, ticket, onEvent })),
+	serverSetup: (name: string, php: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SetupReport, UiError_Serialize>(__TAURI_INVOKE("server_setup", { name, php, ticket, onEvent })),
+	sslIssue: (domain: string, form: SslForm, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SslStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("ssl_issue", { domain, form, ticket, onEvent })),
+	sslStatus: (domain: string | null) => typedError<SslStatus_Serialize[], UiError_Serialize>(__TAURI_INVOKE("ssl_status", { domain })),
 	/**
 	 *  Opens the chooser over the window, in the folder of what the field
 	 *  holds (else the home folder); the chosen path, or `null` when the
@@ -100,12 +102,12 @@ export const events = {
 };
 
 /* Types */
-export type AuditRow = AuditRow_Serialize | AuditRow_Deserialize;
+export type AuditEntry = AuditEntry_Serialize | AuditEntry_Deserialize;
 
-export type AuditRow_Deserialize = {
+export type AuditEntry_Deserialize = {
 	id: number,
 	at: string,
-	osUser: string,
+	os_user: string,
 	action: string,
 	server?: string | null,
 	target?: string | null,
@@ -113,10 +115,10 @@ export type AuditRow_Deserialize = {
 	detail: string,
 };
 
-export type AuditRow_Serialize = {
+export type AuditEntry_Serialize = {
 	id: number,
 	at: string,
-	osUser: string,
+	os_user: string,
 	action: string,
 	server: string | null,
 	target: string | null,
@@ -130,41 +132,76 @@ export type AuditRow_Serialize = {
  */
 export type DeployForm = {
 	folder: string,
-	gitUrl: string,
-	gitRef: string,
+	git_url: string,
+	git_ref: string,
 	/**  Text the health check's page must contain (empty: any 2xx/3xx). */
 	expect: string,
 };
 
-export type DeployResultRow = DeployResultRow_Serialize | DeployResultRow_Deserialize;
+/**  One deploy or rollback of a site (its row in `deploys`). */
+export type DeployId = number;
 
-export type DeployResultRow_Deserialize = {
-	release: string,
-	previous?: string | null,
-	healthStatus?: string | null,
-	/**  Files streamed, and files the server reused from the live release. */
-	sentFiles: number,
-	reusedFiles: number,
-};
+export type DeployRecord = DeployRecord_Serialize | DeployRecord_Deserialize;
 
-export type DeployResultRow_Serialize = {
-	release: string,
-	previous: string | null,
-	healthStatus: string | null,
-	/**  Files streamed, and files the server reused from the live release. */
-	sentFiles: number,
-	reusedFiles: number,
-};
-
-export type DeployRow = {
+export type DeployRecord_Deserialize = {
+	id: DeployId,
+	job_id?: JobId | null,
 	kind: string,
-	release: string,
+	release_id: string,
 	source: string,
-	state: string,
+	state: DeployState,
 	step: string,
 	message: string,
-	startedAt: string,
+	started_at: string,
+	finished_at?: string | null,
 };
+
+export type DeployRecord_Serialize = {
+	id: DeployId,
+	job_id: JobId | null,
+	kind: string,
+	release_id: string,
+	source: string,
+	state: DeployState,
+	step: string,
+	message: string,
+	started_at: string,
+	finished_at: string | null,
+};
+
+export type DeployReport = DeployReport_Serialize | DeployReport_Deserialize;
+
+export type DeployReport_Deserialize = {
+	job_id: JobId,
+	release: string,
+	previous?: string | null,
+	health_status?: string | null,
+	releases: string[],
+	/**
+	 *  Files streamed, and files the server copied from the live release
+	 *  because they were unchanged.
+	 */
+	sent_files: number,
+	reused_files: number,
+};
+
+export type DeployReport_Serialize = {
+	job_id: JobId,
+	release: string,
+	previous: string | null,
+	health_status: string | null,
+	releases: string[],
+	/**
+	 *  Files streamed, and files the server copied from the live release
+	 *  because they were unchanged.
+	 */
+	sent_files: number,
+	reused_files: number,
+};
+
+export type DeployState = "running" | "live" | "failed" | "interrupted" | 
+/**  Stopped by the operator before it finished. */
+"cancelled";
 
 /**
  *  Stable codes: the UI keys its messages on them, the CLI maps them to exit
@@ -184,28 +221,33 @@ export type HostKeyAlert = {
 	offered: string,
 };
 
+/**  What a server offers now, next to what is pinned. */
 export type HostKeyCheck = HostKeyCheck_Serialize | HostKeyCheck_Deserialize;
 
+/**  What a server offers now, next to what is pinned. */
 export type HostKeyCheck_Deserialize = {
 	server: string,
-	algorithm: string,
-	/**  "SHA256:..." the server offers now. */
-	offered: string,
-	/**  "SHA256:..." pinned before, if any. */
-	pinned?: string | null,
+	offered: HostKeyOffer,
+	pinned?: PinnedHostKey | null,
 	/**  The offered key is the pinned one. */
 	trusted: boolean,
 };
 
+/**  What a server offers now, next to what is pinned. */
 export type HostKeyCheck_Serialize = {
 	server: string,
-	algorithm: string,
-	/**  "SHA256:..." the server offers now. */
-	offered: string,
-	/**  "SHA256:..." pinned before, if any. */
-	pinned: string | null,
+	offered: HostKeyOffer,
+	pinned: PinnedHostKey | null,
 	/**  The offered key is the pinned one. */
 	trusted: boolean,
+};
+
+/**  A host key as a server offered it. */
+export type HostKeyOffer = {
+	algorithm: string,
+	fingerprint: string,
+	/**  OpenSSH line without comment. */
+	public_key: string,
 };
 
 /**  A job started or ended; views showing jobs, servers or sites reload. */
@@ -213,7 +255,7 @@ export type JobChanged = JobChanged_Serialize | JobChanged_Deserialize;
 
 /**  A job started or ended; views showing jobs, servers or sites reload. */
 export type JobChanged_Deserialize = {
-	jobId: number,
+	job_id: JobId,
 	/**  probe, run, deploy... (on start only) */
 	kind?: string | null,
 	/**  running | succeeded | failed | cancelled */
@@ -222,135 +264,146 @@ export type JobChanged_Deserialize = {
 
 /**  A job started or ended; views showing jobs, servers or sites reload. */
 export type JobChanged_Serialize = {
-	jobId: number,
+	job_id: JobId,
 	/**  probe, run, deploy... (on start only) */
 	kind: string | null,
 	/**  running | succeeded | failed | cancelled */
 	state: string,
 };
 
-export type JobOutcome = JobOutcome_Serialize | JobOutcome_Deserialize;
+/**
+ *  A job's progress, as the CLI's progress line and the app's views (over
+ *  their channel, as it is) receive it.
+ */
+export type JobEvent = JobEvent_Serialize | JobEvent_Deserialize;
 
-export type JobOutcome_Deserialize = {
-	jobId: number,
-	succeeded: number,
-	failed: number,
-	results: ServerOutcome_Deserialize[],
-};
-
-export type JobOutcome_Serialize = {
-	jobId: number,
-	succeeded: number,
-	failed: number,
-	results: ServerOutcome_Serialize[],
-};
-
-/**  Progress of a job, as the UI receives it. */
-export type JobProgress = JobProgress_Serialize | JobProgress_Deserialize;
-
-/**  Progress of a job, as the UI receives it. */
-export type JobProgress_Deserialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | 
-/**  A step of a site operation began (upload, build, health, switch...). */
+/**
+ *  A job's progress, as the CLI's progress line and the app's views (over
+ *  their channel, as it is) receive it.
+ */
+export type JobEvent_Deserialize = { kind: "started"; job_id: JobId; job_kind: string; total: number } | { kind: "output"; server: string; stream: Stream; line: string } | 
+/**  A step of a remote operation began (upload, build, health, switch...). */
 { kind: "step"; server: string; step: string } | 
 /**  Something the job itself says (a retry, a reconciliation). */
 { kind: "note"; server?: string | null; line: string } | 
-/**  Bytes of a release sent so far (numbers: JS has no u64). */
-{ kind: "transfer"; server: string; sent: number | null; total: number | null } | { kind: "serverDone"; server: string; ok: boolean; error?: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
+/**  Bytes of a release or a file read and sent so far, of `total`. */
+{ kind: "transfer"; server: string; sent: number; total: number } | 
+/**
+ *  A server offered another host key than the one pinned: nothing was
+ *  sent or run there. Every open view of the app raises its alert.
+ */
+{ kind: "host_key_changed"; server: string; pinned: string; offered: string } | { kind: "server_done"; server: string; ok: boolean; error?: string | null; done: number; total: number } | { kind: "finished"; job_id: JobId; state: JobState; succeeded: number; failed: number };
 
-/**  Progress of a job, as the UI receives it. */
-export type JobProgress_Serialize = { kind: "started"; jobId: number; total: number } | { kind: "output"; server: string; stream: string; line: string } | 
-/**  A step of a site operation began (upload, build, health, switch...). */
+/**
+ *  A job's progress, as the CLI's progress line and the app's views (over
+ *  their channel, as it is) receive it.
+ */
+export type JobEvent_Serialize = { kind: "started"; job_id: JobId; job_kind: string; total: number } | { kind: "output"; server: string; stream: Stream; line: string } | 
+/**  A step of a remote operation began (upload, build, health, switch...). */
 { kind: "step"; server: string; step: string } | 
 /**  Something the job itself says (a retry, a reconciliation). */
 { kind: "note"; server: string | null; line: string } | 
-/**  Bytes of a release sent so far (numbers: JS has no u64). */
-{ kind: "transfer"; server: string; sent: number | null; total: number | null } | { kind: "serverDone"; server: string; ok: boolean; error: string | null; done: number; total: number } | { kind: "finished"; jobId: number; state: string; succeeded: number; failed: number };
+/**  Bytes of a release or a file read and sent so far, of `total`. */
+{ kind: "transfer"; server: string; sent: number; total: number } | 
+/**
+ *  A server offered another host key than the one pinned: nothing was
+ *  sent or run there. Every open view of the app raises its alert.
+ */
+{ kind: "host_key_changed"; server: string; pinned: string; offered: string } | { kind: "server_done"; server: string; ok: boolean; error: string | null; done: number; total: number } | { kind: "finished"; job_id: JobId; state: JobState; succeeded: number; failed: number };
 
-export type JobRow = JobRow_Serialize | JobRow_Deserialize;
+export type JobId = number;
 
-export type JobRow_Deserialize = {
-	id: number,
+export type JobRecord = JobRecord_Serialize | JobRecord_Deserialize;
+
+export type JobRecord_Deserialize = {
+	id: JobId,
 	kind: string,
 	detail: string,
-	/**  running | succeeded | failed | cancelled | interrupted */
-	state: string,
-	osUser: string,
+	state: JobState,
+	os_user: string,
 	total: number,
 	succeeded: number,
 	failed: number,
-	startedAt: string,
-	finishedAt?: string | null,
+	started_at: string,
+	finished_at?: string | null,
 	/**  The site or server a single-target job works on. */
 	target?: string | null,
 	/**  The last step it reached. */
 	step?: string | null,
-	/**  Interrupted: what its server said it was left with. */
+	/**  After an interruption: what its server said it was left with. */
 	reconciled?: string | null,
 	/**  Log lines over the job's bound, not kept. */
-	logDropped: number,
+	log_dropped: number,
 };
 
-export type JobRow_Serialize = {
-	id: number,
+export type JobRecord_Serialize = {
+	id: JobId,
 	kind: string,
 	detail: string,
-	/**  running | succeeded | failed | cancelled | interrupted */
-	state: string,
-	osUser: string,
+	state: JobState,
+	os_user: string,
 	total: number,
 	succeeded: number,
 	failed: number,
-	startedAt: string,
-	finishedAt: string | null,
+	started_at: string,
+	finished_at: string | null,
 	/**  The site or server a single-target job works on. */
 	target: string | null,
 	/**  The last step it reached. */
 	step: string | null,
-	/**  Interrupted: what its server said it was left with. */
+	/**  After an interruption: what its server said it was left with. */
 	reconciled: string | null,
 	/**  Log lines over the job's bound, not kept. */
-	logDropped: number,
+	log_dropped: number,
 };
+
+export type JobState = "running" | "succeeded" | 
+/**  Finished, with at least one server failing. */
+"failed" | "cancelled" | 
+/**  Was running when the process died. */
+"interrupted";
 
 /**
  *  Interrupted jobs (left by a process that died) and what their servers
  *  said: the window asks at launch (`job_reconcile`), every view hears.
  */
 export type JobsReconciled = {
-	jobs: ReconciledRow[],
+	jobs: Reconciled[],
 };
 
-export type KeyRow = {
+export type KeyView = {
 	name: string,
 	algorithm: string,
 	bits: number,
 	fingerprint: string,
-	publicKey: string,
-	usedBy: string[],
+	public_key: string,
+	created_at: string,
+	/**  Servers that log in with this key. */
+	used_by: string[],
 };
 
 /**  Things a list can show, for a name that was not found. */
 export type Listing = "servers" | "sites" | "keys" | "jobs";
 
-/**  One line of a job's log; `n` orders them (ask for lines after it). */
-export type LogRow = LogRow_Serialize | LogRow_Deserialize;
+/**  One stored line. `kind`: out, err, step, done or note. */
+export type LogLine = LogLine_Serialize | LogLine_Deserialize;
 
-/**  One line of a job's log; `n` orders them (ask for lines after it). */
-export type LogRow_Deserialize = {
-	n: number | null,
+/**  One stored line. `kind`: out, err, step, done or note. */
+export type LogLine_Deserialize = {
+	/**  Its place in the log (the row id): ask for the lines after it. */
+	n: number,
 	at: string,
 	server?: string | null,
-	/**  out | err | step | done | note */
 	kind: string,
 	line: string,
 };
 
-/**  One line of a job's log; `n` orders them (ask for lines after it). */
-export type LogRow_Serialize = {
-	n: number | null,
+/**  One stored line. `kind`: out, err, step, done or note. */
+export type LogLine_Serialize = {
+	/**  Its place in the log (the row id): ask for the lines after it. */
+	n: number,
 	at: string,
 	server: string | null,
-	/**  out | err | step | done | note */
 	kind: string,
 	line: string,
 };
@@ -362,48 +415,182 @@ export type PickKind =
 /**  A release as a .tar.gz (a WordPress tarball). */
 "tarball";
 
-/**  One probe in a server's history, for the charts. */
+export type PinnedHostKey = {
+	algorithm: string,
+	fingerprint: string,
+	/**  OpenSSH line of the host key ("ssh-ed25519 AAAA..."). */
+	public_key: string,
+	first_seen: string,
+};
+
+/**  What one probe learned about a server. */
+export type ProbeFacts = {
+	hostname: string,
+	os: string,
+	kernel: string,
+	uptime_s: number,
+	load: [(number | null), (number | null), (number | null)],
+	cpus: number,
+	mem_total: number,
+	mem_available: number,
+	swap_total: number,
+	swap_free: number,
+	disk_total: number,
+	disk_free: number,
+	/**  nginx, php-fpm, mariadb -> state. */
+	services: { [key in string]: ServiceState },
+};
+
+export type ProbeOutcome = ProbeOutcome_Serialize | ProbeOutcome_Deserialize;
+
+export type ProbeOutcome_Deserialize = {
+	server: string,
+	ok: boolean,
+	error_code?: ErrorCode | null,
+	error?: string | null,
+	/**  What to do about the error, for the front end to say. */
+	remedy?: Remedy_Deserialize | null,
+	duration_ms: number,
+	facts?: ProbeFacts | null,
+};
+
+export type ProbeOutcome_Serialize = {
+	server: string,
+	ok: boolean,
+	error_code: ErrorCode | null,
+	error: string | null,
+	/**  What to do about the error, for the front end to say. */
+	remedy: Remedy_Serialize | null,
+	duration_ms: number,
+	facts: ProbeFacts | null,
+};
+
+/**  One probe in a server's history, as the charts draw it. */
 export type ProbePoint = ProbePoint_Serialize | ProbePoint_Deserialize;
 
-/**  One probe in a server's history, for the charts. */
+/**  One probe in a server's history, as the charts draw it. */
 export type ProbePoint_Deserialize = {
-	/**  Unix seconds (u32: f64 would cross as `number | null`). */
-	at: number,
+	at: string,
 	ok: boolean,
+	error?: string | null,
+	hostname?: string | null,
 	load1?: number | null,
-	memUsedPct?: number | null,
-	diskUsedPct?: number | null,
+	mem_used_pct?: number | null,
+	disk_used_pct?: number | null,
 };
 
-/**  One probe in a server's history, for the charts. */
+/**  One probe in a server's history, as the charts draw it. */
 export type ProbePoint_Serialize = {
-	/**  Unix seconds (u32: f64 would cross as `number | null`). */
-	at: number,
+	at: string,
 	ok: boolean,
+	error: string | null,
+	hostname: string | null,
 	load1: number | null,
-	memUsedPct: number | null,
-	diskUsedPct: number | null,
+	mem_used_pct: number | null,
+	disk_used_pct: number | null,
 };
 
-export type ReconciledRow = {
-	jobId: number,
+export type ProbeReport = ProbeReport_Serialize | ProbeReport_Deserialize;
+
+export type ProbeReport_Deserialize = {
+	job_id: JobId,
+	succeeded: number,
+	failed: number,
+	results: ProbeOutcome_Deserialize[],
+};
+
+export type ProbeReport_Serialize = {
+	job_id: JobId,
+	succeeded: number,
+	failed: number,
+	results: ProbeOutcome_Serialize[],
+};
+
+/**
+ *  The latest probe, flattened for tables. When it failed, the figures are
+ *  those of the last probe that worked (`facts_at`), so the offline
+ *  inventory still shows what was last known.
+ */
+export type ProbeSummary = ProbeSummary_Serialize | ProbeSummary_Deserialize;
+
+/**
+ *  The latest probe, flattened for tables. When it failed, the figures are
+ *  those of the last probe that worked (`facts_at`), so the offline
+ *  inventory still shows what was last known.
+ */
+export type ProbeSummary_Deserialize = {
+	at: string,
+	ok: boolean,
+	error?: string | null,
+	facts_at?: string | null,
+	hostname?: string | null,
+	os?: string | null,
+	load1?: number | null,
+	cpus?: number | null,
+	mem_used_pct?: number | null,
+	disk_used_pct?: number | null,
+	services: { [key in string]: ServiceState },
+};
+
+/**
+ *  The latest probe, flattened for tables. When it failed, the figures are
+ *  those of the last probe that worked (`facts_at`), so the offline
+ *  inventory still shows what was last known.
+ */
+export type ProbeSummary_Serialize = {
+	at: string,
+	ok: boolean,
+	error: string | null,
+	facts_at: string | null,
+	hostname: string | null,
+	os: string | null,
+	load1: number | null,
+	cpus: number | null,
+	mem_used_pct: number | null,
+	disk_used_pct: number | null,
+	services: { [key in string]: ServiceState },
+};
+
+/**  What an interrupted job's server said. */
+export type Reconciled = {
+	job_id: JobId,
 	kind: string,
 	target: string,
+	/**  What the server was left with, and what to do. */
 	found: string,
-	/**  False while the server still runs the change; asked again later. */
+	/**
+	 *  Whether the answer is final: a change still running on the server
+	 *  (its lock held) is asked again next time.
+	 */
 	settled: boolean,
 };
 
-export type ReleasesRow = ReleasesRow_Serialize | ReleasesRow_Deserialize;
+export type Releases = Releases_Serialize | Releases_Deserialize;
 
-export type ReleasesRow_Deserialize = {
+export type Releases_Deserialize = {
 	current?: string | null,
+	/**  Newest first. */
 	releases: string[],
+	/**
+	 *  Half-made releases a change that did not finish left (the next
+	 *  deploy removes them).
+	 */
+	partial: string[],
+	/**  Who holds the site's lock on the server, when a change still runs. */
+	busy?: string | null,
 };
 
-export type ReleasesRow_Serialize = {
+export type Releases_Serialize = {
 	current: string | null,
+	/**  Newest first. */
 	releases: string[],
+	/**
+	 *  Half-made releases a change that did not finish left (the next
+	 *  deploy removes them).
+	 */
+	partial: string[],
+	/**  Who holds the site's lock on the server, when a change still runs. */
+	busy: string | null,
 };
 
 export type Remedy = Remedy_Serialize | Remedy_Deserialize;
@@ -454,123 +641,169 @@ export type Remedy_Serialize =
 /**  Give the step a longer limit, if it really needs that long. */
 { kind: "raise_step_limit"; step: string };
 
+export type RepairReport = {
+	job_id: JobId,
+	changed: string[],
+	unchanged: string[],
+};
+
 /**  The job that ran an interrupted one again. */
-export type ResumedRow = {
-	jobId: number,
+export type Resumed = {
+	/**  The new job. */
+	job_id: JobId,
 	kind: string,
 	target: string,
+	/**  What it did: "release X is live", "setup done: N changes". */
 	outcome: string,
 };
 
-/**
- *  Changes to a server; empty strings keep the current value, except
- *  `group`, where an empty string removes it.
- */
-export type ServerChanges = ServerChanges_Serialize | ServerChanges_Deserialize;
+export type RunOutcome = RunOutcome_Serialize | RunOutcome_Deserialize;
+
+export type RunOutcome_Deserialize = {
+	server: string,
+	ok: boolean,
+	exit_status?: number | null,
+	signal?: string | null,
+	stdout: string,
+	stderr: string,
+	error_code?: ErrorCode | null,
+	error?: string | null,
+	remedy?: Remedy_Deserialize | null,
+	duration_ms: number,
+};
+
+export type RunOutcome_Serialize = {
+	server: string,
+	ok: boolean,
+	exit_status: number | null,
+	signal: string | null,
+	stdout: string,
+	stderr: string,
+	error_code: ErrorCode | null,
+	error: string | null,
+	remedy: Remedy_Serialize | null,
+	duration_ms: number,
+};
+
+export type RunReport = RunReport_Serialize | RunReport_Deserialize;
+
+export type RunReport_Deserialize = {
+	job_id: JobId,
+	succeeded: number,
+	failed: number,
+	results: RunOutcome_Deserialize[],
+};
+
+export type RunReport_Serialize = {
+	job_id: JobId,
+	succeeded: number,
+	failed: number,
+	results: RunOutcome_Serialize[],
+};
 
 /**
- *  Changes to a server; empty strings keep the current value, except
- *  `group`, where an empty string removes it.
+ *  One server in full: the view, its pinned host key, what its last
+ *  working probe found, and 30 days of probes.
  */
-export type ServerChanges_Deserialize = {
-	host: string,
-	port: string,
-	user: string,
-	key: string,
-	addTags: string[],
-	removeTags: string[],
+export type ServerDetail = ServerDetail_Serialize | ServerDetail_Deserialize;
+
+/**
+ *  One server in full: the view, its pinned host key, what its last
+ *  working probe found, and 30 days of probes.
+ */
+export type ServerDetail_Deserialize = {
+	server: ServerView_Deserialize,
+	host_key?: PinnedHostKey | null,
+	/**
+	 *  From the newest probe that worked (`server.probe` says whether a
+	 *  later one failed).
+	 */
+	facts?: ProbeFacts | null,
+	/**  Oldest first. */
+	history: ProbePoint_Deserialize[],
+	/**  The newest jobs that touched this server. */
+	recent_jobs: JobRecord_Deserialize[],
+};
+
+/**
+ *  One server in full: the view, its pinned host key, what its last
+ *  working probe found, and 30 days of probes.
+ */
+export type ServerDetail_Serialize = {
+	server: ServerView_Serialize,
+	host_key: PinnedHostKey | null,
+	/**
+	 *  From the newest probe that worked (`server.probe` says whether a
+	 *  later one failed).
+	 */
+	facts: ProbeFacts | null,
+	/**  Oldest first. */
+	history: ProbePoint_Serialize[],
+	/**  The newest jobs that touched this server. */
+	recent_jobs: JobRecord_Serialize[],
+};
+
+/**  Changes to a server; `None` keeps the field. `group: Some("")` clears it. */
+export type ServerEdit = ServerEdit_Serialize | ServerEdit_Deserialize;
+
+/**  Changes to a server; `None` keeps the field. `group: Some("")` clears it. */
+export type ServerEdit_Deserialize = {
+	rename?: string | null,
+	host?: string | null,
+	port?: string | null,
+	user?: string | null,
+	key?: string | null,
+	add_tags: string[],
+	remove_tags: string[],
 	group?: string | null,
 	notes?: string | null,
 };
 
-/**
- *  Changes to a server; empty strings keep the current value, except
- *  `group`, where an empty string removes it.
- */
-export type ServerChanges_Serialize = {
-	host: string,
-	port: string,
-	user: string,
-	key: string,
-	addTags: string[],
-	removeTags: string[],
+/**  Changes to a server; `None` keeps the field. `group: Some("")` clears it. */
+export type ServerEdit_Serialize = {
+	rename: string | null,
+	host: string | null,
+	port: string | null,
+	user: string | null,
+	key: string | null,
+	add_tags: string[],
+	remove_tags: string[],
 	group: string | null,
 	notes: string | null,
 };
 
-export type ServerDetail = ServerDetail_Serialize | ServerDetail_Deserialize;
+/**  A new server as the operator typed it; validated by `add_server`. */
+export type ServerInput = ServerInput_Serialize | ServerInput_Deserialize;
 
-export type ServerDetail_Deserialize = {
-	server: ServerRow_Deserialize,
-	notes: string,
-	hostKeyAlgorithm?: string | null,
-	hostKeyFingerprint?: string | null,
-	hostKeyPinnedAt?: string | null,
-	os?: string | null,
-	kernel?: string | null,
-	hostname?: string | null,
-	uptimeS?: number | null,
-	history: ProbePoint_Deserialize[],
-	recentJobs: JobRow_Deserialize[],
-};
-
-export type ServerDetail_Serialize = {
-	server: ServerRow_Serialize,
-	notes: string,
-	hostKeyAlgorithm: string | null,
-	hostKeyFingerprint: string | null,
-	hostKeyPinnedAt: string | null,
-	os: string | null,
-	kernel: string | null,
-	hostname: string | null,
-	uptimeS: number | null,
-	history: ProbePoint_Serialize[],
-	recentJobs: JobRow_Serialize[],
-};
-
-/**  The Add server form. */
-export type ServerForm = {
+/**  A new server as the operator typed it; validated by `add_server`. */
+export type ServerInput_Deserialize = {
 	name: string,
 	host: string,
-	port: string,
-	user: string,
-	key: string,
+	port?: string | null,
+	user?: string | null,
+	key?: string | null,
 	tags: string[],
-	group: string,
+	group?: string | null,
+	notes?: string | null,
 };
 
-/**  One server's outcome of a probe or run. */
-export type ServerOutcome = ServerOutcome_Serialize | ServerOutcome_Deserialize;
-
-/**  One server's outcome of a probe or run. */
-export type ServerOutcome_Deserialize = {
-	server: string,
-	ok: boolean,
-	errorCode?: string | null,
-	error?: string | null,
-	exitStatus?: number | null,
-	stdout: string,
-	stderr: string,
-	durationMs: number,
+/**  A new server as the operator typed it; validated by `add_server`. */
+export type ServerInput_Serialize = {
+	name: string,
+	host: string,
+	port: string | null,
+	user: string | null,
+	key: string | null,
+	tags: string[],
+	group: string | null,
+	notes: string | null,
 };
 
-/**  One server's outcome of a probe or run. */
-export type ServerOutcome_Serialize = {
-	server: string,
-	ok: boolean,
-	errorCode: string | null,
-	error: string | null,
-	exitStatus: number | null,
-	stdout: string,
-	stderr: string,
-	durationMs: number,
-};
+/**  A server as listed: inventory fields plus its latest probe, if any. */
+export type ServerView = ServerView_Serialize | ServerView_Deserialize;
 
-/**  A row of the Fleet table. */
-export type ServerRow = ServerRow_Serialize | ServerRow_Deserialize;
-
-/**  A row of the Fleet table. */
-export type ServerRow_Deserialize = {
+/**  A server as listed: inventory fields plus its latest probe, if any. */
+export type ServerView_Deserialize = {
 	name: string,
 	host: string,
 	port: number,
@@ -578,27 +811,21 @@ export type ServerRow_Deserialize = {
 	key?: string | null,
 	tags: string[],
 	group?: string | null,
+	notes: string,
 	/**  up | down | unknown | host_key_changed */
 	status: string,
-	/**  RFC 3339, UTC. */
-	lastSeen?: string | null,
-	/**  When the last probe ran (RFC 3339), whether it worked, and why not. */
-	probedAt?: string | null,
-	probeError?: string | null,
-	load1?: number | null,
-	cpus?: number | null,
-	memUsedPct?: number | null,
-	diskUsedPct?: number | null,
-	/**  nginx, php-fpm, mariadb -> up | down | absent */
-	services: ([string, string])[],
-	/**  RFC 3339: CHOM does not connect to it until then (its circuit breaker is open). */
-	pausedUntil?: string | null,
-	/**  Failed connections in a row. */
-	connectFailures: number,
+	last_seen?: string | null,
+	created_at: string,
+	updated_at: string,
+	probe?: ProbeSummary_Deserialize | null,
+	/**  Failed connection attempts in a row (the circuit breaker's count). */
+	connect_failures: number,
+	/**  While set and ahead, CHOM does not dial the server (its breaker is open). */
+	paused_until?: string | null,
 };
 
-/**  A row of the Fleet table. */
-export type ServerRow_Serialize = {
+/**  A server as listed: inventory fields plus its latest probe, if any. */
+export type ServerView_Serialize = {
 	name: string,
 	host: string,
 	port: number,
@@ -606,49 +833,65 @@ export type ServerRow_Serialize = {
 	key: string | null,
 	tags: string[],
 	group: string | null,
+	notes: string,
 	/**  up | down | unknown | host_key_changed */
 	status: string,
-	/**  RFC 3339, UTC. */
-	lastSeen: string | null,
-	/**  When the last probe ran (RFC 3339), whether it worked, and why not. */
-	probedAt: string | null,
-	probeError: string | null,
-	load1: number | null,
-	cpus: number | null,
-	memUsedPct: number | null,
-	diskUsedPct: number | null,
-	/**  nginx, php-fpm, mariadb -> up | down | absent */
-	services: ([string, string])[],
-	/**  RFC 3339: CHOM does not connect to it until then (its circuit breaker is open). */
-	pausedUntil: string | null,
-	/**  Failed connections in a row. */
-	connectFailures: number,
+	last_seen: string | null,
+	created_at: string,
+	updated_at: string,
+	probe: ProbeSummary_Serialize | null,
+	/**  Failed connection attempts in a row (the circuit breaker's count). */
+	connect_failures: number,
+	/**  While set and ahead, CHOM does not dial the server (its breaker is open). */
+	paused_until: string | null,
 };
 
-export type SetupRow = {
+export type ServiceState = "up" | "down" | 
+/**  Not installed on the server. */
+"absent";
+
+export type SetupReport = {
+	job_id: JobId,
 	changed: string[],
 	unchanged: string[],
-	loginVerified: boolean,
+	/**  A fresh SSH login was made after sshd's configuration changed. */
+	login_verified: boolean,
 };
 
-/**  What a new site's form starts with: the core's defaults. */
-export type SiteDefaultsRow = {
+export type SiteCreated = SiteCreated_Serialize | SiteCreated_Deserialize;
+
+export type SiteCreated_Deserialize = {
+	job_id: JobId,
+	site: SiteView_Deserialize,
+	/**  Why this server, when CHOM chose it. */
+	placement?: string | null,
+};
+
+export type SiteCreated_Serialize = {
+	job_id: JobId,
+	site: SiteView_Serialize,
+	/**  Why this server, when CHOM chose it. */
+	placement: string | null,
+};
+
+export type SiteDefaults = {
+	/**  Every kind of site, in the order a form offers them. */
 	kinds: string[],
-	phpVersion: string,
-	gitRef: string,
-	wordpressAdmin: string,
+	php_version: string,
+	git_ref: string,
+	wordpress_admin: string,
 };
 
-export type SiteDetailRow = SiteDetailRow_Serialize | SiteDetailRow_Deserialize;
+export type SiteDetail = SiteDetail_Serialize | SiteDetail_Deserialize;
 
-export type SiteDetailRow_Deserialize = {
-	site: SiteRow_Deserialize,
-	deploys: DeployRow[],
+export type SiteDetail_Deserialize = {
+	site: SiteView_Deserialize,
+	deploys: DeployRecord_Deserialize[],
 };
 
-export type SiteDetailRow_Serialize = {
-	site: SiteRow_Serialize,
-	deploys: DeployRow[],
+export type SiteDetail_Serialize = {
+	site: SiteView_Serialize,
+	deploys: DeployRecord_Serialize[],
 };
 
 /**  What the new-site form sends. Empty strings are "not given". */
@@ -664,101 +907,151 @@ export type SiteForm = {
 	 *  and ref the server fetches (at most one).
 	 */
 	folder: string,
-	gitUrl: string,
-	gitRef: string,
+	git_url: string,
+	git_ref: string,
 	/**  WordPress: a .tar.gz on this computer; empty downloads the official one on the server. */
 	tarball: string,
-	wpTitle: string,
-	wpAdmin: string,
-	wpEmail: string,
+	wp_title: string,
+	wp_admin: string,
+	wp_email: string,
 	expect: string,
 };
 
-export type SiteLaunchRow = SiteLaunchRow_Serialize | SiteLaunchRow_Deserialize;
+export type SiteKind = "static" | "wordpress" | "laravel";
 
-export type SiteLaunchRow_Deserialize = {
-	site: SiteRow_Deserialize,
-	placement?: string | null,
-	release?: string | null,
-	wordpressAdmin?: string | null,
+export type SiteLaunch = SiteLaunch_Serialize | SiteLaunch_Deserialize;
+
+export type SiteLaunch_Deserialize = {
+	created: SiteCreated_Deserialize,
+	deploy?: DeployReport_Deserialize | null,
+	/**
+	 *  The WordPress admin user. Its password is only in the OS keyring
+	 *  (service `chom-desktop`, account `site-admin:DOMAIN`), for the
+	 *  operator to read with the OS's own keyring tool: CHOM never prints it.
+	 */
+	wordpress_admin?: string | null,
 };
 
-export type SiteLaunchRow_Serialize = {
-	site: SiteRow_Serialize,
-	placement: string | null,
-	release: string | null,
-	wordpressAdmin: string | null,
+export type SiteLaunch_Serialize = {
+	created: SiteCreated_Serialize,
+	deploy: DeployReport_Serialize | null,
+	/**
+	 *  The WordPress admin user. Its password is only in the OS keyring
+	 *  (service `chom-desktop`, account `site-admin:DOMAIN`), for the
+	 *  operator to read with the OS's own keyring tool: CHOM never prints it.
+	 */
+	wordpress_admin: string | null,
 };
 
-export type SiteRow = SiteRow_Serialize | SiteRow_Deserialize;
+export type SiteRecord = SiteRecord_Serialize | SiteRecord_Deserialize;
 
-export type SiteRow_Deserialize = {
+export type SiteRecord_Deserialize = {
 	domain: string,
-	kind: string,
 	server: string,
+	kind: SiteKind,
+	php_version?: string | null,
 	aliases: string[],
-	phpVersion?: string | null,
+	site_user: string,
 	enabled: boolean,
-	currentRelease?: string | null,
-	/**  RFC 3339. */
-	sslExpiresAt?: string | null,
-	sslDaysLeft?: number | null,
-	/**  Under chom-core's warning threshold (or expired). */
-	sslExpiring: boolean,
-	/**  WordPress: its dashboard may update plugins and themes. */
-	dashboardUpdates: boolean,
+	current_release?: string | null,
+	ssl_expires_at?: string | null,
+	ssl_checked_at?: string | null,
+	created_at: string,
+	updated_at: string,
+	/**
+	 *  WordPress only: the site's user may write plugins, themes and
+	 *  upgrade/ of the live release, for updates from its dashboard.
+	 */
+	dashboard_updates: boolean,
 };
 
-export type SiteRow_Serialize = {
+export type SiteRecord_Serialize = {
 	domain: string,
-	kind: string,
 	server: string,
+	kind: SiteKind,
+	php_version: string | null,
 	aliases: string[],
-	phpVersion: string | null,
+	site_user: string,
 	enabled: boolean,
-	currentRelease: string | null,
-	/**  RFC 3339. */
-	sslExpiresAt: string | null,
-	sslDaysLeft: number | null,
-	/**  Under chom-core's warning threshold (or expired). */
-	sslExpiring: boolean,
-	/**  WordPress: its dashboard may update plugins and themes. */
-	dashboardUpdates: boolean,
+	current_release: string | null,
+	ssl_expires_at: string | null,
+	ssl_checked_at: string | null,
+	created_at: string,
+	updated_at: string,
+	/**
+	 *  WordPress only: the site's user may write plugins, themes and
+	 *  upgrade/ of the live release, for updates from its dashboard.
+	 */
+	dashboard_updates: boolean,
 };
+
+/**
+ *  A site as listed: the cached record and its certificate's standing, so
+ *  both front ends warn at the same threshold.
+ */
+export type SiteView = SiteView_Serialize | SiteView_Deserialize;
+
+/**
+ *  A site as listed: the cached record and its certificate's standing, so
+ *  both front ends warn at the same threshold.
+ */
+export type SiteView_Deserialize = {
+	/**  Whole days until the certificate expires (negative: expired). */
+	ssl_days_left?: number | null,
+	/**  Under the warning threshold, or expired. */
+	ssl_expiring: boolean,
+} & SiteRecord_Deserialize;
+
+/**
+ *  A site as listed: the cached record and its certificate's standing, so
+ *  both front ends warn at the same threshold.
+ */
+export type SiteView_Serialize = {
+	/**  Whole days until the certificate expires (negative: expired). */
+	ssl_days_left: number | null,
+	/**  Under the warning threshold, or expired. */
+	ssl_expiring: boolean,
+} & SiteRecord_Serialize;
 
 /**
  *  Where a certificate comes from: `acme_url` empty is Let's Encrypt (or
  *  its staging with `staging`).
  */
 export type SslForm = {
-	acmeUrl: string,
+	acme_url: string,
 	/**  A PEM bundle on this computer that signs a private ACME server. */
-	acmeCa: string,
+	acme_ca: string,
 	staging: boolean,
 	email: string,
 };
 
-export type SslRow = SslRow_Serialize | SslRow_Deserialize;
+export type SslStatus = SslStatus_Serialize | SslStatus_Deserialize;
 
-export type SslRow_Deserialize = {
+export type SslStatus_Deserialize = {
 	domain: string,
 	server: string,
-	expiresAt?: string | null,
-	daysLeft?: number | null,
+	expires_at?: string | null,
+	days_left?: number | null,
+	/**  Under `WARN_DAYS` left, or expired. */
 	expiring: boolean,
+	/**  Read from the server now (false: the cached value, server unreachable). */
 	fresh: boolean,
 	error?: string | null,
 };
 
-export type SslRow_Serialize = {
+export type SslStatus_Serialize = {
 	domain: string,
 	server: string,
-	expiresAt: string | null,
-	daysLeft: number | null,
+	expires_at: string | null,
+	days_left: number | null,
+	/**  Under `WARN_DAYS` left, or expired. */
 	expiring: boolean,
+	/**  Read from the server now (false: the cached value, server unreachable). */
 	fresh: boolean,
 	error: string | null,
 };
+
+export type Stream = "stdout" | "stderr";
 
 /**  `code` reaches the UI as a TypeScript union of the codes. */
 export type UiError = UiError_Serialize | UiError_Deserialize;

@@ -5,47 +5,49 @@ import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
   events,
-  type LogRow_Serialize,
-  type ReconciledRow,
-  type AuditRow_Serialize,
-  type HostKeyCheck_Serialize,
-  type JobOutcome_Serialize,
-  type JobProgress_Deserialize,
-  type JobRow_Serialize,
-  type KeyRow,
-  type ServerDetail_Serialize,
-  type ServerChanges,
-  type ServerForm,
-  type ServerRow_Serialize,
+  type AuditEntry_Serialize,
   type DeployForm,
+  type HostKeyCheck_Serialize,
+  type JobEvent_Deserialize,
+  type JobRecord_Serialize,
+  type KeyView,
+  type LogLine_Serialize,
   type PickKind,
-  type SiteDetailRow_Serialize,
+  type ProbeReport_Serialize,
+  type Reconciled,
+  type RunReport_Serialize,
+  type ServerDetail_Serialize,
+  type ServerEdit,
+  type ServerInput,
+  type ServerView_Serialize,
+  type SiteDefaults,
+  type SiteDetail_Serialize,
   type SiteForm,
-  type SiteDefaultsRow,
-  type SiteRow_Serialize,
-  type SslRow_Serialize,
+  type SiteView_Serialize,
+  type SslStatus_Serialize,
   type UiError,
 } from "./bindings";
 import { remedyText } from "../lib/remedy";
 
-// The shapes as the backend sends them (bindings also describe the inbound
-// shapes, with optional fields).
-export type { DeployForm, KeyRow, PickKind, ServerChanges, ServerForm, SiteForm };
-export type SiteDetailRow = SiteDetailRow_Serialize;
-export type SiteRow = SiteRow_Serialize;
-export type SiteDefaults = SiteDefaultsRow;
-export type SslRow = SslRow_Serialize;
-export type AuditRow = AuditRow_Serialize;
+// chom-core's own views, as `chom --json` prints them (bindings also
+// describe the inbound shapes, with optional fields).
+export type { DeployForm, KeyView, PickKind, Reconciled, ServerEdit, ServerInput, SiteDefaults, SiteForm };
+export type AuditEntry = AuditEntry_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
-export type JobOutcome = JobOutcome_Serialize;
-export type JobProgress = JobProgress_Deserialize;
-export type JobRow = JobRow_Serialize;
-export type LogRow = LogRow_Serialize;
-export type { ReconciledRow };
+export type JobEvent = JobEvent_Deserialize;
+export type JobRecord = JobRecord_Serialize;
+export type LogLine = LogLine_Serialize;
+export type ProbeReport = ProbeReport_Serialize;
+export type RunReport = RunReport_Serialize;
+export type ServerDetail = ServerDetail_Serialize;
+export type ServerView = ServerView_Serialize;
+export type SiteDetail = SiteDetail_Serialize;
+export type SiteView = SiteView_Serialize;
+export type SslStatus = SslStatus_Serialize;
+/** A probe's or a run's report: one outcome per server. */
+export type FleetReport = ProbeReport | RunReport;
 /** App-wide events: a job started or ended; jobs reconciled at launch. */
 export { events };
-export type ServerDetail = ServerDetail_Serialize;
-export type ServerRow = ServerRow_Serialize;
 
 export class ChomError extends Error {
   readonly code: UiError["code"];
@@ -64,8 +66,8 @@ function unwrap<T>(r: Result<T>): T {
 
 export const listServers = async () => unwrap(await commands.serverList());
 export const serverDetail = async (name: string) => unwrap(await commands.serverDetail(name));
-export const addServer = async (form: ServerForm) => unwrap(await commands.serverAdd(form));
-export const editServer = async (name: string, changes: ServerChanges) => unwrap(await commands.serverEdit(name, changes));
+export const addServer = async (input: ServerInput) => unwrap(await commands.serverAdd(input));
+export const editServer = async (name: string, edit: ServerEdit) => unwrap(await commands.serverEdit(name, edit));
 export const removeServer = async (name: string) => unwrap(await commands.serverRemove(name));
 export const resumeServer = async (name: string) => unwrap(await commands.serverResume(name));
 
@@ -92,25 +94,25 @@ export const jobLog = async (id: number, after = 0, grep: string | null = null, 
   unwrap(await commands.jobLog(id, after, grep, limit));
 export const reconcileJobs = async () => unwrap(await commands.jobReconcile());
 /** Runs interrupted deploy or setup `id` again. */
-export const resumeJob = (id: number, ticket: string, on: (e: JobProgress) => void) =>
+export const resumeJob = (id: number, ticket: string, on: (e: JobEvent) => void) =>
   siteJob((ch) => commands.jobResume(id, ticket, ch), on);
 export const jobFailedServers = async (id: number) => unwrap(await commands.jobFailedServers(id));
 export const listAudit = async (action: string | null, server: string | null, limit = 200) =>
   unwrap(await commands.auditList(action, server, limit));
 
 /** A job in flight: its progress events and a way to cancel it. */
-export interface JobHandle {
+export interface JobHandle<R extends FleetReport = FleetReport> {
   ticket: string;
-  done: Promise<JobOutcome>;
+  done: Promise<R>;
   cancel: () => Promise<void>;
 }
 
-function startJob(
-  call: (ticket: string, channel: Channel<JobProgress>) => Promise<Result<JobOutcome>>,
-  onEvent: (e: JobProgress) => void,
-): JobHandle {
+function startJob<R extends FleetReport>(
+  call: (ticket: string, channel: Channel<JobEvent>) => Promise<Result<R>>,
+  onEvent: (e: JobEvent) => void,
+): JobHandle<R> {
   const ticket = crypto.randomUUID();
-  const channel = new Channel<JobProgress>();
+  const channel = new Channel<JobEvent>();
   channel.onmessage = onEvent;
   return {
     ticket,
@@ -120,10 +122,10 @@ function startJob(
 }
 
 /** Probes the named servers, or all of them when `names` is empty. */
-export const probe = (names: string[], onEvent: (e: JobProgress) => void) =>
+export const probe = (names: string[], onEvent: (e: JobEvent) => void) =>
   startJob((t, ch) => commands.fleetProbe(names, t, ch), onEvent);
 
-export const run = (names: string[], command: string, onEvent: (e: JobProgress) => void) =>
+export const run = (names: string[], command: string, onEvent: (e: JobEvent) => void) =>
   startJob((t, ch) => commands.fleetRun(names, command, t, ch), onEvent);
 
 /** What a new site gets when the operator does not say (decided in the core). */
@@ -134,13 +136,13 @@ export const siteReleases = async (domain: string) => unwrap(await commands.site
 export const sslStatus = async (domain: string | null) => unwrap(await commands.sslStatus(domain));
 
 /** A site operation in flight: its steps and upload progress as events. */
-function siteJob<T>(call: (channel: Channel<JobProgress>) => Promise<Result<T>>, onEvent: (e: JobProgress) => void) {
-  const channel = new Channel<JobProgress>();
+function siteJob<T>(call: (channel: Channel<JobEvent>) => Promise<Result<T>>, onEvent: (e: JobEvent) => void) {
+  const channel = new Channel<JobEvent>();
   channel.onmessage = onEvent;
   return call(channel).then(unwrap);
 }
 
-type OnEvent = (e: JobProgress) => void;
+type OnEvent = (e: JobEvent) => void;
 /** Cancels the job started with `ticket` (a finished job ignores it). */
 export const cancelJob = async (ticket: string): Promise<void> => {
   unwrap(await commands.jobCancel(ticket));
@@ -168,4 +170,4 @@ export const issueCertificate = (
   email: string,
   ticket: string,
   on: OnEvent,
-) => siteJob((ch) => commands.sslIssue(domain, { acmeUrl, acmeCa, staging: false, email }, ticket, ch), on);
+) => siteJob((ch) => commands.sslIssue(domain, { acme_url: acmeUrl, acme_ca: acmeCa, staging: false, email }, ticket, ch), on);

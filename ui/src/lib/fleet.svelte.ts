@@ -1,16 +1,16 @@
 // Shared UI state: the cached inventory and the probe in flight. Only
 // presentation state lives here; every rule is in chom-core.
-import { listServers, probe, type JobHandle, type JobOutcome, type ServerRow } from "../api";
+import { listServers, probe, type JobHandle, type ProbeReport, type ServerView } from "../api";
 
 class FleetState {
   // Raw: replaced whole on refresh, never mutated; deep proxies on 10,000
   // rows would cost memory and make sorting and filtering slow.
-  servers = $state.raw<ServerRow[]>([]);
+  servers = $state.raw<ServerView[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
   /** Probe progress: done / total, or null when idle. */
   progress = $state<{ done: number; total: number; failed: number } | null>(null);
-  job: JobHandle | null = null;
+  job: JobHandle<ProbeReport> | null = null;
 
   async refresh() {
     try {
@@ -28,12 +28,12 @@ class FleetState {
   }
 
   /** Probes `names` (all when empty); the table fills in as servers answer. */
-  async probe(names: string[]): Promise<JobOutcome | null> {
+  async probe(names: string[]): Promise<ProbeReport | null> {
     if (this.job) return null;
     this.progress = { done: 0, total: names.length || this.servers.length, failed: 0 };
     this.job = probe(names, (e) => {
       if (e.kind === "started") this.progress = { done: 0, total: e.total, failed: 0 };
-      if (e.kind === "serverDone") {
+      if (e.kind === "server_done") {
         this.progress = { done: e.done, total: e.total, failed: (this.progress?.failed ?? 0) + (e.ok ? 0 : 1) };
       }
     });
@@ -59,7 +59,7 @@ export const fleet = new FleetState();
 /** Servers whose last probe is older than this are shown as stale. */
 export const STALE_AFTER_MS = 15 * 60 * 1000;
 
-export function isStale(s: ServerRow, now = Date.now()): boolean {
+export function isStale(s: ServerView, now = Date.now()): boolean {
   if (s.status === "down" || s.status === "host_key_changed") return true;
-  return s.probedAt !== null && now - Date.parse(s.probedAt) > STALE_AFTER_MS;
+  return s.probe != null && now - Date.parse(s.probe.at) > STALE_AFTER_MS;
 }

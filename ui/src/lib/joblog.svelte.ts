@@ -1,6 +1,6 @@
 // The progress of one site operation, as events arrive: steps, upload
 // bytes, output lines. Presentation state only.
-import { cancelJob, type JobProgress } from "../api";
+import { cancelJob, type JobEvent } from "../api";
 
 export class JobLog {
   steps = $state<string[]>([]);
@@ -15,7 +15,7 @@ export class JobLog {
   cancelling = $state(false);
   private ticket = "";
 
-  on = (e: JobProgress) => {
+  on = (e: JobEvent) => {
     if (e.kind === "step") this.steps.push(e.step);
     else if (e.kind === "transfer") {
       this.sent = e.sent ?? 0;
@@ -27,7 +27,7 @@ export class JobLog {
   /** Runs `work` under a fresh ticket, recording how it ended; returns its
    *  value or null. `cancel()` stops it by the ticket. */
   async run<T>(
-    work: (on: (e: JobProgress) => void, ticket: string) => Promise<T>,
+    work: (on: (e: JobEvent) => void, ticket: string) => Promise<T>,
     done: (v: T) => string,
     cancellable = true,
   ): Promise<T | null> {

@@ -48,8 +48,7 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
     if let Some(id) = args.id {
         let (job, results) = chom.jobs().job(id)?;
         if as_json {
-            let log: Vec<LogLine> =
-                chom.jobs().job_log(id, args.grep.as_deref(), 0, u32::MAX)?.into_iter().map(|(_, l)| l).collect();
+            let log = chom.jobs().job_log(id, args.grep.as_deref(), 0, u32::MAX)?;
             json(&serde_json::json!({ "job": job, "results": results, "log": log }));
             return Ok(0);
         }
@@ -130,9 +129,9 @@ pub async fn jobs(chom: &Chom, args: JobsArgs, as_json: bool) -> Result<i32> {
 fn print_log(chom: &Chom, id: chom_core::JobId, grep: Option<&str>, mut after: i64) -> Result<i64> {
     loop {
         let page = chom.jobs().job_log(id, grep, after, PAGE)?;
-        for (n, l) in &page {
+        for l in &page {
             println!("{}", log_line(l));
-            after = *n;
+            after = l.n;
         }
         if page.len() < PAGE as usize {
             return Ok(after);

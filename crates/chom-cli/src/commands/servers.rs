@@ -165,26 +165,23 @@ fn show(d: &chom_core::ServerDetail) {
     if !s.notes.is_empty() {
         println!("notes:      {}", s.notes);
     }
-    if let Some(p) = d.history.last() {
-        match &p.facts {
-            Some(f) => {
-                println!("probed:     {}", ago(Some(p.at)));
-                println!("hostname:   {}", clean(&f.hostname));
-                println!("os:         {} (kernel {})", clean(&f.os), clean(&f.kernel));
-                println!("uptime:     {} h", f.uptime_s / 3600);
-                println!("load:       {:.2} {:.2} {:.2} on {} CPUs", f.load[0], f.load[1], f.load[2], f.cpus);
-                println!("memory:     {} available of {}", bytes(f.mem_available), bytes(f.mem_total));
-                println!("swap:       {} free of {}", bytes(f.swap_free), bytes(f.swap_total));
-                println!("disk /:     {} free of {}", bytes(f.disk_free), bytes(f.disk_total));
-                let svc: Vec<String> = f
-                    .services
-                    .iter()
-                    .map(|(k, v)| format!("{k} {}", serde_json::to_value(v).unwrap_or_default().as_str().unwrap_or("")))
-                    .collect();
-                println!("services:   {}", svc.join(", "));
-            }
-            None => println!("probed:     {} - failed: {}", ago(Some(p.at)), p.error.as_deref().unwrap_or("")),
+    if let Some(p) = &s.probe {
+        if !p.ok {
+            println!("probed:     {} - failed: {}", ago(Some(p.at)), clean(p.error.as_deref().unwrap_or("")));
         }
+    }
+    if let (Some(f), Some(p)) = (&d.facts, &s.probe) {
+        let when = if p.ok { "probed:    " } else { "last good: " };
+        println!("{when} {}", ago(p.facts_at));
+        println!("hostname:   {}", clean(&f.hostname));
+        println!("os:         {} (kernel {})", clean(&f.os), clean(&f.kernel));
+        println!("uptime:     {} h", f.uptime_s / 3600);
+        println!("load:       {:.2} {:.2} {:.2} on {} CPUs", f.load[0], f.load[1], f.load[2], f.cpus);
+        println!("memory:     {} available of {}", bytes(f.mem_available), bytes(f.mem_total));
+        println!("swap:       {} free of {}", bytes(f.swap_free), bytes(f.swap_total));
+        println!("disk /:     {} free of {}", bytes(f.disk_free), bytes(f.disk_total));
+        let svc: Vec<String> = f.services.iter().map(|(k, v)| format!("{k} {}", v.as_str())).collect();
+        println!("services:   {}", svc.join(", "));
     }
 }
 

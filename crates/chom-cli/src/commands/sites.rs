@@ -3,8 +3,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use chom_core::{
-    AcmeDirectory, Chom, DeployOptions, DeploySource, Error, Result, SiteInput, SiteKind, SiteRecord, SourceChoice,
-    WordpressSetup, WORDPRESS_URL,
+    AcmeDirectory, Chom, DeployOptions, DeploySource, Error, Result, SiteInput, SiteKind, SiteRecord, SiteView,
+    SourceChoice, WordpressSetup, WORDPRESS_URL,
 };
 
 use super::control;
@@ -183,7 +183,7 @@ fn confirm_delete(site: &SiteRecord) -> Result<bool> {
     Ok(line.trim() == site.domain.as_str())
 }
 
-fn list(sites: &[SiteRecord]) {
+fn list(sites: &[SiteView]) {
     let rows: Vec<Vec<String>> = sites
         .iter()
         .map(|s| {
@@ -192,8 +192,12 @@ fn list(sites: &[SiteRecord]) {
                 s.kind.as_str().to_owned(),
                 s.server.to_string(),
                 if s.enabled { "enabled" } else { "disabled" }.to_owned(),
-                s.current_release.clone().unwrap_or_else(|| "-".into()),
-                s.ssl_expires_at.map_or_else(|| "-".into(), |e| e.format("%Y-%m-%d").to_string()),
+                s.current_release.as_deref().unwrap_or("-").to_owned(),
+                match (s.ssl_expires_at, s.ssl_days_left) {
+                    (Some(e), Some(d)) if s.ssl_expiring => format!("{} ({d} d: renew)", e.format("%Y-%m-%d")),
+                    (Some(e), _) => e.format("%Y-%m-%d").to_string(),
+                    (None, _) => "-".into(),
+                },
             ]
         })
         .collect();
@@ -270,7 +274,8 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
 }
 
 pub async fn rollback(chom: &Chom, domain: &str, to: Option<&str>, as_json: bool) -> Result<i32> {
-    let r = chom.deploys().rollback(domain, to, &control(web_progress(!as_json))).await?;
+    let to = to.map(chom_core::validate::ReleaseId::parse).transpose()?;
+    let r = chom.deploys().rollback(domain, to.as_ref(), &control(web_progress(!as_json))).await?;
     if as_json {
         json(&r);
     } else {

@@ -12,6 +12,7 @@ pub const DEFAULT_GIT_REF: &str = "main";
 pub const DEFAULT_WP_ADMIN: &str = "admin";
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SiteDefaults {
     /// Every kind of site, in the order a form offers them.
     pub kinds: Vec<&'static str>,

@@ -9,7 +9,7 @@ use crate::db::{DeployState, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::ids::{DeployId, JobId};
 use crate::jobs::{Control, Scope};
-use crate::validate::{HealthPath, SitePath, ValidationError};
+use crate::validate::{HealthPath, ReleaseId, SitePath, ValidationError};
 use crate::web::script::Report;
 use crate::web::{RemoteEvent, Script, WebError};
 
@@ -62,26 +62,30 @@ impl DeployOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeployReport {
     pub job_id: JobId,
-    pub release: String,
-    pub previous: Option<String>,
+    pub release: ReleaseId,
+    pub previous: Option<ReleaseId>,
     pub health_status: Option<String>,
-    pub releases: Vec<String>,
+    pub releases: Vec<ReleaseId>,
     /// Files streamed, and files the server copied from the live release
     /// because they were unchanged.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub sent_files: usize,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub reused_files: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Releases {
-    pub current: Option<String>,
+    pub current: Option<ReleaseId>,
     /// Newest first.
-    pub releases: Vec<String>,
+    pub releases: Vec<ReleaseId>,
     /// Half-made releases a change that did not finish left (the next
     /// deploy removes them).
-    pub partial: Vec<String>,
+    pub partial: Vec<ReleaseId>,
     /// Who holds the site's lock on the server, when a change still runs.
     pub busy: Option<String>,
 }
@@ -102,16 +106,13 @@ struct Attempt<'a> {
     previous: Option<&'a str>,
 }
 
-/// A release id that sorts by time, to the millisecond, with a random
-/// tail against two desktops in the same millisecond: `20261124-190512-042-3fa2`.
-pub fn release_id() -> String {
-    format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f"), rand::random::<u16>())
-}
-
+/// The releases a script's report lists; a name that is no release id
+/// (nothing CHOM made) is left out.
 fn releases_of(report: &Report) -> Releases {
-    let current = report.value("current").filter(|c| !c.is_empty()).map(str::to_owned);
-    let releases = report.value("releases").unwrap_or("").split_whitespace().map(str::to_owned).collect();
-    let partial = report.value("partial").unwrap_or("").split_whitespace().map(str::to_owned).collect();
+    let ids =
+        |key| report.value(key).unwrap_or("").split_whitespace().filter_map(|r| ReleaseId::parse(r).ok()).collect();
+    let current = report.value("current").and_then(|c| ReleaseId::parse(c).ok());
+    let (releases, partial) = (ids("releases"), ids("partial"));
     let busy = report.value("busy").map(|b| if b.trim().is_empty() { "another CHOM".to_owned() } else { b.to_owned() });
     Releases { current, releases, partial, busy }
 }
@@ -162,13 +163,9 @@ impl Deploys<'_> {
 
     /// Switches `current` back to `to` (default: the release before the
     /// live one). Instant: no upload, no build.
-    pub async fn rollback(&self, domain: &str, to: Option<&str>, ctl: &Control) -> Result<Releases> {
+    pub async fn rollback(&self, domain: &str, to: Option<&ReleaseId>, ctl: &Control) -> Result<Releases> {
         let site = self.site_record(domain)?;
-        if let Some(t) = to {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                return Err(ValidationError::new("release", t, "a release id as the site's releases list it").into());
-            }
-        }
+        let to = to.map(ReleaseId::as_str);
         let server = self.server_record(site.server.as_str())?;
         let detail = format!("{} to {}", site.domain, to.unwrap_or("previous"));
         let job = self.start_web_job("rollback", &detail, &server, Scope::Site(site.domain.to_string()), ctl)?;
@@ -221,7 +218,7 @@ impl Ctx {
         let job = self.start_web_job("deploy", &detail, server, Scope::Site(site.domain.to_string()), ctl)?;
         let input = super::resume::Input::Deploy { domain: site.domain.to_string(), options: opts.clone() };
         self.db.set_job_input(job.id, &input.to_json())?;
-        let release = release_id();
+        let release = ReleaseId::new_now();
         let deploy_id = self.db.insert_deploy(site.id, job.id, "deploy", &release, &opts.source.describe())?;
         let script = self
             .deploy_script("deploy", site)?
@@ -254,7 +251,7 @@ impl Ctx {
         let (report, result) =
             self.run_script(server, &upload.script, upload.input, &job, &mut transcript, &mut on_event).await;
         let retry_full = result.is_err() && report.value("reuse_failed").is_some();
-        let previous = report.value("previous").filter(|p| *p != "none").map(str::to_owned);
+        let previous = report.value("previous").filter(|p| *p != "none").and_then(|p| ReleaseId::parse(p).ok());
         let attempt = Attempt { deploy_id, release: &release, previous: previous.as_deref() };
         let result = self.settle_deploy(site, server, attempt, &report, result).await;
         self.end_web_job(&job, &transcript, result.as_ref().err()).await?;

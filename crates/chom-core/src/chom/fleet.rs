@@ -32,6 +32,7 @@ pub struct Selection {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeOutcome {
     pub server: String,
     pub ok: bool,
@@ -39,11 +40,13 @@ pub struct ProbeOutcome {
     pub error: Option<String>,
     /// What to do about the error, for the front end to say.
     pub remedy: Option<Remedy>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub duration_ms: u64,
     pub facts: Option<ProbeFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeReport {
     pub job_id: JobId,
     pub succeeded: u32,
@@ -52,6 +55,7 @@ pub struct ProbeReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunOutcome {
     pub server: String,
     pub ok: bool,
@@ -62,10 +66,12 @@ pub struct RunOutcome {
     pub error_code: Option<ErrorCode>,
     pub error: Option<String>,
     pub remedy: Option<Remedy>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub duration_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunReport {
     pub job_id: JobId,
     pub succeeded: u32,

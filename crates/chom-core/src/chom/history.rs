@@ -28,14 +28,13 @@ impl Jobs<'_> {
         Ok((job, self.db.job_results(id)?))
     }
 
-    /// A job's log from line `after` (0: the start), at most `limit` lines,
-    /// with the id of each.
-    pub fn job_log(&self, id: JobId, grep: Option<&str>, after: i64, limit: u32) -> Result<Vec<(i64, LogLine)>> {
+    /// A job's log from line `after` (0: the start), at most `limit` lines.
+    pub fn job_log(&self, id: JobId, grep: Option<&str>, after: i64, limit: u32) -> Result<Vec<LogLine>> {
         Ok(self.db.job_log(id, grep, after, limit)?)
     }
 
     /// Lines containing `text` in every job's log, newest first.
-    pub fn search_logs(&self, text: &str, limit: u32) -> Result<Vec<(i64, LogLine)>> {
+    pub fn search_logs(&self, text: &str, limit: u32) -> Result<Vec<(JobId, LogLine)>> {
         Ok(self.db.search_logs(text, limit)?)
     }
 

@@ -18,6 +18,7 @@ use crate::validate::KeyName;
 use super::{Ctx, Keys};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct KeyView {
     pub name: String,
     pub algorithm: String,

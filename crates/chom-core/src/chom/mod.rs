@@ -28,7 +28,7 @@ mod view;
 mod wordpress;
 
 pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMIN};
-pub use deploy::{release_id, DeployOptions, DeployReport, Releases};
+pub use deploy::{DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use keys::KeyView;
 pub use reconcile::Reconciled;
@@ -41,7 +41,7 @@ pub use source::{DeploySource, SourceChoice};
 pub use ssl::{days_left, is_expiring, AcmeDirectory, SslStatus, LETSENCRYPT, LETSENCRYPT_STAGING, WARN_DAYS};
 pub use transfer::TransferReport;
 pub use trust::{Acceptance, HostKeyCheck};
-pub use view::{ServerDetail, ServerView};
+pub use view::{ProbePoint, ServerDetail, ServerView, SiteView};
 pub use wordpress::{SiteLaunch, WordpressSetup, WORDPRESS_URL};
 
 use std::collections::HashMap;

@@ -14,6 +14,7 @@ use super::{Ctx, Jobs};
 
 /// What an interrupted job's server said.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Reconciled {
     pub job_id: JobId,
     pub kind: String,

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::db::SiteRecord;
+use super::view::SiteView;
 use crate::error::{Error, Result};
 use crate::ids::JobId;
 use crate::jobs::{Control, Scope};
@@ -18,6 +18,7 @@ use super::sites::{layout_of, site_script, SITE_SCRIPT};
 use super::Sites;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RepairReport {
     pub job_id: JobId,
     pub changed: Vec<String>,
@@ -59,7 +60,7 @@ impl Sites<'_> {
     /// site's user may write `wp-content/plugins`, `themes` and `upgrade`
     /// of the live release and of each new one (a deploy still brings the
     /// release's own); off (the default), they are root's in every release.
-    pub async fn set_dashboard_updates(&self, domain: &str, on: bool, ctl: &Control) -> Result<SiteRecord> {
+    pub async fn set_dashboard_updates(&self, domain: &str, on: bool, ctl: &Control) -> Result<SiteView> {
         let mut site = self.site_record(domain)?;
         if site.kind != crate::web::SiteKind::Wordpress {
             return Err(Error::Usage(format!(
@@ -90,6 +91,6 @@ impl Sites<'_> {
             &detail,
         );
         result?;
-        self.site_record(domain)
+        Ok(SiteView::of(self.site_record(domain)?))
     }
 }

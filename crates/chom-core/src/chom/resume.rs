@@ -29,6 +29,7 @@ impl Input {
 
 /// The job that ran an interrupted one again.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Resumed {
     /// The new job.
     pub job_id: JobId,

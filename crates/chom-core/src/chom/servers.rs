@@ -8,11 +8,12 @@ use crate::ids::{KeyId, ServerId};
 use crate::remedy::{Listing, Remedy};
 use crate::validate::{parse_notes, GroupName, Host, KeyName, Port, ServerName, Tag, UnixUser};
 
-use super::view::{ServerDetail, ServerView};
+use super::view::{ProbePoint, ServerDetail, ServerView};
 use super::{Ctx, Servers};
 
 /// A new server as the operator typed it; validated by `add_server`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerInput {
     pub name: String,
     pub host: String,
@@ -25,7 +26,8 @@ pub struct ServerInput {
 }
 
 /// Changes to a server; `None` keeps the field. `group: Some("")` clears it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerEdit {
     pub rename: Option<String>,
     pub host: Option<String>,
@@ -105,8 +107,10 @@ impl Servers<'_> {
         let last_good = history.iter().rev().find(|p| p.ok).cloned();
         let recent_jobs = self.db.jobs_for_server(record.name.as_str(), 10)?;
         let breaker = self.db.breaker(record.id)?;
+        let facts = last_good.as_ref().and_then(|p| p.facts.clone());
         let server = ServerView::from_record(record, latest, last_good, breaker);
-        Ok(ServerDetail { server, host_key, history, recent_jobs })
+        let history = history.iter().map(ProbePoint::of).collect();
+        Ok(ServerDetail { server, host_key, facts, history, recent_jobs })
     }
 }
 

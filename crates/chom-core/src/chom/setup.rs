@@ -21,6 +21,7 @@ use crate::web::assets::{SETUP, SETUP_FINISH};
 pub const DEPLOY_USER: &str = "deploy";
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SetupReport {
     pub job_id: JobId,
     pub changed: Vec<String>,

@@ -16,6 +16,7 @@ use crate::web::vhost::{self, VhostSpec};
 use crate::web::{Script, SiteKind, SiteLayout, WebError};
 
 use super::remote::Transcript;
+use super::view::SiteView;
 use super::{Ctx, Sites};
 
 pub(super) use crate::web::assets::SITE as SITE_SCRIPT;
@@ -54,28 +55,30 @@ pub struct SiteInput {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SiteCreated {
     pub job_id: JobId,
-    pub site: SiteRecord,
+    pub site: SiteView,
     /// Why this server, when CHOM chose it.
     pub placement: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SiteDetail {
-    pub site: SiteRecord,
+    pub site: SiteView,
     pub deploys: Vec<DeployRecord>,
 }
 
 impl Sites<'_> {
-    pub fn list_sites(&self, server: Option<&str>) -> Result<Vec<SiteRecord>> {
-        Ok(self.db.list_sites(server)?)
+    pub fn list_sites(&self, server: Option<&str>) -> Result<Vec<SiteView>> {
+        Ok(self.db.list_sites(server)?.into_iter().map(SiteView::of).collect())
     }
 
     pub fn site_detail(&self, domain: &str) -> Result<SiteDetail> {
         let site = self.site_record(domain)?;
         let deploys = self.db.deploys(site.id, 20)?;
-        Ok(SiteDetail { site, deploys })
+        Ok(SiteDetail { site: SiteView::of(site), deploys })
     }
 
     /// The server a new site goes to, and why.
@@ -148,7 +151,7 @@ impl Sites<'_> {
             });
         }
         let job = self.start_web_job("site.create", domain.as_str(), &server, Scope::Site(domain.to_string()), ctl)?;
-        let release = super::deploy::release_id();
+        let release = crate::validate::ReleaseId::new_now();
         let mut spec_site = SiteRecord {
             id: SiteId(0),
             server_id: server.id,
@@ -214,10 +217,10 @@ impl Sites<'_> {
         };
         self.audit("site.create", Some(server.name.as_str()), Some(domain.as_str()), result.is_ok(), &detail);
         result?;
-        Ok(SiteCreated { job_id: job.id, site: self.site_record(domain.as_str())?, placement })
+        Ok(SiteCreated { job_id: job.id, site: SiteView::of(self.site_record(domain.as_str())?), placement })
     }
 
-    pub async fn set_site_enabled(&self, domain: &str, enabled: bool, ctl: &Control) -> Result<SiteRecord> {
+    pub async fn set_site_enabled(&self, domain: &str, enabled: bool, ctl: &Control) -> Result<SiteView> {
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
         let action = if enabled { "enable" } else { "disable" };
@@ -240,7 +243,7 @@ impl Sites<'_> {
             &detail,
         );
         result?;
-        self.site_record(domain)
+        Ok(SiteView::of(self.site_record(domain)?))
     }
 
     /// Deletes the site from its server (vhost, pool, database, certificate,

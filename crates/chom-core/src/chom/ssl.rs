@@ -38,10 +38,12 @@ pub enum AcmeDirectory {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SslStatus {
     pub domain: String,
     pub server: String,
     pub expires_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub days_left: Option<i64>,
     /// Under `WARN_DAYS` left, or expired.
     pub expiring: bool,

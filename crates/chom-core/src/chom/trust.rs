@@ -20,16 +20,24 @@ pub enum Acceptance<'a> {
 
 /// What a server offers now, next to what is pinned.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HostKeyCheck {
     pub server: String,
     pub offered: HostKeyOffer,
     pub pinned: Option<PinnedHostKey>,
+    /// The offered key is the pinned one.
+    pub trusted: bool,
 }
 
 impl HostKeyCheck {
+    fn new(server: String, offered: HostKeyOffer, pinned: Option<PinnedHostKey>) -> HostKeyCheck {
+        let trusted = pinned.as_ref().is_some_and(|p| p.public_key.trim() == offered.public_key);
+        HostKeyCheck { server, offered, pinned, trusted }
+    }
+
     /// The offered key is the pinned one.
     pub fn is_pinned(&self) -> bool {
-        self.pinned.as_ref().is_some_and(|p| p.public_key.trim() == self.offered.public_key)
+        self.trusted
     }
 }
 
@@ -39,7 +47,7 @@ impl Servers<'_> {
         let record = self.server_record(name)?;
         let target = self.target(&record, false).await?;
         let offered = ssh::fetch_host_key(&target, self.pool.config()).await?;
-        Ok(HostKeyCheck { server: record.name.to_string(), offered, pinned: target.pinned })
+        Ok(HostKeyCheck::new(record.name.to_string(), offered, target.pinned))
     }
 
     /// Pins the server's host key once the operator accepted it: only if

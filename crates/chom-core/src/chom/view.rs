@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::{PinnedHostKey, ProbeRecord, ServerRecord, ServiceState};
+use crate::db::{PinnedHostKey, ProbeFacts, ProbeRecord, ServerRecord, ServiceState, SiteRecord};
 use crate::ssh::breaker::BreakerState;
 
 /// A server as listed: inventory fields plus its latest probe, if any.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerView {
     pub name: String,
     pub host: String,
@@ -35,6 +36,7 @@ pub struct ServerView {
 /// those of the last probe that worked (`facts_at`), so the offline
 /// inventory still shows what was last known.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeSummary {
     pub at: DateTime<Utc>,
     pub ok: bool,
@@ -100,12 +102,74 @@ impl ServerView {
     }
 }
 
-/// One server in full: the view, its pinned host key and probe history.
+/// One server in full: the view, its pinned host key, what its last
+/// working probe found, and 30 days of probes.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerDetail {
     pub server: ServerView,
     pub host_key: Option<PinnedHostKey>,
-    pub history: Vec<ProbeRecord>,
+    /// From the newest probe that worked (`server.probe` says whether a
+    /// later one failed).
+    pub facts: Option<ProbeFacts>,
+    /// Oldest first.
+    pub history: Vec<ProbePoint>,
     /// The newest jobs that touched this server.
     pub recent_jobs: Vec<crate::db::JobRecord>,
+}
+
+/// One probe in a server's history, as the charts draw it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProbePoint {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub hostname: Option<String>,
+    pub load1: Option<f64>,
+    pub mem_used_pct: Option<f64>,
+    pub disk_used_pct: Option<f64>,
+}
+
+impl ProbePoint {
+    pub(crate) fn of(p: &ProbeRecord) -> ProbePoint {
+        let f = p.facts.as_ref();
+        ProbePoint {
+            at: p.at,
+            ok: p.ok,
+            error: p.error.clone(),
+            hostname: f.map(|f| f.hostname.clone()),
+            load1: f.map(|f| f.load[0]),
+            mem_used_pct: f.and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),
+            disk_used_pct: f.and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
+        }
+    }
+}
+
+/// A site as listed: the cached record and its certificate's standing, so
+/// both front ends warn at the same threshold.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SiteView {
+    #[serde(flatten)]
+    pub site: SiteRecord,
+    /// Whole days until the certificate expires (negative: expired).
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
+    pub ssl_days_left: Option<i64>,
+    /// Under the warning threshold, or expired.
+    pub ssl_expiring: bool,
+}
+
+impl SiteView {
+    pub fn of(site: SiteRecord) -> SiteView {
+        let days = site.ssl_expires_at.map(super::ssl::days_left);
+        SiteView { ssl_days_left: days, ssl_expiring: days.is_some_and(super::ssl::is_expiring), site }
+    }
+}
+
+impl std::ops::Deref for SiteView {
+    type Target = SiteRecord;
+    fn deref(&self) -> &SiteRecord {
+        &self.site
+    }
 }

@@ -43,6 +43,7 @@ impl WordpressSetup {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SiteLaunch {
     pub created: SiteCreated,
     pub deploy: Option<DeployReport>,

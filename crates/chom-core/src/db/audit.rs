@@ -7,7 +7,9 @@ use serde::Serialize;
 use super::{from_ms, to_ms, Db, DbResult};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditEntry {
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub id: i64,
     pub at: DateTime<Utc>,
     pub os_user: String,

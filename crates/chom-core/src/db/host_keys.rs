@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{from_ms, to_ms, Db, DbResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PinnedHostKey {
     pub algorithm: String,
     pub fingerprint: String,

@@ -16,7 +16,11 @@ use super::{from_ms, to_ms, Db, DbError, DbResult};
 
 /// One stored line. `kind`: out, err, step, done or note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LogLine {
+    /// Its place in the log (the row id): ask for the lines after it.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub n: i64,
     pub at: DateTime<Utc>,
     pub server: Option<String>,
     pub kind: String,
@@ -79,7 +83,7 @@ impl Db {
     /// A job's log in order, from line `after` (0: the start), at most `limit`
     /// lines; `grep` keeps the lines containing it (case-insensitive for
     /// ASCII, as SQLite's LIKE is).
-    pub fn job_log(&self, job_id: JobId, grep: Option<&str>, after: i64, limit: u32) -> DbResult<Vec<(i64, LogLine)>> {
+    pub fn job_log(&self, job_id: JobId, grep: Option<&str>, after: i64, limit: u32) -> DbResult<Vec<LogLine>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, at, server, kind, line FROM job_log WHERE job_id = ?1 AND id > ?2 \
@@ -87,22 +91,35 @@ impl Db {
         )?;
         let rows = stmt
             .query_map(params![job_id, after, grep, limit], |r| {
-                Ok((r.get(0)?, LogLine { at: from_ms(r.get(1)?), server: r.get(2)?, kind: r.get(3)?, line: r.get(4)? }))
+                Ok(LogLine {
+                    n: r.get(0)?,
+                    at: from_ms(r.get(1)?),
+                    server: r.get(2)?,
+                    kind: r.get(3)?,
+                    line: r.get(4)?,
+                })
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
 
     /// Lines containing `text` in any job's log, newest first: (job, line).
-    pub fn search_logs(&self, text: &str, limit: u32) -> DbResult<Vec<(i64, LogLine)>> {
+    pub fn search_logs(&self, text: &str, limit: u32) -> DbResult<Vec<(JobId, LogLine)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT job_id, at, server, kind, line FROM job_log WHERE instr(lower(line), lower(?1)) > 0 \
+            "SELECT job_id, id, at, server, kind, line FROM job_log WHERE instr(lower(line), lower(?1)) > 0 \
              ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt
             .query_map(params![text, limit], |r| {
-                Ok((r.get(0)?, LogLine { at: from_ms(r.get(1)?), server: r.get(2)?, kind: r.get(3)?, line: r.get(4)? }))
+                let line = LogLine {
+                    n: r.get(1)?,
+                    at: from_ms(r.get(2)?),
+                    server: r.get(3)?,
+                    kind: r.get(4)?,
+                    line: r.get(5)?,
+                };
+                Ok((r.get(0)?, line))
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{from_ms, to_ms, Db, DbResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,
@@ -42,6 +43,7 @@ impl JobState {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobRecord {
     pub id: JobId,
     pub kind: String,
@@ -60,18 +62,22 @@ pub struct JobRecord {
     /// After an interruption: what its server said it was left with.
     pub reconciled: Option<String>,
     /// Log lines over the job's bound, not kept.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub log_dropped: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobResultRecord {
     pub server: String,
     pub ok: bool,
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub exit_status: Option<i64>,
     pub stdout: Option<String>,
     pub stderr: Option<String>,
     pub error_code: Option<String>,
     pub error: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub duration_ms: u64,
 }
 

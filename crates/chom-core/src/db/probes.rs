@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{from_ms, to_ms, Db, DbResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceState {
     Up,
@@ -18,32 +19,52 @@ pub enum ServiceState {
     Absent,
 }
 
+impl ServiceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceState::Up => "up",
+            ServiceState::Down => "down",
+            ServiceState::Absent => "absent",
+        }
+    }
+}
+
 /// What one probe learned about a server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeFacts {
     pub hostname: String,
     pub os: String,
     pub kernel: String,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub uptime_s: u64,
     pub load: [f64; 3],
     pub cpus: u32,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub mem_total: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub mem_available: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub swap_total: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub swap_free: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub disk_total: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub disk_free: u64,
     /// nginx, php-fpm, mariadb -> state.
     pub services: BTreeMap<String, ServiceState>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeRecord {
     pub server: String,
     pub at: DateTime<Utc>,
     pub ok: bool,
     pub error_code: Option<String>,
     pub error: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub duration_ms: u64,
     pub facts: Option<ProbeFacts>,
 }

@@ -6,10 +6,11 @@ use serde::Serialize;
 
 use super::{from_ms, to_ms, Db, DbError, DbResult};
 use crate::ids::{DeployId, JobId, ServerId, SiteId};
-use crate::validate::{DomainName, ServerName};
+use crate::validate::{DomainName, ReleaseId, ServerName};
 use crate::web::SiteKind;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SiteRecord {
     #[serde(skip)]
     pub id: SiteId,
@@ -22,7 +23,7 @@ pub struct SiteRecord {
     pub aliases: Vec<DomainName>,
     pub site_user: String,
     pub enabled: bool,
-    pub current_release: Option<String>,
+    pub current_release: Option<ReleaseId>,
     pub ssl_expires_at: Option<DateTime<Utc>>,
     pub ssl_checked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -42,6 +43,7 @@ pub struct NewSite<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum DeployState {
     Running,
@@ -75,6 +77,7 @@ impl DeployState {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeployRecord {
     pub id: DeployId,
     pub job_id: Option<JobId>,
@@ -150,7 +153,11 @@ impl RawSite {
                 .map_err(|e| corrupt(e.to_string()))?,
             site_user: self.site_user,
             enabled: self.enabled,
-            current_release: self.current_release,
+            current_release: self
+                .current_release
+                .map(|r| ReleaseId::parse(&r))
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
             ssl_expires_at: self.ssl_expires_at.map(from_ms),
             ssl_checked_at: self.ssl_checked_at.map(from_ms),
             created_at: from_ms(self.created_at),

@@ -279,8 +279,8 @@ mod tests {
         assert!(seen.iter().all(|(_, stored)| *stored == 1), "{seen:?}");
         let log = db.job_log(job.id, None, 0, 1000).unwrap();
         assert_eq!(log.len(), 52, "50 lines, the step, the end");
-        assert_eq!(log[0].1.line, "line 0");
-        assert_eq!(log[50].1.kind, "step");
+        assert_eq!(log[0].line, "line 0");
+        assert_eq!(log[50].kind, "step");
         assert_eq!(db.job(job.id).unwrap().unwrap().step.as_deref(), Some("switch"));
         assert_eq!(db.job_log(job.id, Some("LINE 4"), 0, 1000).unwrap().len(), 11, "line 4, 40..49");
     }

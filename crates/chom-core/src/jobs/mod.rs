@@ -17,30 +17,60 @@ use crate::db::JobState;
 use crate::ids::JobId;
 use crate::ssh::Stream;
 
+/// A job's progress, as the CLI's progress line and the app's views (over
+/// their channel, as it is) receive it.
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobEvent {
-    #[serde(rename_all = "camelCase")]
-    Started { job_id: JobId, job_kind: String, total: u32 },
-    #[serde(rename_all = "camelCase")]
-    Output { server: String, stream: Stream, line: String },
+    Started {
+        job_id: JobId,
+        job_kind: String,
+        total: u32,
+    },
+    Output {
+        server: String,
+        stream: Stream,
+        line: String,
+    },
     /// A step of a remote operation began (upload, build, health, switch...).
-    #[serde(rename_all = "camelCase")]
-    Step { server: String, step: String },
+    Step {
+        server: String,
+        step: String,
+    },
     /// Something the job itself says (a retry, a reconciliation).
-    #[serde(rename_all = "camelCase")]
-    Note { server: Option<String>, line: String },
+    Note {
+        server: Option<String>,
+        line: String,
+    },
     /// Bytes of a release or a file read and sent so far, of `total`.
-    #[serde(rename_all = "camelCase")]
-    Transfer { server: String, sent: u64, total: u64 },
+    Transfer {
+        server: String,
+        #[cfg_attr(feature = "specta", specta(type = u32))]
+        sent: u64,
+        #[cfg_attr(feature = "specta", specta(type = u32))]
+        total: u64,
+    },
     /// A server offered another host key than the one pinned: nothing was
     /// sent or run there. Every open view of the app raises its alert.
-    #[serde(rename_all = "camelCase")]
-    HostKeyChanged { server: String, pinned: String, offered: String },
-    #[serde(rename_all = "camelCase")]
-    ServerDone { server: String, ok: bool, error: Option<String>, done: u32, total: u32 },
-    #[serde(rename_all = "camelCase")]
-    Finished { job_id: JobId, state: JobState, succeeded: u32, failed: u32 },
+    HostKeyChanged {
+        server: String,
+        pinned: String,
+        offered: String,
+    },
+    ServerDone {
+        server: String,
+        ok: bool,
+        error: Option<String>,
+        done: u32,
+        total: u32,
+    },
+    Finished {
+        job_id: JobId,
+        state: JobState,
+        succeeded: u32,
+        failed: u32,
+    },
 }
 
 /// Where progress goes. Must be cheap and never block.

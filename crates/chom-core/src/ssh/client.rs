@@ -85,6 +85,7 @@ impl Target {
 
 /// A host key as a server offered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HostKeyOffer {
     pub algorithm: String,
     pub fingerprint: String,

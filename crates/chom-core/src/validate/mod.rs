@@ -4,7 +4,7 @@
 
 mod site;
 
-pub use site::{DomainName, GitRef, GitUrl, HealthPath, HttpsUrl, PhpVersion, RemotePath, SitePath};
+pub use site::{DomainName, GitRef, GitUrl, HealthPath, HttpsUrl, PhpVersion, ReleaseId, RemotePath, SitePath};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -76,6 +76,14 @@ macro_rules! string_type {
         impl From<$ty> for String {
             fn from(value: $ty) -> String {
                 value.0
+            }
+        }
+
+        /// A plain string in TypeScript, as in JSON.
+        #[cfg(feature = "specta")]
+        impl specta::Type for $ty {
+            fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+                <String as specta::Type>::definition(types)
             }
         }
 
@@ -266,6 +274,17 @@ pub fn parse_notes(value: &str) -> Result<String, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn release_ids_are_plain_and_new_ones_parse() {
+        for bad in ["", "-x", "../etc", "a b", "a;rm -rf /", "A1", "r\n1", "$(id)", &"9".repeat(65)] {
+            assert!(ReleaseId::parse(bad).is_err(), "release {bad:?}");
+        }
+        let fresh = ReleaseId::new_now();
+        assert_eq!(ReleaseId::parse(&fresh).unwrap(), fresh);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(ReleaseId::new_now() > fresh, "a later release sorts after {fresh}");
+    }
 
     const HOSTILE: &[&str] = &[
         "a;rm -rf /",

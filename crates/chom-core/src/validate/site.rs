@@ -55,6 +55,48 @@ impl DomainName {
 
 string_type!(DomainName);
 
+/// A release of a site, as CHOM names them (`20261124-190512-042-3fa2`,
+/// see `release_id`) and as the server lists them: lowercase letters,
+/// digits and '-', at most 64, not starting with '-'. It reaches a remote
+/// shell (rollback's target), so nothing else gets through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReleaseId(String);
+
+impl ReleaseId {
+    pub const FIELD: &'static str = "release";
+
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let plain = value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if value.is_empty() || value.len() > 64 || value.starts_with('-') || !plain {
+            return Err(ValidationError::new(Self::FIELD, value, "a release id as the site's releases list it"));
+        }
+        Ok(ReleaseId(value.to_owned()))
+    }
+
+    /// A new release's id: it sorts by time, to the millisecond, with a
+    /// random tail against two desktops in the same millisecond.
+    pub fn new_now() -> ReleaseId {
+        ReleaseId(format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f"), rand::random::<u16>()))
+    }
+}
+
+string_type!(ReleaseId);
+
+/// A release id is used as text everywhere (paths, report lines, rows).
+impl std::ops::Deref for ReleaseId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for ReleaseId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A relative path inside a site (shared files, hooks): no '..', not
 /// absolute, no empty or hidden-dot segments, a safe alphabet.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::validate::DomainName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum SiteKind {
     Static,
