@@ -66,12 +66,12 @@ export const commands = {
 	 *  Creates a site and deploys its first release (a folder; WordPress: its
 	 *  tarball or the official download), then installs WordPress.
 	 */
-	siteCreate: (form: SiteForm, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SiteLaunch_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_create", { form, ticket, onEvent })),
+	siteCreate: (request: SiteRequest_Deserialize, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SiteLaunch_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_create", { request, ticket, onEvent })),
 	/**
 	 *  Deploys a folder on this computer, or a git ref, as the site's next
 	 *  release; `job_cancel(ticket)` stops it.
 	 */
-	siteDeploy: (domain: string, form: DeployForm, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<DeployReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_deploy", { domain, form, ticket, onEvent })),
+	siteDeploy: (domain: string, request: ReleaseRequest_Deserialize, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<DeployReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_deploy", { domain, request, ticket, onEvent })),
 	/**  Switches back to `to`, or to the release before the live one. */
 	siteRollback: (domain: string, to: string | null, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<Releases_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_rollback", { domain, to, ticket, onEvent })),
 	siteReleases: (domain: string) => typedError<Releases_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_releases", { domain })),
@@ -84,7 +84,11 @@ export const commands = {
 	siteRepair: (domain: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RepairReport, UiError_Serialize>(__TAURI_INVOKE("site_repair", { domain, ticket, onEvent })),
 	siteSetDashboardUpdates: (domain: string, on: boolean, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SiteView_Serialize, UiError_Serialize>(__TAURI_INVOKE("site_set_dashboard_updates", { domain, on, ticket, onEvent })),
 	serverSetup: (name: string, php: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SetupReport, UiError_Serialize>(__TAURI_INVOKE("server_setup", { name, php, ticket, onEvent })),
-	sslIssue: (domain: string, form: SslForm, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SslStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("ssl_issue", { domain, form, ticket, onEvent })),
+	/**
+	 *  A certificate from `acme` (Let's Encrypt, its staging, or another ACME
+	 *  server), registered with `email` when given.
+	 */
+	sslIssue: (domain: string, acme: AcmeDirectory_Deserialize, email: string | null, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SslStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("ssl_issue", { domain, acme, email, ticket, onEvent })),
 	sslStatus: (domain: string | null) => typedError<SslStatus_Serialize[], UiError_Serialize>(__TAURI_INVOKE("ssl_status", { domain })),
 	/**
 	 *  Opens the chooser over the window, in the folder of what the field
@@ -102,6 +106,28 @@ export const events = {
 };
 
 /* Types */
+export type AcmeDirectory = AcmeDirectory_Serialize | AcmeDirectory_Deserialize;
+
+export type AcmeDirectory_Deserialize = "lets_encrypt" | "staging" | 
+/**
+ *  Another ACME server, with the CA that signs its HTTPS certificate
+ *  when that is not a public one.
+ */
+{ custom: {
+	url: string,
+	ca_bundle?: string | null,
+} };
+
+export type AcmeDirectory_Serialize = "lets_encrypt" | "staging" | 
+/**
+ *  Another ACME server, with the CA that signs its HTTPS certificate
+ *  when that is not a public one.
+ */
+{ custom: {
+	url: string,
+	ca_bundle: string | null,
+} };
+
 export type AuditEntry = AuditEntry_Serialize | AuditEntry_Deserialize;
 
 export type AuditEntry_Deserialize = {
@@ -124,18 +150,6 @@ export type AuditEntry_Serialize = {
 	target: string | null,
 	result: string,
 	detail: string,
-};
-
-/**
- *  What the deploy form sends: a folder on this computer, or a git
- *  repository and ref the server fetches.
- */
-export type DeployForm = {
-	folder: string,
-	git_url: string,
-	git_ref: string,
-	/**  Text the health check's page must contain (empty: any 2xx/3xx). */
-	expect: string,
 };
 
 /**  One deploy or rollback of a site (its row in `deploys`). */
@@ -565,6 +579,39 @@ export type Reconciled = {
 	settled: boolean,
 };
 
+/**  A release to deploy: where it comes from and how it is checked. */
+export type ReleaseRequest = ReleaseRequest_Serialize | ReleaseRequest_Deserialize;
+
+/**  A release to deploy: where it comes from and how it is checked. */
+export type ReleaseRequest_Deserialize = {
+	source: SourceChoice_Deserialize,
+	/**  A script in the release run (as the site's user) before the health check. */
+	build_hook?: string | null,
+	/**  A script in the release run after it went live. */
+	post_hook?: string | null,
+	/**  The page the health check asks for (default `/`). */
+	health_path?: string | null,
+	/**  Text that page must contain (default: any 2xx or 3xx answer). */
+	health_text?: string | null,
+	/**  Releases kept on the server (default 5). */
+	keep?: number | null,
+};
+
+/**  A release to deploy: where it comes from and how it is checked. */
+export type ReleaseRequest_Serialize = {
+	source: SourceChoice_Serialize,
+	/**  A script in the release run (as the site's user) before the health check. */
+	build_hook: string | null,
+	/**  A script in the release run after it went live. */
+	post_hook: string | null,
+	/**  The page the health check asks for (default `/`). */
+	health_path: string | null,
+	/**  Text that page must contain (default: any 2xx or 3xx answer). */
+	health_text: string | null,
+	/**  Releases kept on the server (default 5). */
+	keep: number | null,
+};
+
 export type Releases = Releases_Serialize | Releases_Deserialize;
 
 export type Releases_Deserialize = {
@@ -894,27 +941,24 @@ export type SiteDetail_Serialize = {
 	deploys: DeployRecord_Serialize[],
 };
 
-/**  What the new-site form sends. Empty strings are "not given". */
-export type SiteForm = {
+export type SiteInput = SiteInput_Serialize | SiteInput_Deserialize;
+
+export type SiteInput_Deserialize = {
 	domain: string,
-	kind: string,
-	/**  Empty: CHOM places the site. */
-	server: string,
-	php: string,
+	kind: SiteKind,
+	/**  `None`: placed on the server with the most free capacity. */
+	server?: string | null,
+	php?: string | null,
 	aliases: string[],
-	/**
-	 *  The first release: a folder on this computer, or a git repository
-	 *  and ref the server fetches (at most one).
-	 */
-	folder: string,
-	git_url: string,
-	git_ref: string,
-	/**  WordPress: a .tar.gz on this computer; empty downloads the official one on the server. */
-	tarball: string,
-	wp_title: string,
-	wp_admin: string,
-	wp_email: string,
-	expect: string,
+};
+
+export type SiteInput_Serialize = {
+	domain: string,
+	kind: SiteKind,
+	/**  `None`: placed on the server with the most free capacity. */
+	server: string | null,
+	php: string | null,
+	aliases: string[],
 };
 
 export type SiteKind = "static" | "wordpress" | "laravel";
@@ -985,6 +1029,25 @@ export type SiteRecord_Serialize = {
 	dashboard_updates: boolean,
 };
 
+/**  A new site with, when given, its first release. */
+export type SiteRequest = SiteRequest_Serialize | SiteRequest_Deserialize;
+
+/**  A new site with, when given, its first release. */
+export type SiteRequest_Deserialize = {
+	site: SiteInput_Deserialize,
+	release: ReleaseRequest_Deserialize,
+	/**  Read for WordPress sites only. */
+	wordpress?: WordpressChoice_Deserialize,
+};
+
+/**  A new site with, when given, its first release. */
+export type SiteRequest_Serialize = {
+	site: SiteInput_Serialize,
+	release: ReleaseRequest_Serialize,
+	/**  Read for WordPress sites only. */
+	wordpress: WordpressChoice_Serialize,
+};
+
 /**
  *  A site as listed: the cached record and its certificate's standing, so
  *  both front ends warn at the same threshold.
@@ -1014,15 +1077,41 @@ export type SiteView_Serialize = {
 } & SiteRecord_Serialize;
 
 /**
- *  Where a certificate comes from: `acme_url` empty is Let's Encrypt (or
- *  its staging with `staging`).
+ *  The sources an operator can name (CLI flags, the app's form), each
+ *  optional: at most one may be given (a git URL with its ref).
  */
-export type SslForm = {
-	acme_url: string,
-	/**  A PEM bundle on this computer that signs a private ACME server. */
-	acme_ca: string,
-	staging: boolean,
-	email: string,
+export type SourceChoice = SourceChoice_Serialize | SourceChoice_Deserialize;
+
+/**
+ *  The sources an operator can name (CLI flags, the app's form), each
+ *  optional: at most one may be given (a git URL with its ref).
+ */
+export type SourceChoice_Deserialize = {
+	folder?: string | null,
+	tarball?: string | null,
+	git_url?: string | null,
+	git_ref?: string | null,
+	/**
+	 *  Leading folders dropped from a tarball (default: 1 for WordPress's
+	 *  `wordpress/`, else 0).
+	 */
+	strip?: number | null,
+};
+
+/**
+ *  The sources an operator can name (CLI flags, the app's form), each
+ *  optional: at most one may be given (a git URL with its ref).
+ */
+export type SourceChoice_Serialize = {
+	folder: string | null,
+	tarball: string | null,
+	git_url: string | null,
+	git_ref: string | null,
+	/**
+	 *  Leading folders dropped from a tarball (default: 1 for WordPress's
+	 *  `wordpress/`, else 0).
+	 */
+	strip: number | null,
 };
 
 export type SslStatus = SslStatus_Serialize | SslStatus_Deserialize;
@@ -1068,6 +1157,40 @@ export type UiError_Serialize = {
 	code: ErrorCode,
 	message: string,
 	remedy: Remedy_Serialize | null,
+};
+
+/**
+ *  WordPress's install: what the operator chose (the core's defaults for
+ *  the rest) and, when no release is given, where the server downloads it.
+ */
+export type WordpressChoice = WordpressChoice_Serialize | WordpressChoice_Deserialize;
+
+/**
+ *  WordPress's install: what the operator chose (the core's defaults for
+ *  the rest) and, when no release is given, where the server downloads it.
+ */
+export type WordpressChoice_Deserialize = {
+	title?: string | null,
+	admin_user?: string | null,
+	admin_email?: string | null,
+	/**  Default: wordpress.org's latest.tar.gz. */
+	url?: string | null,
+	/**  Default: read from `URL.sha1` next to it. */
+	sha1?: string | null,
+};
+
+/**
+ *  WordPress's install: what the operator chose (the core's defaults for
+ *  the rest) and, when no release is given, where the server downloads it.
+ */
+export type WordpressChoice_Serialize = {
+	title: string | null,
+	admin_user: string | null,
+	admin_email: string | null,
+	/**  Default: wordpress.org's latest.tar.gz. */
+	url: string | null,
+	/**  Default: read from `URL.sha1` next to it. */
+	sha1: string | null,
 };
 
 /* Tauri Specta runtime */

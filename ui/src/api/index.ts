@@ -6,7 +6,6 @@ import {
   commands,
   events,
   type AuditEntry_Serialize,
-  type DeployForm,
   type HostKeyCheck_Serialize,
   type JobEvent_Deserialize,
   type JobRecord_Serialize,
@@ -20,9 +19,11 @@ import {
   type ServerEdit,
   type ServerInput,
   type ServerView_Serialize,
+  type ReleaseRequest,
   type SiteDefaults,
+  type SiteKind,
+  type SiteRequest,
   type SiteDetail_Serialize,
-  type SiteForm,
   type SiteView_Serialize,
   type SslStatus_Serialize,
   type UiError,
@@ -31,7 +32,10 @@ import { remedyText } from "../lib/remedy";
 
 // chom-core's own views, as `chom --json` prints them (bindings also
 // describe the inbound shapes, with optional fields).
-export type { DeployForm, KeyView, PickKind, Reconciled, ServerEdit, ServerInput, SiteDefaults, SiteForm };
+export type { KeyView, PickKind, Reconciled, ReleaseRequest, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
+
+/** A form field as the core takes it: trimmed, and null when left empty. */
+export const given = (v: string): string | null => v.trim() || null;
 export type AuditEntry = AuditEntry_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
 export type JobEvent = JobEvent_Deserialize;
@@ -147,10 +151,10 @@ type OnEvent = (e: JobEvent) => void;
 export const cancelJob = async (ticket: string): Promise<void> => {
   unwrap(await commands.jobCancel(ticket));
 };
-export const createSite = (form: SiteForm, ticket: string, on: OnEvent) =>
-  siteJob((ch) => commands.siteCreate(form, ticket, ch), on);
-export const deploySite = (domain: string, form: DeployForm, ticket: string, on: OnEvent) =>
-  siteJob((ch) => commands.siteDeploy(domain, form, ticket, ch), on);
+export const createSite = (request: SiteRequest, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteCreate(request, ticket, ch), on);
+export const deploySite = (domain: string, request: ReleaseRequest, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.siteDeploy(domain, request, ticket, ch), on);
 export const rollbackSite = (domain: string, to: string | null, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.siteRollback(domain, to, ticket, ch), on);
 export const setSiteEnabled = (domain: string, enabled: boolean, ticket: string, on: OnEvent) =>
@@ -163,11 +167,11 @@ export const repairSite = (domain: string, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.siteRepair(domain, ticket, ch), on);
 export const setupServer = (name: string, php: string, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.serverSetup(name, php, ticket, ch), on);
-export const issueCertificate = (
-  domain: string,
-  acmeUrl: string,
-  acmeCa: string,
-  email: string,
-  ticket: string,
-  on: OnEvent,
-) => siteJob((ch) => commands.sslIssue(domain, { acme_url: acmeUrl, acme_ca: acmeCa, staging: false, email }, ticket, ch), on);
+/** A certificate from `acmeUrl` (a private ACME server, signed by the CA
+ * in `acmeCa` when given), or from Let's Encrypt when it is empty. */
+export const issueCertificate = (domain: string, acmeUrl: string, acmeCa: string, ticket: string, on: OnEvent) => {
+  const acme = given(acmeUrl)
+    ? { custom: { url: acmeUrl.trim(), ca_bundle: given(acmeCa) } }
+    : ("lets_encrypt" as const);
+  return siteJob((ch) => commands.sslIssue(domain, acme, null, ticket, ch), on);
+};

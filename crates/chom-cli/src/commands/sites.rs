@@ -3,30 +3,26 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use chom_core::{
-    AcmeDirectory, Chom, DeployOptions, DeploySource, Error, Result, SiteInput, SiteKind, SiteRecord, SiteView,
-    SourceChoice, WordpressSetup, WORDPRESS_URL,
+    AcmeDirectory, Chom, Error, ReleaseRequest, Result, SiteInput, SiteKind, SiteRecord, SiteRequest, SiteView,
+    SourceChoice, WordpressChoice,
 };
 
 use super::control;
 use crate::args::{DeployArgs, HealthArgs, SiteCommand, SiteCreateArgs, SourceArgs, SslCommand};
 use crate::output::{ago, clean, json, table, web_progress};
 
-fn source(args: &SourceArgs, kind: SiteKind) -> Result<Option<DeploySource>> {
-    SourceChoice {
-        folder: args.from.clone(),
-        tarball: args.tarball.clone(),
-        git_url: args.git.clone(),
-        git_ref: args.git_ref.clone(),
-        strip: args.strip,
-    }
-    .resolve(kind)
-}
-
-fn options(source: DeploySource, health: &HealthArgs) -> DeployOptions {
-    DeployOptions {
-        health_path: health.health_path.clone(),
+fn release(source: &SourceArgs, health: &HealthArgs) -> ReleaseRequest {
+    ReleaseRequest {
+        source: SourceChoice {
+            folder: source.from.clone(),
+            tarball: source.tarball.clone(),
+            git_url: source.git.clone(),
+            git_ref: source.git_ref.clone(),
+            strip: source.strip,
+        },
+        health_path: Some(health.health_path.clone()),
         health_text: health.expect.clone(),
-        ..DeployOptions::new(source)
+        ..ReleaseRequest::default()
     }
 }
 
@@ -109,30 +105,24 @@ pub async fn run(chom: &Chom, cmd: SiteCommand, as_json: bool) -> Result<i32> {
 async fn create(chom: &Chom, args: SiteCreateArgs, as_json: bool) -> Result<i32> {
     let kind =
         SiteKind::parse(&args.kind).ok_or_else(|| Error::Usage("--kind is static, wordpress or laravel".into()))?;
-    let input = SiteInput {
-        domain: args.domain.clone(),
-        kind,
-        server: args.server.clone(),
-        php: args.php.clone(),
-        aliases: args.aliases.clone(),
+    let request = SiteRequest {
+        site: SiteInput {
+            domain: args.domain.clone(),
+            kind,
+            server: args.server.clone(),
+            php: args.php.clone(),
+            aliases: args.aliases.clone(),
+        },
+        release: release(&args.source, &args.health),
+        wordpress: WordpressChoice {
+            title: args.wp_title.clone(),
+            admin_user: args.wp_admin.clone(),
+            admin_email: args.wp_email.clone(),
+            url: args.wp_url.clone(),
+            sha1: args.wp_sha1.clone(),
+        },
     };
-    let mut first = source(&args.source, kind)?;
-    let wordpress = (kind == SiteKind::Wordpress).then(|| {
-        WordpressSetup::new(&args.domain, args.wp_title.clone(), args.wp_admin.clone(), args.wp_email.clone())
-    });
-    if (args.wp_url.is_some() || args.wp_sha1.is_some()) && (kind != SiteKind::Wordpress || first.is_some()) {
-        return Err(Error::Usage(
-            "--wp-url and --wp-sha1 are for a WordPress site downloaded by the server (no --from, --tarball or --git)"
-                .into(),
-        ));
-    }
-    if kind == SiteKind::Wordpress && first.is_none() {
-        let url = args.wp_url.clone().unwrap_or_else(|| WORDPRESS_URL.into());
-        first = Some(DeploySource::Download { url, sha1: args.wp_sha1.clone(), strip: 1 });
-    }
-    let opts = first.map(|s| options(s, &args.health));
-    let launch =
-        chom.sites().launch_site(&input, opts.as_ref(), wordpress.as_ref(), &control(web_progress(!as_json))).await?;
+    let launch = chom.sites().launch(&request, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&launch);
         return Ok(0);
@@ -245,16 +235,13 @@ fn show(d: &chom_core::SiteDetail) {
 }
 
 pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32> {
-    let site = chom.sites().site_detail(&args.domain)?.site;
-    let src = source(&args.source, site.kind)?
-        .ok_or_else(|| Error::Usage("give a source: --from PATH, --tarball FILE, or --git URL --ref REF".into()))?;
-    let opts = DeployOptions {
+    let request = ReleaseRequest {
         build_hook: args.build_hook.clone(),
         post_hook: args.post_hook.clone(),
-        keep: args.keep,
-        ..options(src, &args.health)
+        keep: Some(args.keep),
+        ..release(&args.source, &args.health)
     };
-    let report = chom.deploys().deploy(&args.domain, &opts, &control(web_progress(!as_json))).await?;
+    let report = chom.deploys().deploy_release(&args.domain, &request, &control(web_progress(!as_json))).await?;
     if as_json {
         json(&report);
     } else {
@@ -265,7 +252,7 @@ pub async fn deploy(chom: &Chom, args: DeployArgs, as_json: bool) -> Result<i32>
         println!(
             "release {} of {} is live (health check HTTP {}; was {}; {files})",
             report.release,
-            site.domain,
+            args.domain,
             report.health_status.as_deref().unwrap_or("?"),
             report.previous.as_deref().unwrap_or("none"),
         );

@@ -44,7 +44,8 @@ pub(super) fn site_script(
         .var("PHP", php.unwrap_or(""))?)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SiteInput {
     pub domain: String,
     pub kind: SiteKind,

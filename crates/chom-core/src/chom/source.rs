@@ -41,7 +41,8 @@ impl DeploySource {
 
 /// The sources an operator can name (CLI flags, the app's form), each
 /// optional: at most one may be given (a git URL with its ref).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SourceChoice {
     pub folder: Option<PathBuf>,
     pub tarball: Option<PathBuf>,

@@ -24,7 +24,9 @@ pub const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.
 /// Below this many days left, a certificate is reported as expiring.
 pub const WARN_DAYS: i64 = 14;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
 pub enum AcmeDirectory {
     #[default]
     LetsEncrypt,

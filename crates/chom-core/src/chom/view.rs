@@ -55,6 +55,18 @@ fn pct(used: u64, total: u64) -> Option<f64> {
     (total > 0).then(|| (used as f64 / total as f64 * 1000.0).round() / 10.0)
 }
 
+impl ProbeFacts {
+    /// Memory in use, in percent to one decimal.
+    pub fn mem_used_pct(&self) -> Option<f64> {
+        pct(self.mem_total.saturating_sub(self.mem_available), self.mem_total)
+    }
+
+    /// The root file system's space in use, in percent to one decimal.
+    pub fn disk_used_pct(&self) -> Option<f64> {
+        pct(self.disk_total.saturating_sub(self.disk_free), self.disk_total)
+    }
+}
+
 impl ProbeSummary {
     fn of(p: &ProbeRecord, last_good: Option<&ProbeRecord>) -> ProbeSummary {
         let good = if p.ok { Some(p) } else { last_good };
@@ -68,8 +80,8 @@ impl ProbeSummary {
             os: f.map(|f| f.os.clone()),
             load1: f.map(|f| f.load[0]),
             cpus: f.map(|f| f.cpus),
-            mem_used_pct: f.and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),
-            disk_used_pct: f.and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
+            mem_used_pct: f.and_then(ProbeFacts::mem_used_pct),
+            disk_used_pct: f.and_then(ProbeFacts::disk_used_pct),
             services: f.map(|f| f.services.clone()).unwrap_or_default(),
         }
     }
@@ -140,8 +152,8 @@ impl ProbePoint {
             error: p.error.clone(),
             hostname: f.map(|f| f.hostname.clone()),
             load1: f.map(|f| f.load[0]),
-            mem_used_pct: f.and_then(|f| pct(f.mem_total.saturating_sub(f.mem_available), f.mem_total)),
-            disk_used_pct: f.and_then(|f| pct(f.disk_total.saturating_sub(f.disk_free), f.disk_total)),
+            mem_used_pct: f.and_then(ProbeFacts::mem_used_pct),
+            disk_used_pct: f.and_then(ProbeFacts::disk_used_pct),
         }
     }
 }
