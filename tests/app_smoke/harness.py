@@ -11,6 +11,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -59,16 +60,32 @@ class App:
     def __init__(self, bin_dir, data):
         # WebKitWebDriver's screenshots hang when compositing is off, which
         # the app chooses by default on Linux to save memory: keep it on.
-        env = dict(os.environ, CHOM_DATA_DIR=data, WEBKIT_DISABLE_COMPOSITING_MODE="0")
-        self.proc = subprocess.Popen(["tauri-driver"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.0)
+        self.env = dict(os.environ, CHOM_DATA_DIR=data, WEBKIT_DISABLE_COMPOSITING_MODE="0")
+        self.start_driver()
         self.options = ArgOptions()
         self.options.set_capability("browserName", "wry")
         self.options.set_capability("tauri:options", {"application": f"{bin_dir}/chom-desktop"})
         self.driver = None
 
+    def start_driver(self):
+        self.proc = subprocess.Popen(["tauri-driver"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+
     def launch(self):
-        self.driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=self.options)
+        # Every WebDriver call is bounded: a session that never starts (seen
+        # once in CI: WebKitWebDriver waiting on an app that was not there)
+        # fails the call instead of hanging the run. One such launch is
+        # retried on a fresh tauri-driver, and the run says so.
+        config = ClientConfig(remote_server_addr="http://127.0.0.1:4444", timeout=120)
+        try:
+            self.driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=self.options, client_config=config)
+        except Exception as e:
+            print(f"app launch: no WebDriver session ({e.__class__.__name__}: {e}); starting tauri-driver again", flush=True)
+            self.proc.kill()
+            subprocess.run(["pkill", "-KILL", "-x", "WebKitWebDriver"], check=False)
+            subprocess.run(["pkill", "-KILL", "-x", "chom-desktop"], check=False)
+            self.start_driver()
+            self.driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=self.options, client_config=config)
         # Paths are typed as text: without this, Selenium turns a path to an
         # existing file into an upload, which WebKitWebDriver does not have.
         self.driver.file_detector = UselessFileDetector()

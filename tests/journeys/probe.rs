@@ -39,10 +39,14 @@ fn probe_twenty_hosts_and_review_offline() {
         }
     }
 
-    // The cache, not the network, answers from here on: stop the lab.
+    // The cache, not the network, answers from here on: stop the lab's
+    // hosts, keeping its subnet claimed (a lab another test starts on the
+    // same addresses would answer with other host keys).
     let names: Vec<String> = fleet.lab.hosts().iter().map(|h| h.name.clone()).collect();
-    let Fleet { lab, chom } = fleet;
-    drop(lab);
+    let Fleet { mut lab, chom } = fleet;
+    for i in 0..names.len() {
+        lab.stop_host(i).expect("stop a lab host");
+    }
     let (servers, _) = chom.json(["server", "list"]);
     let servers = servers.as_array().unwrap();
     assert_eq!(servers.len(), 20);
