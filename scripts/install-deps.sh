@@ -17,7 +17,7 @@ LAB_PKGS=(openssh-server openssh-client util-linux iproute2 procps)
 # package would pull in apache2: the trailing '-' keeps it out.
 WEB_PKGS=(openssh-server nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml
   mariadb-server certbot python3-certbot-nginx pebble wordpress wordpress-theme-twentytwentythree tini composer php-laravel-framework ufw cron
-  curl git rsync openssl iptables sudo)
+  curl git rsync openssl iptables sudo restic)
 WEB_EXCLUDE=(apache2- apache2-bin- libapache2-mod-php8.2-)
 # Tools CHOM is benchmarked against.
 BENCH_PKGS=(pssh python3-venv time)

@@ -5,7 +5,7 @@
 [ "$(id -u)" = 0 ] || fail "setup needs root: log in as root (the server's user in CHOM), or give this user passwordless sudo"
 
 step packages
-pkgs="nginx php$PHP-fpm php$PHP-cli php$PHP-mysql php$PHP-curl php$PHP-mbstring php$PHP-xml mariadb-server certbot ufw curl cron git composer"
+pkgs="nginx php$PHP-fpm php$PHP-cli php$PHP-mysql php$PHP-curl php$PHP-mbstring php$PHP-xml mariadb-server certbot ufw curl cron git composer restic"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -29,7 +29,7 @@ if [ -n "$missing" ]; then
   fi
   changed "packages installed:$missing"
 else
-  unchanged "packages (nginx, PHP $PHP, MariaDB, certbot, ufw, cron, composer) present"
+  unchanged "packages (nginx, PHP $PHP, MariaDB, certbot, ufw, cron, composer, restic) present"
 fi
 
 step services

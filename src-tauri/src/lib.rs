@@ -30,7 +30,7 @@ impl AppState {
 
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{fleet, history, keys, pick, servers, sites, trust};
+    use commands::{backups, fleet, history, keys, pick, servers, sites, trust};
     Builder::<tauri::Wry>::new()
         .events(collect_events![events::JobChanged, events::JobsReconciled, events::HostKeyAlert])
         .commands(collect_commands![
@@ -70,6 +70,9 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             sites::server_setup,
             sites::ssl_issue,
             sites::ssl_status,
+            backups::backup_list,
+            backups::backup_create,
+            backups::backup_check,
             pick::pick_path,
         ])
 }

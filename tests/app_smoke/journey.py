@@ -368,6 +368,25 @@ try:
         check("Release from git" in https, https)
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", result)
         shot(driver, "site-repaired")
+
+        # Back up now, then check the server's backups: the row says "not
+        # checked yet", then "good"; the CLI reads the same from the cache.
+        check(css("[data-testid=no-backups]").is_displayed(), "a new site lists no backup")
+        create = css("[data-testid=backup-create]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", create)
+        create.click()
+        backed = lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                            if e.text.startswith("Backup") or e.get_attribute("data-testid") == "job-error"]
+        result = wait.until(backed)[0]
+        check(result.text.startswith("Backup ") and "files" in result.text, result.text)
+        wait.until(lambda d: "not checked yet" in css("[data-testid=backups] tbody tr").text)
+        css("[data-testid=backup-check]").click()
+        wait.until(lambda d: "good" in css("[data-testid=backups] tbody tr").text)
+        listed = chom("backup", "list", "shop.e2e.test")
+        check(len(listed) == 1 and listed[0]["good"] and listed[0]["release"], listed)
+        table = css("[data-testid=backups]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", table)
+        shot(driver, "site-backed-up")
         close = css("[data-testid=site-close]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
         close.click()

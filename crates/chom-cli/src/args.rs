@@ -103,6 +103,30 @@ pub enum Command {
     /// HTTPS certificates (certbot on the server).
     #[command(subcommand)]
     Ssl(SslCommand),
+    /// Backups of sites into their server's restic repository.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Back up a site: its live release, shared files, vhost, pool and database.
+    Create { domain: String },
+    /// Backups from the local cache, newest first (good: checked since made).
+    List {
+        /// Only this site's.
+        domain: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Read a server's backup repository back (restic check); backups made
+    /// before a check that passed are listed good.
+    Check {
+        server: String,
+        /// Percent of the repository's data to read back.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
+        read: u8,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -80,6 +80,7 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
         Command::Deploy(d) => commands::sites::deploy(chom, d, as_json).await,
         Command::Rollback { domain, to } => commands::sites::rollback(chom, &domain, to.as_deref(), as_json).await,
         Command::Ssl(s) => commands::sites::ssl(chom, s, as_json).await,
+        Command::Backup(b) => commands::backups::run(chom, b, as_json).await,
     }
 }
 

@@ -51,4 +51,6 @@ ids! {
     KeyId;
     /// One deploy or rollback of a site (its row in `deploys`).
     DeployId;
+    /// One backup of a site (its row in `backups`).
+    BackupId;
 }

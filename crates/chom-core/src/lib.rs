@@ -24,7 +24,7 @@ pub mod web;
 pub use chom::*;
 pub use db::{DeployRecord, DeployState, ServerFilter, SiteRecord};
 pub use error::{Error, ErrorCode, Result};
-pub use ids::{DeployId, JobId, KeyId, ServerId, SiteId};
+pub use ids::{BackupId, DeployId, JobId, KeyId, ServerId, SiteId};
 pub use remedy::{Listing, Remedy};
 pub use secret::Secret;
 pub use web::SiteKind;

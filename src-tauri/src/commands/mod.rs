@@ -1,7 +1,8 @@
-//! One file per area; each command is a core call and a mapping to the
-//! typed rows the UI renders. Blocking core calls (the keyring) run on the
-//! blocking pool.
+//! One file per area; each command is one core call, returning the core's
+//! own views (the types `chom --json` prints). Blocking core calls (the
+//! keyring) run on the blocking pool.
 
+pub mod backups;
 pub mod fleet;
 pub mod history;
 pub mod keys;

@@ -90,6 +90,14 @@ export const commands = {
 	 */
 	sslIssue: (domain: string, acme: AcmeDirectory_Deserialize, email: string | null, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<SslStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("ssl_issue", { domain, acme, email, ticket, onEvent })),
 	sslStatus: (domain: string | null) => typedError<SslStatus_Serialize[], UiError_Serialize>(__TAURI_INVOKE("ssl_status", { domain })),
+	/**  The site's backups (all sites' when `domain` is none), newest first. */
+	backupList: (domain: string | null) => typedError<BackupRecord_Serialize[], UiError_Serialize>(__TAURI_INVOKE("backup_list", { domain })),
+	backupCreate: (domain: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<BackupRecord_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_create", { domain, ticket, onEvent })),
+	/**
+	 *  Reads `read_percent` of the server's repository back; backups made
+	 *  before a check that passed are good.
+	 */
+	backupCheck: (server: string, readPercent: number, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<CheckReport, UiError_Serialize>(__TAURI_INVOKE("backup_check", { server, readPercent, ticket, onEvent })),
 	/**
 	 *  Opens the chooser over the window, in the folder of what the field
 	 *  holds (else the home folder); the chosen path, or `null` when the
@@ -150,6 +158,89 @@ export type AuditEntry_Serialize = {
 	target: string | null,
 	result: string,
 	detail: string,
+};
+
+/**  One backup of a site (its row in `backups`). */
+export type BackupId = number;
+
+/**  One backup, as listed. */
+export type BackupRecord = BackupRecord_Serialize | BackupRecord_Deserialize;
+
+/**  One backup, as listed. */
+export type BackupRecord_Deserialize = {
+	id: BackupId,
+	domain: string,
+	server: string,
+	job_id?: JobId | null,
+	state: BackupState,
+	/**  The release it holds. */
+	release?: string | null,
+	/**  restic's snapshot ids on the server. */
+	files_snapshot?: string | null,
+	db_snapshot?: string | null,
+	files: number,
+	/**  Bytes of files read, bytes new to the repository, bytes of the dump. */
+	bytes: number,
+	added_bytes: number,
+	db_bytes: number,
+	/**  The database server's version, as it answered (MariaDB's). */
+	db_engine?: string | null,
+	started_at: string,
+	finished_at?: string | null,
+	/**
+	 *  When `restic check` last read its repository back whole after it
+	 *  was made; a backup is good only once this is set.
+	 */
+	verified_at?: string | null,
+	error: string,
+	/**  Made whole and read back since: the only kind CHOM calls good. */
+	good: boolean,
+};
+
+/**  One backup, as listed. */
+export type BackupRecord_Serialize = {
+	id: BackupId,
+	domain: string,
+	server: string,
+	job_id: JobId | null,
+	state: BackupState,
+	/**  The release it holds. */
+	release: string | null,
+	/**  restic's snapshot ids on the server. */
+	files_snapshot: string | null,
+	db_snapshot: string | null,
+	files: number,
+	/**  Bytes of files read, bytes new to the repository, bytes of the dump. */
+	bytes: number,
+	added_bytes: number,
+	db_bytes: number,
+	/**  The database server's version, as it answered (MariaDB's). */
+	db_engine: string | null,
+	started_at: string,
+	finished_at: string | null,
+	/**
+	 *  When `restic check` last read its repository back whole after it
+	 *  was made; a backup is good only once this is set.
+	 */
+	verified_at: string | null,
+	error: string,
+	/**  Made whole and read back since: the only kind CHOM calls good. */
+	good: boolean,
+};
+
+/**
+ *  running: being made; done: both snapshots made; failed: not usable
+ *  (never restored from); interrupted: its job's process died.
+ */
+export type BackupState = "running" | "done" | "failed" | "interrupted";
+
+/**  What a check of a server's repository found. */
+export type CheckReport = {
+	server: string,
+	/**  Percent of the repository's data read back (100: all of it). */
+	read_percent: number,
+	/**  Backups of the server's sites now listed good. */
+	verified: number,
 };
 
 /**  One deploy or rollback of a site (its row in `deploys`). */

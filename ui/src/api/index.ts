@@ -6,6 +6,7 @@ import {
   commands,
   events,
   type AuditEntry_Serialize,
+  type BackupRecord_Serialize,
   type HostKeyCheck_Serialize,
   type JobEvent_Deserialize,
   type JobRecord_Serialize,
@@ -37,6 +38,7 @@ export type { KeyView, PickKind, Reconciled, ReleaseRequest, ServerEdit, ServerI
 /** A form field as the core takes it: trimmed, and null when left empty. */
 export const given = (v: string): string | null => v.trim() || null;
 export type AuditEntry = AuditEntry_Serialize;
+export type BackupRecord = BackupRecord_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
 export type JobEvent = JobEvent_Deserialize;
 export type JobRecord = JobRecord_Serialize;
@@ -175,3 +177,11 @@ export const issueCertificate = (domain: string, acmeUrl: string, acmeCa: string
     : ("lets_encrypt" as const);
   return siteJob((ch) => commands.sslIssue(domain, acme, null, ticket, ch), on);
 };
+
+/** The site's backups (every site's when `domain` is null), from the cache. */
+export const listBackups = async (domain: string | null) => unwrap(await commands.backupList(domain));
+export const backupSite = (domain: string, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupCreate(domain, ticket, ch), on);
+/** Reads `readPercent` of the server's backup repository back (restic check). */
+export const checkBackups = (server: string, readPercent: number, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupCheck(server, readPercent, ticket, ch), on);

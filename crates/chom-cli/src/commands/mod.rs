@@ -1,3 +1,4 @@
+pub mod backups;
 pub mod fleet;
 pub mod history;
 pub mod keys;

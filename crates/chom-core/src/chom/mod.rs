@@ -5,6 +5,7 @@
 //! `deploys()`, `jobs()`, `transfers()`. A new capability is a module with
 //! a service of its own, not more methods on one type.
 
+mod backup;
 mod breaker;
 mod defaults;
 mod deploy;
@@ -28,6 +29,7 @@ mod upload;
 mod view;
 mod wordpress;
 
+pub use backup::CheckReport;
 pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMIN};
 pub use deploy::{DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
@@ -129,6 +131,8 @@ services! {
     Jobs => jobs;
     /// Files between this computer and a server.
     Transfers => transfers;
+    /// Backups of sites into their server's restic repository.
+    Backups => backups;
 }
 
 impl Chom {

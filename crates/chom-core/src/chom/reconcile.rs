@@ -90,6 +90,9 @@ impl Ctx {
             }
             _ => format!("release {serving} serves"),
         };
+        if job.kind == "backup" {
+            found.push_str("; that backup did not finish and is never restored from");
+        }
         let settled = now.busy.is_none();
         match &now.busy {
             Some(holder) => found.push_str(&format!("; the server still runs a change of the site ({holder})")),

@@ -3,6 +3,7 @@
 //! every call is short and local, and no lock is held across an `.await`.
 
 mod audit;
+mod backups;
 mod breakers;
 mod host_keys;
 mod job_log;
@@ -15,6 +16,7 @@ mod servers;
 mod sites;
 
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
+pub use backups::{BackupMade, BackupRecord, BackupState};
 pub use host_keys::PinnedHostKey;
 pub use job_log::{LogLine, LogWriter, NewLogLine};
 pub use jobs::{JobRecord, JobResultRecord, JobState};

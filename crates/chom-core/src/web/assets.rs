@@ -20,6 +20,7 @@ pub const SETUP_FINISH: &str = remote!("setup-finish.sh");
 pub const SSL: &str = remote!("ssl.sh");
 pub const WP_INSTALL: &str = remote!("wp-install.sh");
 pub const TRANSFER: &str = remote!("transfer.sh");
+pub const BACKUP: &str = remote!("backup.sh");
 
 pub mod templates {
     pub const NGINX_MAP: &str = remote!("templates/nginx-map.conf");

@@ -1,0 +1,126 @@
+# chom backup create|check: a site's files and database into this server's
+# restic repository, or a check of that repository's data.
+# Variables (besides layout.sh's): ACTION, BACKUP_ID (create), CHOM_VERSION,
+# CHECK_SUBSET (check: a percentage of the data to read, 100 for all).
+# stdin, after the token and holder lines: the repository's password (it
+# goes to a root-only file the server's own schedule reads too; never on a
+# command line, never in the environment of anything but restic).
+#
+# Root reads the site here. What a site's user can write (uploads, storage)
+# is read as data: restic records a link as a link and follows none, stays
+# on one file system, and nothing it prints can pass for a result (results
+# carry the run's token; restic's own summary is read from its first
+# column only).
+
+dir=/var/backups/chom
+repo=$dir/restic
+pass=$dir/restic.pass
+RESTIC_REPOSITORY=$repo
+RESTIC_PASSWORD_FILE=$pass
+RESTIC_CACHE_DIR=$dir/cache
+export RESTIC_REPOSITORY RESTIC_PASSWORD_FILE RESTIC_CACHE_DIR
+work=""
+trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
+
+command -v restic >/dev/null || fail "restic is not installed on this server: run chom server setup"
+IFS= read -r given || fail "internal: no repository password on stdin"
+case "$given" in *[!A-Za-z0-9]* | "") fail "internal: the repository password has unexpected characters" ;; esac
+
+# The repository's folder: root's, 0700, reached through no link.
+step repository
+[ "$(stat -c '%F|%U' -- /var/backups 2>/dev/null)" = "directory|root" ] || fail "/var/backups is not a folder of root's"
+if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+  (umask 077 && mkdir -- "$dir")
+fi
+[ "$(stat -c '%F|%U|%a' -- "$dir")" = "directory|root|700" ] || fail "$dir is not root's own folder (mode 700): CHOM keeps its repository only there"
+work=$(mktemp -d "$dir/run.XXXXXX")
+if [ -f "$repo/config" ] || [ "$ACTION" != create ]; then
+  [ -f "$repo/config" ] || fail "no backups on this server yet"
+  [ -f "$pass" ] && [ ! -L "$pass" ] || fail "$repo exists without its password file $pass: restore that file (it is in the OS keyring of the desktop that made it)"
+  [ "$(cat -- "$pass")" = "$given" ] || fail "the repository $repo was made with another password than the one this desktop keeps (another desktop made it?): copy its password into this desktop's keyring, or move $repo aside"
+  unchanged "repository $repo"
+else
+  (umask 077 && printf '%s\n' "$given" >"$work/pass" && mv -f -- "$work/pass" "$pass")
+  if ! err=$(restic init 2>&1 >/dev/null); then
+    fail "restic init of $repo failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
+  fi
+  changed "repository $repo created (restic $(restic version | cut -d' ' -f2))"
+fi
+# A lock left by a backup that was killed (restic removes only stale ones).
+restic unlock >/dev/null 2>&1 || true
+
+# restic's summary line (--json --quiet prints nothing else on stdout): its
+# fields, by name.
+field() { sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" "$work/summary" | tr -d '"' | head -1; }
+summary() {
+  grep '^{"message_type":"summary"' "$work/out" | tail -1 >"$work/summary" || true
+  [ -s "$work/summary" ] || fail "$1: restic reported no snapshot ($(tail -2 "$work/err" | tr '\n' ' '))"
+  id=$(field snapshot_id)
+  case "$id" in *[!0-9a-f]* | "") fail "$1: restic reported no snapshot id" ;; esac
+}
+
+case "$ACTION" in
+  create)
+    step files
+    check_layout || fail "$DOMAIN has the layout before CHOM's current one: run chom site repair first"
+    # No deploy switches or prunes releases while they are read.
+    lock
+    live=$(readlink -- "$BASE/current") || fail "$DOMAIN has no live release"
+    release=${live##*/}
+    case "$release" in *[!a-z0-9-]* | "" | -*) fail "the live release of $DOMAIN is not one CHOM made ($live)" ;; esac
+    [ "$(stat -c '%F|%U' -- "$BASE/releases/$release")" = "directory|root" ] || tampered "$BASE/releases/$release" "not root's folder"
+    paths="$BASE/releases/$release $BASE/shared"
+    for conf in "/etc/nginx/sites-available/chom-$DOMAIN.conf" "/etc/php/$PHP/fpm/pool.d/chom-$SITE_USER.conf"; do
+      if [ -f "$conf" ] && [ ! -L "$conf" ]; then paths="$paths $conf"; fi
+    done
+    tags="--tag chom --tag site:$DOMAIN --tag kind:$KIND --tag release:$release --tag backup:$BACKUP_ID --tag chom:$CHOM_VERSION"
+    # shellcheck disable=SC2086 # the tags and paths are words CHOM checked
+    restic backup --json --quiet --one-file-system $tags --tag part:files $paths >"$work/out" 2>"$work/err" &&
+      st=0 || st=$?
+    if [ "$st" -eq 3 ]; then
+      fail "some files of $DOMAIN could not be read ($(grep -v '^{' "$work/err" | tail -2 | tr '\n' ' ')); this backup is not complete"
+    fi
+    [ "$st" -eq 0 ] || fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+    summary "the files of $DOMAIN"
+    value release "$release"
+    value files_snapshot "$id"
+    value files "$(field total_files_processed)"
+    value bytes "$(field total_bytes_processed)"
+    value added "$(field data_added)"
+    if [ -n "$PHP" ]; then
+      step database
+      command -v mysqldump >/dev/null || fail "mysqldump is not installed on this server"
+      engine=$(mysql --protocol=socket -uroot -N -e 'SELECT VERSION()' 2>/dev/null | tr -c 'A-Za-z0-9.\n-' '_')
+      # The dump streams into restic (no dump file on disk); its own exit
+      # status is kept apart, as sh has no pipefail. It names no database
+      # (no USE), so it loads into whichever one a restore makes.
+      # shellcheck disable=SC2086
+      { mysqldump --protocol=socket -uroot --single-transaction --routines --triggers "$SITE_USER" \
+          2>"$work/dump-err"; echo $? >"$work/dump-status"; } |
+        restic backup --json --quiet --stdin --stdin-filename "$DOMAIN.sql" $tags --tag part:database \
+          --tag "db:${engine:-unknown}" >"$work/out" 2>"$work/err" && st=0 || st=$?
+      dump=$(cat "$work/dump-status" 2>/dev/null || echo 1)
+      if [ "$dump" != 0 ]; then
+        # What restic kept of a broken dump goes, so it is never restored.
+        bad=$(grep '^{"message_type":"summary"' "$work/out" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')
+        if [ -n "$bad" ]; then restic forget "$bad" >/dev/null 2>&1 || true; fi
+        fail "mysqldump of $SITE_USER failed: $(tail -2 "$work/dump-err" | tr '\n' ' ')"
+      fi
+      [ "$st" -eq 0 ] || fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+      summary "the database of $DOMAIN"
+      value db_snapshot "$id"
+      value db_bytes "$(field total_bytes_processed)"
+      value engine "${engine:-unknown}"
+    fi
+    ;;
+  check)
+    step check
+    case "$CHECK_SUBSET" in *[!0-9]* | "") fail "internal: CHECK_SUBSET is a percentage" ;; esac
+    if [ "$CHECK_SUBSET" -ge 100 ]; then read_data=--read-data; else read_data="--read-data-subset=$CHECK_SUBSET%"; fi
+    if ! err=$(restic check "$read_data" 2>&1 >"$work/out"); then
+      fail "restic check of $repo found damage: $(printf '%s\n' "$err" "$(tail -3 "$work/out")" | grep -v '^$' | tail -3 | tr '\n' ' ')"
+    fi
+    value checked "$CHECK_SUBSET"
+    ;;
+  *) fail "unknown action $ACTION" ;;
+esac

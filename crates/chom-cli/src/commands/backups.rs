@@ -1,0 +1,72 @@
+//! `chom backup create|list|check`: sites into their server's restic
+//! repository, listed from the cache, checked on the server.
+
+use chom_core::db::BackupRecord;
+use chom_core::{Chom, Result};
+
+use super::control;
+use crate::args::BackupCommand;
+use crate::output::{ago, bytes, json, table, web_progress};
+
+pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> {
+    match cmd {
+        BackupCommand::Create { domain } => {
+            let b = chom.backups().create(&domain, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&b);
+            } else {
+                println!(
+                    "backup {} of {}: release {}, {} files ({}, {} new){}; not verified yet: run chom backup check {}",
+                    b.id,
+                    b.domain,
+                    b.release.as_deref().unwrap_or("?"),
+                    b.files,
+                    bytes(b.bytes),
+                    bytes(b.added_bytes),
+                    b.db_snapshot.as_ref().map_or_else(String::new, |_| format!(", database {}", bytes(b.db_bytes))),
+                    b.server
+                );
+            }
+        }
+        BackupCommand::List { domain, limit } => {
+            let all = chom.backups().list(domain.as_deref(), limit)?;
+            if as_json {
+                json(&all);
+            } else {
+                list(&all);
+            }
+        }
+        BackupCommand::Check { server, read } => {
+            let r = chom.backups().check(&server, read, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&r);
+            } else {
+                println!(
+                    "{}: {}% of the repository read back whole; {} backups good",
+                    r.server, r.read_percent, r.verified
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn list(all: &[BackupRecord]) {
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|b| {
+            let state = if b.good { "good".to_owned() } else { b.state.as_str().to_owned() };
+            vec![
+                b.id.to_string(),
+                b.domain.clone(),
+                b.server.clone(),
+                ago(Some(b.started_at)),
+                state,
+                b.release.clone().unwrap_or_else(|| "-".into()),
+                bytes(b.bytes + b.db_bytes),
+                ago(b.verified_at),
+            ]
+        })
+        .collect();
+    table(&["ID", "SITE", "SERVER", "MADE", "STATE", "RELEASE", "SIZE", "VERIFIED"], &rows);
+}

@@ -1,0 +1,187 @@
+//! Backups of sites into their server's restic repository (the server's
+//! side: assets/remote/backup.sh): made, listed offline, and checked. A
+//! backup is good only once a check read its repository back whole.
+//!
+//! The repository's password is made here the first time a server gets a
+//! backup, kept in the OS keyring (`backup-repo:SERVER`) before the server
+//! has it, and sent on the script's stdin only.
+
+use std::io::Cursor;
+
+use chrono::Utc;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::db::{BackupMade, BackupRecord, ServerRecord};
+use crate::error::{Error, Result};
+use crate::jobs::{Control, Scope};
+use crate::remedy::{Listing, Remedy};
+use crate::secret::Secret;
+use crate::ssh::Input;
+use crate::web::assets::BACKUP;
+use crate::web::script::Report;
+use crate::web::{config, Script};
+
+use super::remote::Transcript;
+use super::sites::{layout_of, site_script};
+use super::Backups;
+
+/// What a check of a server's repository found.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CheckReport {
+    pub server: String,
+    /// Percent of the repository's data read back (100: all of it).
+    pub read_percent: u8,
+    /// Backups of the server's sites now listed good.
+    pub verified: u32,
+}
+
+/// The keyring account of a server's repository password.
+fn repo_account(server: &ServerRecord) -> String {
+    format!("backup-repo:{}", server.name)
+}
+
+impl Backups<'_> {
+    /// Backs up `domain`'s live release, `shared/`, its vhost and pool, and
+    /// (PHP sites) its database; the row says what the snapshots hold.
+    pub async fn create(&self, domain: &str, ctl: &Control) -> Result<BackupRecord> {
+        let site = self.site_record(domain)?;
+        let server = self.server_record(site.server.as_str())?;
+        let password = self.repo_password(&server, true)?;
+        let scope = Scope::Site(site.domain.to_string());
+        let job = self.start_web_job("backup", site.domain.as_str(), &server, scope, ctl)?;
+        let id = self.db.insert_backup(site.id, job.id)?;
+        let script = site_script("backup", BACKUP, &layout_of(&site), site.kind, site.php_version.as_deref())?
+            .var("ACTION", "create")?
+            .var("BACKUP_ID", &id.to_string())?
+            .var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?
+            .var("CHECK_SUBSET", "")?;
+        let mut transcript = Transcript::default();
+        let (report, result) =
+            self.run_script(&server, &script, Some(secret_input(&password)), &job, &mut transcript, &mut |_| {}).await;
+        let result = result.and_then(|()| made(&report));
+        match &result {
+            Ok(made) => self.db.finish_backup(id, made)?,
+            Err(e) => self.db.fail_backup(id, &e.to_string())?,
+        }
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
+        let detail = match &result {
+            Ok(m) => format!("backup {id}: {} files, {} bytes new, release {}", m.files, m.added_bytes, m.release),
+            Err(e) => e.to_string(),
+        };
+        self.audit("backup", Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
+        result?;
+        self.backup(id)
+    }
+
+    /// Backups, newest first, from the cache (offline): of one site, or of
+    /// every site.
+    pub fn list(&self, domain: Option<&str>, limit: u32) -> Result<Vec<BackupRecord>> {
+        let site = domain.map(|d| self.site_record(d)).transpose()?;
+        Ok(self.db.backups(site.map(|s| s.id), limit)?)
+    }
+
+    /// Reads `read_percent` of the server's repository back (`restic
+    /// check`); when it is whole, every backup made before is good. Damage
+    /// found leaves none of that server's backups good.
+    pub async fn check(&self, server: &str, read_percent: u8, ctl: &Control) -> Result<CheckReport> {
+        if !(1..=100).contains(&read_percent) {
+            return Err(Error::Usage(format!("read 1 to 100 percent of the repository, not {read_percent}")));
+        }
+        let server = self.server_record(server)?;
+        let password = self.repo_password(&server, false)?;
+        let job = self.start_web_job(
+            "backup.check",
+            server.name.as_str(),
+            &server,
+            Scope::Server(server.name.to_string()),
+            ctl,
+        )?;
+        let started = Utc::now();
+        // The script's create needs a site's layout; a check names no site.
+        let script = Script::in_site("backup", BACKUP)
+            .var("ACTION", "check")?
+            .var("CHECK_SUBSET", &read_percent.to_string())?
+            .var("BACKUP_ID", "")?
+            .var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?
+            .var("DOMAIN", "")?
+            .var("BASE", "")?
+            .var("SITE_USER", "")?
+            .var("WEB_GROUP", "")?
+            .var("KIND", "")?
+            .var("PHP", "")?;
+        let mut transcript = Transcript::default();
+        let (_, result) =
+            self.run_script(&server, &script, Some(secret_input(&password)), &job, &mut transcript, &mut |_| {}).await;
+        let verified = match &result {
+            Ok(()) => self.db.mark_backups_verified(server.id, started)?,
+            Err(Error::Web(_)) => {
+                self.db.unmark_backups_verified(server.id)?;
+                0
+            }
+            Err(_) => 0,
+        };
+        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
+        let detail = match &result {
+            Ok(()) => format!("{read_percent}% read back whole; {verified} backups good"),
+            Err(e) => e.to_string(),
+        };
+        self.audit("backup.check", Some(server.name.as_str()), None, result.is_ok(), &detail);
+        result?;
+        Ok(CheckReport {
+            server: server.name.to_string(),
+            read_percent,
+            verified: u32::try_from(verified).unwrap_or(u32::MAX),
+        })
+    }
+
+    fn backup(&self, id: crate::BackupId) -> Result<BackupRecord> {
+        self.db.backups(None, u32::MAX)?.into_iter().find(|b| b.id == id).ok_or_else(|| Error::NotFound {
+            what: "backup",
+            name: id.to_string(),
+            remedy: Remedy::List { what: Listing::Sites },
+        })
+    }
+
+    /// The server's repository password from the keyring; a new one (kept
+    /// there first) when `make` and there is none yet.
+    fn repo_password(&self, server: &ServerRecord, make: bool) -> Result<Secret> {
+        let account = repo_account(server);
+        match self.secrets.get(&account)? {
+            Some(p) => Ok(p),
+            None if make => {
+                let p = config::password(40);
+                self.secrets.set(&account, &p)?;
+                Ok(p)
+            }
+            None => Err(Error::Usage(format!(
+                "{} has no backups made by this desktop (its repository password is not in this keyring)",
+                server.name
+            ))),
+        }
+    }
+}
+
+/// The password as the script's next stdin line.
+fn secret_input(password: &Secret) -> Input {
+    Box::new(Cursor::new(Zeroizing::new(format!("{}\n", password.expose()).into_bytes())))
+}
+
+/// What the script's report says the backup made.
+fn made(report: &Report) -> Result<BackupMade> {
+    let text = |k: &str| report.value(k).map(str::to_owned);
+    let number = |k: &str| report.value(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    let files_snapshot =
+        text("files_snapshot").ok_or_else(|| Error::Internal("the backup script reported no files snapshot".into()))?;
+    Ok(BackupMade {
+        release: text("release").unwrap_or_default(),
+        files_snapshot,
+        db_snapshot: text("db_snapshot"),
+        files: number("files"),
+        bytes: number("bytes"),
+        added_bytes: number("added"),
+        db_bytes: number("db_bytes"),
+        db_engine: text("engine"),
+    })
+}

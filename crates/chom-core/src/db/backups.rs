@@ -1,0 +1,198 @@
+//! The `backups` table: what each backup of a site holds and whether its
+//! repository was read back whole since.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Row};
+use serde::Serialize;
+
+use super::{from_ms, to_ms, Db, DbResult};
+use crate::ids::{BackupId, JobId, ServerId, SiteId};
+
+/// running: being made; done: both snapshots made; failed: not usable
+/// (never restored from); interrupted: its job's process died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum BackupState {
+    Running,
+    Done,
+    Failed,
+    Interrupted,
+}
+
+impl BackupState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupState::Running => "running",
+            BackupState::Done => "done",
+            BackupState::Failed => "failed",
+            BackupState::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One backup, as listed.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BackupRecord {
+    pub id: BackupId,
+    pub domain: String,
+    pub server: String,
+    pub job_id: Option<JobId>,
+    pub state: BackupState,
+    /// The release it holds.
+    pub release: Option<String>,
+    /// restic's snapshot ids on the server.
+    pub files_snapshot: Option<String>,
+    pub db_snapshot: Option<String>,
+    pub files: u32,
+    /// Bytes of files read, bytes new to the repository, bytes of the dump.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub bytes: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub added_bytes: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub db_bytes: u64,
+    /// The database server's version, as it answered (MariaDB's).
+    pub db_engine: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When `restic check` last read its repository back whole after it
+    /// was made; a backup is good only once this is set.
+    pub verified_at: Option<DateTime<Utc>>,
+    pub error: String,
+    /// Made whole and read back since: the only kind CHOM calls good.
+    pub good: bool,
+}
+
+/// What a finished backup made.
+#[derive(Debug, Clone, Default)]
+pub struct BackupMade {
+    pub release: String,
+    pub files_snapshot: String,
+    pub db_snapshot: Option<String>,
+    pub files: u64,
+    pub bytes: u64,
+    pub added_bytes: u64,
+    pub db_bytes: u64,
+    pub db_engine: Option<String>,
+}
+
+const COLUMNS: &str = "b.id, s.domain, sv.name, b.job_id, b.state, j.state, b.release_id, b.files_snapshot, \
+     b.db_snapshot, b.files, b.bytes, b.added_bytes, b.db_bytes, b.db_engine, b.started_at, b.finished_at, \
+     b.verified_at, b.error";
+
+fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
+    let job_state: Option<String> = r.get(5)?;
+    let state = match r.get::<_, String>(4)?.as_str() {
+        "done" => BackupState::Done,
+        "failed" => BackupState::Failed,
+        // Running only while its job does: a job a dead process left says
+        // interrupted (see `mark_interrupted_jobs`).
+        "running" if job_state.as_deref() == Some("running") => BackupState::Running,
+        _ => BackupState::Interrupted,
+    };
+    let n = |i| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+    let verified_at = r.get::<_, Option<i64>>(16)?.map(from_ms);
+    Ok(BackupRecord {
+        good: state == BackupState::Done && verified_at.is_some(),
+        id: r.get(0)?,
+        domain: r.get(1)?,
+        server: r.get(2)?,
+        job_id: r.get(3)?,
+        state,
+        release: r.get(6)?,
+        files_snapshot: r.get(7)?,
+        db_snapshot: r.get(8)?,
+        files: u32::try_from(n(9)?).unwrap_or(u32::MAX),
+        bytes: n(10)?,
+        added_bytes: n(11)?,
+        db_bytes: n(12)?,
+        db_engine: r.get(13)?,
+        started_at: from_ms(r.get(14)?),
+        finished_at: r.get::<_, Option<i64>>(15)?.map(from_ms),
+        verified_at,
+        error: r.get(17)?,
+    })
+}
+
+impl Db {
+    pub fn insert_backup(&self, site_id: SiteId, job_id: JobId) -> DbResult<BackupId> {
+        self.blocking(|| {
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO backups (site_id, job_id, state, started_at) VALUES (?1, ?2, 'running', ?3)",
+                params![site_id, job_id, to_ms(Utc::now())],
+            )?;
+            Ok(BackupId(conn.last_insert_rowid()))
+        })
+    }
+
+    pub fn finish_backup(&self, id: BackupId, made: &BackupMade) -> DbResult<()> {
+        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE backups SET state = 'done', release_id = ?2, files_snapshot = ?3, db_snapshot = ?4, files = ?5,
+                 bytes = ?6, added_bytes = ?7, db_bytes = ?8, db_engine = ?9, finished_at = ?10 WHERE id = ?1",
+                params![
+                    id,
+                    made.release,
+                    made.files_snapshot,
+                    made.db_snapshot,
+                    int(made.files),
+                    int(made.bytes),
+                    int(made.added_bytes),
+                    int(made.db_bytes),
+                    made.db_engine,
+                    to_ms(Utc::now())
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn fail_backup(&self, id: BackupId, error: &str) -> DbResult<()> {
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE backups SET state = 'failed', error = ?2, finished_at = ?3 WHERE id = ?1",
+                params![id, error, to_ms(Utc::now())],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Marks the finished backups of `server_id` made before `checked`
+    /// (when the check started) as read back whole at that time.
+    pub fn mark_backups_verified(&self, server_id: ServerId, checked: DateTime<Utc>) -> DbResult<usize> {
+        self.blocking(|| {
+            Ok(self.conn().execute(
+                "UPDATE backups SET verified_at = ?2 WHERE state = 'done' AND finished_at <= ?2
+                 AND site_id IN (SELECT id FROM sites WHERE server_id = ?1)",
+                params![server_id, to_ms(checked)],
+            )?)
+        })
+    }
+
+    /// Clears what an earlier check said of `server_id`'s backups: a check
+    /// that found damage leaves none of them good.
+    pub fn unmark_backups_verified(&self, server_id: ServerId) -> DbResult<usize> {
+        self.blocking(|| {
+            Ok(self.conn().execute(
+                "UPDATE backups SET verified_at = NULL WHERE site_id IN (SELECT id FROM sites WHERE server_id = ?1)",
+                [server_id],
+            )?)
+        })
+    }
+
+    /// Backups, newest first: of one site, or of all.
+    pub fn backups(&self, site_id: Option<SiteId>, limit: u32) -> DbResult<Vec<BackupRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
+             LEFT JOIN jobs j ON j.id = b.job_id WHERE ?1 IS NULL OR b.site_id = ?1
+             ORDER BY b.started_at DESC, b.id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![site_id, limit], record)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}

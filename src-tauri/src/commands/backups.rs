@@ -1,0 +1,45 @@
+//! Backups of a site into its server's restic repository: listed from the
+//! cache, made and checked as jobs with their progress on a channel.
+
+use chom_core::db::BackupRecord;
+use chom_core::jobs::JobEvent;
+use chom_core::CheckReport;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::fleet::Ticket;
+use crate::{AppState, UiError};
+
+/// The site's backups (all sites' when `domain` is none), newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_list(state: State<'_, AppState>, domain: Option<String>) -> Result<Vec<BackupRecord>, UiError> {
+    Ok(state.core()?.backups().list(domain.as_deref(), 200)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_create(
+    state: State<'_, AppState>,
+    domain: String,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<BackupRecord, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().create(&domain, &ticket.control(on_event)).await?)
+}
+
+/// Reads `read_percent` of the server's repository back; backups made
+/// before a check that passed are good.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_check(
+    state: State<'_, AppState>,
+    server: String,
+    read_percent: u8,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<CheckReport, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().check(&server, read_percent, &ticket.control(on_event)).await?)
+}
