@@ -1,7 +1,10 @@
-# chom backup create|check: a site's files and database into this server's
-# restic repository, or a check of that repository's data.
-# Variables (besides layout.sh's): ACTION, BACKUP_ID (create), CHOM_VERSION,
-# CHECK_SUBSET (check: a percentage of the data to read, 100 for all).
+# chom backup create|drill|check: a site's files and database into this
+# server's restic repository; a backup restored into scratch copies and
+# counted (a drill); or a check of the repository's data.
+# Variables (besides layout.sh's): ACTION (create | drill | check),
+# BACKUP_ID (create, drill), CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT
+# (drill; DB_SNAPSHOT empty for a site without a database), CHECK_SUBSET
+# (check: a percentage of the data to read, 100 for all).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file the server's own schedule reads too; never on a
 # command line, never in the environment of anything but restic).
@@ -88,7 +91,7 @@ case "$ACTION" in
     value bytes "$(field total_bytes_processed)"
     value added "$(field data_added)"
     if [ -n "$PHP" ]; then
-      step database
+      step dump
       command -v mysqldump >/dev/null || fail "mysqldump is not installed on this server"
       engine=$(mysql --protocol=socket -uroot -N -e 'SELECT VERSION()' 2>/dev/null | tr -c 'A-Za-z0-9.\n-' '_')
       # The dump streams into restic (no dump file on disk); its own exit
@@ -111,6 +114,54 @@ case "$ACTION" in
       value db_snapshot "$id"
       value db_bytes "$(field total_bytes_processed)"
       value engine "${engine:-unknown}"
+    fi
+    ;;
+  drill)
+    # The backup restored where nothing serves it: its files into a scratch
+    # folder of root's (content checked against the snapshot by restic),
+    # counted against the snapshot's own listing; its dump into a scratch
+    # database, its tables and rows counted. Both go at the end, whatever
+    # happens (the EXIT trap removes $work; the database below).
+    for snap in "$FILES_SNAPSHOT" "$DB_SNAPSHOT"; do
+      case "$snap" in *[!0-9a-f]*) fail "internal: a snapshot id is hex" ;; esac
+    done
+    case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
+    [ -n "$FILES_SNAPSHOT" ] || fail "internal: no files snapshot to drill"
+    step restore
+    scratch=$work/drill
+    (umask 077 && mkdir -- "$scratch")
+    restic restore "$FILES_SNAPSHOT" --target "$scratch" --verify >"$work/out" 2>"$work/err" ||
+      fail "restoring the files of snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+    # restic's listing: one JSON object per node; a name is JSON-escaped,
+    # so only a node's own type field matches.
+    want=$(restic ls --json "$FILES_SNAPSHOT" 2>"$work/err" | grep -c '"type":"file"' || true)
+    got=$(find "$scratch" -type f | wc -l)
+    [ "$got" -gt 0 ] && [ "$got" = "$want" ] || fail "snapshot $FILES_SNAPSHOT lists $want files; $got came back"
+    value files "$got"
+    rm -rf -- "$scratch"
+    if [ -n "$DB_SNAPSHOT" ]; then
+      step dump
+      db="chom_drill_$BACKUP_ID"
+      drop_db() { printf 'DROP DATABASE IF EXISTS `%s`;\n' "$db" | mysql --protocol=socket -uroot; }
+      trap 'exiting; drop_db 2>/dev/null || true; [ -z "$work" ] || rm -rf -- "$work"' EXIT
+      drop_db
+      printf 'CREATE DATABASE `%s`;\n' "$db" | mysql --protocol=socket -uroot || fail "cannot make the scratch database $db"
+      { restic dump "$DB_SNAPSHOT" "/$DOMAIN.sql" 2>"$work/err"; echo $? >"$work/dump-status"; } |
+        mysql --protocol=socket -uroot "$db" 2>"$work/load-err" && st=0 || st=$?
+      [ "$(cat "$work/dump-status")" = 0 ] || fail "reading the dump of snapshot $DB_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+      [ "$st" -eq 0 ] || fail "the dump of snapshot $DB_SNAPSHOT does not load: $(tail -2 "$work/load-err" | tr '\n' ' ')"
+      tables=$(printf "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '%s';\n" "$db" |
+        mysql --protocol=socket -uroot -N)
+      [ "$tables" -gt 0 ] || fail "the dump of snapshot $DB_SNAPSHOT loaded no table"
+      rows=0
+      for t in $(printf "SELECT table_name FROM information_schema.tables WHERE table_schema = '%s' AND table_type = 'BASE TABLE';\n" "$db" |
+        mysql --protocol=socket -uroot -N | grep -x '[A-Za-z0-9_]*'); do
+        n=$(printf 'SELECT COUNT(*) FROM `%s`.`%s`;\n' "$db" "$t" | mysql --protocol=socket -uroot -N)
+        rows=$((rows + n))
+      done
+      value tables "$tables"
+      value rows "$rows"
+      drop_db
     fi
     ;;
   check)

@@ -73,6 +73,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             backups::backup_list,
             backups::backup_create,
             backups::backup_check,
+            backups::backup_drill,
             pick::pick_path,
         ])
 }

@@ -81,6 +81,21 @@ fn a_wordpress_site_is_backed_up_checked_and_a_damaged_repository_is_found() {
     let text = c.ok(["backup", "list"]);
     assert!(text.lines().nth(1).is_some_and(|l| l.contains(DOMAIN) && l.contains("good")), "{text}");
 
+    // A drill restores it where nothing serves it, checks and counts it,
+    // and leaves no scratch folder or database behind; the site is untouched.
+    let before = fleet.server_listing(0);
+    let id = b["id"].to_string();
+    let drilled = c.json_ok(["backup", "drill", &id]);
+    let drill = &drilled["drill"];
+    assert_eq!(drill["files"], b["files"], "every file came back: {drilled:#}");
+    assert!(drill["tables"].as_u64().unwrap() >= 10 && drill["rows"].as_u64().unwrap() > 0, "{drilled:#}");
+    assert!(drilled["drilled_at"].is_string() && drilled["drill_error"] == "", "{drilled:#}");
+    assert_eq!(fleet.server_listing(0), before, "a drill leaves the server as it was");
+    assert_eq!(fleet.sh(0, "ls /var/backups/chom"), "cache\nrestic\nrestic.pass\n");
+    assert_eq!(fleet.sh(0, "mysql -N -e 'SHOW DATABASES' | grep -c chom_drill || true").trim(), "0");
+    let text = c.ok(["backup", "list", DOMAIN]);
+    assert!(text.contains("good, restore-tested"), "{text}");
+
     // A second backup stores only what changed.
     let again = c.json_ok(["backup", "create", DOMAIN]);
     assert!(
@@ -88,18 +103,28 @@ fn a_wordpress_site_is_backed_up_checked_and_a_damaged_repository_is_found() {
         "an unchanged site adds little: {again:#} after {b:#}"
     );
 
-    // One byte flipped in a pack file: the check fails, and no backup of the server stays good.
+    // One byte flipped in each of the repository's pack files: the check
+    // fails and no backup of the server stays good; a drill of either
+    // backup fails, and its row says so.
     fleet.sh(
         0,
-        "f=$(find /var/backups/chom/restic/data -type f | head -1); \
+        "for f in $(find /var/backups/chom/restic/data -type f); do \
          b=$(dd if=\"$f\" bs=1 skip=100 count=1 status=none | od -An -tu1 | tr -d ' '); \
-         printf \"\\\\$(printf %03o $(( (b + 1) % 256 )))\" | dd of=\"$f\" bs=1 seek=100 conv=notrunc status=none",
+         printf \"\\\\$(printf %03o $(( (b + 1) % 256 )))\" | dd of=\"$f\" bs=1 seek=100 conv=notrunc status=none; done",
     );
     let out = c.run(["backup", "check", "web0"]);
     assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("found damage"), "{}", stderr_of(&out));
     let list = c.json_ok(["backup", "list", DOMAIN]);
-    assert!(list.as_array().unwrap().iter().all(|b| b["verified_at"].is_null()), "{list:#}");
+    assert!(list.as_array().unwrap().iter().all(|b| b["verified_at"].is_null() && b["good"] == false), "{list:#}");
+    for b in list.as_array().unwrap() {
+        let out = c.run(["backup", "drill", &b["id"].to_string()]);
+        assert_eq!(out.status.code(), Some(10), "a drill of damaged data: {}", stderr_of(&out));
+    }
+    let list = c.json_ok(["backup", "list", DOMAIN]);
+    assert!(list.as_array().unwrap().iter().all(|b| b["drilled_at"].is_null() && b["drill_error"] != ""), "{list:#}");
+    assert_eq!(fleet.sh(0, "mysql -N -e 'SHOW DATABASES' | grep -c chom_drill || true").trim(), "0");
+    assert_eq!(fleet.sh(0, "ls /var/backups/chom"), "cache\nrestic\nrestic.pass\n", "no scratch copy left");
 
     // Hostile names are refused before anything runs.
     for bad in ["../etc", "blog.example.test;id", "-x"] {

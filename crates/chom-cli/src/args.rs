@@ -119,6 +119,10 @@ pub enum BackupCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Restore a backup on its server into scratch copies, check and count
+    /// them, remove them: the backup is then restore-tested. The site is
+    /// not touched.
+    Drill { id: chom_core::BackupId },
     /// Read a server's backup repository back (restic check); backups made
     /// before a check that passed are listed good.
     Check {

@@ -19,6 +19,7 @@ pub fn hint(r: &Remedy) -> String {
             Listing::Sites => "chom site list",
             Listing::Keys => "chom key list",
             Listing::Jobs => "chom jobs",
+            Listing::Backups => "chom backup list",
         }
         .to_owned(),
         Remedy::AddKey => "chom key generate NAME, or chom key import NAME FILE".to_owned(),

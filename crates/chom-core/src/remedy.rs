@@ -13,6 +13,7 @@ pub enum Listing {
     Sites,
     Keys,
     Jobs,
+    Backups,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 
 use chom_core::db::BackupRecord;
 use chom_core::jobs::JobEvent;
-use chom_core::CheckReport;
+use chom_core::{BackupId, CheckReport};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -27,6 +27,20 @@ pub async fn backup_create(
 ) -> Result<BackupRecord, UiError> {
     let ticket = Ticket::new(&state, ticket);
     Ok(state.core()?.backups().create(&domain, &ticket.control(on_event)).await?)
+}
+
+/// Restores backup `id` into scratch copies on its server, checks and
+/// counts them, removes them: passed, it is restore-tested.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_drill(
+    state: State<'_, AppState>,
+    id: BackupId,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<BackupRecord, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().drill(id, &ticket.control(on_event)).await?)
 }
 
 /// Reads `read_percent` of the server's repository back; backups made

@@ -99,6 +99,11 @@ export const commands = {
 	 */
 	backupCheck: (server: string, readPercent: number, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<CheckReport, UiError_Serialize>(__TAURI_INVOKE("backup_check", { server, readPercent, ticket, onEvent })),
 	/**
+	 *  Restores backup `id` into scratch copies on its server, checks and
+	 *  counts them, removes them: passed, it is restore-tested.
+	 */
+	backupDrill: (id: BackupId, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<BackupRecord_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_drill", { id, ticket, onEvent })),
+	/**
 	 *  Opens the chooser over the window, in the folder of what the field
 	 *  holds (else the home folder); the chosen path, or `null` when the
 	 *  operator closed it.
@@ -195,6 +200,11 @@ export type BackupRecord_Deserialize = {
 	error: string,
 	/**  Made whole and read back since: the only kind CHOM calls good. */
 	good: boolean,
+	/**  When a drill last restored it whole (files and dump) on its server. */
+	drilled_at?: string | null,
+	drill?: Drill | null,
+	/**  Why the last drill failed; empty when none did. */
+	drill_error: string,
 };
 
 /**  One backup, as listed. */
@@ -226,6 +236,11 @@ export type BackupRecord_Serialize = {
 	error: string,
 	/**  Made whole and read back since: the only kind CHOM calls good. */
 	good: boolean,
+	/**  When a drill last restored it whole (files and dump) on its server. */
+	drilled_at: string | null,
+	drill: Drill | null,
+	/**  Why the last drill failed; empty when none did. */
+	drill_error: string,
 };
 
 /**
@@ -307,6 +322,14 @@ export type DeployReport_Serialize = {
 export type DeployState = "running" | "live" | "failed" | "interrupted" | 
 /**  Stopped by the operator before it finished. */
 "cancelled";
+
+/**  What the last drill that passed restored and counted. */
+export type Drill = {
+	files: number,
+	tables: number,
+	rows: number,
+	ms: number,
+};
 
 /**
  *  Stable codes: the UI keys its messages on them, the CLI maps them to exit
@@ -488,7 +511,7 @@ export type KeyView = {
 };
 
 /**  Things a list can show, for a name that was not found. */
-export type Listing = "servers" | "sites" | "keys" | "jobs";
+export type Listing = "servers" | "sites" | "keys" | "jobs" | "backups";
 
 /**  One stored line. `kind`: out, err, step, done or note. */
 export type LogLine = LogLine_Serialize | LogLine_Deserialize;

@@ -185,3 +185,6 @@ export const backupSite = (domain: string, ticket: string, on: OnEvent) =>
 /** Reads `readPercent` of the server's backup repository back (restic check). */
 export const checkBackups = (server: string, readPercent: number, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.backupCheck(server, readPercent, ticket, ch), on);
+/** Restores backup `id` into scratch copies on its server, checks them, removes them. */
+export const drillBackup = (id: number, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupDrill(id, ticket, ch), on);

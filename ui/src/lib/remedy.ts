@@ -2,7 +2,13 @@
 // error): where to click. The CLI says the same remedies as command lines.
 import type { Remedy } from "../api/bindings";
 
-const lists = { servers: "Fleet", sites: "Sites", keys: "Keys", jobs: "Jobs" } as const;
+const lists = {
+  servers: "The Fleet view",
+  sites: "The Sites view",
+  keys: "The Keys view",
+  jobs: "The Jobs view",
+  backups: "A site's Backups section",
+} as const;
 
 export function remedyText(r: Remedy): string {
   switch (r.kind) {
@@ -17,7 +23,7 @@ export function remedyText(r: Remedy): string {
     case "enable_site":
       return `Open ${r.site} in Sites and enable it.`;
     case "list":
-      return `The ${lists[r.what]} view lists what exists.`;
+      return `${lists[r.what]} lists what exists.`;
     case "add_key":
       return "Generate or import one in Keys.";
     case "probe_all":

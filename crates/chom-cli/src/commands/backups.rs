@@ -36,6 +36,23 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 list(&all);
             }
         }
+        BackupCommand::Drill { id } => {
+            let b = chom.backups().drill(id, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&b);
+            } else if let Some(d) = &b.drill {
+                println!(
+                    "backup {} of {} restored whole on {}: {} files, {} tables, {} rows, in {:.1} s; scratch copies removed",
+                    b.id,
+                    b.domain,
+                    b.server,
+                    d.files,
+                    d.tables,
+                    d.rows,
+                    d.ms as f64 / 1000.0
+                );
+            }
+        }
         BackupCommand::Check { server, read } => {
             let r = chom.backups().check(&server, read, &control(web_progress(!as_json))).await?;
             if as_json {
@@ -55,7 +72,11 @@ fn list(all: &[BackupRecord]) {
     let rows: Vec<Vec<String>> = all
         .iter()
         .map(|b| {
-            let state = if b.good { "good".to_owned() } else { b.state.as_str().to_owned() };
+            let state = match (b.good, b.drilled_at.is_some()) {
+                (true, true) => "good, restore-tested".to_owned(),
+                (true, false) => "good".to_owned(),
+                (false, _) => b.state.as_str().to_owned(),
+            };
             vec![
                 b.id.to_string(),
                 b.domain.clone(),

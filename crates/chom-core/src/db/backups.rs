@@ -2,7 +2,7 @@
 //! repository was read back whole since.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{from_ms, to_ms, Db, DbResult};
@@ -63,6 +63,23 @@ pub struct BackupRecord {
     pub error: String,
     /// Made whole and read back since: the only kind CHOM calls good.
     pub good: bool,
+    /// When a drill last restored it whole (files and dump) on its server.
+    pub drilled_at: Option<DateTime<Utc>>,
+    pub drill: Option<Drill>,
+    /// Why the last drill failed; empty when none did.
+    pub drill_error: String,
+}
+
+/// What the last drill that passed restored and counted.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Drill {
+    pub files: u32,
+    pub tables: u32,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub rows: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub ms: u64,
 }
 
 /// What a finished backup made.
@@ -80,7 +97,7 @@ pub struct BackupMade {
 
 const COLUMNS: &str = "b.id, s.domain, sv.name, b.job_id, b.state, j.state, b.release_id, b.files_snapshot, \
      b.db_snapshot, b.files, b.bytes, b.added_bytes, b.db_bytes, b.db_engine, b.started_at, b.finished_at, \
-     b.verified_at, b.error";
+     b.verified_at, b.error, b.drilled_at, b.drill_files, b.drill_tables, b.drill_rows, b.drill_ms, b.drill_error";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
     let job_state: Option<String> = r.get(5)?;
@@ -94,7 +111,20 @@ fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
     };
     let n = |i| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
     let verified_at = r.get::<_, Option<i64>>(16)?.map(from_ms);
+    let drilled_at = r.get::<_, Option<i64>>(18)?.map(from_ms);
+    let drill = match drilled_at {
+        Some(_) => Some(Drill {
+            files: u32::try_from(n(19)?).unwrap_or(u32::MAX),
+            tables: u32::try_from(n(20)?).unwrap_or(u32::MAX),
+            rows: n(21)?,
+            ms: n(22)?,
+        }),
+        None => None,
+    };
     Ok(BackupRecord {
+        drilled_at,
+        drill,
+        drill_error: r.get(23)?,
         good: state == BackupState::Done && verified_at.is_some(),
         id: r.get(0)?,
         domain: r.get(1)?,
@@ -182,6 +212,42 @@ impl Db {
                 [server_id],
             )?)
         })
+    }
+
+    pub fn finish_drill(&self, id: BackupId, drill: &Drill) -> DbResult<()> {
+        self.blocking(|| {
+            self.conn().execute(
+                "UPDATE backups SET drilled_at = ?2, drill_files = ?3, drill_tables = ?4, drill_rows = ?5, drill_ms = ?6,
+                 drill_error = '' WHERE id = ?1",
+                params![
+                    id,
+                    to_ms(Utc::now()),
+                    drill.files,
+                    drill.tables,
+                    i64::try_from(drill.rows).unwrap_or(i64::MAX),
+                    i64::try_from(drill.ms).unwrap_or(i64::MAX)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A drill that failed: the backup is no longer restore-tested.
+    pub fn fail_drill(&self, id: BackupId, error: &str) -> DbResult<()> {
+        self.blocking(|| {
+            self.conn()
+                .execute("UPDATE backups SET drilled_at = NULL, drill_error = ?2 WHERE id = ?1", params![id, error])?;
+            Ok(())
+        })
+    }
+
+    pub fn backup(&self, id: BackupId) -> DbResult<Option<BackupRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
+             LEFT JOIN jobs j ON j.id = b.job_id WHERE b.id = ?1"
+        ))?;
+        Ok(stmt.query_row([id], record).optional()?)
     }
 
     /// Backups, newest first: of one site, or of all.

@@ -16,7 +16,7 @@ mod servers;
 mod sites;
 
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
-pub use backups::{BackupMade, BackupRecord, BackupState};
+pub use backups::{BackupMade, BackupRecord, BackupState, Drill};
 pub use host_keys::PinnedHostKey;
 pub use job_log::{LogLine, LogWriter, NewLogLine};
 pub use jobs::{JobRecord, JobResultRecord, JobState};

@@ -35,8 +35,9 @@ impl StepLimits {
             return Some(*set);
         }
         let minutes = match step {
-            // As long as the bytes take, or apt's mirrors.
-            "upload" | "files" | "packages" => return None,
+            // As long as the bytes take (a backup's files and dump, a
+            // check reading a repository back), or apt's mirrors.
+            "upload" | "files" | "dump" | "check" | "packages" => return None,
             // The site's own code: composer, npm, migrations.
             "build" | "post-deploy" => 20,
             "certificate" | "renewal" | "wordpress-install" => 10,
