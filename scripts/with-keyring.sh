@@ -8,7 +8,13 @@ set -euo pipefail
 if [ -n "${CHOM_KEYRING_HOME:-}" ]; then
   home=$CHOM_KEYRING_HOME
 else
-  home=$(mktemp -d /tmp/chom-keyring-XXXXXX)
+  # In memory where there is a tmpfs: gnome-keyring writes (and syncs) its
+  # file at every change, and a disk busy with builds and lab hosts once
+  # kept it from answering within D-Bus's 25 s ("Did not receive a reply"),
+  # failing a test's key generation.
+  shm=/tmp
+  [ -d /dev/shm ] && [ -w /dev/shm ] && shm=/dev/shm
+  home=$(mktemp -d "$shm/chom-keyring-XXXXXX")
   trap 'rm -rf "$home"' EXIT
 fi
 # An empty password leaves no default collection; any fixed one unlocks it.
