@@ -6,8 +6,8 @@
 # (drill; DB_SNAPSHOT empty for a site without a database), CHECK_SUBSET
 # (check: a percentage of the data to read, 100 for all).
 # stdin, after the token and holder lines: the repository's password (it
-# goes to a root-only file the server's own schedule reads too; never on a
-# command line, never in the environment of anything but restic).
+# goes to a root-only file restic reads, as the server's own schedule will;
+# never on a command line, never in the environment of anything but restic).
 #
 # Root reads the site here. What a site's user can write (uploads, storage)
 # is read as data: restic records a link as a link and follows none, stays

@@ -7,6 +7,7 @@ use chom_core::{BackupId, CheckReport};
 use tauri::ipc::Channel;
 use tauri::State;
 
+use super::blocking;
 use super::fleet::Ticket;
 use crate::{AppState, UiError};
 
@@ -14,7 +15,7 @@ use crate::{AppState, UiError};
 #[tauri::command]
 #[specta::specta]
 pub async fn backup_list(state: State<'_, AppState>, domain: Option<String>) -> Result<Vec<BackupRecord>, UiError> {
-    Ok(state.core()?.backups().list(domain.as_deref(), 200)?)
+    blocking(state.core()?, move |c| c.backups().list(domain.as_deref(), 200)).await
 }
 
 #[tauri::command]

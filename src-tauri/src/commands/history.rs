@@ -4,12 +4,13 @@ use chom_core::db::{AuditEntry, JobRecord, LogLine};
 use chom_core::{JobId, Reconciled, Resumed};
 use tauri::State;
 
+use super::blocking;
 use crate::{AppState, UiError};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn job_list(state: State<'_, AppState>, limit: u32) -> Result<Vec<JobRecord>, UiError> {
-    Ok(state.core()?.jobs().list(limit)?)
+    blocking(state.core()?, move |c| c.jobs().list(limit)).await
 }
 
 /// Job `id`'s log after line `after` (0: from the start), at most `limit`
@@ -25,7 +26,7 @@ pub async fn job_log(
     limit: u32,
 ) -> Result<Vec<LogLine>, UiError> {
     let grep = grep.filter(|g| !g.trim().is_empty());
-    Ok(state.core()?.jobs().job_log(id, grep.as_deref(), after as i64, limit)?)
+    blocking(state.core()?, move |c| c.jobs().job_log(id, grep.as_deref(), after as i64, limit)).await
 }
 
 /// Sets jobs a dead process left against their servers now (the window
@@ -65,13 +66,13 @@ pub async fn audit_list(
     limit: u32,
 ) -> Result<Vec<AuditEntry>, UiError> {
     let filter = chom_core::db::AuditFilter { action, server, limit };
-    Ok(state.core()?.jobs().audit_log(&filter)?)
+    blocking(state.core()?, move |c| c.jobs().audit_log(&filter)).await
 }
 
 /// The servers a job failed on, for "Retry failed".
 #[tauri::command]
 #[specta::specta]
 pub async fn job_failed_servers(state: State<'_, AppState>, id: JobId) -> Result<Vec<String>, UiError> {
-    let (_, results) = state.core()?.jobs().job(id)?;
+    let (_, results) = blocking(state.core()?, move |c| c.jobs().job(id)).await?;
     Ok(results.into_iter().filter(|r| !r.ok).map(|r| r.server).collect())
 }

@@ -10,7 +10,7 @@ use crate::{AppState, UiError};
 #[tauri::command]
 #[specta::specta]
 pub async fn key_list(state: State<'_, AppState>) -> Result<Vec<KeyView>, UiError> {
-    Ok(state.core()?.keys().list_keys()?)
+    blocking(state.core()?, |c| c.keys().list_keys()).await
 }
 
 #[tauri::command]

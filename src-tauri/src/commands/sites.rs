@@ -10,6 +10,7 @@ use chom_core::{
 use tauri::ipc::Channel;
 use tauri::State;
 
+use super::blocking;
 use super::fleet::Ticket;
 use crate::{AppState, UiError};
 
@@ -28,13 +29,13 @@ pub fn site_defaults() -> SiteDefaults {
 #[tauri::command]
 #[specta::specta]
 pub async fn site_list(state: State<'_, AppState>) -> Result<Vec<SiteView>, UiError> {
-    Ok(state.core()?.sites().list_sites(None)?)
+    blocking(state.core()?, |c| c.sites().list_sites(None)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn site_detail(state: State<'_, AppState>, domain: String) -> Result<SiteDetail, UiError> {
-    Ok(state.core()?.sites().site_detail(&domain)?)
+    blocking(state.core()?, move |c| c.sites().site_detail(&domain)).await
 }
 
 /// Creates a site and deploys its first release (a folder; WordPress: its
