@@ -191,7 +191,7 @@ fn show(d: &chom_core::ServerDetail) {
 async fn trust(chom: &Chom, t: TrustArgs, as_json: bool) -> Result<i32> {
     let check = chom.servers().check_host_key(&t.name).await?;
     let offered = &check.offered;
-    if check.is_pinned() {
+    if check.trusted {
         if as_json {
             json(
                 &serde_json::json!({ "server": check.server, "fingerprint": offered.fingerprint, "pinned": true, "changed": false }),

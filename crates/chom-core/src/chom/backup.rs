@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::db::{BackupMade, BackupRecord, BackupState, Drill, ServerRecord};
+use crate::db::{BackupMade, BackupRecord, BackupState, Drill, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::ids::BackupId;
 use crate::jobs::{Control, Scope};
@@ -23,7 +23,7 @@ use crate::web::assets::BACKUP;
 use crate::web::script::Report;
 use crate::web::{config, Script};
 
-use super::remote::Transcript;
+use super::remote::{Transcript, WebJob};
 use super::sites::{layout_of, site_script};
 use super::Backups;
 
@@ -38,11 +38,6 @@ pub struct CheckReport {
     pub verified: u32,
 }
 
-/// The keyring account of a server's repository password.
-fn repo_account(server: &ServerRecord) -> String {
-    format!("backup-repo:{}", server.name)
-}
-
 impl Backups<'_> {
     /// Backs up `domain`'s live release, `shared/`, its vhost and pool, and
     /// (PHP sites) its database; the row says what the snapshots hold.
@@ -53,14 +48,8 @@ impl Backups<'_> {
         let scope = Scope::Site(site.domain.to_string());
         let job = self.start_web_job("backup", site.domain.as_str(), &server, scope, ctl)?;
         let id = self.db.insert_backup(site.id, job.id)?;
-        let script = site_script("backup", BACKUP, &layout_of(&site), site.kind, site.php_version.as_deref())?
-            .var("ACTION", "create")?
-            .var("BACKUP_ID", &id.to_string())?
-            .var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?
-            .var("CHECK_SUBSET", "")?;
-        let mut transcript = Transcript::default();
-        let (report, result) =
-            self.run_script(&server, &script, Some(secret_input(&password)), &job, &mut transcript, &mut |_| {}).await;
+        let script = backup_script("create", Some(&site), &[("BACKUP_ID", &id.to_string())])?;
+        let (report, result, transcript) = self.run_backup(&server, &script, &password, &job).await;
         let result = result.and_then(|()| made(&report));
         match &result {
             Ok(made) => self.db.finish_backup(id, made)?,
@@ -99,21 +88,18 @@ impl Backups<'_> {
         let scope = Scope::Site(site.domain.to_string());
         let job = self.start_web_job("backup.drill", &format!("{} backup {id}", site.domain), &server, scope, ctl)?;
         let started = std::time::Instant::now();
-        let script = site_script("backup", BACKUP, &layout_of(&site), site.kind, site.php_version.as_deref())?
-            .var("ACTION", "drill")?
-            .var("BACKUP_ID", &id.to_string())?
-            .var("FILES_SNAPSHOT", &files_snapshot)?
-            .var("DB_SNAPSHOT", backup.db_snapshot.as_deref().unwrap_or(""))?
-            .var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?
-            .var("CHECK_SUBSET", "")?;
-        let mut transcript = Transcript::default();
-        let (report, result) =
-            self.run_script(&server, &script, Some(secret_input(&password)), &job, &mut transcript, &mut |_| {}).await;
-        let number = |k: &str| report.value(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+        let vars = [
+            ("BACKUP_ID", id.to_string()),
+            ("FILES_SNAPSHOT", files_snapshot),
+            ("DB_SNAPSHOT", backup.db_snapshot.clone().unwrap_or_default()),
+        ];
+        let vars: Vec<(&'static str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let script = backup_script("drill", Some(&site), &vars)?;
+        let (report, result, transcript) = self.run_backup(&server, &script, &password, &job).await;
         let drill = Drill {
-            files: u32::try_from(number("files")).unwrap_or(u32::MAX),
-            tables: u32::try_from(number("tables")).unwrap_or(u32::MAX),
-            rows: number("rows"),
+            files: u32::try_from(report.number("files")).unwrap_or(u32::MAX),
+            tables: u32::try_from(report.number("tables")).unwrap_or(u32::MAX),
+            rows: report.number("rows"),
             ms: started.elapsed().as_millis() as u64,
         };
         match &result {
@@ -157,21 +143,8 @@ impl Backups<'_> {
             ctl,
         )?;
         let started = Utc::now();
-        // The script's create needs a site's layout; a check names no site.
-        let script = Script::in_site("backup", BACKUP)
-            .var("ACTION", "check")?
-            .var("CHECK_SUBSET", &read_percent.to_string())?
-            .var("BACKUP_ID", "")?
-            .var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?
-            .var("DOMAIN", "")?
-            .var("BASE", "")?
-            .var("SITE_USER", "")?
-            .var("WEB_GROUP", "")?
-            .var("KIND", "")?
-            .var("PHP", "")?;
-        let mut transcript = Transcript::default();
-        let (_, result) =
-            self.run_script(&server, &script, Some(secret_input(&password)), &job, &mut transcript, &mut |_| {}).await;
+        let script = backup_script("check", None, &[("CHECK_SUBSET", &read_percent.to_string())])?;
+        let (_, result, transcript) = self.run_backup(&server, &script, &password, &job).await;
         let verified = match &result {
             Ok(()) => self.db.mark_backups_verified(server.id, started)?,
             Err(Error::Web(_)) => {
@@ -202,10 +175,24 @@ impl Backups<'_> {
         })
     }
 
+    /// Runs backup.sh on the job's server, the password on its stdin.
+    async fn run_backup(
+        &self,
+        server: &ServerRecord,
+        script: &Script,
+        password: &Secret,
+        job: &WebJob,
+    ) -> (Report, Result<()>, Transcript) {
+        let mut transcript = Transcript::default();
+        let input = Some(secret_input(password));
+        let (report, result) = self.run_script(server, script, input, job, &mut transcript, &mut |_| {}).await;
+        (report, result, transcript)
+    }
+
     /// The server's repository password from the keyring; a new one (kept
     /// there first) when `make` and there is none yet.
     fn repo_password(&self, server: &ServerRecord, make: bool) -> Result<Secret> {
-        let account = repo_account(server);
+        let account = config::backup_account(server.name.as_str());
         match self.secrets.get(&account)? {
             Some(p) => Ok(p),
             None if make => {
@@ -221,6 +208,23 @@ impl Backups<'_> {
     }
 }
 
+/// backup.sh for `action`, every variable it reads set: the site's layout
+/// when there is a site (a check names none), `vars`, the rest empty.
+fn backup_script(action: &'static str, site: Option<&SiteRecord>, vars: &[(&'static str, &str)]) -> Result<Script> {
+    let script = match site {
+        Some(s) => site_script("backup", BACKUP, &layout_of(s), s.kind, s.php_version.as_deref())?,
+        None => ["DOMAIN", "BASE", "SITE_USER", "WEB_GROUP", "KIND", "PHP"]
+            .into_iter()
+            .try_fold(Script::in_site("backup", BACKUP), |sc, name| sc.var(name, ""))?,
+    };
+    let mut script = script.var("ACTION", action)?.var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?;
+    for name in ["BACKUP_ID", "FILES_SNAPSHOT", "DB_SNAPSHOT", "CHECK_SUBSET"] {
+        let value = vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
+        script = script.var(name, value)?;
+    }
+    Ok(script)
+}
+
 /// The password as the script's next stdin line.
 fn secret_input(password: &Secret) -> Input {
     Box::new(Cursor::new(Zeroizing::new(format!("{}\n", password.expose()).into_bytes())))
@@ -229,17 +233,16 @@ fn secret_input(password: &Secret) -> Input {
 /// What the script's report says the backup made.
 fn made(report: &Report) -> Result<BackupMade> {
     let text = |k: &str| report.value(k).map(str::to_owned);
-    let number = |k: &str| report.value(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     let files_snapshot =
         text("files_snapshot").ok_or_else(|| Error::Internal("the backup script reported no files snapshot".into()))?;
     Ok(BackupMade {
         release: text("release").unwrap_or_default(),
         files_snapshot,
         db_snapshot: text("db_snapshot"),
-        files: number("files"),
-        bytes: number("bytes"),
-        added_bytes: number("added"),
-        db_bytes: number("db_bytes"),
+        files: report.number("files"),
+        bytes: report.number("bytes"),
+        added_bytes: report.number("added"),
+        db_bytes: report.number("db_bytes"),
         db_engine: text("engine"),
     })
 }

@@ -206,7 +206,7 @@ impl Ctx {
         let started = Instant::now();
         let target = self.target(server, true).await?;
         let info = self.transfer_script(server, &target, Self::transfer("stat", path)?, None, &job.holder).await?;
-        let size: u64 = info.value("size").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let size = info.number("size");
         let mtime: i64 = info.value("mtime").and_then(|s| s.parse().ok()).unwrap_or(0);
         let part = PathBuf::from(format!("{}.chom-part", local.display()));
         let meta = PathBuf::from(format!("{}.chom-part.json", local.display()));
@@ -355,7 +355,7 @@ impl Ctx {
         let full = loop {
             attempt += 1;
             let at = self.transfer_script(server, &target, Self::transfer("offset", path)?, None, &job.holder).await?;
-            let mut offset: u64 = at.value("offset").and_then(|s| s.parse().ok()).unwrap_or(0);
+            let mut offset = at.number("offset");
             let mut full = Sha256::new();
             if offset > 0 {
                 hash_prefix(local, offset.min(size), &mut full)?;
@@ -389,7 +389,7 @@ impl Ctx {
             let Sent { full, .. } = sent.lock().unwrap_or_else(|p| p.into_inner()).clone();
             match put {
                 Ok(report) => {
-                    let arrived = report.value("size").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+                    let arrived = report.number("size");
                     if report.value("sha256") != Some(hex(full.clone().finalize()).as_str()) || arrived != size {
                         return Err(WebError::Remote {
                             server: server.name.to_string(),

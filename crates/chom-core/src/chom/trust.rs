@@ -34,11 +34,6 @@ impl HostKeyCheck {
         let trusted = pinned.as_ref().is_some_and(|p| p.public_key.trim() == offered.public_key);
         HostKeyCheck { server, offered, pinned, trusted }
     }
-
-    /// The offered key is the pinned one.
-    pub fn is_pinned(&self) -> bool {
-        self.trusted
-    }
 }
 
 impl Servers<'_> {

@@ -98,6 +98,8 @@ pub struct BackupMade {
 const COLUMNS: &str = "b.id, s.domain, sv.name, b.job_id, b.state, j.state, b.release_id, b.files_snapshot, \
      b.db_snapshot, b.files, b.bytes, b.added_bytes, b.db_bytes, b.db_engine, b.started_at, b.finished_at, \
      b.verified_at, b.error, b.drilled_at, b.drill_files, b.drill_tables, b.drill_rows, b.drill_ms, b.drill_error";
+const FROM: &str = "FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
+     LEFT JOIN jobs j ON j.id = b.job_id";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
     let job_state: Option<String> = r.get(5)?;
@@ -243,10 +245,7 @@ impl Db {
 
     pub fn backup(&self, id: BackupId) -> DbResult<Option<BackupRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
-             LEFT JOIN jobs j ON j.id = b.job_id WHERE b.id = ?1"
-        ))?;
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE b.id = ?1"))?;
         Ok(stmt.query_row([id], record).optional()?)
     }
 
@@ -254,9 +253,7 @@ impl Db {
     pub fn backups(&self, site_id: Option<SiteId>, limit: u32) -> DbResult<Vec<BackupRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
-             LEFT JOIN jobs j ON j.id = b.job_id WHERE ?1 IS NULL OR b.site_id = ?1
-             ORDER BY b.started_at DESC, b.id DESC LIMIT ?2"
+            "SELECT {COLUMNS} {FROM} WHERE ?1 IS NULL OR b.site_id = ?1 ORDER BY b.started_at DESC, b.id DESC LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![site_id, limit], record)?.collect::<Result<_, _>>()?;
         Ok(rows)

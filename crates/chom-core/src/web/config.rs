@@ -25,6 +25,11 @@ pub fn db_account(domain: &str) -> String {
     format!("site-db:{domain}")
 }
 
+/// Keyring account of a server's backup repository password.
+pub fn backup_account(server: &str) -> String {
+    format!("backup-repo:{server}")
+}
+
 /// Keyring account of a WordPress site's admin password.
 pub fn admin_account(domain: &str) -> String {
     format!("site-admin:{domain}")

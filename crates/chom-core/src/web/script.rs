@@ -145,6 +145,11 @@ impl Report {
         })
     }
 
+    /// Value `key` as a count or size: 0 when it is absent or no number.
+    pub fn number(&self, key: &str) -> u64 {
+        self.value(key).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    }
+
     pub fn error(&self) -> Option<&str> {
         self.events.iter().rev().find_map(|e| match e {
             RemoteEvent::Error(t) => Some(t.as_str()),
