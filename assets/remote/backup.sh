@@ -1,10 +1,11 @@
 # chom backup create|drill|check: a site's files and database into this
 # server's restic repository; a backup restored into scratch copies and
 # counted (a drill); or a check of the repository's data.
-# Variables (besides layout.sh's): ACTION (create | drill | check),
-# BACKUP_ID (create, drill), CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT
-# (drill; DB_SNAPSHOT empty for a site without a database), CHECK_SUBSET
-# (check: a percentage of the data to read, 100 for all).
+# After layout.sh and restic.sh. Variables (besides layout.sh's): ACTION
+# (create | drill | check), BACKUP_ID (create, drill), CHOM_VERSION,
+# FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for a site
+# without a database), CHECK_SUBSET (check: a percentage of the data to
+# read, 100 for all).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file restic reads, as the server's own schedule will;
 # never on a command line, never in the environment of anything but restic).
@@ -15,52 +16,9 @@
 # carry the run's token; restic's own summary is read from its first
 # column only).
 
-dir=/var/backups/chom
-repo=$dir/restic
-pass=$dir/restic.pass
-RESTIC_REPOSITORY=$repo
-RESTIC_PASSWORD_FILE=$pass
-RESTIC_CACHE_DIR=$dir/cache
-export RESTIC_REPOSITORY RESTIC_PASSWORD_FILE RESTIC_CACHE_DIR
 work=""
 trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
-
-command -v restic >/dev/null || fail "restic is not installed on this server: run chom server setup"
-IFS= read -r given || fail "internal: no repository password on stdin"
-case "$given" in *[!A-Za-z0-9]* | "") fail "internal: the repository password has unexpected characters" ;; esac
-
-# The repository's folder: root's, 0700, reached through no link.
-step repository
-[ "$(stat -c '%F|%U' -- /var/backups 2>/dev/null)" = "directory|root" ] || fail "/var/backups is not a folder of root's"
-if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
-  (umask 077 && mkdir -- "$dir")
-fi
-[ "$(stat -c '%F|%U|%a' -- "$dir")" = "directory|root|700" ] || fail "$dir is not root's own folder (mode 700): CHOM keeps its repository only there"
-work=$(mktemp -d "$dir/run.XXXXXX")
-if [ -f "$repo/config" ] || [ "$ACTION" != create ]; then
-  [ -f "$repo/config" ] || fail "no backups on this server yet"
-  [ -f "$pass" ] && [ ! -L "$pass" ] || fail "$repo exists without its password file $pass: restore that file (it is in the OS keyring of the desktop that made it)"
-  [ "$(cat -- "$pass")" = "$given" ] || fail "the repository $repo was made with another password than the one this desktop keeps (another desktop made it?): copy its password into this desktop's keyring, or move $repo aside"
-  unchanged "repository $repo"
-else
-  (umask 077 && printf '%s\n' "$given" >"$work/pass" && mv -f -- "$work/pass" "$pass")
-  if ! err=$(restic init 2>&1 >/dev/null); then
-    fail "restic init of $repo failed: $(printf '%s' "$err" | tail -2 | tr '\n' ' ')"
-  fi
-  changed "repository $repo created (restic $(restic version | cut -d' ' -f2))"
-fi
-# A lock left by a backup that was killed (restic removes only stale ones).
-restic unlock >/dev/null 2>&1 || true
-
-# restic's summary line (--json --quiet prints nothing else on stdout): its
-# fields, by name.
-field() { sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" "$work/summary" | tr -d '"' | head -1; }
-summary() {
-  grep '^{"message_type":"summary"' "$work/out" | tail -1 >"$work/summary" || true
-  [ -s "$work/summary" ] || fail "$1: restic reported no snapshot ($(tail -2 "$work/err" | tr '\n' ' '))"
-  id=$(field snapshot_id)
-  case "$id" in *[!0-9a-f]* | "") fail "$1: restic reported no snapshot id" ;; esac
-}
+if [ "$ACTION" = create ]; then open_repo create; else open_repo existing; fi
 
 case "$ACTION" in
   create)
@@ -122,9 +80,8 @@ case "$ACTION" in
     # counted against the snapshot's own listing; its dump into a scratch
     # database, its tables and rows counted. Both go at the end, whatever
     # happens (the EXIT trap removes $work; the database below).
-    for snap in "$FILES_SNAPSHOT" "$DB_SNAPSHOT"; do
-      case "$snap" in *[!0-9a-f]*) fail "internal: a snapshot id is hex" ;; esac
-    done
+    want_snapshot "$FILES_SNAPSHOT"
+    [ -z "$DB_SNAPSHOT" ] || want_snapshot "$DB_SNAPSHOT"
     case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
     [ -n "$FILES_SNAPSHOT" ] || fail "internal: no files snapshot to drill"
     step restore
@@ -142,22 +99,14 @@ case "$ACTION" in
     if [ -n "$DB_SNAPSHOT" ]; then
       step dump
       db="chom_drill_$BACKUP_ID"
-      drop_db() { printf 'DROP DATABASE IF EXISTS `%s`;\n' "$db" | mysql --protocol=socket -uroot; }
+      drop_db() { sql "DROP DATABASE IF EXISTS \`$db\`;"; }
       trap 'exiting; drop_db 2>/dev/null || true; [ -z "$work" ] || rm -rf -- "$work"' EXIT
-      drop_db
-      printf 'CREATE DATABASE `%s`;\n' "$db" | mysql --protocol=socket -uroot || fail "cannot make the scratch database $db"
-      { restic dump "$DB_SNAPSHOT" "/$DOMAIN.sql" 2>"$work/err"; echo $? >"$work/dump-status"; } |
-        mysql --protocol=socket -uroot "$db" 2>"$work/load-err" && st=0 || st=$?
-      [ "$(cat "$work/dump-status")" = 0 ] || fail "reading the dump of snapshot $DB_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-      [ "$st" -eq 0 ] || fail "the dump of snapshot $DB_SNAPSHOT does not load: $(tail -2 "$work/load-err" | tr '\n' ' ')"
-      tables=$(printf "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '%s';\n" "$db" |
-        mysql --protocol=socket -uroot -N)
+      load_dump "$DB_SNAPSHOT" "$DOMAIN.sql" "$db"
+      tables=$(sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$db';")
       [ "$tables" -gt 0 ] || fail "the dump of snapshot $DB_SNAPSHOT loaded no table"
       rows=0
-      for t in $(printf "SELECT table_name FROM information_schema.tables WHERE table_schema = '%s' AND table_type = 'BASE TABLE';\n" "$db" |
-        mysql --protocol=socket -uroot -N | grep -x '[A-Za-z0-9_]*'); do
-        n=$(printf 'SELECT COUNT(*) FROM `%s`.`%s`;\n' "$db" "$t" | mysql --protocol=socket -uroot -N)
-        rows=$((rows + n))
+      for t in $(base_tables "$db" | grep -x '[A-Za-z0-9_]*'); do
+        rows=$((rows + $(sql "SELECT COUNT(*) FROM \`$db\`.\`$t\`;")))
       done
       value tables "$tables"
       value rows "$rows"

@@ -21,7 +21,6 @@ for tool in curl flock runuser setsid; do
   command -v "$tool" >/dev/null || fail "$tool is missing on this server; run chom server setup"
 done
 cd "$BASE"
-parent=$(cut -d' ' -f4 "/proc/$$/stat")
 work="" built=""
 trap 'exiting; cleanup' EXIT
 cleanup() {
@@ -29,71 +28,6 @@ cleanup() {
   if [ -n "${rel:-}" ] && [ -f "$rel/.chom-partial" ]; then rm -rf -- "$rel"; fi
   [ -n "$built" ] && rm -rf -- "$BASE/.build"
   return 0
-}
-
-serving() { readlink current 2>/dev/null | sed 's|^releases/||'; }
-
-# The client's connection is gone if this shell lost its parent (sshd
-# ended). Writing a step line to a closed channel also ends the script
-# (SIGPIPE), so every step line is a check too.
-client_alive() { [ "$(cut -d' ' -f4 "/proc/$$/stat")" = "$parent" ]; }
-
-switch_to() {
-  ln -sfn "releases/$1" .current.chom-new
-  mv -T .current.chom-new current
-}
-
-reload_php() {
-  if [ -n "$PHP" ]; then svc reload "php$PHP-fpm" >/dev/null 2>&1 || fail "php$PHP-fpm reload failed (release $(serving) is live)"; fi
-}
-
-# $1: preview (the new release as `next`, which nginx serves only to a
-# request from 127.0.0.1 with this site's preview token) or live.
-health() {
-  local url code n=0 body ask
-  if [ "$1" = preview ]; then ask="@$BASE/.chom/preview-header"; else ask='X-Chom-Check: live'; fi
-  body=$(mktemp)
-  if grep -q "listen 443" "/etc/nginx/sites-available/chom-$DOMAIN.conf" 2>/dev/null; then
-    url="https://$DOMAIN$HEALTH_PATH"
-  else
-    url="http://$DOMAIN$HEALTH_PATH"
-  fi
-  # nginx resolves `next` per request; retries cover a reload in flight.
-  while :; do
-    code=$(curl -q -s -k -o "$body" -w '%{http_code}' --max-time 20 --max-filesize 16777216 \
-      --resolve "$DOMAIN:80:127.0.0.1" --resolve "$DOMAIN:443:127.0.0.1" -H "$ask" "$url" 9>&- || true)
-    case "$code" in
-      2?? | 3??)
-        if [ -z "$HEALTH_TEXT" ] || grep -qF -- "$HEALTH_TEXT" "$body"; then rm -f "$body"; value health "$code"; return 0; fi
-        detail="HTTP $code without the expected text" ;;
-      *) detail="HTTP ${code:-no answer} from $url" ;;
-    esac
-    n=$((n + 1))
-    [ $n -ge 8 ] && break
-    sleep 0.25
-  done
-  value health_body "$(head -c 300 "$body" | tr -c '[:print:]' ' ')"
-  rm -f "$body"
-  return 1
-}
-
-# When writing the release failed on a full disk, says so in words an
-# operator can act on (the release is removed on exit, freeing its space).
-disk_full() {
-  avail=$(df -Pk "$BASE/releases" 2>/dev/null | awk 'NR==2 {print $4}')
-  if [ -n "$avail" ] && [ "$avail" -lt 1024 ]; then
-    fail "the server's disk is full ($avail KiB left for $BASE/releases) while $1; the half-written release was removed: free some space, then deploy again"
-  fi
-}
-
-# A new, empty release folder only root can enter, marked half-made from
-# its first moment (a rename puts it in place with its marker).
-fresh_release() {
-  local d="releases/.$RELEASE.new"
-  rm -rf -- "$rel" "$d"
-  mkdir -m 700 -- "$d"
-  : >"$d/.chom-partial"
-  mv -T -- "$d" "$rel"
 }
 
 # The unchanged files (.chom-reuse: their manifest lines), copied by root

@@ -174,7 +174,9 @@ delete() {
   fi
   if [ -n "$PHP" ] && command -v mysql >/dev/null; then
     step database
-    sql "DROP DATABASE IF EXISTS \`$SITE_USER\`; DROP USER IF EXISTS '$SITE_USER'@'localhost';"
+    # With the copy a restore keeps for its undo (restore.sh).
+    sql "DROP DATABASE IF EXISTS \`$SITE_USER\`; DROP DATABASE IF EXISTS \`chom_undo_$SITE_USER\`;
+         DROP USER IF EXISTS '$SITE_USER'@'localhost';"
   fi
   step certificate
   if [ -d "/etc/letsencrypt/live/$DOMAIN" ]; then certbot delete --non-interactive --cert-name "$DOMAIN" >/dev/null 2>&1 || true; fi

@@ -16,6 +16,7 @@ mod laravel;
 mod pool;
 mod probe;
 mod restart;
+mod restore;
 mod retries;
 mod secrets;
 mod site_failures;

@@ -123,6 +123,25 @@ pub enum BackupCommand {
     /// them, remove them: the backup is then restore-tested. The site is
     /// not touched.
     Drill { id: chom_core::BackupId },
+    /// Restore a backup into its site: the release, shared files and
+    /// database (or --database alone) built beside the live ones, checked,
+    /// switched in and checked live. Anything failing leaves the site as
+    /// it was; `chom backup undo DOMAIN` switches back afterwards.
+    Restore {
+        id: chom_core::BackupId,
+        /// Only the database; the site's files stay as they are.
+        #[arg(long)]
+        database: bool,
+        /// The page the restored site must answer (before and after the switch).
+        #[arg(long, default_value = "/")]
+        health_path: String,
+        /// Text that page must contain.
+        #[arg(long)]
+        health_text: Option<String>,
+    },
+    /// Switch a site back to what served before its last restore (run
+    /// again, it switches to the restored state).
+    Undo { domain: String },
     /// Read a server's backup repository back (restic check); backups made
     /// before a check that passed are listed good.
     Check {

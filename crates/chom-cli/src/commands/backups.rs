@@ -1,8 +1,9 @@
-//! `chom backup create|list|check`: sites into their server's restic
-//! repository, listed from the cache, checked on the server.
+//! `chom backup create|list|check|drill|restore|undo`: sites into their
+//! server's restic repository, listed from the cache, checked, drilled and
+//! restored on the server.
 
 use chom_core::db::BackupRecord;
-use chom_core::{Chom, Result};
+use chom_core::{Chom, RestoreParts, RestoreRequest, Result};
 
 use super::control;
 use crate::args::BackupCommand;
@@ -50,6 +51,36 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                     d.tables,
                     d.rows,
                     d.ms as f64 / 1000.0
+                );
+            }
+        }
+        BackupCommand::Restore { id, database, health_path, health_text } => {
+            let parts = if database { RestoreParts::Database } else { RestoreParts::Site };
+            let req = RestoreRequest { parts, health_path: Some(health_path), health_text };
+            let r = chom.backups().restore(id, &req, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&r);
+            } else {
+                println!(
+                    "{} restored from backup {id} ({}): release {} live (was {}); chom backup undo {} switches back",
+                    r.domain,
+                    parts.as_str(),
+                    r.release.as_deref().unwrap_or("?"),
+                    r.previous.as_deref().unwrap_or("none"),
+                    r.domain
+                );
+            }
+        }
+        BackupCommand::Undo { domain } => {
+            let r = chom.backups().undo(&domain, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&r);
+            } else {
+                println!(
+                    "{} switched back: release {} live (was {}); undo again to switch forth",
+                    r.domain,
+                    r.release.as_deref().unwrap_or("?"),
+                    r.previous.as_deref().unwrap_or("?")
                 );
             }
         }

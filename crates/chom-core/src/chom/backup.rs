@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::db::{BackupMade, BackupRecord, BackupState, Drill, ServerRecord, SiteRecord};
+use crate::db::{BackupMade, BackupRecord, Drill, ServerRecord, SiteRecord};
 use crate::error::{Error, Result};
 use crate::ids::BackupId;
 use crate::jobs::{Control, Scope};
@@ -71,17 +71,8 @@ impl Backups<'_> {
     /// rows are counted), then removes them. Passed: the backup is
     /// restore-tested. The site itself is not touched.
     pub async fn drill(&self, id: BackupId, ctl: &Control) -> Result<BackupRecord> {
-        let backup = self.backup(id)?;
-        let files_snapshot = match (&backup.files_snapshot, backup.state) {
-            (Some(s), BackupState::Done) => s.clone(),
-            _ => {
-                return Err(Error::Usage(format!(
-                    "backup {id} of {} is {}: only a finished backup can be drilled",
-                    backup.domain,
-                    backup.state.as_str()
-                )))
-            }
-        };
+        let backup = self.finished(id)?;
+        let files_snapshot = backup.files_snapshot.clone().unwrap_or_default();
         let site = self.site_record(&backup.domain)?;
         let server = self.server_record(site.server.as_str())?;
         let password = self.repo_password(&server, false)?;
@@ -167,7 +158,7 @@ impl Backups<'_> {
         })
     }
 
-    fn backup(&self, id: BackupId) -> Result<BackupRecord> {
+    pub(super) fn backup(&self, id: BackupId) -> Result<BackupRecord> {
         self.db.backup(id)?.ok_or_else(|| Error::NotFound {
             what: "backup",
             name: id.to_string(),
@@ -191,7 +182,7 @@ impl Backups<'_> {
 
     /// The server's repository password from the keyring; a new one (kept
     /// there first) when `make` and there is none yet.
-    fn repo_password(&self, server: &ServerRecord, make: bool) -> Result<Secret> {
+    pub(super) fn repo_password(&self, server: &ServerRecord, make: bool) -> Result<Secret> {
         let account = config::backup_account(server.name.as_str());
         match self.secrets.get(&account)? {
             Some(p) => Ok(p),
@@ -226,7 +217,7 @@ fn backup_script(action: &'static str, site: Option<&SiteRecord>, vars: &[(&'sta
 }
 
 /// The password as the script's next stdin line.
-fn secret_input(password: &Secret) -> Input {
+pub(super) fn secret_input(password: &Secret) -> Input {
     Box::new(Cursor::new(Zeroizing::new(format!("{}\n", password.expose()).into_bytes())))
 }
 

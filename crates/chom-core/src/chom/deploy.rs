@@ -46,11 +46,7 @@ impl DeployOptions {
             SitePath::parse(hook)?;
         }
         let health_path = HealthPath::parse(&self.health_path)?;
-        if let Some(t) = &self.health_text {
-            if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
-                return Err(ValidationError::new("expected text", t, "1-200 characters on one line").into());
-            }
-        }
+        check_health_text(self.health_text.as_deref())?;
         if self.keep < 2 {
             return Err(Error::Usage(
                 "keep at least 2 releases (the live one and the one before, for rollback)".into(),
@@ -58,6 +54,16 @@ impl DeployOptions {
         }
         check_source(&self.source)?;
         Ok(health_path)
+    }
+}
+
+/// The text a health check's page must contain: one short line.
+pub(super) fn check_health_text(text: Option<&str>) -> Result<()> {
+    match text {
+        Some(t) if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) => {
+            Err(ValidationError::new("expected text", t, "1-200 characters on one line").into())
+        }
+        _ => Ok(()),
     }
 }
 

@@ -13,14 +13,17 @@ macro_rules! remote {
 pub const COMMON: &str = remote!("common.sh");
 /// The site layout: owners and modes, checks, the conversion of older sites.
 pub const LAYOUT: &str = remote!("layout.sh");
-pub const DEPLOY: &str = remote!("deploy.sh");
+/// deploy.sh after the releases' helpers it shares with restore.sh.
+pub const DEPLOY: &str = concat!(remote!("release.sh"), "\n", remote!("deploy.sh"));
 pub const SITE: &str = remote!("site.sh");
 pub const SETUP: &str = remote!("setup.sh");
 pub const SETUP_FINISH: &str = remote!("setup-finish.sh");
 pub const SSL: &str = remote!("ssl.sh");
 pub const WP_INSTALL: &str = remote!("wp-install.sh");
 pub const TRANSFER: &str = remote!("transfer.sh");
-pub const BACKUP: &str = remote!("backup.sh");
+/// backup.sh and restore.sh after the repository's helpers (restic.sh).
+pub const BACKUP: &str = concat!(remote!("restic.sh"), "\n", remote!("backup.sh"));
+pub const RESTORE: &str = concat!(remote!("release.sh"), "\n", remote!("restic.sh"), "\n", remote!("restore.sh"));
 
 pub mod templates {
     pub const NGINX_MAP: &str = remote!("templates/nginx-map.conf");

@@ -36,8 +36,9 @@ impl StepLimits {
         }
         let minutes = match step {
             // As long as the bytes take (a backup's files and dump, a
-            // check reading a repository back), or apt's mirrors.
-            "upload" | "files" | "dump" | "check" | "packages" => return None,
+            // restore's database, a check reading a repository back), or
+            // apt's mirrors.
+            "upload" | "files" | "dump" | "check" | "database" | "packages" => return None,
             // The site's own code: composer, npm, migrations.
             "build" | "post-deploy" => 20,
             "certificate" | "renewal" | "wordpress-install" => 10,

@@ -1,0 +1,205 @@
+//! Restores into the same site (real restic, real MariaDB, WordPress and
+//! Laravel): files and rows come back exactly as backed up, the site
+//! serves, undo switches back and forth; a restore that fails its check
+//! leaves the site as it was; a database-only restore leaves the files;
+//! what the site's user planted is neither followed nor written through.
+
+use chom_tests::stderr_of;
+use chom_tests::web::{laravel_app, wordpress_tarball, WebFleet};
+
+const WP: &str = "blog.example.test";
+const WP_USER: &str = "w_blog_example_test";
+const APP: &str = "app.example.test";
+const APP_USER: &str = "w_app_example_test";
+
+/// What a restore must bring back, as content: every file of `shared/`
+/// (path and SHA-256; owners and modes are CHOM's, not the backup's) but
+/// Laravel's caches of compiled views (made by page views), the live
+/// release's files, and the database's rows.
+fn state(fleet: &WebFleet, domain: &str, db: &str) -> String {
+    let base = format!("/var/www/{domain}");
+    let options = wp_options(db);
+    fleet.sh(
+        0,
+        &format!(
+            "cd {base}/shared && find . -xdev -path ./storage/framework -prune -o \\( -type f -o -type l \\) -printf '%p %y %l\\n' | sort; \
+             find . -xdev -path ./storage/framework -prune -o -type f -exec sha256sum {{}} + | sort; \
+             cd {base}/current/ && find . -xdev -path ./bootstrap/cache -prune -o -type f -exec sha256sum {{}} + | sort | sha256sum; \
+             mysqldump --no-create-info --skip-dump-date --skip-comments --skip-extended-insert --order-by-primary \
+               --ignore-table={db}.wp_options {db} | sha256sum; {options}"
+        ),
+    )
+}
+
+/// WordPress's options but what every page view may rewrite (its cron
+/// schedule and transients): the restore's health checks are page views.
+fn wp_options(db: &str) -> String {
+    if db != WP_USER {
+        return String::new();
+    }
+    format!(
+        "mysql -N -e \"SELECT option_name, option_value FROM {db}.wp_options \
+         WHERE option_name <> 'cron' AND option_name NOT LIKE '%transient%' ORDER BY option_name\" | sha256sum"
+    )
+}
+
+fn live_release(fleet: &WebFleet, domain: &str) -> String {
+    fleet.sh(0, &format!("readlink /var/www/{domain}/current")).trim().trim_start_matches("releases/").to_owned()
+}
+
+#[test]
+fn wordpress_and_laravel_sites_are_restored_undone_and_redone() {
+    let fleet = WebFleet::start(1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let tarball = wordpress_tarball(work.path());
+    c.ok(["site", "create", WP, "--kind", "wordpress", "--server", "web0", "--tarball", tarball.to_str().unwrap()]);
+    let app1 = laravel_app(&work.path().join("r1"), "1");
+    c.ok([
+        "site",
+        "create",
+        APP,
+        "--kind",
+        "laravel",
+        "--server",
+        "web0",
+        "--from",
+        app1.to_str().unwrap(),
+        "--health-path",
+        "/health",
+        "--expect",
+        "ok",
+    ]);
+    let uploads = format!("/var/www/{WP}/shared/wp-content/uploads");
+    let storage = format!("/var/www/{APP}/shared/storage/app");
+    // State A, with what a hostile site's user plants: a link to root's secrets.
+    assert!(fleet.sh_as(0, WP_USER, &format!("echo A > {uploads}/note.txt && ln -s /etc/shadow {uploads}/shadow")).0);
+    assert!(fleet.sh_as(0, APP_USER, &format!("echo A > {storage}/note.txt && ln -s /etc {storage}/etc")).0);
+    // WordPress adds options at its first page views: made before state A,
+    // so the restore's own checks (page views) find them there.
+    for _ in 0..2 {
+        assert_eq!(fleet.get(0, WP, "/").0, 200);
+    }
+    let wp_a = state(&fleet, WP, WP_USER);
+    let app_a = state(&fleet, APP, APP_USER);
+    let wp_release_a = live_release(&fleet, WP);
+    let wp_backup = c.json_ok(["backup", "create", WP])["id"].to_string();
+    let app_backup = c.json_ok(["backup", "create", APP])["id"].to_string();
+
+    // State B: files, rows and (Laravel) the release change.
+    assert!(fleet.sh_as(0, WP_USER, &format!("echo B > {uploads}/note.txt && echo new > {uploads}/b.txt")).0);
+    fleet.sh(
+        0,
+        &format!(
+            "mysql -e \"UPDATE {WP_USER}.wp_options SET option_value = 'B' WHERE option_name = 'blogdescription'\""
+        ),
+    );
+    assert!(fleet.sh_as(0, APP_USER, &format!("echo B > {storage}/note.txt && rm {storage}/etc")).0);
+    fleet.sh(0, &format!("mysql -e \"UPDATE {APP_USER}.greetings SET message = 'Hello B'\""));
+    let app2 = laravel_app(&work.path().join("r2"), "2");
+    c.ok(["deploy", APP, "--from", app2.to_str().unwrap(), "--health-path", "/health", "--expect", "ok"]);
+    let (code, body) = fleet.get(0, APP, "/");
+    assert!(code == 200 && body.contains("Hello B") && body.contains("release: 2"), "{code} {body}");
+    // Before the restore, the site's user plants a link where the
+    // restore will write, pointing out of the site.
+    assert!(fleet.sh_as(0, APP_USER, &format!("ln -s /etc/cron.d {storage}/restored")).0);
+    let wp_b = state(&fleet, WP, WP_USER);
+    let app_b = state(&fleet, APP, APP_USER);
+    assert_ne!(wp_a, wp_b);
+    let etc_before = fleet.sh(0, "ls -la /etc /etc/cron.d; sha256sum /etc/shadow");
+
+    // A restore whose check fails changes nothing: the site serves B.
+    let out = c.run(["backup", "restore", &app_backup, "--health-path", "/health", "--health-text", "not on the page"]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("without the expected text"), "{}", stderr_of(&out));
+    assert_eq!(state(&fleet, APP, APP_USER), app_b, "a failed restore leaves the site as it was");
+    assert_eq!(fleet.sh(0, "mysql -N -e \"SHOW DATABASES LIKE 'chom\\_%'\""), "", "no scratch database left");
+    let loaders = fleet.sh(0, "mysql -N -e \"SELECT user FROM mysql.user WHERE user LIKE 'chom%'\"");
+    assert_eq!(loaders, "", "the dump's loading user went with the load");
+
+    // Restored: files, release and rows exactly as backed up, and it serves.
+    let r = c.json_ok(["backup", "restore", &wp_backup]);
+    assert_ne!(r["release"].as_str().unwrap(), wp_release_a, "a restore is a new release: {r:#}");
+    assert_eq!(state(&fleet, WP, WP_USER), wp_a, "WordPress as backed up");
+    assert_eq!(fleet.get(0, WP, "/").0, 200);
+    let r = c.json_ok(["backup", "restore", &app_backup, "--health-path", "/health", "--health-text", "ok"]);
+    assert_eq!(state(&fleet, APP, APP_USER), app_a, "Laravel as backed up");
+    let (code, body) = fleet.get(0, APP, "/");
+    assert!(
+        code == 200 && body.contains("Hello from Laravel and MariaDB") && body.contains("release: 1"),
+        "{code} {body}"
+    );
+    assert_eq!(
+        c.json_ok(["site", "show", APP])["site"]["current_release"],
+        r["release"],
+        "the cache knows what serves"
+    );
+    // The planted links came back as links of the site's user, followed by no one.
+    assert_eq!(
+        fleet.sh(0, &format!("stat -c '%F %U' {uploads}/shadow {storage}/etc")),
+        format!("symbolic link {WP_USER}\nsymbolic link {APP_USER}\n")
+    );
+    assert_eq!(
+        fleet.sh(0, "ls -la /etc /etc/cron.d; sha256sum /etc/shadow"),
+        etc_before,
+        "nothing written outside the sites"
+    );
+    // Owners as CHOM makes them.
+    assert_eq!(
+        fleet.sh(0, &format!("stat -c '%U:%G %a' /var/www/{WP}/shared /var/www/{WP}/shared/wp-config.php {uploads} {uploads}/note.txt")),
+        format!("root:n_blog_example_test 750\nroot:{WP_USER} 640\n{WP_USER}:n_blog_example_test 2750\n{WP_USER}:{WP_USER} 640\n")
+    );
+
+    // Undo: B again (release 2, its rows, its files); undo again: A.
+    let u = c.json_ok(["backup", "undo", APP]);
+    assert_eq!(state(&fleet, APP, APP_USER), app_b, "undo brings back what served before: {u:#}");
+    let (code, body) = fleet.get(0, APP, "/");
+    assert!(code == 200 && body.contains("Hello B") && body.contains("release: 2"), "{code} {body}");
+    c.ok(["backup", "undo", APP]);
+    assert_eq!(state(&fleet, APP, APP_USER), app_a, "undo of the undo is the restore");
+    c.ok(["backup", "undo", WP]);
+    assert_eq!(state(&fleet, WP, WP_USER), wp_b);
+    c.ok(["backup", "undo", WP]);
+    assert_eq!(state(&fleet, WP, WP_USER), wp_a);
+
+    // Database only: rows as backed up, files as they are now.
+    assert!(fleet.sh_as(0, WP_USER, &format!("echo C > {uploads}/note.txt")).0);
+    fleet.sh(
+        0,
+        &format!(
+            "mysql -e \"UPDATE {WP_USER}.wp_options SET option_value = 'C' WHERE option_name = 'blogdescription'\""
+        ),
+    );
+    c.ok(["backup", "restore", &wp_backup, "--database"]);
+    let desc = fleet.sh(
+        0,
+        &format!("mysql -N -e \"SELECT option_value FROM {WP_USER}.wp_options WHERE option_name = 'blogdescription'\""),
+    );
+    assert_ne!(desc.trim(), "C", "the row is as backed up");
+    assert_eq!(fleet.sh(0, &format!("cat {uploads}/note.txt")), "C\n", "the files are untouched");
+    c.ok(["backup", "undo", WP]);
+    let desc = fleet.sh(
+        0,
+        &format!("mysql -N -e \"SELECT option_value FROM {WP_USER}.wp_options WHERE option_name = 'blogdescription'\""),
+    );
+    assert_eq!(desc.trim(), "C");
+
+    // After a deploy, an undo would lose it: refused.
+    let app3 = laravel_app(&work.path().join("r3"), "3");
+    c.ok(["deploy", APP, "--from", app3.to_str().unwrap(), "--health-path", "/health", "--expect", "ok"]);
+    let out = c.run(["backup", "undo", APP]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("changed since its restore"), "{}", stderr_of(&out));
+
+    // Hostile and wrong input is refused before anything runs.
+    for args in [
+        vec!["backup", "restore", "99999"],
+        vec!["backup", "restore", &wp_backup, "--health-path", "../../etc/shadow"],
+        vec!["backup", "restore", &wp_backup, "--health-text", "a\nb"],
+        vec!["backup", "restore", "1;id"],
+        vec!["backup", "undo", "../etc"],
+    ] {
+        let out = c.run(&args);
+        assert!(matches!(out.status.code(), Some(2) | Some(3)), "{args:?}: {}", stderr_of(&out));
+    }
+}
