@@ -1,11 +1,13 @@
-# chom backup create|drill|check: a site's files and database into this
-# server's restic repository; a backup restored into scratch copies and
-# counted (a drill); or a check of the repository's data.
+# chom backup create|drill|check|forget: a site's files and database into
+# this server's restic repository; a backup restored into scratch copies and
+# counted (a drill); a check of the repository's data; a retention plan, and
+# the snapshots it removes.
 # After layout.sh and restic.sh. Variables (besides layout.sh's): ACTION
-# (create | drill | check), BACKUP_ID (create, drill), CHOM_VERSION,
-# FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for a site
-# without a database), CHECK_SUBSET (check: a percentage of the data to
-# read, 100 for all).
+# (create | drill | check | plan | forget), BACKUP_ID (create, drill),
+# CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for
+# a site without a database), CHECK_SUBSET (check: a percentage of the data
+# to read, 100 for all), KEEP (plan: restic's --keep options), FORGET
+# (forget: snapshot ids).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file restic reads, as the server's own schedule will;
 # never on a command line, never in the environment of anything but restic).
@@ -121,6 +123,32 @@ case "$ACTION" in
       fail "restic check of $repo found damage: $(printf '%s\n' "$err" "$(tail -3 "$work/out")" | grep -v '^$' | tail -3 | tr '\n' ' ')"
     fi
     value checked "$CHECK_SUBSET"
+    ;;
+  plan)
+    # What restic's retention rules keep and remove of the site's files
+    # snapshots (one group: the site's), and its database snapshots, as
+    # restic prints them (one JSON line each: ids, times, tags, reasons).
+    # CHOM decides from these what goes; nothing is removed here.
+    step plan
+    case "$KEEP" in *[!a-z0-9\ -]* | "") fail "internal: KEEP holds restic's --keep options" ;; esac
+    # shellcheck disable=SC2086 # KEEP is options CHOM made from numbers
+    restic forget --dry-run --json --group-by host --tag "site:$DOMAIN,part:files" $KEEP >"$work/out" 2>"$work/err" ||
+      fail "restic forget --dry-run failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+    restic snapshots --json --tag "site:$DOMAIN,part:database" >"$work/dbs" 2>"$work/err" ||
+      fail "listing the database snapshots failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+    for f in out dbs; do [ "$(wc -l <"$work/$f")" -le 1 ] || fail "internal: restic printed more than one JSON line"; done
+    value plan "$(cat "$work/out")"
+    value databases "$(cat "$work/dbs")"
+    ;;
+  forget)
+    # The snapshots CHOM chose (by id: no rule of restic's decides here),
+    # then the data no snapshot needs any more.
+    step forget
+    case "$FORGET" in *[!0-9a-f\ ]* | "") fail "internal: FORGET holds snapshot ids" ;; esac
+    # shellcheck disable=SC2086
+    restic forget $FORGET >"$work/out" 2>"$work/err" || fail "restic forget failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+    step prune
+    restic prune >"$work/out" 2>"$work/err" || fail "restic prune failed: $(tail -2 "$work/err" | tr '\n' ' ')"
     ;;
   *) fail "unknown action $ACTION" ;;
 esac

@@ -74,6 +74,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             backups::backup_create,
             backups::backup_check,
             backups::backup_drill,
+            backups::backup_restore,
+            backups::backup_undo,
             pick::pick_path,
         ])
 }

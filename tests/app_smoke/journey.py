@@ -387,6 +387,37 @@ try:
         table = css("[data-testid=backups]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", table)
         shot(driver, "site-backed-up")
+
+        # Restore that backup into the site (confirmed first): a new release
+        # with the same pages goes live; Undo restore switches back to the
+        # release that served before.
+        before = chom("site", "show", "shop.e2e.test")["site"]["current_release"]
+        restore = css("[data-testid=backup-restore]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", restore)
+        restore.click()
+        confirm = css("[data-testid=restore-confirm]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", confirm)
+        shot(driver, "restore-confirm")
+        css("[data-testid=restore-go]").click()
+        restored = lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                              if e.text.startswith("Restored") or e.get_attribute("data-testid") == "job-error"]
+        result = wait.until(restored)[0]
+        check(result.text.startswith("Restored from backup") and f"(was {before})" in result.text, result.text)
+        after = chom("site", "show", "shop.e2e.test")["site"]["current_release"]
+        check(after != before and after in result.text, (before, after, result.text))
+        https = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve", "shop.e2e.test:443:198.18.91.2", "https://shop.e2e.test/"],
+                               capture_output=True, text=True).stdout
+        check("Release from git" in https, https)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", result)
+        shot(driver, "site-restored")
+        undo = css("[data-testid=restore-undo]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", undo)
+        undo.click()
+        undone = lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                            if e.text.startswith("Switched back") or e.get_attribute("data-testid") == "job-error"]
+        result = wait.until(undone)[0]
+        check(result.text.startswith("Switched back") and f"release {before} is live" in result.text, result.text)
+        check(chom("site", "show", "shop.e2e.test")["site"]["current_release"] == before, "the cache says what serves")
         close = css("[data-testid=site-close]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
         close.click()

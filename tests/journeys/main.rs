@@ -17,6 +17,7 @@ mod pool;
 mod probe;
 mod restart;
 mod restore;
+mod retention;
 mod retries;
 mod secrets;
 mod site_failures;

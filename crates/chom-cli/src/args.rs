@@ -142,6 +142,23 @@ pub enum BackupCommand {
     /// Switch a site back to what served before its last restore (run
     /// again, it switches to the restored state).
     Undo { domain: String },
+    /// Keep a site's backups by restic's rules and remove the others
+    /// (files and database together), then prune. The newest
+    /// restore-tested backup always stays. --dry-run shows the plan only.
+    Forget {
+        domain: String,
+        #[arg(long)]
+        keep_last: Option<u32>,
+        #[arg(long)]
+        keep_daily: Option<u32>,
+        #[arg(long)]
+        keep_weekly: Option<u32>,
+        #[arg(long)]
+        keep_monthly: Option<u32>,
+        /// Show what would be kept and removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Read a server's backup repository back (restic check); backups made
     /// before a check that passed are listed good.
     Check {

@@ -1,9 +1,10 @@
 //! Backups of a site into its server's restic repository: listed from the
-//! cache, made and checked as jobs with their progress on a channel.
+//! cache; made, checked, drilled and restored as jobs with their progress
+//! on a channel.
 
 use chom_core::db::BackupRecord;
 use chom_core::jobs::JobEvent;
-use chom_core::{BackupId, CheckReport};
+use chom_core::{BackupId, CheckReport, RestoreReport, RestoreRequest};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -57,4 +58,33 @@ pub async fn backup_check(
 ) -> Result<CheckReport, UiError> {
     let ticket = Ticket::new(&state, ticket);
     Ok(state.core()?.backups().check(&server, read_percent, &ticket.control(on_event)).await?)
+}
+
+/// Restores backup `id` into its site (whole, or the database alone); a
+/// failure at any step leaves the site serving what it served.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_restore(
+    state: State<'_, AppState>,
+    id: BackupId,
+    request: RestoreRequest,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<RestoreReport, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().restore(id, &request, &ticket.control(on_event)).await?)
+}
+
+/// Switches the site back to what served before its last restore (again:
+/// forth to the restored state).
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_undo(
+    state: State<'_, AppState>,
+    domain: String,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<RestoreReport, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().undo(&domain, &ticket.control(on_event)).await?)
 }

@@ -104,6 +104,16 @@ export const commands = {
 	 */
 	backupDrill: (id: BackupId, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<BackupRecord_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_drill", { id, ticket, onEvent })),
 	/**
+	 *  Restores backup `id` into its site (whole, or the database alone); a
+	 *  failure at any step leaves the site serving what it served.
+	 */
+	backupRestore: (id: BackupId, request: RestoreRequest_Deserialize, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RestoreReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_restore", { id, request, ticket, onEvent })),
+	/**
+	 *  Switches the site back to what served before its last restore (again:
+	 *  forth to the restored state).
+	 */
+	backupUndo: (domain: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RestoreReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_undo", { domain, ticket, onEvent })),
+	/**
 	 *  Opens the chooser over the window, in the folder of what the field
 	 *  holds (else the home folder); the chosen path, or `null` when the
 	 *  operator closed it.
@@ -245,9 +255,12 @@ export type BackupRecord_Serialize = {
 
 /**
  *  running: being made; done: both snapshots made; failed: not usable
- *  (never restored from); interrupted: its job's process died.
+ *  (never restored from); interrupted: its job's process died; forgotten:
+ *  removed by retention.
  */
-export type BackupState = "running" | "done" | "failed" | "interrupted";
+export type BackupState = "running" | "done" | "failed" | "interrupted" | 
+/**  Removed from the repository by a retention plan. */
+"forgotten";
 
 /**  What a check of a server's repository found. */
 export type CheckReport = {
@@ -806,6 +819,60 @@ export type RepairReport = {
 	job_id: JobId,
 	changed: string[],
 	unchanged: string[],
+};
+
+/**  What of a backup goes back. */
+export type RestoreParts = 
+/**  The release, `shared/` (uploads, storage, secrets) and the database. */
+"site" | 
+/**  The database alone; the site's files stay as they are. */
+"database";
+
+/**  What a restore or its undo left live. */
+export type RestoreReport = RestoreReport_Serialize | RestoreReport_Deserialize;
+
+/**  What a restore or its undo left live. */
+export type RestoreReport_Deserialize = {
+	job_id: JobId,
+	domain: string,
+	/**  The backup restored; `None` for an undo. */
+	backup?: BackupId | null,
+	/**  The release serving now, and the one that served before. */
+	release?: string | null,
+	previous?: string | null,
+};
+
+/**  What a restore or its undo left live. */
+export type RestoreReport_Serialize = {
+	job_id: JobId,
+	domain: string,
+	/**  The backup restored; `None` for an undo. */
+	backup: BackupId | null,
+	/**  The release serving now, and the one that served before. */
+	release: string | null,
+	previous: string | null,
+};
+
+export type RestoreRequest = RestoreRequest_Serialize | RestoreRequest_Deserialize;
+
+export type RestoreRequest_Deserialize = {
+	parts: RestoreParts,
+	/**
+	 *  The page the restored site must answer before and after the switch
+	 *  (default `/`), and text it must contain.
+	 */
+	health_path?: string | null,
+	health_text?: string | null,
+};
+
+export type RestoreRequest_Serialize = {
+	parts: RestoreParts,
+	/**
+	 *  The page the restored site must answer before and after the switch
+	 *  (default `/`), and text it must contain.
+	 */
+	health_path: string | null,
+	health_text: string | null,
 };
 
 /**  The job that ran an interrupted one again. */

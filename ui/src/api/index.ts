@@ -21,6 +21,7 @@ import {
   type ServerInput,
   type ServerView_Serialize,
   type ReleaseRequest,
+  type RestoreParts,
   type SiteDefaults,
   type SiteKind,
   type SiteRequest,
@@ -33,7 +34,7 @@ import { remedyText } from "../lib/remedy";
 
 // chom-core's own views, as `chom --json` prints them (bindings also
 // describe the inbound shapes, with optional fields).
-export type { KeyView, PickKind, Reconciled, ReleaseRequest, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
+export type { KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
 
 /** A form field as the core takes it: trimmed, and null when left empty. */
 export const given = (v: string): string | null => v.trim() || null;
@@ -188,3 +189,9 @@ export const checkBackups = (server: string, readPercent: number, ticket: string
 /** Restores backup `id` into scratch copies on its server, checks them, removes them. */
 export const drillBackup = (id: number, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.backupDrill(id, ticket, ch), on);
+/** Restores backup `id` into its site (whole, or the database alone); a failure changes nothing. */
+export const restoreBackup = (id: number, parts: RestoreParts, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupRestore(id, { parts, health_path: null, health_text: null }, ticket, ch), on);
+/** Switches the site back to what served before its last restore (again: forth). */
+export const undoRestore = (domain: string, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupUndo(domain, ticket, ch), on);

@@ -1,9 +1,9 @@
-//! `chom backup create|list|check|drill|restore|undo`: sites into their
+//! `chom backup create|list|check|drill|restore|undo|forget`: sites into their
 //! server's restic repository, listed from the cache, checked, drilled and
 //! restored on the server.
 
 use chom_core::db::BackupRecord;
-use chom_core::{Chom, RestoreParts, RestoreRequest, Result};
+use chom_core::{Chom, RestoreParts, RestoreRequest, Result, Retention, RetentionPlan};
 
 use super::control;
 use crate::args::BackupCommand;
@@ -84,6 +84,15 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 );
             }
         }
+        BackupCommand::Forget { domain, keep_last, keep_daily, keep_weekly, keep_monthly, dry_run } => {
+            let rules = Retention { keep_last, keep_daily, keep_weekly, keep_monthly };
+            let plan = chom.backups().forget(&domain, &rules, dry_run, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&plan);
+            } else {
+                plan_table(&plan);
+            }
+        }
         BackupCommand::Check { server, read } => {
             let r = chom.backups().check(&server, read, &control(web_progress(!as_json))).await?;
             if as_json {
@@ -121,4 +130,29 @@ fn list(all: &[BackupRecord]) {
         })
         .collect();
     table(&["ID", "SITE", "SERVER", "MADE", "STATE", "RELEASE", "SIZE", "VERIFIED"], &rows);
+}
+
+/// What a retention plan keeps (and why) and removes.
+fn plan_table(plan: &RetentionPlan) {
+    let backup = |b: Option<chom_core::BackupId>| b.map_or_else(|| "-".to_owned(), |b| b.to_string());
+    let kept = plan.keep.iter().map(|s| (s, "keep", s.reasons.join(", ")));
+    let gone = plan.remove.iter().map(|s| (s, if plan.applied { "removed" } else { "would remove" }, String::new()));
+    let rows: Vec<Vec<String>> = kept
+        .chain(gone)
+        .map(|(s, what, why)| {
+            vec![
+                backup(s.backup),
+                s.time.clone(),
+                s.snapshot[..s.snapshot.len().min(8)].to_owned(),
+                what.to_owned(),
+                why,
+            ]
+        })
+        .collect();
+    table(&["BACKUP", "MADE", "SNAPSHOT", "PLAN", "WHY"], &rows);
+    match (plan.applied, plan.remove.len()) {
+        (_, 0) => println!("{}: nothing to remove", plan.domain),
+        (true, n) => println!("{}: {n} backups removed and the repository pruned", plan.domain),
+        (false, n) => println!("{}: {n} backups would be removed (dry run: nothing changed)", plan.domain),
+    }
 }

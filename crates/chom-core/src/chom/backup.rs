@@ -201,7 +201,11 @@ impl Backups<'_> {
 
 /// backup.sh for `action`, every variable it reads set: the site's layout
 /// when there is a site (a check names none), `vars`, the rest empty.
-fn backup_script(action: &'static str, site: Option<&SiteRecord>, vars: &[(&'static str, &str)]) -> Result<Script> {
+pub(super) fn backup_script(
+    action: &'static str,
+    site: Option<&SiteRecord>,
+    vars: &[(&'static str, &str)],
+) -> Result<Script> {
     let script = match site {
         Some(s) => site_script("backup", BACKUP, &layout_of(s), s.kind, s.php_version.as_deref())?,
         None => ["DOMAIN", "BASE", "SITE_USER", "WEB_GROUP", "KIND", "PHP"]
@@ -209,7 +213,7 @@ fn backup_script(action: &'static str, site: Option<&SiteRecord>, vars: &[(&'sta
             .try_fold(Script::in_site("backup", BACKUP), |sc, name| sc.var(name, ""))?,
     };
     let mut script = script.var("ACTION", action)?.var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?;
-    for name in ["BACKUP_ID", "FILES_SNAPSHOT", "DB_SNAPSHOT", "CHECK_SUBSET"] {
+    for name in ["BACKUP_ID", "FILES_SNAPSHOT", "DB_SNAPSHOT", "CHECK_SUBSET", "KEEP", "FORGET"] {
         let value = vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
         script = script.var(name, value)?;
     }

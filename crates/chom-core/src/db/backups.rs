@@ -9,7 +9,8 @@ use super::{from_ms, to_ms, Db, DbResult};
 use crate::ids::{BackupId, JobId, ServerId, SiteId};
 
 /// running: being made; done: both snapshots made; failed: not usable
-/// (never restored from); interrupted: its job's process died.
+/// (never restored from); interrupted: its job's process died; forgotten:
+/// removed by retention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -18,6 +19,8 @@ pub enum BackupState {
     Done,
     Failed,
     Interrupted,
+    /// Removed from the repository by a retention plan.
+    Forgotten,
 }
 
 impl BackupState {
@@ -27,6 +30,7 @@ impl BackupState {
             BackupState::Done => "done",
             BackupState::Failed => "failed",
             BackupState::Interrupted => "interrupted",
+            BackupState::Forgotten => "forgotten",
         }
     }
 }
@@ -106,6 +110,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
     let state = match r.get::<_, String>(4)?.as_str() {
         "done" => BackupState::Done,
         "failed" => BackupState::Failed,
+        "forgotten" => BackupState::Forgotten,
         // Running only while its job does: a job a dead process left says
         // interrupted (see `mark_interrupted_jobs`).
         "running" if job_state.as_deref() == Some("running") => BackupState::Running,
@@ -240,6 +245,33 @@ impl Db {
             self.conn()
                 .execute("UPDATE backups SET drilled_at = NULL, drill_error = ?2 WHERE id = ?1", params![id, error])?;
             Ok(())
+        })
+    }
+
+    /// The site's newest backup whose last drill passed.
+    pub fn newest_restore_tested(&self, site_id: SiteId) -> DbResult<Option<BackupId>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM backups WHERE site_id = ?1 AND state = 'done' AND drilled_at IS NOT NULL
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+        )?;
+        Ok(stmt.query_row([site_id], |r| r.get(0)).optional()?)
+    }
+
+    /// Backups `ids` of the site are gone from the repository.
+    pub fn forget_backups(&self, site_id: SiteId, ids: &[BackupId]) -> DbResult<usize> {
+        self.blocking(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let mut n = 0;
+            for id in ids {
+                n += tx.execute(
+                    "UPDATE backups SET state = 'forgotten' WHERE site_id = ?1 AND id = ?2",
+                    params![site_id, id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n)
         })
     }
 
