@@ -22,6 +22,17 @@ work=""
 trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
 if [ "$ACTION" = create ]; then open_repo create; else open_repo existing; fi
 
+# When restic failed writing to a full disk (its error names a file of
+# the repository, which no site names), says so in words an operator can
+# act on; restic removed what it had half-written.
+disk_full() {
+  local avail
+  if grep -qF "$repo/" "$work/err" && grep -q 'no space left on device' "$work/err"; then
+    avail=$(df -Pk "$dir" 2>/dev/null | awk 'NR==2 {print $4}')
+    fail "the server's disk is full (${avail:-?} KiB left for $dir) while $1: free some space, then back up again; older backups are intact"
+  fi
+}
+
 case "$ACTION" in
   create)
     step files
@@ -43,7 +54,7 @@ case "$ACTION" in
     if [ "$st" -eq 3 ]; then
       fail "some files of $DOMAIN could not be read ($(grep -v '^{' "$work/err" | tail -2 | tr '\n' ' ')); this backup is not complete"
     fi
-    [ "$st" -eq 0 ] || fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+    [ "$st" -eq 0 ] || { disk_full "backing up the files of $DOMAIN"; fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
     summary "the files of $DOMAIN"
     value release "$release"
     value files_snapshot "$id"
@@ -69,7 +80,7 @@ case "$ACTION" in
         if [ -n "$bad" ]; then restic forget "$bad" >/dev/null 2>&1 || true; fi
         fail "mysqldump of $SITE_USER failed: $(tail -2 "$work/dump-err" | tr '\n' ' ')"
       fi
-      [ "$st" -eq 0 ] || fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+      [ "$st" -eq 0 ] || { disk_full "backing up the database of $DOMAIN"; fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
       summary "the database of $DOMAIN"
       value db_snapshot "$id"
       value db_bytes "$(field total_bytes_processed)"
