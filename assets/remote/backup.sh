@@ -3,11 +3,10 @@
 # counted (a drill); a check of the repository's data; a retention plan, and
 # the snapshots it removes.
 # After layout.sh and restic.sh. Variables (besides layout.sh's): ACTION
-# (create | drill | check | plan | forget), BACKUP_ID (create, drill),
+# (create | drill | check | retain), BACKUP_ID (create, drill),
 # CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for
 # a site without a database), CHECK_SUBSET (check: a percentage of the data
-# to read, 100 for all), KEEP (plan: restic's --keep options), FORGET
-# (forget: snapshot ids).
+# to read, 100 for all), KEEP, PROTECT and DRY_RUN (retain).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file restic reads, as the server's own schedule will;
 # never on a command line, never in the environment of anything but restic).
@@ -33,60 +32,111 @@ disk_full() {
   fi
 }
 
+# The site's files, then (PHP sites) its database streamed from
+# mysqldump: two snapshots sharing the tag backup:$BACKUP_ID.
+create() {
+  step files
+  check_layout || fail "$DOMAIN has the layout before CHOM's current one: run chom site repair first"
+  # No deploy switches or prunes releases while they are read.
+  lock
+  live=$(readlink -- "$BASE/current") || fail "$DOMAIN has no live release"
+  release=${live##*/}
+  case "$release" in *[!a-z0-9-]* | "" | -*) fail "the live release of $DOMAIN is not one CHOM made ($live)" ;; esac
+  [ "$(stat -c '%F|%U' -- "$BASE/releases/$release")" = "directory|root" ] || tampered "$BASE/releases/$release" "not root's folder"
+  paths="$BASE/releases/$release $BASE/shared"
+  for conf in "/etc/nginx/sites-available/chom-$DOMAIN.conf" "/etc/php/$PHP/fpm/pool.d/chom-$SITE_USER.conf"; do
+    if [ -f "$conf" ] && [ ! -L "$conf" ]; then paths="$paths $conf"; fi
+  done
+  tags="--tag chom --tag site:$DOMAIN --tag kind:$KIND --tag release:$release --tag backup:$BACKUP_ID --tag chom:$CHOM_VERSION"
+  # shellcheck disable=SC2086 # the tags and paths are words CHOM checked
+  restic backup --json --quiet --one-file-system $tags --tag part:files $paths >"$work/out" 2>"$work/err" &&
+    st=0 || st=$?
+  if [ "$st" -eq 3 ]; then
+    fail "some files of $DOMAIN could not be read ($(grep -v '^{' "$work/err" | tail -2 | tr '\n' ' ')); this backup is not complete"
+  fi
+  [ "$st" -eq 0 ] || { disk_full "backing up the files of $DOMAIN"; fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
+  summary "the files of $DOMAIN"
+  value release "$release"
+  value files_snapshot "$id"
+  files_id=$id
+  value files "$(field total_files_processed)"
+  value bytes "$(field total_bytes_processed)"
+  value added "$(field data_added)"
+  if [ -n "$PHP" ]; then
+    step dump
+    command -v mysqldump >/dev/null || fail "mysqldump is not installed on this server"
+    engine=$(mysql --protocol=socket -uroot -N -e 'SELECT VERSION()' 2>/dev/null | tr -c 'A-Za-z0-9.\n-' '_')
+    # The dump streams into restic (no dump file on disk); its own exit
+    # status is kept apart, as sh has no pipefail. It names no database
+    # (no USE), so it loads into whichever one a restore makes.
+    # shellcheck disable=SC2086
+    { mysqldump --protocol=socket -uroot --single-transaction --routines --triggers "$SITE_USER" \
+        2>"$work/dump-err"; echo $? >"$work/dump-status"; } |
+      restic backup --json --quiet --stdin --stdin-filename "$DOMAIN.sql" $tags --tag part:database \
+        --tag "db:${engine:-unknown}" >"$work/out" 2>"$work/err" && st=0 || st=$?
+    dump=$(cat "$work/dump-status" 2>/dev/null || echo 1)
+    if [ "$dump" != 0 ]; then
+      # What restic kept of a broken dump goes, so it is never restored.
+      # shellcheck disable=SC2086 # $bad: a hex id or nothing
+      bad=$(grep '^{"message_type":"summary"' "$work/out" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')
+      # Nor are the files without it: a backup is both or neither.
+      restic forget $bad "$files_id" >/dev/null 2>&1 || true
+      fail "mysqldump of $SITE_USER failed: $(tail -2 "$work/dump-err" | tr '\n' ' ')"
+    fi
+    [ "$st" -eq 0 ] || { disk_full "backing up the database of $DOMAIN"; fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
+    summary "the database of $DOMAIN"
+    value db_snapshot "$id"
+    value db_bytes "$(field total_bytes_processed)"
+    value engine "${engine:-unknown}"
+  fi
+}
+
+# Retention: restic's rules (KEEP, e.g. --keep-last 3 --keep-daily 7)
+# choose among the site's files snapshots (one group, whatever the
+# server's hostname was); a backup is kept, both its
+# snapshots, when its files snapshot is, or when it is PROTECT (a backup
+# tag: the newest restore-tested). Everything else of the site goes
+# (unless DRY_RUN=1), then the data no snapshot needs. restic's JSON holds
+# only what CHOM wrote (ids, times, CHOM's tags, the sites' base paths).
+retain() {
+  local keep_tags t id line removed=""
+  step plan
+  case "$KEEP" in *[!a-z0-9\ -]* | "") fail "internal: KEEP holds restic's --keep options" ;; esac
+  case "$PROTECT" in *[!a-z0-9:]*) fail "internal: PROTECT is a backup tag" ;; esac
+  # shellcheck disable=SC2086 # KEEP is options CHOM made from numbers
+  restic forget --dry-run --json --group-by '' --tag "site:$DOMAIN,part:files" $KEEP >"$work/plan" 2>"$work/err" ||
+    fail "restic forget --dry-run failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+  restic snapshots --json --tag "site:$DOMAIN" >"$work/all" 2>"$work/err" ||
+    fail "listing the snapshots of $DOMAIN failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+  for f in plan all; do [ "$(wc -l <"$work/$f")" -le 1 ] || fail "internal: restic printed more than one JSON line"; done
+  value plan "$(cat "$work/plan")"
+  # The backup tags of the kept files snapshots: the "keep" list comes
+  # before "remove" in each group restic prints.
+  keep_tags=$(sed 's/"remove":.*//' "$work/plan" | grep -o '"backup:[a-z0-9]*"' | tr -d '"' | sort -u)
+  [ -n "$keep_tags" ] || fail "restic's rules would keep no backup of $DOMAIN; CHOM removes nothing then"
+  [ -z "$PROTECT" ] || keep_tags="$keep_tags $PROTECT"
+  # One snapshot per line: objects end "}," and the next starts {"time".
+  sed 's/},{"time"/}\n{"time"/g' "$work/all" >"$work/each"
+  while IFS= read -r line; do
+    id=$(printf '%s' "$line" | grep -o '"id":"[0-9a-f]\{64\}"' | head -1 | cut -d'"' -f4)
+    t=$(printf '%s' "$line" | grep -o '"backup:[a-z0-9]*"' | head -1 | tr -d '"')
+    # A snapshot without CHOM's backup tag is not CHOM's to remove.
+    [ -n "$id" ] && [ -n "$t" ] || continue
+    # shellcheck disable=SC2086 # tags: words of [a-z0-9:]
+    case " $(echo $keep_tags) " in *" $t "*) continue ;; esac
+    removed="$removed $id"
+  done <"$work/each"
+  value removed "${removed# }"
+  [ "$DRY_RUN" != 1 ] && [ -n "$removed" ] || return 0
+  step forget
+  # shellcheck disable=SC2086 # hex ids
+  restic forget $removed >"$work/out" 2>"$work/err" || fail "restic forget failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+  step prune
+  restic prune >"$work/out" 2>"$work/err" || fail "restic prune failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+}
+
 case "$ACTION" in
-  create)
-    step files
-    check_layout || fail "$DOMAIN has the layout before CHOM's current one: run chom site repair first"
-    # No deploy switches or prunes releases while they are read.
-    lock
-    live=$(readlink -- "$BASE/current") || fail "$DOMAIN has no live release"
-    release=${live##*/}
-    case "$release" in *[!a-z0-9-]* | "" | -*) fail "the live release of $DOMAIN is not one CHOM made ($live)" ;; esac
-    [ "$(stat -c '%F|%U' -- "$BASE/releases/$release")" = "directory|root" ] || tampered "$BASE/releases/$release" "not root's folder"
-    paths="$BASE/releases/$release $BASE/shared"
-    for conf in "/etc/nginx/sites-available/chom-$DOMAIN.conf" "/etc/php/$PHP/fpm/pool.d/chom-$SITE_USER.conf"; do
-      if [ -f "$conf" ] && [ ! -L "$conf" ]; then paths="$paths $conf"; fi
-    done
-    tags="--tag chom --tag site:$DOMAIN --tag kind:$KIND --tag release:$release --tag backup:$BACKUP_ID --tag chom:$CHOM_VERSION"
-    # shellcheck disable=SC2086 # the tags and paths are words CHOM checked
-    restic backup --json --quiet --one-file-system $tags --tag part:files $paths >"$work/out" 2>"$work/err" &&
-      st=0 || st=$?
-    if [ "$st" -eq 3 ]; then
-      fail "some files of $DOMAIN could not be read ($(grep -v '^{' "$work/err" | tail -2 | tr '\n' ' ')); this backup is not complete"
-    fi
-    [ "$st" -eq 0 ] || { disk_full "backing up the files of $DOMAIN"; fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
-    summary "the files of $DOMAIN"
-    value release "$release"
-    value files_snapshot "$id"
-    value files "$(field total_files_processed)"
-    value bytes "$(field total_bytes_processed)"
-    value added "$(field data_added)"
-    if [ -n "$PHP" ]; then
-      step dump
-      command -v mysqldump >/dev/null || fail "mysqldump is not installed on this server"
-      engine=$(mysql --protocol=socket -uroot -N -e 'SELECT VERSION()' 2>/dev/null | tr -c 'A-Za-z0-9.\n-' '_')
-      # The dump streams into restic (no dump file on disk); its own exit
-      # status is kept apart, as sh has no pipefail. It names no database
-      # (no USE), so it loads into whichever one a restore makes.
-      # shellcheck disable=SC2086
-      { mysqldump --protocol=socket -uroot --single-transaction --routines --triggers "$SITE_USER" \
-          2>"$work/dump-err"; echo $? >"$work/dump-status"; } |
-        restic backup --json --quiet --stdin --stdin-filename "$DOMAIN.sql" $tags --tag part:database \
-          --tag "db:${engine:-unknown}" >"$work/out" 2>"$work/err" && st=0 || st=$?
-      dump=$(cat "$work/dump-status" 2>/dev/null || echo 1)
-      if [ "$dump" != 0 ]; then
-        # What restic kept of a broken dump goes, so it is never restored.
-        bad=$(grep '^{"message_type":"summary"' "$work/out" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')
-        if [ -n "$bad" ]; then restic forget "$bad" >/dev/null 2>&1 || true; fi
-        fail "mysqldump of $SITE_USER failed: $(tail -2 "$work/dump-err" | tr '\n' ' ')"
-      fi
-      [ "$st" -eq 0 ] || { disk_full "backing up the database of $DOMAIN"; fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
-      summary "the database of $DOMAIN"
-      value db_snapshot "$id"
-      value db_bytes "$(field total_bytes_processed)"
-      value engine "${engine:-unknown}"
-    fi
-    ;;
+  create) create ;;
   drill)
     # The backup restored where nothing serves it: its files into a scratch
     # folder of root's (content checked against the snapshot by restic),
@@ -135,31 +185,6 @@ case "$ACTION" in
     fi
     value checked "$CHECK_SUBSET"
     ;;
-  plan)
-    # What restic's retention rules keep and remove of the site's files
-    # snapshots (one group: the site's), and its database snapshots, as
-    # restic prints them (one JSON line each: ids, times, tags, reasons).
-    # CHOM decides from these what goes; nothing is removed here.
-    step plan
-    case "$KEEP" in *[!a-z0-9\ -]* | "") fail "internal: KEEP holds restic's --keep options" ;; esac
-    # shellcheck disable=SC2086 # KEEP is options CHOM made from numbers
-    restic forget --dry-run --json --group-by host --tag "site:$DOMAIN,part:files" $KEEP >"$work/out" 2>"$work/err" ||
-      fail "restic forget --dry-run failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-    restic snapshots --json --tag "site:$DOMAIN,part:database" >"$work/dbs" 2>"$work/err" ||
-      fail "listing the database snapshots failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-    for f in out dbs; do [ "$(wc -l <"$work/$f")" -le 1 ] || fail "internal: restic printed more than one JSON line"; done
-    value plan "$(cat "$work/out")"
-    value databases "$(cat "$work/dbs")"
-    ;;
-  forget)
-    # The snapshots CHOM chose (by id: no rule of restic's decides here),
-    # then the data no snapshot needs any more.
-    step forget
-    case "$FORGET" in *[!0-9a-f\ ]* | "") fail "internal: FORGET holds snapshot ids" ;; esac
-    # shellcheck disable=SC2086
-    restic forget $FORGET >"$work/out" 2>"$work/err" || fail "restic forget failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-    step prune
-    restic prune >"$work/out" 2>"$work/err" || fail "restic prune failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-    ;;
+  retain) retain ;;
   *) fail "unknown action $ACTION" ;;
 esac

@@ -213,7 +213,7 @@ pub(super) fn backup_script(
             .try_fold(Script::in_site("backup", BACKUP), |sc, name| sc.var(name, ""))?,
     };
     let mut script = script.var("ACTION", action)?.var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?;
-    for name in ["BACKUP_ID", "FILES_SNAPSHOT", "DB_SNAPSHOT", "CHECK_SUBSET", "KEEP", "FORGET"] {
+    for name in ["BACKUP_ID", "FILES_SNAPSHOT", "DB_SNAPSHOT", "CHECK_SUBSET", "KEEP", "PROTECT", "DRY_RUN"] {
         let value = vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
         script = script.var(name, value)?;
     }

@@ -1,7 +1,8 @@
 //! Retention: which of a site's backups restic's rules keep (keep-last,
-//! daily, weekly, monthly), shown as a plan; applied, CHOM forgets the
-//! others by snapshot id (files and database together) and prunes. The
-//! newest restore-tested backup is never removed, whatever the rules say.
+//! daily, weekly, monthly), shown as a plan; applied, the server forgets
+//! the others (files and database together, backup.sh's `retain`, which
+//! the server's own schedule runs too) and prunes. The newest
+//! restore-tested backup is never removed, whatever the rules say.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -70,72 +71,68 @@ pub struct RetentionPlan {
 
 impl Backups<'_> {
     /// The plan for `domain`'s backups under `rules`; unless `dry_run`,
-    /// the snapshots it removes are forgotten and the repository pruned.
+    /// what it removes is forgotten on the server and the repository pruned.
     pub async fn forget(&self, domain: &str, rules: &Retention, dry_run: bool, ctl: &Control) -> Result<RetentionPlan> {
         let keep = rules.options()?;
         let site = self.site_record(domain)?;
         let server = self.server_record(site.server.as_str())?;
         let password = self.repo_password(&server, false)?;
+        let tested = self.db.newest_restore_tested(site.id)?;
+        let protect = tested.map(|id| format!("backup:{id}")).unwrap_or_default();
         let scope = Scope::Site(site.domain.to_string());
         let kind = if dry_run { "backup.plan" } else { "backup.forget" };
         let job = self.start_web_job(kind, site.domain.as_str(), &server, scope, ctl)?;
+        let vars = [("KEEP", keep.as_str()), ("PROTECT", &protect), ("DRY_RUN", if dry_run { "1" } else { "0" })];
+        let script = backup_script("retain", Some(&site), &vars)?;
         let mut transcript = Transcript::default();
-        let script = backup_script("plan", Some(&site), &[("KEEP", &keep)])?;
         let input = Some(secret_input(&password));
-        let (report, mut result) = self.run_script(&server, &script, input, &job, &mut transcript, &mut |_| {}).await;
-        let tested = self.db.newest_restore_tested(site.id)?;
-        let mut plan = RetentionPlan {
-            domain: site.domain.to_string(),
-            keep: vec![],
-            remove: vec![],
-            protected: None,
-            applied: false,
+        let (report, result) = self.run_script(&server, &script, input, &job, &mut transcript, &mut |_| {}).await;
+        let removed: Vec<&str> = report.value("removed").unwrap_or("").split_whitespace().collect();
+        let result = result.and_then(|()| plan_of(report.value("plan").unwrap_or(""), &removed, tested));
+        let mut plan = match result {
+            Ok((keep, remove)) => Ok(RetentionPlan {
+                domain: site.domain.to_string(),
+                keep,
+                remove,
+                protected: tested,
+                applied: !dry_run,
+            }),
+            Err(e) => Err(e),
         };
-        let mut forget: Vec<String> = vec![];
-        if result.is_ok() {
-            match plan_of(report.value("plan").unwrap_or(""), tested) {
-                Ok((keep, remove, protected)) => {
-                    let databases = database_snapshots(report.value("databases").unwrap_or(""));
-                    forget = remove.iter().map(|s| s.snapshot.clone()).collect();
-                    forget.extend(
-                        databases
-                            .into_iter()
-                            .filter(|(_, b)| remove.iter().any(|s| s.backup == Some(*b)))
-                            .map(|(s, _)| s),
-                    );
-                    plan = RetentionPlan { keep, remove, protected, ..plan };
-                }
-                Err(e) => result = Err(e),
+        if let Ok(p) = &mut plan {
+            // A scheduled backup's tag is no row id: its row is found by snapshot.
+            let rows = self.list(Some(site.domain.as_str()), u32::MAX)?;
+            let row_of = |snapshot: &str| {
+                rows.iter().find(|b| b.files_snapshot.as_deref().is_some_and(|f| snapshot.starts_with(f))).map(|b| b.id)
+            };
+            for s in p.keep.iter_mut().chain(p.remove.iter_mut()) {
+                s.backup = row_of(&s.snapshot).or(s.backup);
             }
-        }
-        if result.is_ok() && !dry_run && !forget.is_empty() {
-            let script = backup_script("forget", Some(&site), &[("FORGET", &forget.join(" "))])?;
-            let input = Some(secret_input(&password));
-            let (_, r) = self.run_script(&server, &script, input, &job, &mut transcript, &mut |_| {}).await;
-            result = r;
-            if result.is_ok() {
-                let gone: Vec<BackupId> = plan.remove.iter().filter_map(|s| s.backup).collect();
+            if !dry_run {
+                let gone: Vec<BackupId> = removed.iter().filter_map(|r| row_of(r)).collect();
                 self.db.forget_backups(site.id, &gone)?;
-                plan.applied = true;
             }
         }
-        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
-        let detail = match &result {
-            Ok(()) if dry_run => format!("plan: {} kept, {} would go", plan.keep.len(), plan.remove.len()),
-            Ok(()) => format!("{} kept, {} forgotten and pruned", plan.keep.len(), plan.remove.len()),
+        self.end_web_job(&job, &transcript, plan.as_ref().err()).await?;
+        let detail = match &plan {
+            Ok(p) if dry_run => format!("plan: {} kept, {} would go", p.keep.len(), p.remove.len()),
+            Ok(p) => format!("{} kept, {} forgotten and pruned", p.keep.len(), p.remove.len()),
             Err(e) => e.to_string(),
         };
-        self.audit(kind, Some(server.name.as_str()), Some(site.domain.as_str()), result.is_ok(), &detail);
-        result?;
-        Ok(plan)
+        self.audit(kind, Some(server.name.as_str()), Some(site.domain.as_str()), plan.is_ok(), &detail);
+        plan
     }
 }
 
-type Plan = (Vec<PlannedSnapshot>, Vec<PlannedSnapshot>, Option<BackupId>);
-
-/// restic's `forget --dry-run --json` (one group) as kept and removed
-/// snapshots, with the newest restore-tested backup moved to the kept.
-fn plan_of(json: &str, tested: Option<BackupId>) -> Result<Plan> {
+/// restic's `forget --dry-run --json` of the site's files snapshots, as
+/// kept (with restic's reasons) and removed, where removed is what the
+/// server removes (`removed`: ids of files and database snapshots): a
+/// snapshot restic would drop that the server keeps is the protected one.
+fn plan_of(
+    json: &str,
+    removed: &[&str],
+    tested: Option<BackupId>,
+) -> Result<(Vec<PlannedSnapshot>, Vec<PlannedSnapshot>)> {
     let bad = |what: &str| Error::Internal(format!("restic's retention plan: {what}"));
     let groups: Vec<Value> = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
     let (mut keep, mut remove) = (vec![], vec![]);
@@ -149,25 +146,25 @@ fn plan_of(json: &str, tested: Option<BackupId>) -> Result<Plan> {
                 .filter_map(|m| m.as_str().map(str::to_owned))
                 .collect()
         };
-        for s in g["keep"].as_array().into_iter().flatten() {
-            let mut p = snapshot(s).ok_or_else(|| bad("a kept snapshot without an id"))?;
+        let listed = g["keep"].as_array().into_iter().flatten().chain(g["remove"].as_array().into_iter().flatten());
+        for s in listed {
+            let mut p = snapshot(s).ok_or_else(|| bad("a snapshot without an id"))?;
             p.reasons = why(&p.snapshot);
-            keep.push(p);
-        }
-        for s in g["remove"].as_array().into_iter().flatten() {
-            remove.push(snapshot(s).ok_or_else(|| bad("a removed snapshot without an id"))?);
+            if removed.contains(&p.snapshot.as_str()) {
+                remove.push(p);
+            } else {
+                if p.reasons.is_empty() {
+                    p.reasons.push(if p.backup.is_some() && p.backup == tested {
+                        "newest restore-tested".into()
+                    } else {
+                        "not CHOM's".into()
+                    });
+                }
+                keep.push(p);
+            }
         }
     }
-    let protected = tested.filter(|t| remove.iter().any(|s| s.backup == Some(*t)));
-    if let Some(t) = protected {
-        let (kept, rest): (Vec<_>, Vec<_>) = remove.into_iter().partition(|s| s.backup == Some(t));
-        remove = rest;
-        keep.extend(kept.into_iter().map(|mut s| {
-            s.reasons.push("newest restore-tested".into());
-            s
-        }));
-    }
-    Ok((keep, remove, tested))
+    Ok((keep, remove))
 }
 
 /// A snapshot object of restic's JSON.
@@ -185,12 +182,6 @@ fn backup_tag(s: &Value) -> Option<BackupId> {
     s["tags"].as_array()?.iter().filter_map(Value::as_str).find_map(|t| t.strip_prefix("backup:")?.parse().ok())
 }
 
-/// The site's database snapshots and their backups, from `restic snapshots --json`.
-fn database_snapshots(json: &str) -> Vec<(String, BackupId)> {
-    let all: Vec<Value> = serde_json::from_str(json).unwrap_or_default();
-    all.iter().filter_map(|s| Some((snapshot(s)?.snapshot, backup_tag(s)?))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,16 +192,16 @@ mod tests {
       "reasons":[{"snapshot":{"id":"cc"},"matches":["last snapshot"]}]}]"#;
 
     #[test]
-    fn the_newest_restore_tested_backup_stays_whatever_the_rules_say() {
-        let (keep, remove, protected) = plan_of(PLAN, Some(BackupId(2))).unwrap();
+    fn the_plan_shows_what_the_server_removes_and_why_the_rest_stays() {
+        let (keep, remove) = plan_of(PLAN, &["aa", "dd"], Some(BackupId(2))).unwrap();
         assert_eq!(keep.iter().map(|s| s.snapshot.as_str()).collect::<Vec<_>>(), ["cc", "bb"]);
         assert_eq!(keep[0].reasons, ["last snapshot"]);
         assert_eq!(keep[1].reasons, ["newest restore-tested"]);
-        assert_eq!(remove.iter().map(|s| s.snapshot.as_str()).collect::<Vec<_>>(), ["aa"]);
-        assert_eq!(protected, Some(BackupId(2)));
-        let (_, remove, _) = plan_of(PLAN, None).unwrap();
-        assert_eq!(remove.len(), 2);
-        assert!(plan_of("not json", None).is_err());
+        assert_eq!(
+            remove.iter().map(|s| (s.snapshot.as_str(), s.backup)).collect::<Vec<_>>(),
+            [("aa", Some(BackupId(1)))]
+        );
+        assert!(plan_of("not json", &[], None).is_err());
         assert!(Retention::default().options().is_err());
         assert!(Retention { keep_last: Some(0), keep_daily: Some(7), ..Default::default() }.options().is_err());
         let rules = Retention { keep_last: Some(3), keep_daily: Some(7), ..Default::default() };
