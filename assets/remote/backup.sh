@@ -3,10 +3,11 @@
 # counted (a drill); a check of the repository's data; a retention plan, and
 # the snapshots it removes.
 # After layout.sh and restic.sh. Variables (besides layout.sh's): ACTION
-# (create | drill | check | retain), BACKUP_ID (create, drill),
+# (create | drill | check | retain | schedule | scheduled), BACKUP_ID (create, drill),
 # CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for
 # a site without a database), CHECK_SUBSET (check: a percentage of the data
-# to read, 100 for all), KEEP, PROTECT and DRY_RUN (retain).
+# to read, 100 for all), KEEP, PROTECT and DRY_RUN (retain, scheduled),
+# CRON_HOUR, CRON_MINUTE and RUNNER (schedule).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file restic reads, as the server's own schedule will;
 # never on a command line, never in the environment of anything but restic).
@@ -17,9 +18,13 @@
 # carry the run's token; restic's own summary is read from its first
 # column only).
 
+sched=$dir/schedule
 work=""
 trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
-if [ "$ACTION" = create ]; then open_repo create; else open_repo existing; fi
+case "$ACTION" in
+  create | schedule | scheduled) open_repo create ;;
+  *) open_repo existing ;;
+esac
 
 # When restic failed writing to a full disk (its error names a file of
 # the repository, which no site names), says so in words an operator can
@@ -94,15 +99,15 @@ create() {
 # Retention: restic's rules (KEEP, e.g. --keep-last 3 --keep-daily 7)
 # choose among the site's files snapshots (one group, whatever the
 # server's hostname was); a backup is kept, both its
-# snapshots, when its files snapshot is, or when it is PROTECT (a backup
-# tag: the newest restore-tested). Everything else of the site goes
+# snapshots, when its files snapshot is, or when it is PROTECT's (a files
+# snapshot id: the newest restore-tested backup's). Everything else of the site goes
 # (unless DRY_RUN=1), then the data no snapshot needs. restic's JSON holds
 # only what CHOM wrote (ids, times, CHOM's tags, the sites' base paths).
 retain() {
   local keep_tags t id line removed=""
   step plan
   case "$KEEP" in *[!a-z0-9\ -]* | "") fail "internal: KEEP holds restic's --keep options" ;; esac
-  case "$PROTECT" in *[!a-z0-9:]*) fail "internal: PROTECT is a backup tag" ;; esac
+  case "$PROTECT" in *[!0-9a-f]*) fail "internal: PROTECT is a snapshot id" ;; esac
   # shellcheck disable=SC2086 # KEEP is options CHOM made from numbers
   restic forget --dry-run --json --group-by '' --tag "site:$DOMAIN,part:files" $KEEP >"$work/plan" 2>"$work/err" ||
     fail "restic forget --dry-run failed: $(tail -2 "$work/err" | tr '\n' ' ')"
@@ -114,9 +119,11 @@ retain() {
   # before "remove" in each group restic prints.
   keep_tags=$(sed 's/"remove":.*//' "$work/plan" | grep -o '"backup:[a-z0-9]*"' | tr -d '"' | sort -u)
   [ -n "$keep_tags" ] || fail "restic's rules would keep no backup of $DOMAIN; CHOM removes nothing then"
-  [ -z "$PROTECT" ] || keep_tags="$keep_tags $PROTECT"
   # One snapshot per line: objects end "}," and the next starts {"time".
   sed 's/},{"time"/}\n{"time"/g' "$work/all" >"$work/each"
+  if [ -n "$PROTECT" ]; then
+    keep_tags="$keep_tags $(grep "\"id\":\"$PROTECT" "$work/each" | grep -o '"backup:[a-z0-9]*"' | head -1 | tr -d '"')"
+  fi
   while IFS= read -r line; do
     id=$(printf '%s' "$line" | grep -o '"id":"[0-9a-f]\{64\}"' | head -1 | cut -d'"' -f4)
     t=$(printf '%s' "$line" | grep -o '"backup:[a-z0-9]*"' | head -1 | tr -d '"')
@@ -135,8 +142,56 @@ retain() {
   restic prune >"$work/out" 2>"$work/err" || fail "restic prune failed: $(tail -2 "$work/err" | tr '\n' ' ')"
 }
 
+# The schedule's run (cron, through its runner): a backup, then the
+# retention the operator set, protecting the backup the desktop last named
+# as the newest restore-tested.
+scheduled() {
+  BACKUP_ID="s$(date -u +%Y%m%d%H%M%S)"
+  value backup "$BACKUP_ID"
+  create
+  if [ -n "$KEEP" ]; then
+    PROTECT=$(grep -x '[0-9a-f]*' "$sched/$DOMAIN.protect" 2>/dev/null | head -1 || true)
+    DRY_RUN=0
+    retain
+  fi
+}
+
+# Installs (CRON_HOUR set) or removes the site's schedule: the backup
+# script to run (the rest of stdin, as CHOM made it), its runner (RUNNER),
+# and a cron entry; the status folder the probe reads. All root's.
+schedule() {
+  local cron="/etc/cron.d/chom-backup-$SITE_USER"
+  step schedule
+  if [ -z "$CRON_HOUR" ]; then
+    rm -f -- "$cron" "$sched/$DOMAIN.run" "$sched/$DOMAIN.sh" "$sched/$DOMAIN.protect" "$sched/$DOMAIN.log" \
+      "/var/lib/chom/backups/$DOMAIN.json"
+    changed "no scheduled backup of $DOMAIN any more"
+    return 0
+  fi
+  case "$CRON_HOUR$CRON_MINUTE" in *[!0-9]* | ?) fail "internal: CRON_HOUR and CRON_MINUTE are numbers" ;; esac
+  case "$PROTECT" in *[!0-9a-f]*) fail "internal: PROTECT is a snapshot id" ;; esac
+  if [ ! -e "$sched" ]; then (umask 077 && mkdir -- "$sched"); fi
+  [ "$(stat -c '%F|%U|%a' -- "$sched")" = "directory|root|700" ] || fail "$sched is not root's own folder (mode 700)"
+  for d in /var/lib/chom /var/lib/chom/backups; do
+    if [ ! -e "$d" ]; then install -d -m 755 -o root -g root -- "$d"; fi
+    [ "$(stat -c '%F|%U' -- "$d")" = "directory|root" ] || fail "$d is not root's folder"
+  done
+  cat >"$work/script"
+  [ -s "$work/script" ] || fail "internal: no backup script on stdin"
+  install -m 600 -- "$work/script" "$sched/$DOMAIN.sh"
+  printf '%s\n' "$RUNNER" >"$work/runner"
+  install -m 700 -- "$work/runner" "$sched/$DOMAIN.run"
+  printf '%s\n' "$PROTECT" >"$sched/$DOMAIN.protect"
+  printf '%s\n' "# Managed by CHOM: the scheduled backup of $DOMAIN (chom backup schedule $DOMAIN)." \
+    "$CRON_MINUTE $CRON_HOUR * * * root /bin/sh $sched/$DOMAIN.run" | put_file "$cron" 644 || true
+  rm -f -- "$cron.chom-old"
+  changed "$DOMAIN is backed up every day at $CRON_HOUR:$CRON_MINUTE (the server's time)"
+}
+
 case "$ACTION" in
   create) create ;;
+  scheduled) scheduled ;;
+  schedule) schedule ;;
   drill)
     # The backup restored where nothing serves it: its files into a scratch
     # folder of root's (content checked against the snapshot by restic),
@@ -174,6 +229,12 @@ case "$ACTION" in
       value tables "$tables"
       value rows "$rows"
       drop_db
+    fi
+    # Passed: the site's schedule protects the newest restore-tested
+    # backup (PROTECT, which CHOM chose) from its retention.
+    if [ -n "$PROTECT" ] && [ -f "$sched/$DOMAIN.protect" ]; then
+      case "$PROTECT" in *[!0-9a-f]*) fail "internal: PROTECT is a snapshot id" ;; esac
+      printf '%s\n' "$PROTECT" >"$sched/$DOMAIN.protect"
     fi
     ;;
   check)

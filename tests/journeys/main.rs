@@ -20,6 +20,7 @@ mod restart;
 mod restore;
 mod retention;
 mod retries;
+mod schedule;
 mod secrets;
 mod site_failures;
 mod sites;

@@ -142,6 +142,27 @@ pub enum BackupCommand {
     /// Switch a site back to what served before its last restore (run
     /// again, it switches to the restored state).
     Undo { domain: String },
+    /// Back a site up every day on its server (cron runs it there, desktop
+    /// on or not), applying the --keep-* retention after each run; --off
+    /// removes the schedule. Without --at or --off: the schedules as cached
+    /// (every site's without a domain), with their last runs and whether
+    /// any was missed.
+    Schedule {
+        domain: Option<String>,
+        /// The time of day, HH:MM in the server's own time.
+        #[arg(long, conflicts_with = "off")]
+        at: Option<String>,
+        #[arg(long, requires = "at")]
+        keep_last: Option<u32>,
+        #[arg(long, requires = "at")]
+        keep_daily: Option<u32>,
+        #[arg(long, requires = "at")]
+        keep_weekly: Option<u32>,
+        #[arg(long, requires = "at")]
+        keep_monthly: Option<u32>,
+        #[arg(long)]
+        off: bool,
+    },
     /// Keep a site's backups by restic's rules and remove the others
     /// (files and database together), then prune. The newest
     /// restore-tested backup always stays. --dry-run shows the plan only.

@@ -215,6 +215,8 @@ export type BackupRecord_Deserialize = {
 	drill?: Drill | null,
 	/**  Why the last drill failed; empty when none did. */
 	drill_error: string,
+	/**  Made by the server's own schedule (cron), read in by a probe. */
+	scheduled: boolean,
 };
 
 /**  One backup, as listed. */
@@ -251,6 +253,8 @@ export type BackupRecord_Serialize = {
 	drill: Drill | null,
 	/**  Why the last drill failed; empty when none did. */
 	drill_error: string,
+	/**  Made by the server's own schedule (cron), read in by a probe. */
+	scheduled: boolean,
 };
 
 /**

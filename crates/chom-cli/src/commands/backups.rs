@@ -3,7 +3,7 @@
 //! restored on the server.
 
 use chom_core::db::BackupRecord;
-use chom_core::{Chom, RestoreParts, RestoreRequest, Result, Retention, RetentionPlan};
+use chom_core::{Chom, RestoreParts, RestoreRequest, Result, Retention, RetentionPlan, ScheduleInput, ScheduleView};
 
 use super::control;
 use crate::args::BackupCommand;
@@ -93,6 +93,40 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 plan_table(&plan);
             }
         }
+        BackupCommand::Schedule { domain, at, keep_last, keep_daily, keep_weekly, keep_monthly, off } => {
+            let rules = Retention { keep_last, keep_daily, keep_weekly, keep_monthly };
+            let retention =
+                [keep_last, keep_daily, keep_weekly, keep_monthly].iter().any(Option::is_some).then_some(rules);
+            let views = match (domain, at, off) {
+                (Some(d), Some(at), _) => {
+                    let input = ScheduleInput { at, retention };
+                    chom.backups()
+                        .schedule(&d, Some(&input), &control(web_progress(!as_json)))
+                        .await?
+                        .into_iter()
+                        .collect()
+                }
+                (Some(d), None, true) => {
+                    chom.backups().schedule(&d, None, &control(web_progress(!as_json))).await?;
+                    if !as_json {
+                        println!("{d}: no scheduled backup any more");
+                    }
+                    vec![]
+                }
+                (None, _, true) | (None, Some(_), _) => {
+                    return Err(chom_core::Error::Usage("name the site to schedule".into()))
+                }
+                (d, None, false) => {
+                    let all = chom.backups().schedules(None)?;
+                    all.into_iter().filter(|s| d.as_ref().is_none_or(|d| &s.domain == d)).collect()
+                }
+            };
+            if as_json {
+                json(&views);
+            } else if !views.is_empty() || !off {
+                schedule_table(&views);
+            }
+        }
         BackupCommand::Check { server, read } => {
             let r = chom.backups().check(&server, read, &control(web_progress(!as_json))).await?;
             if as_json {
@@ -155,4 +189,26 @@ fn plan_table(plan: &RetentionPlan) {
         (true, n) => println!("{}: {n} backups removed and the repository pruned", plan.domain),
         (false, n) => println!("{}: {n} backups would be removed (dry run: nothing changed)", plan.domain),
     }
+}
+
+/// Schedules with their last run, and what is missed.
+fn schedule_table(all: &[ScheduleView]) {
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|s| {
+            let last = match (s.last_run_at, s.last_ok) {
+                (Some(t), Some(true)) => format!("ok, {}", ago(Some(t))),
+                (Some(t), _) => format!("failed {}: {}", ago(Some(t)), s.last_error),
+                (None, _) => "none yet".to_owned(),
+            };
+            vec![
+                s.domain.clone(),
+                s.server.clone(),
+                format!("daily {}", s.at),
+                last,
+                s.missed.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    table(&["SITE", "SERVER", "WHEN", "LAST RUN", "MISSED"], &rows);
 }

@@ -79,10 +79,17 @@ impl Backups<'_> {
         let scope = Scope::Site(site.domain.to_string());
         let job = self.start_web_job("backup.drill", &format!("{} backup {id}", site.domain), &server, scope, ctl)?;
         let started = std::time::Instant::now();
+        // Once this drill passes, the newest restore-tested backup is
+        // this one or a newer one tested before.
+        let newest = match self.db.newest_restore_tested(site.id)?.map(|t| self.backup(t)).transpose()? {
+            Some(t) if t.started_at > backup.started_at => t.files_snapshot.unwrap_or_default(),
+            _ => files_snapshot.clone(),
+        };
         let vars = [
             ("BACKUP_ID", id.to_string()),
             ("FILES_SNAPSHOT", files_snapshot),
             ("DB_SNAPSHOT", backup.db_snapshot.clone().unwrap_or_default()),
+            ("PROTECT", newest),
         ];
         let vars: Vec<(&'static str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let script = backup_script("drill", Some(&site), &vars)?;
@@ -213,7 +220,18 @@ pub(super) fn backup_script(
             .try_fold(Script::in_site("backup", BACKUP), |sc, name| sc.var(name, ""))?,
     };
     let mut script = script.var("ACTION", action)?.var("CHOM_VERSION", env!("CARGO_PKG_VERSION"))?;
-    for name in ["BACKUP_ID", "FILES_SNAPSHOT", "DB_SNAPSHOT", "CHECK_SUBSET", "KEEP", "PROTECT", "DRY_RUN"] {
+    for name in [
+        "BACKUP_ID",
+        "FILES_SNAPSHOT",
+        "DB_SNAPSHOT",
+        "CHECK_SUBSET",
+        "KEEP",
+        "PROTECT",
+        "DRY_RUN",
+        "CRON_HOUR",
+        "CRON_MINUTE",
+        "RUNNER",
+    ] {
         let value = vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
         script = script.var(name, value)?;
     }

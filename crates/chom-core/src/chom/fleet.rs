@@ -121,7 +121,9 @@ impl Fleet<'_> {
                 async move {
                     let target = target?;
                     let out = pool.run_in_shell(&target, probe::PROBE_SCRIPT).await?;
-                    probe::parse_probe(&out).map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })
+                    let facts = probe::parse_probe(&out)
+                        .map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })?;
+                    Ok((facts, probe::parse_backup_status(&out)))
                 }
                 .instrument(span)
             },
@@ -134,10 +136,15 @@ impl Fleet<'_> {
         )
         .await;
 
+        let mut backups = Vec::new();
         let outcomes: Vec<ProbeOutcome> = servers
             .iter()
             .zip(results)
             .map(|(s, (r, took))| {
+                let r = r.map(|(facts, status)| {
+                    backups.push((s, status));
+                    facts
+                });
                 if let Err(e) = &r {
                     tracing::info!(server = %s.name, code = e.code().as_str(), error = %e, "probe failed");
                 }
@@ -169,6 +176,9 @@ impl Fleet<'_> {
             })
             .collect();
         self.db.insert_probes(&batch)?;
+        for (server, status) in &backups {
+            self.read_backup_status(server, status)?;
+        }
         let rows: Vec<_> = servers
             .iter()
             .zip(&outcomes)

@@ -27,7 +27,7 @@ pub struct Retention {
 
 impl Retention {
     /// restic's options, e.g. `--keep-last 3 --keep-daily 7`.
-    fn options(&self) -> Result<String> {
+    pub(super) fn options(&self) -> Result<String> {
         let rules = [
             ("last", self.keep_last),
             ("daily", self.keep_daily),
@@ -78,7 +78,7 @@ impl Backups<'_> {
         let server = self.server_record(site.server.as_str())?;
         let password = self.repo_password(&server, false)?;
         let tested = self.db.newest_restore_tested(site.id)?;
-        let protect = tested.map(|id| format!("backup:{id}")).unwrap_or_default();
+        let protect = self.protected_snapshot(tested)?;
         let scope = Scope::Site(site.domain.to_string());
         let kind = if dry_run { "backup.plan" } else { "backup.forget" };
         let job = self.start_web_job(kind, site.domain.as_str(), &server, scope, ctl)?;

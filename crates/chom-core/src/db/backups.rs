@@ -72,6 +72,8 @@ pub struct BackupRecord {
     pub drill: Option<Drill>,
     /// Why the last drill failed; empty when none did.
     pub drill_error: String,
+    /// Made by the server's own schedule (cron), read in by a probe.
+    pub scheduled: bool,
 }
 
 /// What the last drill that passed restored and counted.
@@ -101,7 +103,8 @@ pub struct BackupMade {
 
 const COLUMNS: &str = "b.id, s.domain, sv.name, b.job_id, b.state, j.state, b.release_id, b.files_snapshot, \
      b.db_snapshot, b.files, b.bytes, b.added_bytes, b.db_bytes, b.db_engine, b.started_at, b.finished_at, \
-     b.verified_at, b.error, b.drilled_at, b.drill_files, b.drill_tables, b.drill_rows, b.drill_ms, b.drill_error";
+     b.verified_at, b.error, b.drilled_at, b.drill_files, b.drill_tables, b.drill_rows, b.drill_ms, b.drill_error, \
+     b.scheduled";
 const FROM: &str = "FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
      LEFT JOIN jobs j ON j.id = b.job_id";
 
@@ -132,6 +135,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
         drilled_at,
         drill,
         drill_error: r.get(23)?,
+        scheduled: r.get(24)?,
         good: state == BackupState::Done && verified_at.is_some(),
         id: r.get(0)?,
         domain: r.get(1)?,

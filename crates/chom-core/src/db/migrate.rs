@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0007_job_input.sql")),
     M::up(include_str!("migrations/0008_backups.sql")),
     M::up(include_str!("migrations/0009_backup_drills.sql")),
+    M::up(include_str!("migrations/0010_backup_schedules.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -12,6 +12,7 @@ mod keys;
 mod leases;
 mod migrate;
 mod probes;
+mod schedules;
 mod servers;
 mod sites;
 
@@ -24,6 +25,7 @@ pub use keys::KeyRecord;
 pub use leases::{Held, LEASE_TTL_MS};
 pub use migrate::LATEST_VERSION;
 pub use probes::{NewProbe, ProbeFacts, ProbeRecord, ServiceState};
+pub use schedules::{ScheduleRecord, ScheduledRun};
 pub use servers::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};
 pub use sites::{DeployRecord, DeployState, NewSite, SiteRecord};
 

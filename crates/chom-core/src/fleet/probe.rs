@@ -54,6 +54,17 @@ else
     done 2>/dev/null
   fi
 fi
+echo @@cron
+if [ -x /usr/sbin/cron ] || [ -x /usr/sbin/crond ]; then
+  echo installed
+  if [ -r /run/crond.pid ]; then
+    p=
+    read -r p < /run/crond.pid 2>/dev/null || true
+    case "$p" in "" | *[!0-9]*) ;; *) read -r c < "/proc/$p/comm" 2>/dev/null && echo "$c" ;; esac
+  fi
+fi
+echo @@backups
+for f in /var/lib/chom/backups/*.json; do [ -r "$f" ] && read -r l < "$f" && echo "$l"; done
 echo @@end
 "#;
 
@@ -112,6 +123,33 @@ pub fn parse_probe(output: &str) -> Result<ProbeFacts, BadProbeOutput> {
         disk_free,
         services: parse_services(section("bin"), section("svc")),
     })
+}
+
+/// What the probe saw of the server's scheduled backups: whether cron
+/// runs (`None`: not installed), and each schedule's last status line
+/// (JSON written by its runner, read by chom/schedule.rs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackupStatus {
+    pub cron: Option<bool>,
+    pub runs: Vec<String>,
+}
+
+pub fn parse_backup_status(output: &str) -> BackupStatus {
+    let mut section = "";
+    let (mut cron, mut runs) = (None, vec![]);
+    for line in output.lines() {
+        if let Some(name) = line.strip_prefix("@@") {
+            section = name;
+            continue;
+        }
+        match section {
+            "cron" if line == "installed" => cron = Some(false),
+            "cron" if line == "cron" || line == "crond" => cron = Some(true),
+            "backups" if line.starts_with('{') => runs.push(line.to_owned()),
+            _ => {}
+        }
+    }
+    BackupStatus { cron, runs }
 }
 
 fn parse_floats(line: &str, n: usize) -> Option<Vec<f64>> {

@@ -33,4 +33,5 @@ pub mod templates {
     pub const NGINX_HTTP: &str = remote!("templates/nginx-http.conf");
     pub const NGINX_HTTPS: &str = remote!("templates/nginx-https.conf");
     pub const PHP_FPM_POOL: &str = remote!("templates/php-fpm-pool.conf");
+    pub const BACKUP_RUN: &str = remote!("templates/backup-run.sh");
 }

@@ -57,9 +57,18 @@ impl Script {
     /// login shell of the remote user does not matter. It holds no secret
     /// and not the token.
     pub fn command(&self) -> String {
+        format!("sh -c {} chom-{}", quote(&self.text()).expect("scripts hold no NUL"), self.name)
+    }
+
+    /// The whole script, as a file a server keeps and runs by itself (a
+    /// schedule's), with the token its runner must send as stdin's first line.
+    pub fn standalone(&self) -> (String, &str) {
+        (self.text(), &self.token)
+    }
+
+    fn text(&self) -> String {
         let includes: String = self.includes.iter().map(|i| format!("{i}\n")).collect();
-        let text = format!("set -eu\numask 027\nexport LC_ALL=C\n{}{COMMON}\n{includes}{}", self.vars, self.body);
-        format!("sh -c {} chom-{}", quote(&text).expect("scripts hold no NUL"), self.name)
+        format!("set -eu\numask 027\nexport LC_ALL=C\n{}{COMMON}\n{includes}{}", self.vars, self.body)
     }
 
     /// The script's stdin: the token's line, who runs it (`holder`, what a

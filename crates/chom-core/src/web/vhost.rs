@@ -78,6 +78,13 @@ pub fn fpm_pool(layout: &SiteLayout) -> String {
     )
 }
 
+/// The runner cron starts for a site's scheduled backup: it sends the
+/// backup script `token` (hex) and the repository's password.
+pub fn backup_runner(layout: &SiteLayout, token: &str) -> String {
+    debug_assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    fill(templates::BACKUP_RUN, &[("domain", &layout.domain), ("token", token)])
+}
+
 /// A template with each `{{name}}` replaced by its value (validated names
 /// and paths only; a value never holds a placeholder of its own).
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
