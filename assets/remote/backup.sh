@@ -3,11 +3,12 @@
 # counted (a drill); a check of the repository's data; a retention plan, and
 # the snapshots it removes.
 # After layout.sh and restic.sh. Variables (besides layout.sh's): ACTION
-# (create | drill | check | retain | schedule | scheduled), BACKUP_ID (create, drill),
+# (create | drill | check | retain | schedule | scheduled | export |
+# unexport | inbox), BACKUP_ID (create, drill),
 # CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for
 # a site without a database), CHECK_SUBSET (check: a percentage of the data
 # to read, 100 for all), KEEP, PROTECT and DRY_RUN (retain, scheduled),
-# CRON_HOUR, CRON_MINUTE and RUNNER (schedule).
+# CRON_HOUR, CRON_MINUTE and RUNNER (schedule), SOURCE_RELEASE (export).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file restic reads, as the server's own schedule will;
 # never on a command line, never in the environment of anything but restic).
@@ -22,7 +23,7 @@ sched=$dir/schedule
 work=""
 trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
 case "$ACTION" in
-  create | schedule | scheduled) open_repo create ;;
+  create | schedule | scheduled | inbox) open_repo create ;;
   *) open_repo existing ;;
 esac
 
@@ -188,10 +189,54 @@ schedule() {
   changed "$DOMAIN is backed up every day at $CRON_HOUR:$CRON_MINUTE (the server's time)"
 }
 
+# A backup as plain files in a folder of root's ($dir/export/ID), for the
+# desktop to download: release.tar and shared.tar (relative paths, links
+# kept as links), database.sql (the dump), backup.txt (what they are).
+# They come from restic's verified restore into root's private folder.
+export_backup() {
+  local out="$dir/export/$BACKUP_ID" x="$work/x"
+  case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
+  case "$SOURCE_RELEASE" in *[!0-9a-z-]* | "") fail "internal: SOURCE_RELEASE is a release id" ;; esac
+  want_snapshot "$FILES_SNAPSHOT"
+  [ -z "$DB_SNAPSHOT" ] || want_snapshot "$DB_SNAPSHOT"
+  step files
+  if [ ! -e "$dir/export" ]; then (umask 077 && mkdir -- "$dir/export"); fi
+  rm -rf -- "$out"
+  (umask 077 && mkdir -- "$out" "$x")
+  restic restore "$FILES_SNAPSHOT" --target "$x" --verify \
+    --include "$BASE/releases/$SOURCE_RELEASE" --include "$BASE/shared" >"$work/out" 2>"$work/err" ||
+    { disk_full "exporting backup $BACKUP_ID"; rm -rf -- "$out"; fail "restoring the files of snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
+  for part in "releases/$SOURCE_RELEASE:release" "shared:shared"; do
+    [ -d "$x$BASE/${part%%:*}" ] || { rm -rf -- "$out"; fail "snapshot $FILES_SNAPSHOT holds no ${part%%:*} of $BASE"; }
+    tar -C "$x$BASE/${part%%:*}" -cf "$out/${part##*:}.tar" . || { rm -rf -- "$out"; fail "packing the backup's ${part##*:} failed"; }
+  done
+  if [ -n "$DB_SNAPSHOT" ]; then
+    step dump
+    restic dump "$DB_SNAPSHOT" "/$DOMAIN.sql" >"$out/database.sql" 2>"$work/err" ||
+      { rm -rf -- "$out"; fail "reading the dump of snapshot $DB_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
+  fi
+  printf 'domain %s\nkind %s\nrelease %s\n' "$DOMAIN" "$KIND" "$SOURCE_RELEASE" >"$out/backup.txt"
+  value dir "$out"
+}
+
 case "$ACTION" in
   create) create ;;
   scheduled) scheduled ;;
   schedule) schedule ;;
+  export) export_backup ;;
+  unexport)
+    case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
+    rm -rf -- "$dir/export/$BACKUP_ID"
+    ;;
+  inbox)
+    # A folder of root's for backup files uploaded from the desktop,
+    # which a restore on this server reads (and removes).
+    case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
+    if [ ! -e "$dir/import" ]; then (umask 077 && mkdir -- "$dir/import"); fi
+    rm -rf -- "$dir/import/$BACKUP_ID"
+    (umask 077 && mkdir -- "$dir/import/$BACKUP_ID")
+    value dir "$dir/import/$BACKUP_ID"
+    ;;
   drill)
     # The backup restored where nothing serves it: its files into a scratch
     # folder of root's (content checked against the snapshot by restic),

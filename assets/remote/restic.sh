@@ -60,30 +60,46 @@ want_snapshot() {
 }
 
 # Loads dump $2 (its name in the snapshot) of snapshot $1 into a new,
-# empty database $3 (dropped first) as a MariaDB user made for this load with rights on $3 only: the
-# dump is the site's own data, so nothing in it runs with root's rights
-# (a DEFINER naming another account is refused by MariaDB). The user goes
-# with the load, whatever happens.
+# empty database $3 (dropped first); load_file loads SQL file $1 into $2.
+# Either loads as a MariaDB user made for this load with rights on that
+# database only: the dump is the site's own data, so nothing in it runs
+# with root's rights (a DEFINER naming another account is refused by
+# MariaDB). The user goes with the load, whatever happens.
 load_dump() {
-  local snap=$1 name=$2 db=$3 loader pw st
-  want_snapshot "$snap"
+  want_snapshot "$1"
+  make_loader "$3"
+  { restic dump "$1" "/$2" 2>"$work/err"; echo $? >"$work/dump-status"; } | load_as_loader "$3" && st=0 || st=$?
+  drop_loader
+  [ "$(cat "$work/dump-status")" = 0 ] || fail "reading the dump of snapshot $1 failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+  [ "$st" -eq 0 ] || fail "the dump of snapshot $1 does not load into $3: $(tail -2 "$work/load-err" | tr '\n' ' ')"
+}
+
+load_file() {
+  make_loader "$2"
+  load_as_loader "$2" <"$1" && st=0 || st=$?
+  drop_loader
+  [ "$st" -eq 0 ] || fail "the dump $1 does not load into $2: $(tail -2 "$work/load-err" | tr '\n' ' ')"
+}
+
+make_loader() {
+  local pw
   loader="chom_load_$$"
   pw=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32)
-  drop_loader() { sql "DROP USER IF EXISTS '$loader'@'localhost';" 2>/dev/null || true; }
-  sql "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;" ||
-    fail "cannot make the database $db"
+  sql "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;" ||
+    fail "cannot make the database $1"
   drop_loader
-  # In a GRANT, `_` is a wildcard: escaped, the grant names $db alone.
+  # In a GRANT, `_` is a wildcard: escaped, the grant names $1 alone.
   sql "CREATE USER '$loader'@'localhost' IDENTIFIED BY '$pw';
-       GRANT ALL PRIVILEGES ON \`$(printf '%s' "$db" | sed 's/_/\\_/g')\`.* TO '$loader'@'localhost';" ||
+       GRANT ALL PRIVILEGES ON \`$(printf '%s' "$1" | sed 's/_/\\_/g')\`.* TO '$loader'@'localhost';" ||
     { drop_loader; fail "cannot make the MariaDB user that loads the dump"; }
   (umask 077 && printf '[client]\nuser=%s\npassword=%s\n' "$loader" "$pw" >"$work/loader.cnf")
-  { restic dump "$snap" "/$name" 2>"$work/err"; echo $? >"$work/dump-status"; } |
-    mysql --defaults-extra-file="$work/loader.cnf" --protocol=socket "$db" 2>"$work/load-err" && st=0 || st=$?
-  drop_loader
+}
+
+load_as_loader() { mysql --defaults-extra-file="$work/loader.cnf" --protocol=socket "$1" 2>"$work/load-err"; }
+
+drop_loader() {
+  sql "DROP USER IF EXISTS '$loader'@'localhost';" 2>/dev/null || true
   rm -f -- "$work/loader.cnf"
-  [ "$(cat "$work/dump-status")" = 0 ] || fail "reading the dump of snapshot $snap failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-  [ "$st" -eq 0 ] || fail "the dump of snapshot $snap does not load into $db: $(tail -2 "$work/load-err" | tr '\n' ' ')"
 }
 
 # Base tables of database $1, one per line (names CHOM can quote: others

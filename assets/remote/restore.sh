@@ -1,10 +1,12 @@
 # chom backup restore | undo for one site, after layout.sh, release.sh and
 # restic.sh. Variables (besides layout.sh's): ACTION (restore | undo),
 # PARTS (site: release, shared/ and database | database), BACKUP_ID,
-# FILES_SNAPSHOT, DB_SNAPSHOT, SOURCE_BASE and SOURCE_RELEASE (where the
-# backed-up site lived, and its live release then), SOURCE_DOMAIN (the
-# dump's name), RELEASE (the restored release's new id), HEALTH_PATH,
-# HEALTH_TEXT. stdin, after the token and holder lines: the repository's
+# SOURCE (restic: FILES_SNAPSHOT, DB_SNAPSHOT, SOURCE_BASE and
+# SOURCE_RELEASE, where the backed-up site lived and its live release then,
+# SOURCE_DOMAIN, the dump's name | files: FILES_DIR, what backup.sh's
+# export made, uploaded here), NEW_SITE (1: not the backed-up site; its
+# own secrets stay, WordPress's address becomes SITE_URL), RELEASE (the
+# restored release's new id), HEALTH_PATH, HEALTH_TEXT. stdin, after the token and holder lines: the repository's
 # password.
 #
 # A restore builds the backed-up state beside the live one, in
@@ -31,6 +33,10 @@ work="" rel="" made_alt="" swapped=""
 trap 'exiting; cleanup' EXIT
 cleanup() {
   [ -n "$work" ] && rm -rf -- "$work"
+  # Files uploaded or exported for this restore are used once.
+  if [ "$ACTION" = restore ] && [ "$SOURCE" = files ]; then
+    case "$FILES_DIR" in "$dir"/import/[0-9]* | "$dir"/export/[0-9]*) rm -rf -- "$FILES_DIR" ;; esac
+  fi
   rm -rf -- "$stage"
   if [ -n "$rel" ] && [ -f "$rel/.chom-partial" ]; then rm -rf -- "$rel"; fi
   # A restore that did not go live leaves no state to undo into.
@@ -61,6 +67,10 @@ want_swappable() {
 # TABLE (atomic: all of them or none).
 swap_db() {
   local tmp="chom_swap_$SITE_USER" live_tables alt_tables t stmt=""
+  # The site's user names its tables: checked here, whoever calls (a
+  # restore checked them before its load, an undo or a recovery did not).
+  want_swappable "$SITE_USER"
+  want_swappable "$undo_db"
   live_tables=$(base_tables "$SITE_USER")
   alt_tables=$(base_tables "$undo_db")
   sql "DROP DATABASE IF EXISTS \`$tmp\`; CREATE DATABASE \`$tmp\`;"
@@ -186,12 +196,71 @@ swap_back() {
   fail "$1; $DOMAIN serves what it served before"
 }
 
+# The backup's release and shared/ into root's private $stage: from the
+# repository (restic restore, verified), or from the files a desktop
+# uploaded (tar streams unpacked as data). Sets srcrel and srcshared.
+fetch_files() {
+  rm -rf -- "$stage"
+  mkdir -m 700 -- "$stage"
+  if [ "$SOURCE" = files ]; then
+    mkdir -m 700 -- "$stage/release" "$stage/shared"
+    unpack_into "$stage/release" <"$FILES_DIR/release.tar" && unpack_into "$stage/shared" <"$FILES_DIR/shared.tar" ||
+      { disk_full "unpacking the backup's files"; fail "unpacking the backup's files from $FILES_DIR failed (tar's messages are above)"; }
+    srcrel="$stage/release" srcshared="$stage/shared"
+    return 0
+  fi
+  want_snapshot "$FILES_SNAPSHOT"
+  case "$SOURCE_RELEASE" in *[!0-9a-z-]* | "") fail "internal: SOURCE_RELEASE is a release id" ;; esac
+  restic restore "$FILES_SNAPSHOT" --target "$stage" --verify \
+    --include "$SOURCE_BASE/releases/$SOURCE_RELEASE" --include "$SOURCE_BASE/shared" >"$work/out" 2>"$work/err" ||
+    { disk_full "restoring the backup's files"; fail "restoring the files of snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
+  srcrel="$stage$SOURCE_BASE/releases/$SOURCE_RELEASE" srcshared="$stage$SOURCE_BASE/shared"
+  [ -d "$srcrel" ] && [ ! -L "$srcrel" ] && [ -d "$srcshared" ] && [ ! -L "$srcshared" ] ||
+    fail "snapshot $FILES_SNAPSHOT does not hold release $SOURCE_RELEASE and shared/ of $SOURCE_BASE"
+}
+
+# Into a site that is not the backed-up one (NEW_SITE=1): the site keeps
+# its own secrets (its database's name, user and password), taking only
+# Laravel's APP_KEY from the backup (what its data was encrypted with);
+# WordPress's address becomes SITE_URL.
+as_new_site() {
+  local key
+  for p in $(secret_files); do
+    [ -f "shared/$p" ] || continue
+    if [ "$p" = .env ] && key=$(grep -m1 '^APP_KEY=' "$alt/shared/.env" 2>/dev/null); then
+      { grep -v '^APP_KEY=' "shared/.env"; printf '%s\n' "$key"; } >"$work/env"
+      install -m 640 -o root -g "$SITE_USER" -- "$work/env" "$alt/shared/.env"
+    else
+      install -m 640 -o root -g "$SITE_USER" -- "shared/$p" "$alt/shared/$p"
+    fi
+  done
+}
+
+wordpress_url() {
+  local t
+  case "$SITE_URL" in http://* | https://*) ;; *) fail "internal: SITE_URL is a URL" ;; esac
+  case "$SITE_URL" in *[!A-Za-z0-9:/.-]*) fail "internal: SITE_URL has unexpected characters" ;; esac
+  for t in $(base_tables "$undo_db" | grep -x '[A-Za-z0-9_]*options'); do
+    sql "UPDATE \`$undo_db\`.\`$t\` SET option_value = '$SITE_URL' WHERE option_name IN ('siteurl', 'home');"
+  done
+}
+
 restore() {
   case "$RELEASE" in *[!0-9a-z-]* | "") fail "bad release id" ;; esac
   case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
   case "$PARTS" in site | database) ;; *) fail "internal: PARTS is site or database" ;; esac
-  [ "$PARTS" = site ] || [ -n "$DB_SNAPSHOT" ] || fail "backup $BACKUP_ID holds no database"
-  [ -n "$PHP" ] || [ -z "$DB_SNAPSHOT" ] || fail "$DOMAIN has no database to restore into"
+  case "$SOURCE" in
+    files)
+      case "$FILES_DIR" in "$dir"/import/[0-9]* | "$dir"/export/[0-9]*) ;; *) fail "internal: FILES_DIR is a folder of CHOM's" ;; esac
+      [ "$(stat -c '%F|%U|%a' -- "$FILES_DIR" 2>/dev/null)" = "directory|root|700" ] || fail "$FILES_DIR is not root's own folder"
+      has_db=""
+      if [ -f "$FILES_DIR/database.sql" ]; then has_db=1; fi
+      ;;
+    restic) has_db=${DB_SNAPSHOT:+1} ;;
+    *) fail "internal: SOURCE is restic or files" ;;
+  esac
+  [ "$PARTS" = site ] || [ -n "$has_db" ] || fail "backup $BACKUP_ID holds no database"
+  [ -n "$PHP" ] || [ -z "$has_db" ] || fail "$DOMAIN has no database to restore into"
   [ -L "/etc/nginx/sites-enabled/chom-$DOMAIN.conf" ] ||
     fail "$DOMAIN is disabled on this server, so the restored site cannot be checked through nginx; enable it first (chom site enable $DOMAIN)"
   prev=$(serving)
@@ -204,37 +273,34 @@ restore() {
   made_alt=1
   parts=""
   if [ "$PARTS" = site ]; then
-    want_snapshot "$FILES_SNAPSHOT"
-    case "$SOURCE_RELEASE" in *[!0-9a-z-]* | "") fail "internal: SOURCE_RELEASE is a release id" ;; esac
     step files
-    rm -rf -- "$stage"
-    mkdir -m 700 -- "$stage"
-    src="$stage$SOURCE_BASE"
-    restic restore "$FILES_SNAPSHOT" --target "$stage" --verify \
-      --include "$SOURCE_BASE/releases/$SOURCE_RELEASE" --include "$SOURCE_BASE/shared" >"$work/out" 2>"$work/err" ||
-      { disk_full "restoring the backup's files"; fail "restoring the files of snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
-    [ -d "$src/releases/$SOURCE_RELEASE" ] && [ ! -L "$src/releases/$SOURCE_RELEASE" ] &&
-      [ -d "$src/shared" ] && [ ! -L "$src/shared" ] || fail "snapshot $FILES_SNAPSHOT does not hold release $SOURCE_RELEASE and shared/ of $SOURCE_BASE"
+    fetch_files
     # The release: marked half-made before it is in releases/, sealed like
     # a build's result (its links the site's user's), linked to shared/.
-    : >"$src/releases/$SOURCE_RELEASE/.chom-partial"
-    mv -T -- "$src/releases/$SOURCE_RELEASE" "$rel"
+    : >"$srcrel/.chom-partial"
+    mv -T -- "$srcrel" "$rel"
     seal_tree "$rel" site
     : >"$rel/.chom-partial"
     open_release "$rel"
     link_shared "$rel"
     step shared
-    mv -T -- "$src/shared" "$alt/shared"
+    mv -T -- "$srcshared" "$alt/shared"
     normalize_shared "$alt/shared"
+    [ "$NEW_SITE" != 1 ] || as_new_site
     rm -rf -- "$stage"
     printf '%s\n' "$RELEASE" >"$alt/release"
     parts="release shared"
   fi
-  if [ -n "$DB_SNAPSHOT" ]; then
+  if [ -n "$has_db" ]; then
     step database
     want_swappable "$SITE_USER"
-    load_dump "$DB_SNAPSHOT" "$SOURCE_DOMAIN.sql" "$undo_db"
+    if [ "$SOURCE" = files ]; then
+      load_file "$FILES_DIR/database.sql" "$undo_db"
+    else
+      load_dump "$DB_SNAPSHOT" "$SOURCE_DOMAIN.sql" "$undo_db"
+    fi
     want_swappable "$undo_db"
+    if [ "$NEW_SITE" = 1 ] && [ "$KIND" = wordpress ]; then wordpress_url; fi
     parts="db $parts"
   fi
   printf '%s\n' "$parts" >"$alt/parts"
@@ -282,7 +348,15 @@ lock
 check_layout || fail "$DOMAIN has the layout before CHOM's current one: run chom site repair first"
 recover_swap
 case "$ACTION" in
-  restore) open_repo existing && restore ;;
+  restore)
+    if [ "$SOURCE" = files ]; then
+      [ "$(stat -c '%F|%U|%a' -- "$dir" 2>/dev/null)" = "directory|root|700" ] || fail "$dir is not root's own folder (mode 700)"
+      work=$(mktemp -d "$dir/run.XXXXXX")
+    else
+      open_repo existing
+    fi
+    restore
+    ;;
   undo) undo ;;
   *) fail "unknown action $ACTION" ;;
 esac

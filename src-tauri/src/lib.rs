@@ -76,6 +76,10 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             backups::backup_drill,
             backups::backup_restore,
             backups::backup_undo,
+            backups::backup_overview,
+            backups::backup_schedules,
+            backups::backup_schedule,
+            backups::backup_forget,
             pick::pick_path,
         ])
 }

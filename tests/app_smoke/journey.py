@@ -424,6 +424,18 @@ try:
         wait.until(lambda d: "d left" in css('tr[data-site="shop.e2e.test"] td:last-child').text)
         shot(driver, "sites-with-https")
 
+        # The Backups view: the site is covered (a good backup younger than
+        # its policy), as the CLI's overview says from the same cache.
+        css("[data-testid=tab-backups]").click()
+        row = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid=backups-overview] tr[data-site="shop.e2e.test"]'))[0]
+        check("covered" in row.text and "ago" in row.text, row.text)
+        overview = chom("backup", "overview")
+        check(overview[0]["coverage"] == "covered" and overview[0]["last_good"], overview)
+        check("1 of 1 sites" in css("[data-testid=backups-summary]").text, css("[data-testid=backups-summary]").text)
+        shot(driver, "backups-overview")
+        css("[data-testid=tab-sites]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-site="shop.e2e.test"]'))
+
         # The app killed (SIGKILL) mid-deploy: at the next launch the job is
         # interrupted and set against the server (what serves, no lock left),
         # and its log up to the kill is there to read.

@@ -58,9 +58,16 @@ fn a_wordpress_site_is_backed_up_checked_and_a_damaged_repository_is_found() {
         "{}",
         &sql[..sql.len().min(500)]
     );
+    // Not good until checked; a check that reads everything back makes it good.
+    let list = c.json_ok(["backup", "list", DOMAIN]);
+    assert!(list[0]["verified_at"].is_null(), "{list:#}");
+    let check = c.json_ok(["backup", "check", "web0"]);
+    assert_eq!((check["read_percent"].as_u64(), check["verified"].as_u64()), (Some(100), Some(1)), "{check:#}");
     // The password is in the keyring (as the schedule's file on the server), never in the cache.
+    let entry = check["repository_entry"].as_str().unwrap().to_owned();
+    assert!(entry.starts_with("backup-repo:web0:"), "an entry of this repository's own: {entry}");
     let password = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "chom-desktop", "username", "backup-repo:web0"])
+        .args(["lookup", "service", "chom-desktop", "username", &entry])
         .output()
         .unwrap();
     let password = String::from_utf8(password.stdout).unwrap();
@@ -71,11 +78,6 @@ fn a_wordpress_site_is_backed_up_checked_and_a_damaged_repository_is_found() {
         "the password is in SQLite"
     );
 
-    // Not good until checked; a check that reads everything back makes it good.
-    let list = c.json_ok(["backup", "list", DOMAIN]);
-    assert!(list[0]["verified_at"].is_null(), "{list:#}");
-    let check = c.json_ok(["backup", "check", "web0"]);
-    assert_eq!((check["read_percent"].as_u64(), check["verified"].as_u64()), (Some(100), Some(1)), "{check:#}");
     let list = c.json_ok(["backup", "list", DOMAIN]);
     assert!(list[0]["verified_at"].is_string(), "{list:#}");
     let text = c.ok(["backup", "list"]);

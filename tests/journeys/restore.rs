@@ -184,6 +184,17 @@ fn wordpress_and_laravel_sites_are_restored_undone_and_redone() {
     );
     assert_eq!(desc.trim(), "C");
 
+    // A table the site's user named to break out of CHOM's quoting: the
+    // undo refuses it and changes nothing.
+    fleet.sh(0, &format!("mysql -e 'CREATE TABLE {WP_USER}.`x``; DROP DATABASE mysql; --` (i INT)'"));
+    let before = state(&fleet, WP, WP_USER);
+    let out = c.run(["backup", "undo", WP]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("which CHOM does not quote"), "{}", stderr_of(&out));
+    assert_eq!(state(&fleet, WP, WP_USER), before);
+    assert!(fleet.sh(0, "mysql -N -e 'SHOW DATABASES'").lines().any(|l| l == "mysql"));
+    fleet.sh(0, &format!("mysql -e 'DROP TABLE {WP_USER}.`x``; DROP DATABASE mysql; --`'"));
+
     // After a deploy, an undo would lose it: refused.
     let app3 = laravel_app(&work.path().join("r3"), "3");
     c.ok(["deploy", APP, "--from", app3.to_str().unwrap(), "--health-path", "/health", "--expect", "ok"]);
@@ -201,5 +212,83 @@ fn wordpress_and_laravel_sites_are_restored_undone_and_redone() {
     ] {
         let out = c.run(&args);
         assert!(matches!(out.status.code(), Some(2) | Some(3)), "{args:?}: {}", stderr_of(&out));
+    }
+}
+
+/// A WordPress backup restored as a new site on the other server: it
+/// serves the same pages from its own database (its own credentials, its
+/// own address), and the backed-up site is untouched. The same backup
+/// downloaded: tar files and SQL on this computer.
+#[test]
+fn a_backup_restored_as_a_new_site_on_another_server_serves_from_its_own_database() {
+    let fleet = WebFleet::start(2);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let tarball = wordpress_tarball(work.path());
+    c.ok(["site", "create", WP, "--kind", "wordpress", "--server", "web0", "--tarball", tarball.to_str().unwrap()]);
+    let uploads = format!("/var/www/{WP}/shared/wp-content/uploads");
+    assert!(fleet.sh_as(0, WP_USER, &format!("echo A > {uploads}/note.txt && ln -s /etc/shadow {uploads}/shadow")).0);
+    fleet.sh(
+        0,
+        &format!("mysql -e \"UPDATE {WP_USER}.wp_options SET option_value = 'Blog A' WHERE option_name = 'blogname'\""),
+    );
+    let backup = c.json_ok(["backup", "create", WP])["id"].to_string();
+    let source_before = state(&fleet, WP, WP_USER);
+
+    const COPY: &str = "copy.example.test";
+    const COPY_USER: &str = "w_copy_example_test";
+    let r = c.json_ok(["backup", "restore", &backup, "--to", COPY, "--server", "web1"]);
+    assert_eq!(r["domain"], COPY, "{r:#}");
+    assert_eq!(c.json_ok(["site", "show", COPY])["site"]["server"], "web1");
+    let (code, body) = fleet.get(1, COPY, "/");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("<title>Blog A"), "the same pages: {}", &body[..body.len().min(400)]);
+    let query = |q: &str| fleet.sh(1, &format!("mysql -N -e \"{q}\"")).trim().to_owned();
+    assert_eq!(
+        query(&format!("SELECT option_value FROM {COPY_USER}.wp_options WHERE option_name = 'blogname'")),
+        "Blog A"
+    );
+    assert_eq!(
+        query(&format!("SELECT option_value FROM {COPY_USER}.wp_options WHERE option_name = 'home'")),
+        format!("http://{COPY}")
+    );
+    // Its own credentials: its wp-config names its own database and user.
+    let config = fleet.sh(1, &format!("cat /var/www/{COPY}/shared/wp-config.php"));
+    assert!(config.contains(&format!("define('DB_NAME', '{COPY_USER}')")) && !config.contains(WP_USER), "{config}");
+    assert_eq!(fleet.sh(1, &format!("cat /var/www/{COPY}/shared/wp-content/uploads/note.txt")), "A\n");
+    assert_eq!(
+        fleet.sh(1, &format!("stat -c '%F %U' /var/www/{COPY}/shared/wp-content/uploads/shadow")),
+        format!("symbolic link {COPY_USER}\n"),
+        "a planted link stays a link of the new site's user"
+    );
+    assert_eq!(state(&fleet, WP, WP_USER), source_before, "the backed-up site is untouched");
+    // Nothing of the transfer is left: no export on web0, no inbox on web1, no folder here.
+    assert_eq!(fleet.sh(0, "ls /var/backups/chom/export 2>/dev/null"), "");
+    assert_eq!(fleet.sh(1, "ls /var/backups/chom/import 2>/dev/null"), "");
+    let leftovers: Vec<_> = std::fs::read_dir(c.data_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("restore-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // Downloaded: the release and shared/ as tar files, the dump as SQL.
+    let into = work.path().join("download");
+    let d = c.json_ok(["backup", "download", &backup, "--to", into.to_str().unwrap()]);
+    assert_eq!(d["files"].as_array().unwrap().len(), 4, "{d:#}");
+    let list = |f: &str| {
+        String::from_utf8(std::process::Command::new("tar").arg("-tvf").arg(into.join(f)).output().unwrap().stdout)
+            .unwrap()
+    };
+    assert!(list("release.tar").contains("./wp-login.php"), "{}", list("release.tar"));
+    assert!(list("shared.tar").contains("./wp-content/uploads/note.txt"), "{}", list("shared.tar"));
+    let sql = std::fs::read_to_string(into.join("database.sql")).unwrap();
+    assert!(sql.contains("Blog A") && sql.contains("CREATE TABLE `wp_options`"));
+    assert_eq!(fleet.sh(0, "ls /var/backups/chom/export 2>/dev/null"), "");
+
+    // Into itself, or with --database, is refused before anything runs.
+    for args in [vec!["backup", "restore", &backup, "--to", WP], vec!["backup", "restore", &backup, "--to", "../x"]] {
+        let out = c.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
     }
 }

@@ -112,6 +112,15 @@ pub enum Command {
 pub enum BackupCommand {
     /// Back up a site: its live release, shared files, vhost, pool and database.
     Create { domain: String },
+    /// Every site's newest good and restore-tested backup and its schedule,
+    /// from the cache: which sites have no good backup younger than their
+    /// policy (a day when scheduled, a week otherwise).
+    Overview {
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// One backup, from the cache.
+    Show { id: chom_core::BackupId },
     /// Backups from the local cache, newest first (good: checked since made).
     List {
         /// Only this site's.
@@ -138,6 +147,21 @@ pub enum BackupCommand {
         /// Text that page must contain.
         #[arg(long)]
         health_text: Option<String>,
+        /// Restore into this other site instead (made, of the backup's kind,
+        /// unless it exists; it keeps its own database credentials).
+        #[arg(long, conflicts_with = "database")]
+        to: Option<String>,
+        /// The server for the --to site when it is made (default: the backup's).
+        #[arg(long, requires = "to")]
+        server: Option<String>,
+    },
+    /// Copy a backup to this computer: its release and shared files as tar
+    /// files, its database as SQL, each checked by SHA-256.
+    Download {
+        id: chom_core::BackupId,
+        /// The folder to put them in (made if missing).
+        #[arg(long)]
+        to: std::path::PathBuf,
     },
     /// Switch a site back to what served before its last restore (run
     /// again, it switches to the restored state).
@@ -182,6 +206,7 @@ pub enum BackupCommand {
     },
     /// Read a server's backup repository back (restic check); backups made
     /// before a check that passed are listed good.
+    #[command(alias = "verify")]
     Check {
         server: String,
         /// Percent of the repository's data to read back.

@@ -4,7 +4,10 @@
 
 use chom_core::db::BackupRecord;
 use chom_core::jobs::JobEvent;
-use chom_core::{BackupId, CheckReport, RestoreReport, RestoreRequest};
+use chom_core::{
+    BackupId, CheckReport, RestoreReport, RestoreRequest, Retention, RetentionPlan, ScheduleInput, ScheduleView,
+    SiteBackups,
+};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -87,4 +90,49 @@ pub async fn backup_undo(
 ) -> Result<RestoreReport, UiError> {
     let ticket = Ticket::new(&state, ticket);
     Ok(state.core()?.backups().undo(&domain, &ticket.control(on_event)).await?)
+}
+
+/// Every site's newest good and restore-tested backup, its schedule and
+/// its coverage, from the cache.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_overview(state: State<'_, AppState>) -> Result<Vec<SiteBackups>, UiError> {
+    blocking(state.core()?, move |c| c.backups().overview(None)).await
+}
+
+/// The backup schedules in the cache, with their last runs and misses.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_schedules(state: State<'_, AppState>) -> Result<Vec<ScheduleView>, UiError> {
+    blocking(state.core()?, move |c| c.backups().schedules(None)).await
+}
+
+/// Installs the site's schedule on its server (`input` none: removes it).
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_schedule(
+    state: State<'_, AppState>,
+    domain: String,
+    input: Option<ScheduleInput>,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<Option<ScheduleView>, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().schedule(&domain, input.as_ref(), &ticket.control(on_event)).await?)
+}
+
+/// What `rules` keep and remove of the site's backups; with `dry_run`
+/// false, the removals are made.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_forget(
+    state: State<'_, AppState>,
+    domain: String,
+    rules: Retention,
+    dry_run: bool,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<RetentionPlan, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().forget(&domain, &rules, dry_run, &ticket.control(on_event)).await?)
 }

@@ -114,6 +114,20 @@ export const commands = {
 	 */
 	backupUndo: (domain: string, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RestoreReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_undo", { domain, ticket, onEvent })),
 	/**
+	 *  Every site's newest good and restore-tested backup, its schedule and
+	 *  its coverage, from the cache.
+	 */
+	backupOverview: () => typedError<SiteBackups_Serialize[], UiError_Serialize>(__TAURI_INVOKE("backup_overview")),
+	/**  The backup schedules in the cache, with their last runs and misses. */
+	backupSchedules: () => typedError<ScheduleView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("backup_schedules")),
+	/**  Installs the site's schedule on its server (`input` none: removes it). */
+	backupSchedule: (domain: string, input: ScheduleInput_Deserialize | null, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<ScheduleView_Serialize | null, UiError_Serialize>(__TAURI_INVOKE("backup_schedule", { domain, input, ticket, onEvent })),
+	/**
+	 *  What `rules` keep and remove of the site's backups; with `dry_run`
+	 *  false, the removals are made.
+	 */
+	backupForget: (domain: string, rules: Retention_Deserialize, dryRun: boolean, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RetentionPlan_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_forget", { domain, rules, dryRun, ticket, onEvent })),
+	/**
 	 *  Opens the chooser over the window, in the folder of what the field
 	 *  holds (else the home folder); the chosen path, or `null` when the
 	 *  operator closed it.
@@ -173,6 +187,15 @@ export type AuditEntry_Serialize = {
 	target: string | null,
 	result: string,
 	detail: string,
+};
+
+/**  A backup in a line. */
+export type BackupBrief = {
+	id: BackupId,
+	started_at: string,
+	state: BackupState,
+	good: boolean,
+	bytes: number,
 };
 
 /**  One backup of a site (its row in `backups`). */
@@ -273,7 +296,20 @@ export type CheckReport = {
 	read_percent: number,
 	/**  Backups of the server's sites now listed good. */
 	verified: number,
+	/**
+	 *  The OS keyring entry (service chom-desktop) that holds the
+	 *  repository's password.
+	 */
+	repository_entry: string,
 };
+
+export type Coverage = 
+/**  A good backup younger than the policy. */
+"covered" | 
+/**  Good backups, but the newest is older than the policy. */
+"stale" | 
+/**  No backup was ever checked good. */
+"no_good_backup";
 
 /**  One deploy or rollback of a site (its row in `deploys`). */
 export type DeployId = number;
@@ -566,6 +602,29 @@ export type PinnedHostKey = {
 	/**  OpenSSH line of the host key ("ssh-ed25519 AAAA..."). */
 	public_key: string,
 	first_seen: string,
+};
+
+/**  One files snapshot of the site, as the plan sees it. */
+export type PlannedSnapshot = PlannedSnapshot_Serialize | PlannedSnapshot_Deserialize;
+
+/**  One files snapshot of the site, as the plan sees it. */
+export type PlannedSnapshot_Deserialize = {
+	snapshot: string,
+	/**  The CHOM backup it belongs to (from its `backup:ID` tag). */
+	backup?: BackupId | null,
+	time: string,
+	/**  Why restic keeps it ("last snapshot", "daily snapshot", ...). */
+	reasons: string[],
+};
+
+/**  One files snapshot of the site, as the plan sees it. */
+export type PlannedSnapshot_Serialize = {
+	snapshot: string,
+	/**  The CHOM backup it belongs to (from its `backup:ID` tag). */
+	backup: BackupId | null,
+	time: string,
+	/**  Why restic keeps it ("last snapshot", "daily snapshot", ...). */
+	reasons: string[],
 };
 
 /**  What one probe learned about a server. */
@@ -867,6 +926,11 @@ export type RestoreRequest_Deserialize = {
 	 */
 	health_path?: string | null,
 	health_text?: string | null,
+	/**
+	 *  Another site to restore into (made unless it exists); `None`: the
+	 *  backed-up site itself.
+	 */
+	to?: RestoreTarget_Deserialize | null,
 };
 
 export type RestoreRequest_Serialize = {
@@ -877,6 +941,35 @@ export type RestoreRequest_Serialize = {
 	 */
 	health_path: string | null,
 	health_text: string | null,
+	/**
+	 *  Another site to restore into (made unless it exists); `None`: the
+	 *  backed-up site itself.
+	 */
+	to: RestoreTarget_Serialize | null,
+};
+
+/**
+ *  Another site to restore into: made on `server` (default: the backup's)
+ *  unless it exists.
+ */
+export type RestoreTarget = RestoreTarget_Serialize | RestoreTarget_Deserialize;
+
+/**
+ *  Another site to restore into: made on `server` (default: the backup's)
+ *  unless it exists.
+ */
+export type RestoreTarget_Deserialize = {
+	domain: string,
+	server?: string | null,
+};
+
+/**
+ *  Another site to restore into: made on `server` (default: the backup's)
+ *  unless it exists.
+ */
+export type RestoreTarget_Serialize = {
+	domain: string,
+	server: string | null,
 };
 
 /**  The job that ran an interrupted one again. */
@@ -887,6 +980,47 @@ export type Resumed = {
 	target: string,
 	/**  What it did: "release X is live", "setup done: N changes". */
 	outcome: string,
+};
+
+/**  How many backups of a site to keep, by restic's rules (at least one set). */
+export type Retention = Retention_Serialize | Retention_Deserialize;
+
+export type RetentionPlan = RetentionPlan_Serialize | RetentionPlan_Deserialize;
+
+export type RetentionPlan_Deserialize = {
+	domain: string,
+	keep: PlannedSnapshot_Deserialize[],
+	remove: PlannedSnapshot_Deserialize[],
+	/**  The newest restore-tested backup, kept whatever the rules say. */
+	protected?: BackupId | null,
+	/**  Whether the removals were made (false: a dry run). */
+	applied: boolean,
+};
+
+export type RetentionPlan_Serialize = {
+	domain: string,
+	keep: PlannedSnapshot_Serialize[],
+	remove: PlannedSnapshot_Serialize[],
+	/**  The newest restore-tested backup, kept whatever the rules say. */
+	protected: BackupId | null,
+	/**  Whether the removals were made (false: a dry run). */
+	applied: boolean,
+};
+
+/**  How many backups of a site to keep, by restic's rules (at least one set). */
+export type Retention_Deserialize = {
+	keep_last?: number | null,
+	keep_daily?: number | null,
+	keep_weekly?: number | null,
+	keep_monthly?: number | null,
+};
+
+/**  How many backups of a site to keep, by restic's rules (at least one set). */
+export type Retention_Serialize = {
+	keep_last: number | null,
+	keep_daily: number | null,
+	keep_weekly: number | null,
+	keep_monthly: number | null,
 };
 
 export type RunOutcome = RunOutcome_Serialize | RunOutcome_Deserialize;
@@ -931,6 +1065,67 @@ export type RunReport_Serialize = {
 	succeeded: number,
 	failed: number,
 	results: RunOutcome_Serialize[],
+};
+
+export type ScheduleInput = ScheduleInput_Serialize | ScheduleInput_Deserialize;
+
+export type ScheduleInput_Deserialize = {
+	/**  "HH:MM", every day, in the server's own time. */
+	at: string,
+	/**  Retention the server applies after each run (none: keep everything). */
+	retention?: Retention_Deserialize | null,
+};
+
+export type ScheduleInput_Serialize = {
+	/**  "HH:MM", every day, in the server's own time. */
+	at: string,
+	/**  Retention the server applies after each run (none: keep everything). */
+	retention: Retention_Serialize | null,
+};
+
+/**  A site's schedule as the cache knows it (offline). */
+export type ScheduleView = ScheduleView_Serialize | ScheduleView_Deserialize;
+
+/**  A site's schedule as the cache knows it (offline). */
+export type ScheduleView_Deserialize = {
+	domain: string,
+	server: string,
+	at: string,
+	retention?: Retention_Deserialize | null,
+	installed_at: string,
+	/**  The last run a probe read, whether it passed, and why not. */
+	last_run_at?: string | null,
+	last_ok?: boolean | null,
+	last_error: string,
+	/**
+	 *  Whether cron ran on the server at the last probe (`None`: not
+	 *  probed since the schedule was set).
+	 */
+	cron_running?: boolean | null,
+	seen_at?: string | null,
+	/**  Why the schedule is not keeping up, when it is not. */
+	missed?: string | null,
+};
+
+/**  A site's schedule as the cache knows it (offline). */
+export type ScheduleView_Serialize = {
+	domain: string,
+	server: string,
+	at: string,
+	retention: Retention_Serialize | null,
+	installed_at: string,
+	/**  The last run a probe read, whether it passed, and why not. */
+	last_run_at: string | null,
+	last_ok: boolean | null,
+	last_error: string,
+	/**
+	 *  Whether cron ran on the server at the last probe (`None`: not
+	 *  probed since the schedule was set).
+	 */
+	cron_running: boolean | null,
+	seen_at: string | null,
+	/**  Why the schedule is not keeping up, when it is not. */
+	missed: string | null,
 };
 
 /**
@@ -1088,6 +1283,34 @@ export type SetupReport = {
 	unchanged: string[],
 	/**  A fresh SSH login was made after sshd's configuration changed. */
 	login_verified: boolean,
+};
+
+export type SiteBackups = SiteBackups_Serialize | SiteBackups_Deserialize;
+
+export type SiteBackups_Deserialize = {
+	domain: string,
+	server: string,
+	coverage: Coverage,
+	/**  The policy's age limit, in hours. */
+	policy_hours: number,
+	last_good?: BackupBrief | null,
+	last_restore_tested?: BackupBrief | null,
+	/**  The newest backup of any state (a failed one shows here first). */
+	last?: BackupBrief | null,
+	schedule?: ScheduleView_Deserialize | null,
+};
+
+export type SiteBackups_Serialize = {
+	domain: string,
+	server: string,
+	coverage: Coverage,
+	/**  The policy's age limit, in hours. */
+	policy_hours: number,
+	last_good: BackupBrief | null,
+	last_restore_tested: BackupBrief | null,
+	/**  The newest backup of any state (a failed one shows here first). */
+	last: BackupBrief | null,
+	schedule: ScheduleView_Serialize | null,
 };
 
 export type SiteCreated = SiteCreated_Serialize | SiteCreated_Deserialize;

@@ -22,6 +22,11 @@ import {
   type ServerView_Serialize,
   type ReleaseRequest,
   type RestoreParts,
+  type RetentionPlan_Serialize,
+  type Retention_Deserialize,
+  type ScheduleInput_Deserialize,
+  type ScheduleView_Serialize,
+  type SiteBackups_Serialize,
   type SiteDefaults,
   type SiteKind,
   type SiteRequest,
@@ -50,6 +55,9 @@ export type ServerDetail = ServerDetail_Serialize;
 export type ServerView = ServerView_Serialize;
 export type SiteDetail = SiteDetail_Serialize;
 export type SiteView = SiteView_Serialize;
+export type SiteBackups = SiteBackups_Serialize;
+export type ScheduleView = ScheduleView_Serialize;
+export type RetentionPlan = RetentionPlan_Serialize;
 export type SslStatus = SslStatus_Serialize;
 /** A probe's or a run's report: one outcome per server. */
 export type FleetReport = ProbeReport | RunReport;
@@ -191,7 +199,17 @@ export const drillBackup = (id: number, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.backupDrill(id, ticket, ch), on);
 /** Restores backup `id` into its site (whole, or the database alone); a failure changes nothing. */
 export const restoreBackup = (id: number, parts: RestoreParts, ticket: string, on: OnEvent) =>
-  siteJob((ch) => commands.backupRestore(id, { parts, health_path: null, health_text: null }, ticket, ch), on);
+  siteJob((ch) => commands.backupRestore(id, { parts, health_path: null, health_text: null, to: null }, ticket, ch), on);
+/** Every site's newest good and restore-tested backup, schedule and coverage, from the cache. */
+export const backupOverview = async () => unwrap(await commands.backupOverview());
+/** The backup schedules in the cache, with their last runs and misses. */
+export const listSchedules = async () => unwrap(await commands.backupSchedules());
+/** Installs the site's schedule on its server (`input` null: removes it). */
+export const scheduleBackups = (domain: string, input: ScheduleInput_Deserialize | null, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupSchedule(domain, input, ticket, ch), on);
+/** What `rules` keep and remove of the site's backups (with `dryRun`, nothing is removed). */
+export const planRetention = (domain: string, rules: Retention_Deserialize, dryRun: boolean, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupForget(domain, rules, dryRun, ticket, ch), on);
 /** Switches the site back to what served before its last restore (again: forth). */
 export const undoRestore = (domain: string, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.backupUndo(domain, ticket, ch), on);

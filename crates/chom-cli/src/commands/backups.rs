@@ -3,7 +3,10 @@
 //! restored on the server.
 
 use chom_core::db::BackupRecord;
-use chom_core::{Chom, RestoreParts, RestoreRequest, Result, Retention, RetentionPlan, ScheduleInput, ScheduleView};
+use chom_core::{
+    Chom, Coverage, RestoreParts, RestoreRequest, RestoreTarget, Result, Retention, RetentionPlan, ScheduleInput,
+    ScheduleView, SiteBackups,
+};
 
 use super::control;
 use crate::args::BackupCommand;
@@ -37,6 +40,33 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 list(&all);
             }
         }
+        BackupCommand::Overview { server } => {
+            let all = chom.backups().overview(server.as_deref())?;
+            if as_json {
+                json(&all);
+            } else {
+                overview_table(&all);
+            }
+        }
+        BackupCommand::Show { id } => {
+            let b = chom.backups().show(id)?;
+            if as_json {
+                json(&b);
+            } else {
+                list(std::slice::from_ref(&b));
+                if !b.error.is_empty() {
+                    println!("error: {}", b.error);
+                }
+                if !b.drill_error.is_empty() {
+                    println!("last drill failed: {}", b.drill_error);
+                }
+                for (what, snap) in [("files", &b.files_snapshot), ("database", &b.db_snapshot)] {
+                    if let Some(s) = snap {
+                        println!("{what} snapshot: {s}");
+                    }
+                }
+            }
+        }
         BackupCommand::Drill { id } => {
             let b = chom.backups().drill(id, &control(web_progress(!as_json))).await?;
             if as_json {
@@ -54,9 +84,10 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 );
             }
         }
-        BackupCommand::Restore { id, database, health_path, health_text } => {
+        BackupCommand::Restore { id, database, health_path, health_text, to, server } => {
             let parts = if database { RestoreParts::Database } else { RestoreParts::Site };
-            let req = RestoreRequest { parts, health_path: Some(health_path), health_text };
+            let to = to.map(|domain| RestoreTarget { domain, server });
+            let req = RestoreRequest { parts, health_path: Some(health_path), health_text, to };
             let r = chom.backups().restore(id, &req, &control(web_progress(!as_json))).await?;
             if as_json {
                 json(&r);
@@ -69,6 +100,14 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                     r.previous.as_deref().unwrap_or("none"),
                     r.domain
                 );
+            }
+        }
+        BackupCommand::Download { id, to } => {
+            let d = chom.backups().download(id, &to, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&d);
+            } else {
+                println!("backup {} downloaded into {}: {}", d.backup, d.folder, d.files.join(", "));
             }
         }
         BackupCommand::Undo { domain } => {
@@ -211,4 +250,36 @@ fn schedule_table(all: &[ScheduleView]) {
         })
         .collect();
     table(&["SITE", "SERVER", "WHEN", "LAST RUN", "MISSED"], &rows);
+}
+
+/// Sites and how well their backups cover them.
+fn overview_table(all: &[SiteBackups]) {
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|s| {
+            let coverage = match s.coverage {
+                Coverage::Covered => "covered",
+                Coverage::Stale => "STALE",
+                Coverage::NoGoodBackup => "NO GOOD BACKUP",
+            };
+            let schedule = match &s.schedule {
+                Some(v) => match &v.missed {
+                    Some(m) => format!("daily {}, MISSED: {m}", v.at),
+                    None => format!("daily {}", v.at),
+                },
+                None => "-".to_owned(),
+            };
+            vec![
+                s.domain.clone(),
+                s.server.clone(),
+                coverage.to_owned(),
+                s.last_good.as_ref().map_or_else(|| "-".into(), |b| format!("{} ({})", ago(Some(b.started_at)), b.id)),
+                s.last_restore_tested
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |b| format!("{} ({})", ago(Some(b.started_at)), b.id)),
+                schedule,
+            ]
+        })
+        .collect();
+    table(&["SITE", "SERVER", "COVERAGE", "LAST GOOD", "RESTORE-TESTED", "SCHEDULE"], &rows);
 }

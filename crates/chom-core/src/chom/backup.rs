@@ -36,6 +36,9 @@ pub struct CheckReport {
     pub read_percent: u8,
     /// Backups of the server's sites now listed good.
     pub verified: u32,
+    /// The OS keyring entry (service chom-desktop) that holds the
+    /// repository's password.
+    pub repository_entry: String,
 }
 
 impl Backups<'_> {
@@ -117,6 +120,11 @@ impl Backups<'_> {
         self.backup(id)
     }
 
+    /// Backup `id`, from the cache (offline).
+    pub fn show(&self, id: BackupId) -> Result<BackupRecord> {
+        self.backup(id)
+    }
+
     /// Backups, newest first, from the cache (offline): of one site, or of
     /// every site.
     pub fn list(&self, domain: Option<&str>, limit: u32) -> Result<Vec<BackupRecord>> {
@@ -162,6 +170,7 @@ impl Backups<'_> {
             server: server.name.to_string(),
             read_percent,
             verified: u32::try_from(verified).unwrap_or(u32::MAX),
+            repository_entry: self.db.backup_repo_account(server.id)?.unwrap_or_default(),
         })
     }
 
@@ -187,15 +196,27 @@ impl Backups<'_> {
         (report, result, transcript)
     }
 
-    /// The server's repository password from the keyring; a new one (kept
-    /// there first) when `make` and there is none yet.
+    /// The server's repository password from the keyring; a new one
+    /// (kept there first) when `make` and there is none yet.
     pub(super) fn repo_password(&self, server: &ServerRecord, make: bool) -> Result<Secret> {
-        let account = config::backup_account(server.name.as_str());
+        let account = match self.db.backup_repo_account(server.id)? {
+            Some(a) => a,
+            None => {
+                // Backups made before entries were named per repository.
+                let legacy = config::backup_account(server.name.as_str(), true);
+                if self.secrets.get(&legacy)?.is_some() {
+                    self.db.set_backup_repo_account(server.id, &legacy)?;
+                }
+                legacy
+            }
+        };
         match self.secrets.get(&account)? {
             Some(p) => Ok(p),
             None if make => {
+                let account = config::backup_account(server.name.as_str(), false);
                 let p = config::password(40);
                 self.secrets.set(&account, &p)?;
+                self.db.set_backup_repo_account(server.id, &account)?;
                 Ok(p)
             }
             None => Err(Error::Usage(format!(
@@ -231,6 +252,7 @@ pub(super) fn backup_script(
         "CRON_HOUR",
         "CRON_MINUTE",
         "RUNNER",
+        "SOURCE_RELEASE",
     ] {
         let value = vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
         script = script.var(name, value)?;

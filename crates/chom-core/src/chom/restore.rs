@@ -17,6 +17,7 @@ use crate::web::Script;
 use super::backup::secret_input;
 use super::deploy::check_health_text;
 use super::remote::Transcript;
+use super::restore_to::RestoreTarget;
 use super::sites::{layout_of, site_script};
 use super::Backups;
 
@@ -48,6 +49,10 @@ pub struct RestoreRequest {
     /// (default `/`), and text it must contain.
     pub health_path: Option<String>,
     pub health_text: Option<String>,
+    /// Another site to restore into (made unless it exists); `None`: the
+    /// backed-up site itself.
+    #[serde(default)]
+    pub to: Option<RestoreTarget>,
 }
 
 /// What a restore or its undo left live.
@@ -69,6 +74,9 @@ impl Backups<'_> {
     pub async fn restore(&self, id: BackupId, req: &RestoreRequest, ctl: &Control) -> Result<RestoreReport> {
         let health_path = HealthPath::parse(req.health_path.as_deref().unwrap_or("/"))?;
         check_health_text(req.health_text.as_deref())?;
+        if let Some(to) = &req.to {
+            return self.restore_into(id, to, req, &health_path, ctl).await;
+        }
         let backup = self.finished(id)?;
         let site = self.site_record(&backup.domain)?;
         if req.parts == RestoreParts::Database && backup.db_snapshot.is_none() {
@@ -85,6 +93,7 @@ impl Backups<'_> {
         let (id_text, base) = (id.to_string(), layout_of(&site).base);
         let vars = [
             ("PARTS", req.parts.as_str()),
+            ("SOURCE", "restic"),
             ("BACKUP_ID", &id_text),
             ("FILES_SNAPSHOT", backup.files_snapshot.as_deref().unwrap_or("")),
             ("DB_SNAPSHOT", backup.db_snapshot.as_deref().unwrap_or("")),
@@ -113,7 +122,7 @@ impl Backups<'_> {
         self.swap_job(swap, &site, script, None, ctl).await
     }
 
-    async fn swap_job(
+    pub(super) async fn swap_job(
         &self,
         swap: Swap,
         site: &SiteRecord,
@@ -161,19 +170,23 @@ impl Backups<'_> {
 }
 
 /// A restore or an undo, as its job and audit entry name it.
-struct Swap {
-    kind: &'static str,
-    what: String,
-    backup: Option<BackupId>,
+pub(super) struct Swap {
+    pub kind: &'static str,
+    pub what: String,
+    pub backup: Option<BackupId>,
 }
 
 /// restore.sh for `action`, every variable it reads set: `vars`, the rest
 /// empty.
-fn restore_script(action: &'static str, site: &SiteRecord, vars: &[(&'static str, &str)]) -> Result<Script> {
+pub(super) fn restore_script(action: &'static str, site: &SiteRecord, vars: &[(&'static str, &str)]) -> Result<Script> {
     let mut script = site_script("restore", RESTORE, &layout_of(site), site.kind, site.php_version.as_deref())?
         .var("ACTION", action)?;
     for name in [
         "PARTS",
+        "SOURCE",
+        "FILES_DIR",
+        "NEW_SITE",
+        "SITE_URL",
         "BACKUP_ID",
         "FILES_SNAPSHOT",
         "DB_SNAPSHOT",

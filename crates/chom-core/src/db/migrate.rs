@@ -19,6 +19,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0008_backups.sql")),
     M::up(include_str!("migrations/0009_backup_drills.sql")),
     M::up(include_str!("migrations/0010_backup_schedules.sql")),
+    M::up(include_str!("migrations/0011_backup_repos.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,11 +1,12 @@
 //! The `backup_schedules` table: a site's schedule as installed on its
-//! server, what the probes last read of it, and the backups its runs made.
+//! server, what the probes last read of it, and the backups its runs made;
+//! and `backup_repos`: which keyring entry holds a server's repository password.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{from_ms, to_ms, BackupMade, Db, DbResult};
-use crate::ids::SiteId;
+use crate::ids::{ServerId, SiteId};
 
 /// One schedule, as stored.
 #[derive(Debug, Clone)]
@@ -144,6 +145,26 @@ impl Db {
             }
             tx.commit()?;
             Ok(new)
+        })
+    }
+}
+
+impl Db {
+    /// The keyring entry of `server_id`'s repository password, when one was named.
+    pub fn backup_repo_account(&self, server_id: ServerId) -> DbResult<Option<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT account FROM backup_repos WHERE server_id = ?1")?;
+        Ok(stmt.query_row([server_id], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_backup_repo_account(&self, server_id: ServerId, account: &str) -> DbResult<()> {
+        self.blocking(|| {
+            self.conn().execute(
+                "INSERT INTO backup_repos (server_id, account) VALUES (?1, ?2)
+                 ON CONFLICT (server_id) DO UPDATE SET account = ?2",
+                params![server_id, account],
+            )?;
+            Ok(())
         })
     }
 }

@@ -25,9 +25,16 @@ pub fn db_account(domain: &str) -> String {
     format!("site-db:{domain}")
 }
 
-/// Keyring account of a server's backup repository password.
-pub fn backup_account(server: &str) -> String {
-    format!("backup-repo:{server}")
+/// Keyring account of a server's backup repository password: the
+/// server's name and a random part, so that two data directories naming a
+/// server alike keep two entries. `legacy`: the name alone, as the first
+/// backups had it.
+pub fn backup_account(server: &str, legacy: bool) -> String {
+    if legacy {
+        format!("backup-repo:{server}")
+    } else {
+        format!("backup-repo:{server}:{:016x}", rand::random::<u64>())
+    }
 }
 
 /// Keyring account of a WordPress site's admin password.
