@@ -40,8 +40,10 @@ open_repo() {
     fi
     changed "repository $repo created (restic $(restic version | cut -d' ' -f2))"
   fi
-  # A lock left by a run that was killed (restic removes only stale ones).
-  restic unlock >/dev/null 2>&1 || true
+  # A lock left by a run that was killed (restic removes only stale ones);
+  # only when there is a lock at all: each restic command costs a key
+  # derivation.
+  if [ -n "$(ls -A "$repo/locks" 2>/dev/null)" ]; then restic unlock >/dev/null 2>&1 || true; fi
 }
 
 # restic's summary line (--json --quiet prints nothing else on stdout): its
