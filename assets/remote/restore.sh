@@ -6,8 +6,8 @@
 # SOURCE_DOMAIN, the dump's name | files: FILES_DIR, what backup.sh's
 # export made, uploaded here), NEW_SITE (1: not the backed-up site; its
 # own secrets stay, WordPress's address becomes SITE_URL), RELEASE (the
-# restored release's new id), HEALTH_PATH, HEALTH_TEXT. stdin, after the token and holder lines: the repository's
-# password.
+# restored release's new id), HEALTH_PATH, HEALTH_TEXT. stdin, after the
+# token and holder lines: the repository's password (SOURCE=restic).
 #
 # A restore builds the backed-up state beside the live one, in
 # .chom/alt/ (root's, 0700): a new release (sealed like any), a shared/
@@ -124,15 +124,19 @@ recover_swap() {
   local was part inode
   [ -f "$alt/swapping" ] || return 0
   trap '' HUP INT TERM PIPE
-  was=$(sed -n 's/^was //p' "$alt/swapping")
-  inode=$(sed -n 's/^shared //p' "$alt/swapping")
+  was=$(sed -n 's/^was //p' "$alt/swapping" | head -1)
+  inode=$(sed -n 's/^shared //p' "$alt/swapping" | head -1)
   # shared/: half-way (one of its names is missing) is taken back; all
-  # the way (a new inode under the name) is swapped back.
+  # the way (a new inode under the name) is swapped back. A recovery cut
+  # off in turn goes on from what it noted ("undone").
   if [ -e "$alt/shared.out" ]; then
     if [ ! -e shared ]; then mv -T -- "$alt/shared.out" shared; else mv -T -- "$alt/shared.out" "$alt/shared"; fi
   fi
   if [ -n "$inode" ] && [ "$(stat -c %i shared)" != "$inode" ]; then swap_shared; fi
-  if grep -qx 'done db' "$alt/swapping"; then swap_db; fi
+  if grep -qx 'done db' "$alt/swapping" && ! grep -qx 'undone db' "$alt/swapping"; then
+    swap_db
+    printf 'undone db\n' >>"$alt/swapping"
+  fi
   if [ -n "$was" ] && [ "$(serving)" != "$was" ]; then
     serving >"$alt/release"
     switch_to "$was"
@@ -306,7 +310,9 @@ restore() {
   printf '%s\n' "$parts" >"$alt/parts"
   printf 'backup %s\n' "$BACKUP_ID" >"$alt/label"
 
-  if [ "$PARTS" = site ]; then
+  # The preview protects what serves now; a new site serves only its
+  # placeholder, and its database is still empty: its live check decides.
+  if [ "$PARTS" = site ] && [ "$NEW_SITE" != 1 ]; then
     step health
     ln -sfn "$rel" next
     if ! health preview; then

@@ -292,3 +292,38 @@ fn a_backup_restored_as_a_new_site_on_another_server_serves_from_its_own_databas
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
     }
 }
+
+/// A Laravel backup restored as a new site on the same server: it serves
+/// the backed-up rows from its own database, with its own credentials and
+/// the backup's APP_KEY; the backed-up site and its database are untouched.
+#[test]
+fn a_laravel_backup_restored_as_a_new_site_on_the_same_server() {
+    let fleet = WebFleet::start(1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let app = laravel_app(&work.path().join("app"), "1");
+    let health = ["--health-path", "/health", "--expect", "ok"];
+    let mut create =
+        vec!["site", "create", APP, "--kind", "laravel", "--server", "web0", "--from", app.to_str().unwrap()];
+    create.extend(health);
+    c.ok(&create);
+    fleet.sh(0, &format!("mysql -e \"UPDATE {APP_USER}.greetings SET message = 'Hello from the backup'\""));
+    let backup = c.json_ok(["backup", "create", APP])["id"].to_string();
+    let source_before = state(&fleet, APP, APP_USER);
+
+    const COPY: &str = "copy.example.test";
+    const COPY_USER: &str = "w_copy_example_test";
+    c.json_ok(["backup", "restore", &backup, "--to", COPY, "--health-path", "/health", "--health-text", "ok"]);
+    let (code, body) = fleet.get(0, COPY, "/");
+    assert!(code == 200 && body.contains("Hello from the backup") && body.contains("release: 1"), "{code} {body}");
+    let env = |base: &str| fleet.sh(0, &format!("cat /var/www/{base}/shared/.env"));
+    let (copy_env, source_env) = (env(COPY), env(APP));
+    let line = |env: &str, key: &str| env.lines().find(|l| l.starts_with(key)).unwrap_or("").to_owned();
+    assert_eq!(line(&copy_env, "DB_DATABASE="), format!("DB_DATABASE={COPY_USER}"));
+    assert_ne!(line(&copy_env, "DB_PASSWORD="), line(&source_env, "DB_PASSWORD="), "its own credentials");
+    assert_eq!(line(&copy_env, "APP_KEY="), line(&source_env, "APP_KEY="), "the backup's key, for its encrypted data");
+    let rows = fleet.sh(0, &format!("mysql -N -e 'SELECT message FROM {COPY_USER}.greetings'"));
+    assert_eq!(rows.trim(), "Hello from the backup");
+    assert_eq!(state(&fleet, APP, APP_USER), source_before, "the backed-up site is untouched");
+    assert_eq!(fleet.sh(0, "ls /var/backups/chom/export 2>/dev/null"), "", "the export went with the restore");
+}
