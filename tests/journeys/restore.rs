@@ -218,7 +218,8 @@ fn wordpress_and_laravel_sites_are_restored_undone_and_redone() {
 /// A WordPress backup restored as a new site on the other server: it
 /// serves the same pages from its own database (its own credentials, its
 /// own address), and the backed-up site is untouched. The same backup
-/// downloaded: tar files and SQL on this computer.
+/// downloaded: tar files and SQL on this computer, and uploaded back as a
+/// third site.
 #[test]
 fn a_backup_restored_as_a_new_site_on_another_server_serves_from_its_own_database() {
     let fleet = WebFleet::start(2);
@@ -285,6 +286,25 @@ fn a_backup_restored_as_a_new_site_on_another_server_serves_from_its_own_databas
     let sql = std::fs::read_to_string(into.join("database.sql")).unwrap();
     assert!(sql.contains("Blog A") && sql.contains("CREATE TABLE `wp_options`"));
     assert_eq!(fleet.sh(0, "ls /var/backups/chom/export 2>/dev/null"), "");
+
+    // And back: the downloaded files restored as a third site, on web0.
+    const THIRD: &str = "third.example.test";
+    c.json_ok(["backup", "upload", into.to_str().unwrap(), "--to", THIRD, "--server", "web0"]);
+    let (code, body) = fleet.get(0, THIRD, "/");
+    assert!(code == 200 && body.contains("<title>Blog A"), "{code} {}", &body[..body.len().min(400)]);
+    let third_db = fleet
+        .sh(0, "mysql -N -e \"SELECT option_value FROM w_third_example_test.wp_options WHERE option_name = 'home'\"");
+    assert_eq!(third_db.trim(), format!("http://{THIRD}"));
+    assert_eq!(fleet.sh(0, "ls /var/backups/chom/import 2>/dev/null"), "", "the inbox went with the restore");
+    let empty = work.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    for args in [
+        vec!["backup", "upload", empty.to_str().unwrap(), "--to", THIRD],
+        vec!["backup", "upload", into.to_str().unwrap(), "--to", "fourth.example.test"],
+    ] {
+        let out = c.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+    }
 
     // Into itself, or with --database, is refused before anything runs.
     for args in [vec!["backup", "restore", &backup, "--to", WP], vec!["backup", "restore", &backup, "--to", "../x"]] {

@@ -163,6 +163,20 @@ pub enum BackupCommand {
         #[arg(long)]
         to: std::path::PathBuf,
     },
+    /// Restore a backup downloaded here (chom backup download) into a site,
+    /// made unless it exists; it keeps its own database credentials.
+    Upload {
+        folder: std::path::PathBuf,
+        #[arg(long)]
+        to: String,
+        /// The server for the site when it is made.
+        #[arg(long)]
+        server: Option<String>,
+        #[arg(long, default_value = "/")]
+        health_path: String,
+        #[arg(long)]
+        health_text: Option<String>,
+    },
     /// Switch a site back to what served before its last restore (run
     /// again, it switches to the restored state).
     Undo { domain: String },

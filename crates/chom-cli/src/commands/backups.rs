@@ -1,4 +1,4 @@
-//! `chom backup create|list|check|drill|restore|undo|forget`: sites into their
+//! `chom backup create|list|check|drill|restore|undo|forget|schedule|download|upload`: sites into their
 //! server's restic repository, listed from the cache, checked, drilled and
 //! restored on the server.
 
@@ -108,6 +108,23 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 json(&d);
             } else {
                 println!("backup {} downloaded into {}: {}", d.backup, d.folder, d.files.join(", "));
+            }
+        }
+        BackupCommand::Upload { folder, to, server, health_path, health_text } => {
+            let to = RestoreTarget { domain: to, server };
+            let req =
+                RestoreRequest { parts: RestoreParts::Site, health_path: Some(health_path), health_text, to: None };
+            let r = chom.backups().upload(&folder, &to, &req, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&r);
+            } else {
+                println!(
+                    "{} restored from {}: release {} live; chom backup undo {} switches back",
+                    r.domain,
+                    folder.display(),
+                    r.release.as_deref().unwrap_or("?"),
+                    r.domain
+                );
             }
         }
         BackupCommand::Undo { domain } => {

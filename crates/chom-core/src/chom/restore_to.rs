@@ -17,8 +17,10 @@ use crate::ids::BackupId;
 use crate::jobs::{Control, Scope};
 use crate::validate::{DomainName, HealthPath, ReleaseId};
 use crate::web::script::Report;
+use crate::web::SiteKind;
 
 use super::backup::{backup_script, secret_input};
+use super::deploy::check_health_text;
 use super::remote::Transcript;
 use super::restore::{restore_script, RestoreParts, RestoreReport, RestoreRequest, Swap};
 use super::sites::SiteInput;
@@ -65,28 +67,8 @@ impl Backups<'_> {
             return Err(Error::Usage(format!("{domain} is the backed-up site itself: restore without --to")));
         }
         let source_server = self.server_record(source.server.as_str())?;
-        let target = match self.db.site(domain.as_str())? {
-            Some(site) => site,
-            None => {
-                let input = SiteInput {
-                    domain: domain.to_string(),
-                    kind: source.kind,
-                    server: Some(to.server.clone().unwrap_or_else(|| source.server.to_string())),
-                    php: source.php_version.clone(),
-                    aliases: vec![],
-                };
-                Sites(self.0).create_site(&input, ctl).await?;
-                self.site_record(domain.as_str())?
-            }
-        };
-        if target.kind != source.kind {
-            return Err(Error::Usage(format!(
-                "{} is a {} site and backup {id} is of a {} site",
-                target.domain,
-                target.kind.as_str(),
-                source.kind.as_str()
-            )));
-        }
+        let server = to.server.clone().unwrap_or_else(|| source.server.to_string());
+        let target = self.target_site(&domain, source.kind, source.php_version.clone(), server, ctl).await?;
         let target_server = self.server_record(target.server.as_str())?;
         let exported = self.export(&backup, &source, &source_server, ctl).await?;
         let files_dir = if target_server.id == source_server.id {
@@ -96,22 +78,117 @@ impl Backups<'_> {
             self.unexport(&backup, &source, &source_server).await;
             result?
         };
+        let what = format!("{} from backup {id} of {}", target.domain, source.domain);
+        let from = Files { dir: files_dir, label: id.to_string(), backup: Some(id) };
+        self.restore_files(&target, from, what, health_path, req.health_text.as_deref(), ctl).await
+    }
+
+    /// Restores a backup downloaded to this computer (`folder`, as
+    /// `download` left it) into site `to`, made unless it exists.
+    pub async fn upload(
+        &self,
+        folder: &Path,
+        to: &RestoreTarget,
+        req: &RestoreRequest,
+        ctl: &Control,
+    ) -> Result<RestoreReport> {
+        let health_path = HealthPath::parse(req.health_path.as_deref().unwrap_or("/"))?;
+        check_health_text(req.health_text.as_deref())?;
+        let domain = DomainName::parse(&to.domain)?;
+        if !folder.join("backup.txt").is_file() {
+            return Err(Error::Usage(format!(
+                "{} holds no backup.txt: not a folder chom backup download made",
+                folder.display()
+            )));
+        }
+        let about = std::fs::read_to_string(folder.join("backup.txt")).map_err(|e| Error::LocalFile {
+            path: folder.join("backup.txt"),
+            what: "reading".into(),
+            detail: e.to_string(),
+        })?;
+        let field = |k: &str| about.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix(' ')).unwrap_or("").trim();
+        let kind = SiteKind::parse(field("kind")).ok_or_else(|| {
+            Error::Usage(format!("{}/backup.txt names no site kind: not a downloaded backup", folder.display()))
+        })?;
+        let present: Vec<&'static str> = PARTS.into_iter().filter(|p| folder.join(p).is_file()).collect();
+        if !present.contains(&"release.tar") || !present.contains(&"shared.tar") {
+            return Err(Error::Usage(format!(
+                "{} holds no release.tar and shared.tar: not a downloaded backup",
+                folder.display()
+            )));
+        }
+        let server = match (&to.server, self.db.site(domain.as_str())?) {
+            (Some(s), _) => s.clone(),
+            (None, Some(site)) => site.server.to_string(),
+            (None, None) => {
+                return Err(Error::Usage(format!(
+                    "{domain} does not exist yet: say which server it goes on (--server)"
+                )))
+            }
+        };
+        let target = self.target_site(&domain, kind, None, server, ctl).await?;
+        let target_server = self.server_record(target.server.as_str())?;
+        let label = chrono::Utc::now().timestamp_millis().to_string();
+        let dir = self.upload_into_inbox(&target, &target_server, folder, &present, &label, ctl).await?;
+        let what = format!("{} from the backup files in {}", target.domain, folder.display());
+        let from = Files { dir, label, backup: None };
+        self.restore_files(&target, from, what, &health_path, req.health_text.as_deref(), ctl).await
+    }
+
+    /// Site `domain`, made (of `kind`, on `server`) unless it exists; an
+    /// existing site must be of `kind`.
+    async fn target_site(
+        &self,
+        domain: &DomainName,
+        kind: SiteKind,
+        php: Option<String>,
+        server: String,
+        ctl: &Control,
+    ) -> Result<SiteRecord> {
+        let target = match self.db.site(domain.as_str())? {
+            Some(site) => site,
+            None => {
+                let input = SiteInput { domain: domain.to_string(), kind, server: Some(server), php, aliases: vec![] };
+                Sites(self.0).create_site(&input, ctl).await?;
+                self.site_record(domain.as_str())?
+            }
+        };
+        if target.kind != kind {
+            return Err(Error::Usage(format!(
+                "{} is a {} site and the backup is of a {} site",
+                target.domain,
+                target.kind.as_str(),
+                kind.as_str()
+            )));
+        }
+        Ok(target)
+    }
+
+    /// restore.sh from the backup files in `from.dir` on the target's server.
+    async fn restore_files(
+        &self,
+        target: &SiteRecord,
+        from: Files,
+        what: String,
+        health_path: &HealthPath,
+        health_text: Option<&str>,
+        ctl: &Control,
+    ) -> Result<RestoreReport> {
         let release = ReleaseId::new_now();
-        let (id_text, url) = (id.to_string(), format!("http://{}", target.domain));
+        let url = format!("http://{}", target.domain);
         let vars = [
             ("PARTS", "site"),
-            ("BACKUP_ID", id_text.as_str()),
+            ("BACKUP_ID", from.label.as_str()),
             ("SOURCE", "files"),
-            ("FILES_DIR", &files_dir),
+            ("FILES_DIR", &from.dir),
             ("NEW_SITE", "1"),
             ("SITE_URL", &url),
             ("RELEASE", &release),
             ("HEALTH_PATH", health_path.as_str()),
-            ("HEALTH_TEXT", req.health_text.as_deref().unwrap_or("")),
+            ("HEALTH_TEXT", health_text.unwrap_or("")),
         ];
-        let script = restore_script("restore", &target, &vars)?;
-        let what = format!("{} from backup {id} of {}", target.domain, source.domain);
-        self.swap_job(Swap { kind: "backup.restore", what, backup: Some(id) }, &target, script, None, ctl).await
+        let script = restore_script("restore", target, &vars)?;
+        self.swap_job(Swap { kind: "backup.restore", what, backup: from.backup }, target, script, None, ctl).await
     }
 
     /// Downloads backup `id` into `folder` on this computer: its release
@@ -202,12 +279,26 @@ impl Backups<'_> {
             Error::LocalFile { path: self.data_dir.clone(), what: "a folder in".into(), detail: e.to_string() }
         })?;
         self.fetch(b, from, exported, local.path(), ctl).await?;
-        let id = b.id.to_string();
-        let inbox = self.backup_step("inbox", target, to, &[("BACKUP_ID", &id)], ctl).await?;
+        let parts: Vec<&'static str> = parts_of(b).collect();
+        self.upload_into_inbox(target, to, local.path(), &parts, &b.id.to_string(), ctl).await
+    }
+
+    /// `parts` of folder `local` into a new root-only inbox (named
+    /// `label`, a number) on the target site's server: the inbox's path.
+    async fn upload_into_inbox(
+        &self,
+        target: &SiteRecord,
+        to: &ServerRecord,
+        local: &Path,
+        parts: &[&'static str],
+        label: &str,
+        ctl: &Control,
+    ) -> Result<String> {
+        let inbox = self.backup_step("inbox", target, to, &[("BACKUP_ID", label)], ctl).await?;
         let inbox =
             inbox.value("dir").map(str::to_owned).ok_or_else(|| Error::Internal("the inbox named no folder".into()))?;
-        for name in parts_of(b) {
-            let path: PathBuf = local.path().join(name);
+        for name in parts {
+            let path: PathBuf = local.join(name);
             Transfers(self.0).upload_file(to.name.as_str(), &path, &format!("{inbox}/{name}"), ctl).await?;
         }
         Ok(inbox)
@@ -232,6 +323,14 @@ impl Backups<'_> {
         self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         result.map(|()| report)
     }
+}
+
+/// Where a restore from files takes them, and how they are named.
+struct Files {
+    dir: String,
+    /// A number: the backup's id, or the upload's time.
+    label: String,
+    backup: Option<BackupId>,
 }
 
 fn parts_of(b: &BackupRecord) -> impl Iterator<Item = &'static str> + '_ {
