@@ -1,4 +1,4 @@
-//! Backups that fail half-way: the connection and restic killed (kill -9)
+//! Backups and restores that fail half-way: the connection and restic killed (kill -9)
 //! mid-backup, and a server disk that fills up mid-backup. Each time the
 //! backup is recorded failed and never listed good, the older backups
 //! stay intact and check whole, and the next backup works (restic's stale
@@ -127,4 +127,61 @@ fn a_disk_full_mid_backup_says_so_and_older_backups_stay_intact() {
     c.json_ok(["backup", "drill", &first["id"].to_string()]);
     let next = c.json_ok(["backup", "create", domain]);
     assert_eq!(next["state"], "done");
+}
+
+/// A restore whose connection is cut mid-way (while its dump loads):
+/// the site serves what it served, with its files and rows; nothing of the
+/// restore is left (no half-made release, no scratch database, no state
+/// to undo into); the next restore goes through.
+#[test]
+fn a_restore_cut_off_mid_way_leaves_the_site_as_it_was() {
+    let fleet = WebFleet::start(1);
+    let c = &fleet.chom;
+    let work = tempfile::tempdir().unwrap();
+    let domain = "cut.example.test";
+    let db = "w_cut_example_test";
+    let tarball = chom_tests::web::wordpress_tarball(work.path());
+    c.ok(["site", "create", domain, "--kind", "wordpress", "--server", "web0", "--tarball", tarball.to_str().unwrap()]);
+    let backup = c.json_ok(["backup", "create", domain])["id"].to_string();
+    fleet.sh(0, &format!("mysql -e \"UPDATE {db}.wp_options SET option_value = 'B' WHERE option_name = 'blogname'\""));
+    let look = || {
+        fleet.sh(
+            0,
+            &format!(
+                "readlink /var/www/{domain}/current; ls /var/www/{domain}/releases; \
+                 mysql -N -e \"SELECT option_value FROM {db}.wp_options WHERE option_name = 'blogname'; SHOW DATABASES LIKE 'chom%'\"; \
+                 ls -A /var/www/{domain}/.chom"
+            ),
+        )
+    };
+    let before = look();
+
+    let mut child =
+        c.command(["backup", "restore", &backup]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.trim_start_matches("\r\x1b[2K").starts_with("[web0] database") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120)).expect("the restore never reached its database step");
+    fleet.lab.kill_ssh_sessions(0).unwrap();
+    assert_ne!(child.wait().unwrap().code(), Some(0));
+    // The script on the server ends by itself (its next line to the lost
+    // connection, or the check before the switch) and cleans up.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while fleet.sh(0, "pgrep -f '[c]hom-restore' || true").contains(char::is_numeric) {
+        assert!(std::time::Instant::now() < deadline, "the restore script outlived its connection");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(look(), before, "the site as it was, nothing of the restore left");
+    assert_eq!(fleet.get(0, domain, "/").0, 200);
+
+    c.json_ok(["backup", "restore", &backup]);
+    let name = fleet
+        .sh(0, &format!("mysql -N -e \"SELECT option_value FROM {db}.wp_options WHERE option_name = 'blogname'\""));
+    assert_ne!(name.trim(), "B", "the next restore went through");
 }
