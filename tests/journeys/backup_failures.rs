@@ -1,8 +1,9 @@
-//! Backups and restores that fail half-way: the connection and restic killed (kill -9)
-//! mid-backup, and a server disk that fills up mid-backup. Each time the
-//! backup is recorded failed and never listed good, the older backups
-//! stay intact and check whole, and the next backup works (restic's stale
-//! lock is cleared).
+//! Backups and restores that fail half-way. The connection and restic
+//! killed (kill -9) mid-backup, and a server disk that fills up
+//! mid-backup: the backup is recorded failed and never listed good, the
+//! older backups stay intact and check whole, and the next backup works
+//! (restic's stale lock is cleared). A restore cut off while its dump
+//! loads: the site is as it was, and the next restore works.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
