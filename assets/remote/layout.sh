@@ -89,6 +89,10 @@ want_dir() {
   return 0
 }
 
+# The site's database, as MariaDB's root: SQL goes to mysql on stdin, so a
+# password in it never shows in ps.
+sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
+
 # PATH must be a regular file of OWNER:GROUP with one name (a second hard
 # link could be a file anywhere else on the disk).
 want_file() {

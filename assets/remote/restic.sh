@@ -11,8 +11,6 @@ RESTIC_PASSWORD_FILE=$pass
 RESTIC_CACHE_DIR=$dir/cache
 export RESTIC_REPOSITORY RESTIC_PASSWORD_FILE RESTIC_CACHE_DIR
 
-sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
-
 # Opens the repository with the password on stdin (after the token and
 # holder lines); `create` makes it when the server has none yet. Leaves
 # $work, a scratch folder in root's repository folder.

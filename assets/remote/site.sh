@@ -13,8 +13,6 @@ command -v nginx >/dev/null || fail "nginx is not installed; run chom server set
 work=""
 trap 'exiting; [ -z "$work" ] || rm -rf -- "$work"' EXIT
 
-# SQL goes to mysql on stdin: a password in it never shows in ps.
-sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
 
 # On a failed create, removes what this run made: the server is as before.
 undo_create() {

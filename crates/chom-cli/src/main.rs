@@ -1,6 +1,7 @@
 //! `chom`: the CHOM core from the command line.
 
 mod args;
+mod backup_args;
 mod commands;
 mod hint;
 mod logging;
