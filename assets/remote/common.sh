@@ -68,6 +68,24 @@ svc_enable() {
   if [ -d /run/systemd/system ]; then systemctl enable --quiet "$1"; fi
 }
 
+# Reloads sshd and returns once it listens with the new configuration. On
+# SIGHUP sshd removes its pid file, re-executes itself, listens again and
+# only then writes the pid file anew; the reload command returns before
+# that, and a login made in between still meets the old configuration.
+# Where the pid file is not to be seen (PidFile none, socket activation),
+# a pause stands in for the wait.
+reload_sshd() {
+  local pidfile before _
+  pidfile=$(sshd -T 2>/dev/null | awk '$1 == "pidfile" { print $2 }')
+  before=$(date -r "$pidfile" +%s%N 2>/dev/null) || before=""
+  svc reload ssh >/dev/null 2>&1 || return 1
+  if [ -z "$before" ]; then sleep 1; return 0; fi
+  for _ in $(seq 100); do
+    if [ -f "$pidfile" ] && [ "$(date -r "$pidfile" +%s%N 2>/dev/null)" != "$before" ]; then return 0; fi
+    sleep 0.1
+  done
+}
+
 # Writes stdin to FILE (in a folder only root can write) only when it
 # differs; says which. Returns 0 when the file changed. The old file is kept
 # as FILE.chom-old for a rollback. The new file replaces the old by a

@@ -5,6 +5,6 @@ if [ "$KEEP" = 1 ]; then
   rm -f "$conf.chom-old"
 else
   restore_file "$conf"
-  svc reload ssh >/dev/null 2>&1 || fail "reloading sshd with the previous configuration failed"
+  reload_sshd || fail "reloading sshd with the previous configuration failed"
   changed "sshd: previous configuration restored"
 fi

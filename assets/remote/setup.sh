@@ -147,7 +147,7 @@ if printf '%s\n' "# Managed by CHOM (chom server setup): logins by key only." \
     *"permitrootlogin without-password"*|*"permitrootlogin prohibit-password"*|*"permitrootlogin no"*|*"permitrootlogin forced-commands-only"*) ;;
     *) restore_file "$conf"; fail "another sshd_config file allows root password logins ($effective); put back the previous configuration" ;;
   esac
-  svc reload ssh >/dev/null 2>&1 || { restore_file "$conf"; fail "reloading sshd failed; put back the previous configuration"; }
+  reload_sshd || { restore_file "$conf"; fail "reloading sshd failed; put back the previous configuration"; }
   value sshd_changed 1
   changed "sshd: password and keyboard-interactive logins off, root by key only"
 else
