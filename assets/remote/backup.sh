@@ -38,6 +38,23 @@ disk_full() {
   fi
 }
 
+# After a failed check: the snapshots whose data is in the packs it named
+# (the hex names of the repository's data files; other hex in its words is
+# not a pack's), as restic's own index tells. Names nothing when the damage
+# is not in a pack's data (a lost index, a broken tree): the caller then
+# trusts no backup of the repository.
+damaged_snapshots() {
+  local p packs=""
+  for p in $(cat "$work/out" "$work/err" | grep -o '[0-9a-f]\{64\}' | sort -u); do
+    if [ -f "$repo/data/$(printf '%s' "$p" | cut -c1-2)/$p" ]; then packs="$packs $p"; fi
+  done
+  [ -n "$packs" ] || return 0
+  # JSON escapes a quote in a file's path: only restic's own field matches.
+  # shellcheck disable=SC2086 # hex names
+  value damaged "$(restic find --json --pack $packs 2>/dev/null | grep -o '"snapshot":"[0-9a-f]\{64\}"' |
+    cut -d'"' -f4 | sort -u | tr '\n' ' ')"
+}
+
 # The site's files, then (PHP sites) its database streamed from
 # mysqldump: two snapshots sharing the tag backup:$BACKUP_ID.
 create() {
@@ -286,8 +303,12 @@ case "$ACTION" in
     step check
     case "$CHECK_SUBSET" in *[!0-9]* | "") fail "internal: CHECK_SUBSET is a percentage" ;; esac
     if [ "$CHECK_SUBSET" -ge 100 ]; then read_data=--read-data; else read_data="--read-data-subset=$CHECK_SUBSET%"; fi
-    if ! err=$(restic check "$read_data" 2>&1 >"$work/out"); then
-      fail "restic check of $repo found damage: $(printf '%s\n' "$err" "$(tail -3 "$work/out")" | grep -v '^$' | tail -3 | tr '\n' ' ')"
+    if ! restic check "$read_data" >"$work/out" 2>"$work/err"; then
+      damaged_snapshots
+      # restic names the damage on stderr, its progress on stdout.
+      said=$(grep -v '^$' "$work/err" | tail -3 | tr '\n' ' ')
+      [ -n "$said" ] || said=$(grep -v '^$' "$work/out" | tail -3 | tr '\n' ' ')
+      fail "restic check of $repo found damage: $said"
     fi
     value checked "$CHECK_SUBSET"
     ;;

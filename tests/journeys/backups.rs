@@ -1,8 +1,10 @@
 //! Backups: a WordPress site's files and database into its server's restic
 //! repository (real restic, real MariaDB), listed offline, good only once
 //! checked. What the site's user planted is read as data (a link stays a
-//! link), the password is on no command line and in no row, and one flipped
-//! byte in the repository leaves none of the server's backups good.
+//! link), the password is on no command line and in no row. One flipped
+//! byte in a pack file: the check names the backup whose data it held and
+//! the others stay good; damage in every pack leaves the site with no good
+//! backup.
 
 use chom_tests::stderr_of;
 use chom_tests::web::{wordpress_tarball, WebFleet};
@@ -98,16 +100,49 @@ fn a_wordpress_site_is_backed_up_checked_and_a_damaged_repository_is_found() {
     let text = c.ok(["backup", "list", DOMAIN]);
     assert!(text.contains("good, restore-tested"), "{text}");
 
-    // A second backup stores only what changed.
+    // A second backup stores only what changed, in packs of its own.
+    let packs = "find /var/backups/chom/restic/data -type f | sort";
+    let packs_before = fleet.sh(0, packs);
     let again = c.json_ok(["backup", "create", DOMAIN]);
     assert!(
         again["added_bytes"].as_u64().unwrap() < b["added_bytes"].as_u64().unwrap() / 10,
         "an unchanged site adds little: {again:#} after {b:#}"
     );
+    let new_packs: Vec<String> =
+        fleet.sh(0, packs).lines().filter(|p| !packs_before.contains(p)).map(String::from).collect();
+    assert!(!new_packs.is_empty(), "the second backup wrote packs");
+    let largest = fleet.sh(0, &format!("ls -S {} | head -1", new_packs.join(" ")));
+    c.ok(["backup", "check", "web0"]);
+
+    // One byte flipped in the second backup's largest pack: the check names
+    // that backup (and only it); the first stays good and drills.
+    let flip = |file: &str| {
+        format!(
+            "f={file}; b=$(dd if=\"$f\" bs=1 skip=100 count=1 status=none | od -An -tu1 | tr -d ' '); \
+             printf \"\\\\$(printf %03o $(( (b + 1) % 256 )))\" | dd of=\"$f\" bs=1 seek=100 conv=notrunc status=none"
+        )
+    };
+    fleet.sh(0, &flip(largest.trim()));
+    let (again_id, b_id) = (again["id"].to_string(), b["id"].to_string());
+    let out = c.run(["backup", "check", "web0"]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains(&format!("the data of backup {again_id} ({DOMAIN}, ")), "{err}");
+    assert!(!err.contains(&format!("backup {b_id} (")) && err.contains("cannot be restored"), "{err}");
+    let show = c.json_ok(["backup", "show", &again_id]);
+    assert!(show["good"] == false && show["damage"].as_str().is_some_and(|d| d.contains("Pack ID")), "{show:#}");
+    assert_eq!(c.json_ok(["backup", "show", &b_id])["good"], true);
+    let out = c.run(["backup", "drill", &again_id]);
+    assert_eq!(out.status.code(), Some(10), "a drill of the damaged backup: {}", stderr_of(&out));
+    c.ok(["backup", "drill", &b_id]);
+    // A check of part of the data passes (it may not read the damaged
+    // pack) but does not make the damaged backup good again.
+    c.ok(["backup", "check", "web0", "--read", "1"]);
+    assert_eq!(c.json_ok(["backup", "show", &again_id])["good"], false);
 
     // One byte flipped in each of the repository's pack files: the check
     // fails and no backup of the server stays good; a drill of either
-    // backup fails, and its row says so.
+    // backup fails, and its row says so; the site has no good backup.
     fleet.sh(
         0,
         "for f in $(find /var/backups/chom/restic/data -type f); do \
@@ -125,6 +160,8 @@ fn a_wordpress_site_is_backed_up_checked_and_a_damaged_repository_is_found() {
     }
     let list = c.json_ok(["backup", "list", DOMAIN]);
     assert!(list.as_array().unwrap().iter().all(|b| b["drilled_at"].is_null() && b["drill_error"] != ""), "{list:#}");
+    let overview = c.json_ok(["backup", "overview"]);
+    assert_eq!(overview[0]["coverage"], "no_good_backup", "{overview:#}");
     assert_eq!(fleet.sh(0, "mysql -N -e 'SHOW DATABASES' | grep -c chom_drill || true").trim(), "0");
     assert_eq!(fleet.sh(0, "ls /var/backups/chom"), "cache\nrestic\nrestic.pass\n", "no scratch copy left");
 

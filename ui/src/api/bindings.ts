@@ -240,6 +240,11 @@ export type BackupRecord_Deserialize = {
 	drill_error: string,
 	/**  Made by the server's own schedule (cron), read in by a probe. */
 	scheduled: boolean,
+	/**
+	 *  What the last check of its repository found wrong with its data;
+	 *  empty when nothing.
+	 */
+	damage: string,
 };
 
 /**  One backup, as listed. */
@@ -278,6 +283,11 @@ export type BackupRecord_Serialize = {
 	drill_error: string,
 	/**  Made by the server's own schedule (cron), read in by a probe. */
 	scheduled: boolean,
+	/**
+	 *  What the last check of its repository found wrong with its data;
+	 *  empty when nothing.
+	 */
+	damage: string,
 };
 
 /**

@@ -205,6 +205,7 @@ fn list(all: &[BackupRecord]) {
             let state = match (b.good, b.drilled_at.is_some()) {
                 (true, true) => "good, restore-tested".to_owned(),
                 (true, false) => "good".to_owned(),
+                (false, _) if !b.damage.is_empty() => "damaged".to_owned(),
                 (false, _) => b.state.as_str().to_owned(),
             };
             vec![

@@ -8,8 +8,6 @@
 
 use std::io::Cursor;
 
-use chrono::Utc;
-use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::db::{BackupMade, BackupRecord, Drill, ServerRecord, SiteRecord};
@@ -26,20 +24,6 @@ use crate::web::{config, Script};
 use super::remote::{Transcript, WebJob};
 use super::sites::{layout_of, site_script};
 use super::Backups;
-
-/// What a check of a server's repository found.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct CheckReport {
-    pub server: String,
-    /// Percent of the repository's data read back (100: all of it).
-    pub read_percent: u8,
-    /// Backups of the server's sites now listed good.
-    pub verified: u32,
-    /// The OS keyring entry (service chom-desktop) that holds the
-    /// repository's password.
-    pub repository_entry: String,
-}
 
 impl Backups<'_> {
     /// Backs up `domain`'s live release, `shared/`, its vhost and pool, and
@@ -132,48 +116,6 @@ impl Backups<'_> {
         Ok(self.db.backups(site.map(|s| s.id), limit)?)
     }
 
-    /// Reads `read_percent` of the server's repository back (`restic
-    /// check`); when it is whole, every backup made before is good. Damage
-    /// found leaves none of that server's backups good.
-    pub async fn check(&self, server: &str, read_percent: u8, ctl: &Control) -> Result<CheckReport> {
-        if !(1..=100).contains(&read_percent) {
-            return Err(Error::Usage(format!("read 1 to 100 percent of the repository, not {read_percent}")));
-        }
-        let server = self.server_record(server)?;
-        let password = self.repo_password(&server, false)?;
-        let job = self.start_web_job(
-            "backup.check",
-            server.name.as_str(),
-            &server,
-            Scope::Server(server.name.to_string()),
-            ctl,
-        )?;
-        let started = Utc::now();
-        let script = backup_script("check", None, &[("CHECK_SUBSET", &read_percent.to_string())])?;
-        let (_, result, transcript) = self.run_backup(&server, &script, &password, &job).await;
-        let verified = match &result {
-            Ok(()) => self.db.mark_backups_verified(server.id, started)?,
-            Err(Error::Web(_)) => {
-                self.db.unmark_backups_verified(server.id)?;
-                0
-            }
-            Err(_) => 0,
-        };
-        self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
-        let detail = match &result {
-            Ok(()) => format!("{read_percent}% read back whole; {verified} backups good"),
-            Err(e) => e.to_string(),
-        };
-        self.audit("backup.check", Some(server.name.as_str()), None, result.is_ok(), &detail);
-        result?;
-        Ok(CheckReport {
-            server: server.name.to_string(),
-            read_percent,
-            verified: u32::try_from(verified).unwrap_or(u32::MAX),
-            repository_entry: self.db.backup_repo_account(server.id)?.unwrap_or_default(),
-        })
-    }
-
     pub(super) fn backup(&self, id: BackupId) -> Result<BackupRecord> {
         self.db.backup(id)?.ok_or_else(|| Error::NotFound {
             what: "backup",
@@ -183,7 +125,7 @@ impl Backups<'_> {
     }
 
     /// Runs backup.sh on the job's server, the password on its stdin.
-    async fn run_backup(
+    pub(super) async fn run_backup(
         &self,
         server: &ServerRecord,
         script: &Script,

@@ -7,6 +7,7 @@
 
 mod backup;
 mod breaker;
+mod check;
 mod defaults;
 mod deploy;
 mod fleet;
@@ -34,7 +35,7 @@ mod upload;
 mod view;
 mod wordpress;
 
-pub use backup::CheckReport;
+pub use check::CheckReport;
 pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMIN};
 pub use deploy::{DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};

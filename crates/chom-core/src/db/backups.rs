@@ -74,6 +74,9 @@ pub struct BackupRecord {
     pub drill_error: String,
     /// Made by the server's own schedule (cron), read in by a probe.
     pub scheduled: bool,
+    /// What the last check of its repository found wrong with its data;
+    /// empty when nothing.
+    pub damage: String,
 }
 
 /// What the last drill that passed restored and counted.
@@ -104,7 +107,7 @@ pub struct BackupMade {
 const COLUMNS: &str = "b.id, s.domain, sv.name, b.job_id, b.state, j.state, b.release_id, b.files_snapshot, \
      b.db_snapshot, b.files, b.bytes, b.added_bytes, b.db_bytes, b.db_engine, b.started_at, b.finished_at, \
      b.verified_at, b.error, b.drilled_at, b.drill_files, b.drill_tables, b.drill_rows, b.drill_ms, b.drill_error, \
-     b.scheduled";
+     b.scheduled, b.damage";
 const FROM: &str = "FROM backups b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id
      LEFT JOIN jobs j ON j.id = b.job_id";
 
@@ -136,6 +139,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<BackupRecord> {
         drill,
         drill_error: r.get(23)?,
         scheduled: r.get(24)?,
+        damage: r.get(25)?,
         good: state == BackupState::Done && verified_at.is_some(),
         id: r.get(0)?,
         domain: r.get(1)?,
@@ -203,14 +207,47 @@ impl Db {
     }
 
     /// Marks the finished backups of `server_id` made before `checked`
-    /// (when the check started) as read back whole at that time.
-    pub fn mark_backups_verified(&self, server_id: ServerId, checked: DateTime<Utc>) -> DbResult<usize> {
+    /// (when the check started) as read back whole at that time. A damaged
+    /// one only when the check read `whole` the repository, which clears
+    /// its damage.
+    pub fn mark_backups_verified(&self, server_id: ServerId, checked: DateTime<Utc>, whole: bool) -> DbResult<usize> {
         self.blocking(|| {
             Ok(self.conn().execute(
-                "UPDATE backups SET verified_at = ?2 WHERE state = 'done' AND finished_at <= ?2
-                 AND site_id IN (SELECT id FROM sites WHERE server_id = ?1)",
-                params![server_id, to_ms(checked)],
+                "UPDATE backups SET verified_at = ?2, damage = '' WHERE state = 'done' AND finished_at <= ?2
+                 AND (damage = '' OR ?3) AND site_id IN (SELECT id FROM sites WHERE server_id = ?1)",
+                params![server_id, to_ms(checked), whole],
             )?)
+        })
+    }
+
+    /// The backups of `server_id` with data in `snapshots` are damaged
+    /// (`what` says how): no longer good. Returns them, oldest first.
+    pub fn mark_backups_damaged(&self, server_id: ServerId, snapshots: &[&str], what: &str) -> DbResult<Vec<BackupId>> {
+        self.blocking(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let mut ids = Vec::new();
+            {
+                let mut find = tx.prepare(
+                    // restic's summary names a snapshot by a prefix of its id.
+                    "SELECT id FROM backups
+                     WHERE ((length(files_snapshot) >= 8 AND files_snapshot = substr(?2, 1, length(files_snapshot)))
+                       OR (length(db_snapshot) >= 8 AND db_snapshot = substr(?2, 1, length(db_snapshot))))
+                     AND site_id IN (SELECT id FROM sites WHERE server_id = ?1)",
+                )?;
+                for snapshot in snapshots {
+                    for id in find.query_map(params![server_id, snapshot], |r| r.get::<_, BackupId>(0))? {
+                        ids.push(id?);
+                    }
+                }
+            }
+            ids.sort();
+            ids.dedup();
+            for id in &ids {
+                tx.execute("UPDATE backups SET verified_at = NULL, damage = ?2 WHERE id = ?1", params![id, what])?;
+            }
+            tx.commit()?;
+            Ok(ids)
         })
     }
 
