@@ -14,10 +14,10 @@ for f in assets/remote/*.sh; do
   name=$(basename "$f")
   case "$name" in common.sh | layout.sh | release.sh | restic.sh) continue ;; esac
   parts=(assets/remote/common.sh)
-  case "$name" in deploy.sh | site.sh | ssl.sh | backup.sh | restore.sh) parts+=(assets/remote/layout.sh) ;; esac
+  case "$name" in deploy.sh | site.sh | ssl.sh | backup.sh | restore.sh | restore-path.sh) parts+=(assets/remote/layout.sh) ;; esac
   # The fragments web/assets.rs puts before a script's own text.
   case "$name" in deploy.sh | restore.sh) parts+=(assets/remote/release.sh) ;; esac
-  case "$name" in backup.sh | restore.sh) parts+=(assets/remote/restic.sh) ;; esac
+  case "$name" in backup.sh | restore.sh | restore-path.sh) parts+=(assets/remote/restic.sh) ;; esac
   # Variables come from CHOM (script.rs), set before the text runs.
   vars=$(grep -ohE '\$\{?[A-Z][A-Z0-9_]+' "${parts[@]}" "$f" | tr -d '${' | sort -u | grep -vxE 'PATH|HOME|LC_ALL' | sed 's/$/=x/')
   { echo "#!/bin/sh"; echo "set -eu"; echo "$vars"; cat "${parts[@]}" "$f"; } >"$tmp/$name"

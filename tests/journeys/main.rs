@@ -18,6 +18,7 @@ mod pool;
 mod probe;
 mod restart;
 mod restore;
+mod restore_path;
 mod retention;
 mod retries;
 mod schedule;

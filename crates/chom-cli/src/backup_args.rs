@@ -30,12 +30,21 @@ pub enum BackupCommand {
     /// Restore a backup into its site: the release, shared files and
     /// database (or --database alone) built beside the live ones, checked,
     /// switched in and checked live. Anything failing leaves the site as
-    /// it was; `chom backup undo DOMAIN` switches back afterwards.
+    /// it was; `chom backup undo DOMAIN` switches back afterwards. With
+    /// --path, one file or folder only, put beside the site's own.
     Restore {
         id: chom_core::BackupId,
         /// Only the database; the site's files stay as they are.
         #[arg(long)]
         database: bool,
+        /// Only this file or folder, as the site had it (shared/... or
+        /// current/...), into shared/restored/ID (or --into); nothing is
+        /// replaced, the live release and the database are not touched.
+        #[arg(long, conflicts_with_all = ["database", "to"])]
+        path: Option<String>,
+        /// The folder of shared/ to put --path in (made as the site's user).
+        #[arg(long, requires = "path")]
+        into: Option<String>,
         /// The page the restored site must answer (before and after the switch).
         #[arg(long, default_value = "/")]
         health_path: String,

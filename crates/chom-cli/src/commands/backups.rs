@@ -4,8 +4,8 @@
 
 use chom_core::db::BackupRecord;
 use chom_core::{
-    Chom, Coverage, RestoreParts, RestoreRequest, RestoreTarget, Result, Retention, RetentionPlan, ScheduleInput,
-    ScheduleView, SiteBackups,
+    Chom, Coverage, PathRestoreRequest, RestoreParts, RestoreRequest, RestoreTarget, Result, Retention, RetentionPlan,
+    ScheduleInput, ScheduleView, SiteBackups,
 };
 
 use super::control;
@@ -84,7 +84,16 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 );
             }
         }
-        BackupCommand::Restore { id, database, health_path, health_text, to, server } => {
+        BackupCommand::Restore { id, path: Some(path), into, .. } => {
+            let req = PathRestoreRequest { path, into };
+            let r = chom.backups().restore_path(id, &req, &control(web_progress(!as_json))).await?;
+            if as_json {
+                json(&r);
+            } else {
+                println!("{} of backup {id}: {} files, in {} of {}", req.path, r.files, r.placed, r.domain);
+            }
+        }
+        BackupCommand::Restore { id, database, health_path, health_text, to, server, .. } => {
             let parts = if database { RestoreParts::Database } else { RestoreParts::Site };
             let to = to.map(|domain| RestoreTarget { domain, server });
             let req = RestoreRequest { parts, health_path: Some(health_path), health_text, to };

@@ -2,8 +2,10 @@
 //! remote shell goes through one of these types first; the error names the
 //! field, shows a safe preview of the value and states the rule.
 
+mod backup;
 mod site;
 
+pub use backup::{BackupPath, SharedFolder};
 pub use site::{DomainName, GitRef, GitUrl, HealthPath, HttpsUrl, PhpVersion, ReleaseId, RemotePath, SitePath};
 
 use serde::{Deserialize, Serialize};

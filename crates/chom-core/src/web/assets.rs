@@ -24,6 +24,8 @@ pub const TRANSFER: &str = remote!("transfer.sh");
 /// backup.sh and restore.sh after the repository's helpers (restic.sh).
 pub const BACKUP: &str = concat!(remote!("restic.sh"), "\n", remote!("backup.sh"));
 pub const RESTORE: &str = concat!(remote!("release.sh"), "\n", remote!("restic.sh"), "\n", remote!("restore.sh"));
+/// One file or folder of a backup put back beside the site's own.
+pub const RESTORE_PATH: &str = concat!(remote!("restic.sh"), "\n", remote!("restore-path.sh"));
 
 pub mod templates {
     pub const NGINX_MAP: &str = remote!("templates/nginx-map.conf");
