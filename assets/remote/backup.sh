@@ -8,7 +8,8 @@
 # CHOM_VERSION, FILES_SNAPSHOT and DB_SNAPSHOT (drill; DB_SNAPSHOT empty for
 # a site without a database), CHECK_SUBSET (check: a percentage of the data
 # to read, 100 for all), KEEP, PROTECT and DRY_RUN (retain, scheduled),
-# CRON_HOUR, CRON_MINUTE and RUNNER (schedule), SOURCE_RELEASE (export).
+# CRON_HOUR, CRON_MINUTE and RUNNER (schedule), DRILL_DAYS (scheduled),
+# SOURCE_RELEASE (export).
 # stdin, after the token and holder lines: the repository's password (it
 # goes to a root-only file restic reads, as the server's own schedule will;
 # never on a command line, never in the environment of anything but restic).
@@ -108,9 +109,58 @@ create() {
     fi
     [ "$st" -eq 0 ] || { disk_full "backing up the database of $DOMAIN"; fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
     summary "the database of $DOMAIN"
+    db_id=$id
     value db_snapshot "$id"
     value db_bytes "$(field total_bytes_processed)"
     value engine "${engine:-unknown}"
+  fi
+}
+
+# The backup restored where nothing serves it: its files into a scratch
+# folder of root's (content checked against the snapshot by restic),
+# counted against the snapshot's own listing; its dump into a scratch
+# database, its tables and rows counted. Both go at the end, whatever
+# happens (the EXIT trap removes $work; the database below). Its counts
+# are values named with DRILL_PREFIX first (the schedule's run reports a
+# backup's counts too).
+drill() {
+  want_snapshot "$FILES_SNAPSHOT"
+  [ -z "$DB_SNAPSHOT" ] || want_snapshot "$DB_SNAPSHOT"
+  case "$BACKUP_ID" in *[!0-9a-z]* | "") fail "internal: BACKUP_ID is CHOM's" ;; esac
+  [ -n "$FILES_SNAPSHOT" ] || fail "internal: no files snapshot to drill"
+  step restore
+  scratch=$work/drill
+  (umask 077 && mkdir -- "$scratch")
+  restic restore "$FILES_SNAPSHOT" --target "$scratch" --verify >"$work/out" 2>"$work/err" ||
+    fail "restoring the files of snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"
+  # restic's listing: one JSON object per node; a name is JSON-escaped,
+  # so only a node's own type field matches.
+  want=$(restic ls --json "$FILES_SNAPSHOT" 2>"$work/err" | grep -c '"type":"file"' || true)
+  got=$(find "$scratch" -type f | wc -l)
+  [ "$got" -gt 0 ] && [ "$got" = "$want" ] || fail "snapshot $FILES_SNAPSHOT lists $want files; $got came back"
+  value "${DRILL_PREFIX:-}files" "$got"
+  rm -rf -- "$scratch"
+  if [ -n "$DB_SNAPSHOT" ]; then
+    step dump
+    db="chom_drill_$BACKUP_ID"
+    drop_db() { sql "DROP DATABASE IF EXISTS \`$db\`;"; }
+    trap 'exiting; drop_db 2>/dev/null || true; [ -z "$work" ] || rm -rf -- "$work"' EXIT
+    load_dump "$DB_SNAPSHOT" "$DOMAIN.sql" "$db"
+    tables=$(sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$db';")
+    [ "$tables" -gt 0 ] || fail "the dump of snapshot $DB_SNAPSHOT loaded no table"
+    rows=0
+    for t in $(base_tables "$db" | grep -x '[A-Za-z0-9_]*'); do
+      rows=$((rows + $(sql "SELECT COUNT(*) FROM \`$db\`.\`$t\`;")))
+    done
+    value "${DRILL_PREFIX:-}tables" "$tables"
+    value "${DRILL_PREFIX:-}rows" "$rows"
+    drop_db
+  fi
+  # Passed: the site's schedule protects the newest restore-tested
+  # backup (PROTECT, which CHOM chose) from its retention.
+  if [ -n "$PROTECT" ] && [ -f "$sched/$DOMAIN.protect" ]; then
+    case "$PROTECT" in *[!0-9a-f]*) fail "internal: PROTECT is a snapshot id" ;; esac
+    printf '%s\n' "$PROTECT" >"$sched/$DOMAIN.protect"
   fi
 }
 
@@ -162,7 +212,9 @@ retain() {
 
 # The schedule's run (cron, through its runner): a backup, then the
 # retention the operator set, protecting the backup the desktop last named
-# as the newest restore-tested.
+# as the newest restore-tested; on the days of DRILL_DAYS (ISO weekdays,
+# 1 for Monday), a drill of the new backup. A failed drill leaves the
+# backup made: the run reports it apart (drill passed or failed).
 scheduled() {
   BACKUP_ID="s$(date -u +%Y%m%d%H%M%S)"
   value backup "$BACKUP_ID"
@@ -171,6 +223,20 @@ scheduled() {
     PROTECT=$(grep -x '[0-9a-f]*' "$sched/$DOMAIN.protect" 2>/dev/null | head -1 || true)
     DRY_RUN=0
     retain
+  fi
+  case "$DRILL_DAYS" in *[!1-7]*) fail "internal: DRILL_DAYS are ISO weekdays" ;; esac
+  case "$DRILL_DAYS" in *"$(date +%u)"*) ;; *) return 0 ;; esac
+  step drill
+  value drill started
+  local t0 t1
+  t0=$(date +%s%N)
+  # In a subshell: its failure ends the drill, not the run.
+  if (FILES_SNAPSHOT=$files_id DB_SNAPSHOT=${db_id:-} PROTECT=$files_id DRILL_PREFIX=drill_ drill); then
+    t1=$(date +%s%N)
+    value drill_ms $(((t1 - t0) / 1000000))
+    value drill passed
+  else
+    value drill failed
   fi
 }
 
@@ -254,51 +320,7 @@ case "$ACTION" in
     (umask 077 && mkdir -- "$dir/import/$BACKUP_ID")
     value dir "$dir/import/$BACKUP_ID"
     ;;
-  drill)
-    # The backup restored where nothing serves it: its files into a scratch
-    # folder of root's (content checked against the snapshot by restic),
-    # counted against the snapshot's own listing; its dump into a scratch
-    # database, its tables and rows counted. Both go at the end, whatever
-    # happens (the EXIT trap removes $work; the database below).
-    want_snapshot "$FILES_SNAPSHOT"
-    [ -z "$DB_SNAPSHOT" ] || want_snapshot "$DB_SNAPSHOT"
-    case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
-    [ -n "$FILES_SNAPSHOT" ] || fail "internal: no files snapshot to drill"
-    step restore
-    scratch=$work/drill
-    (umask 077 && mkdir -- "$scratch")
-    restic restore "$FILES_SNAPSHOT" --target "$scratch" --verify >"$work/out" 2>"$work/err" ||
-      fail "restoring the files of snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"
-    # restic's listing: one JSON object per node; a name is JSON-escaped,
-    # so only a node's own type field matches.
-    want=$(restic ls --json "$FILES_SNAPSHOT" 2>"$work/err" | grep -c '"type":"file"' || true)
-    got=$(find "$scratch" -type f | wc -l)
-    [ "$got" -gt 0 ] && [ "$got" = "$want" ] || fail "snapshot $FILES_SNAPSHOT lists $want files; $got came back"
-    value files "$got"
-    rm -rf -- "$scratch"
-    if [ -n "$DB_SNAPSHOT" ]; then
-      step dump
-      db="chom_drill_$BACKUP_ID"
-      drop_db() { sql "DROP DATABASE IF EXISTS \`$db\`;"; }
-      trap 'exiting; drop_db 2>/dev/null || true; [ -z "$work" ] || rm -rf -- "$work"' EXIT
-      load_dump "$DB_SNAPSHOT" "$DOMAIN.sql" "$db"
-      tables=$(sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$db';")
-      [ "$tables" -gt 0 ] || fail "the dump of snapshot $DB_SNAPSHOT loaded no table"
-      rows=0
-      for t in $(base_tables "$db" | grep -x '[A-Za-z0-9_]*'); do
-        rows=$((rows + $(sql "SELECT COUNT(*) FROM \`$db\`.\`$t\`;")))
-      done
-      value tables "$tables"
-      value rows "$rows"
-      drop_db
-    fi
-    # Passed: the site's schedule protects the newest restore-tested
-    # backup (PROTECT, which CHOM chose) from its retention.
-    if [ -n "$PROTECT" ] && [ -f "$sched/$DOMAIN.protect" ]; then
-      case "$PROTECT" in *[!0-9a-f]*) fail "internal: PROTECT is a snapshot id" ;; esac
-      printf '%s\n' "$PROTECT" >"$sched/$DOMAIN.protect"
-    fi
-    ;;
+  drill) drill ;;
   check)
     step check
     case "$CHECK_SUBSET" in *[!0-9]* | "") fail "internal: CHECK_SUBSET is a percentage" ;; esac

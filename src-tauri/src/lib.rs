@@ -75,6 +75,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             backups::backup_check,
             backups::backup_drill,
             backups::backup_restore,
+            backups::backup_restore_path,
             backups::backup_undo,
             backups::backup_overview,
             backups::backup_schedules,

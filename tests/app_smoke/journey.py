@@ -418,6 +418,24 @@ try:
         result = wait.until(undone)[0]
         check(result.text.startswith("Switched back") and f"release {before} is live" in result.text, result.text)
         check(chom("site", "show", "shop.e2e.test")["site"]["current_release"] == before, "the cache says what serves")
+
+        # One file of the backup through the wizard: it lands beside the
+        # site's own (shared/restored/ID), the live release untouched.
+        restore = css("[data-testid=backup-restore]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", restore)
+        restore.click()
+        css("[data-testid=restore-mode-path]").click()
+        fill("restore-path", "current/index.html")
+        confirm = css("[data-testid=restore-confirm]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", confirm)
+        shot(driver, "restore-wizard-file")
+        css("[data-testid=restore-go]").click()
+        backup_id = listed[0]["id"]
+        placed = lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=job-result], [data-testid=job-error]")
+                            if e.text.startswith("current/index.html") or e.get_attribute("data-testid") == "job-error"]
+        result = wait.until(placed)[0]
+        check(f"in shared/restored/{backup_id}/index.html of shop.e2e.test" in result.text, result.text)
+        check(chom("site", "show", "shop.e2e.test")["site"]["current_release"] == before, "the live release stays")
         close = css("[data-testid=site-close]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
         close.click()

@@ -114,6 +114,6 @@ fn a_folder_and_a_file_come_back_beside_the_site_and_nothing_outside_it_is_writt
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr_of(&out));
     }
     assert_eq!(outside(), before, "nothing outside the site was written");
-    assert_eq!(fleet.sh(0, &format!("ls -A {base}/.chom")).contains("restore-path"), false, "no stage left");
+    assert!(!fleet.sh(0, &format!("ls -A {base}/.chom")).contains("restore-path"), "no stage left");
     assert!(fleet.get(0, WP, "/").1.contains("<title>"), "the site serves");
 }

@@ -19,8 +19,16 @@ num() { n=$(word "$1"); case "$n" in "" | *[!0-9]*) echo 0 ;; *) echo "$n" ;; es
 error=$(ev error | tail -1 | tr -d '\000-\037' | cut -c1-500 | sed 's/\\/\\\\/g; s/"/\\"/g')
 ok=false
 [ "$st" = 0 ] && ok=true
+# A drill runs last and its failure is not the run's: its error is its own.
+drill=$(word drill)
+drill_error=""
+if [ "$drill" = failed ] || [ "$drill" = started ]; then
+  drill=failed drill_error=$error
+  [ "$st" != 0 ] || error=""
+fi
 umask 022
-printf '{"domain":"%s","started":"%s","finished":"%s","ok":%s,"exit":%d,"backup":"%s","release":"%s","files_snapshot":"%s","db_snapshot":"%s","files":%s,"bytes":%s,"added":%s,"db_bytes":%s,"engine":"%s","removed":"%s","error":"%s"}\n' \
+printf '{"domain":"%s","started":"%s","finished":"%s","ok":%s,"exit":%d,"backup":"%s","release":"%s","files_snapshot":"%s","db_snapshot":"%s","files":%s,"bytes":%s,"added":%s,"db_bytes":%s,"engine":"%s","removed":"%s","error":"%s","drill":"%s","drill_files":%s,"drill_tables":%s,"drill_rows":%s,"drill_ms":%s,"drill_error":"%s"}\n' \
   {{domain}} "$started" "$(date -u +%FT%TZ)" "$ok" "$st" "$(word backup)" "$(word release)" "$(word files_snapshot)" \
   "$(word db_snapshot)" "$(num files)" "$(num bytes)" "$(num added)" "$(num db_bytes)" "$(word engine)" \
-  "$(ev 'value removed' | tail -1 | tr -cd '0-9a-f ')" "$error" >"$status.new" && mv -f "$status.new" "$status"
+  "$(ev 'value removed' | tail -1 | tr -cd '0-9a-f ')" "$error" "$drill" "$(num drill_files)" "$(num drill_tables)" \
+  "$(num drill_rows)" "$(num drill_ms)" "$drill_error" >"$status.new" && mv -f "$status.new" "$status"

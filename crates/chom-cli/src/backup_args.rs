@@ -102,6 +102,10 @@ pub enum BackupCommand {
         keep_weekly: Option<u32>,
         #[arg(long, requires = "at")]
         keep_monthly: Option<u32>,
+        /// When a run also drills its new backup: a weekday (mon ... sun),
+        /// daily, or off. Default: weekly, sites of a server taking turns.
+        #[arg(long, requires = "at")]
+        drill: Option<String>,
         #[arg(long)]
         off: bool,
     },

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Lab web hosts: each in its own network, mount, UTS and PID namespace, with
 # its own /etc (users, nginx, php, mysql, ssh, cron, letsencrypt), /var/www,
-# /var/lib/mysql, /var/log, /var/backups, /run, /tmp, /home and /root, and sshd, MariaDB,
+# /var/lib/mysql, /var/lib/chom (the schedules' status), /var/log, /var/backups, /run, /tmp,
+# /home and /root, and sshd, MariaDB,
 # PHP-FPM and nginx started by Debian's init scripts inside it (no systemd).
 # Its address is 198.18.I.2 on a veth pair whose other end, 198.18.I.1, is in
 # the root namespace; no default route, so nothing leaves the machine.
@@ -51,7 +52,7 @@ start() {
   rm -f "$root/cp.err" "$root"/etc/n{passwd,shadow,group,gshadow} "$root"/etc/{passwd,shadow,group,gshadow}.lock
   mkdir -p "$root/var/lib" "$root/var/spool/cron/crontabs" "$root/var/lib/letsencrypt" \
     "$root/var/www" "$root/var/log/nginx" "$root/var/log/mysql" "$root/run/lock" "$root/tmp" \
-    "$root/home" "$root/root" "$root/var/backups"
+    "$root/home" "$root/root" "$root/var/backups" "$root/var/lib/chom"
   cp -a /var/lib/mysql "$root/var/lib/mysql"
   cp -a /var/lib/php "$root/var/lib/php"
   chmod 1777 "$root/tmp" "$root/run/lock"
@@ -69,7 +70,7 @@ start() {
   rm -f "$root/var/www/html/index.html"
 
   # /tmp last: the host roots usually live under it.
-  local dirs="etc var/lib/mysql var/lib/php var/lib/letsencrypt var/spool/cron var/www var/log var/backups run home root tmp"
+  local dirs="etc var/lib/mysql var/lib/php var/lib/letsencrypt var/lib/chom var/spool/cron var/www var/log var/backups run home root tmp"
   for d in $dirs; do mkdir -p "/$d"; done   # mount points must exist on /
 
   ip netns add "$name"

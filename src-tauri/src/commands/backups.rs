@@ -5,8 +5,8 @@
 use chom_core::db::BackupRecord;
 use chom_core::jobs::JobEvent;
 use chom_core::{
-    BackupId, CheckReport, RestoreReport, RestoreRequest, Retention, RetentionPlan, ScheduleInput, ScheduleView,
-    SiteBackups,
+    BackupId, CheckReport, PathRestoreReport, PathRestoreRequest, RestoreReport, RestoreRequest, Retention,
+    RetentionPlan, ScheduleInput, ScheduleView, SiteBackups,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -76,6 +76,20 @@ pub async fn backup_restore(
 ) -> Result<RestoreReport, UiError> {
     let ticket = Ticket::new(&state, ticket);
     Ok(state.core()?.backups().restore(id, &request, &ticket.control(on_event)).await?)
+}
+
+/// Puts one file or folder of backup `id` back beside its site's own.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_restore_path(
+    state: State<'_, AppState>,
+    id: BackupId,
+    request: PathRestoreRequest,
+    ticket: String,
+    on_event: Channel<JobEvent>,
+) -> Result<PathRestoreReport, UiError> {
+    let ticket = Ticket::new(&state, ticket);
+    Ok(state.core()?.backups().restore_path(id, &request, &ticket.control(on_event)).await?)
 }
 
 /// Switches the site back to what served before its last restore (again:

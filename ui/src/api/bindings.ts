@@ -108,6 +108,8 @@ export const commands = {
 	 *  failure at any step leaves the site serving what it served.
 	 */
 	backupRestore: (id: BackupId, request: RestoreRequest_Deserialize, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RestoreReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("backup_restore", { id, request, ticket, onEvent })),
+	/**  Puts one file or folder of backup `id` back beside its site's own. */
+	backupRestorePath: (id: BackupId, request: PathRestoreRequest_Deserialize, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<PathRestoreReport, UiError_Serialize>(__TAURI_INVOKE("backup_restore_path", { id, request, ticket, onEvent })),
 	/**
 	 *  Switches the site back to what served before its last restore (again:
 	 *  forth to the restored state).
@@ -599,6 +601,39 @@ export type LogLine_Serialize = {
 	line: string,
 };
 
+/**  Where a restored file or folder went. */
+export type PathRestoreReport = {
+	job_id: JobId,
+	domain: string,
+	backup: BackupId,
+	/**  Its place in the site, relative to the site's folder (`shared/...`). */
+	placed: string,
+	/**  Files and links restored (folders not counted). */
+	files: number,
+};
+
+export type PathRestoreRequest = PathRestoreRequest_Serialize | PathRestoreRequest_Deserialize;
+
+export type PathRestoreRequest_Deserialize = {
+	/**  What to restore, as the site had it: `shared/...` or `current/...`. */
+	path: string,
+	/**
+	 *  A folder of `shared/` to put it in (made when missing); `None`:
+	 *  `shared/restored/BACKUP_ID`.
+	 */
+	into?: string | null,
+};
+
+export type PathRestoreRequest_Serialize = {
+	/**  What to restore, as the site had it: `shared/...` or `current/...`. */
+	path: string,
+	/**
+	 *  A folder of `shared/` to put it in (made when missing); `None`:
+	 *  `shared/restored/BACKUP_ID`.
+	 */
+	into: string | null,
+};
+
 /**  What the chooser picks. */
 export type PickKind = 
 /**  A folder whose files become a release. */
@@ -1084,6 +1119,12 @@ export type ScheduleInput_Deserialize = {
 	at: string,
 	/**  Retention the server applies after each run (none: keep everything). */
 	retention?: Retention_Deserialize | null,
+	/**
+	 *  When a run also drills the backup it made: "daily", "off", or a
+	 *  weekday ("mon" ... "sun"). None: weekly, on a day set by the site,
+	 *  so a server's sites take turns through the week.
+	 */
+	drill?: string | null,
 };
 
 export type ScheduleInput_Serialize = {
@@ -1091,6 +1132,12 @@ export type ScheduleInput_Serialize = {
 	at: string,
 	/**  Retention the server applies after each run (none: keep everything). */
 	retention: Retention_Serialize | null,
+	/**
+	 *  When a run also drills the backup it made: "daily", "off", or a
+	 *  weekday ("mon" ... "sun"). None: weekly, on a day set by the site,
+	 *  so a server's sites take turns through the week.
+	 */
+	drill: string | null,
 };
 
 /**  A site's schedule as the cache knows it (offline). */
@@ -1115,6 +1162,12 @@ export type ScheduleView_Deserialize = {
 	seen_at?: string | null,
 	/**  Why the schedule is not keeping up, when it is not. */
 	missed?: string | null,
+	/**
+	 *  When a run also drills its backup, in words ("weekly on Wednesday",
+	 *  "daily", "never"), and as `ScheduleInput::drill` takes it.
+	 */
+	drill: string,
+	drill_input: string,
 };
 
 /**  A site's schedule as the cache knows it (offline). */
@@ -1136,6 +1189,12 @@ export type ScheduleView_Serialize = {
 	seen_at: string | null,
 	/**  Why the schedule is not keeping up, when it is not. */
 	missed: string | null,
+	/**
+	 *  When a run also drills its backup, in words ("weekly on Wednesday",
+	 *  "daily", "never"), and as `ScheduleInput::drill` takes it.
+	 */
+	drill: string,
+	drill_input: string,
 };
 
 /**

@@ -22,6 +22,7 @@ import {
   type ServerView_Serialize,
   type ReleaseRequest,
   type RestoreParts,
+  type RestoreTarget_Deserialize,
   type RetentionPlan_Serialize,
   type Retention_Deserialize,
   type ScheduleInput_Deserialize,
@@ -197,9 +198,13 @@ export const checkBackups = (server: string, readPercent: number, ticket: string
 /** Restores backup `id` into scratch copies on its server, checks them, removes them. */
 export const drillBackup = (id: number, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.backupDrill(id, ticket, ch), on);
-/** Restores backup `id` into its site (whole, or the database alone); a failure changes nothing. */
-export const restoreBackup = (id: number, parts: RestoreParts, ticket: string, on: OnEvent) =>
-  siteJob((ch) => commands.backupRestore(id, { parts, health_path: null, health_text: null, to: null }, ticket, ch), on);
+/** Restores backup `id` into its site (whole, or the database alone), or into
+ * another site (`to`: made unless it exists); a failure changes nothing. */
+export const restoreBackup = (id: number, parts: RestoreParts, to: RestoreTarget_Deserialize | null, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupRestore(id, { parts, health_path: null, health_text: null, to }, ticket, ch), on);
+/** Puts one file or folder of backup `id` back beside its site's own (into `into` of shared/, or shared/restored/ID). */
+export const restorePath = (id: number, path: string, into: string | null, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.backupRestorePath(id, { path, into }, ticket, ch), on);
 /** Every site's newest good and restore-tested backup, schedule and coverage, from the cache. */
 export const backupOverview = async () => unwrap(await commands.backupOverview());
 /** The backup schedules in the cache, with their last runs and misses. */

@@ -158,13 +158,13 @@ pub async fn run(chom: &Chom, cmd: BackupCommand, as_json: bool) -> Result<i32> 
                 plan_table(&plan);
             }
         }
-        BackupCommand::Schedule { domain, at, keep_last, keep_daily, keep_weekly, keep_monthly, off } => {
+        BackupCommand::Schedule { domain, at, keep_last, keep_daily, keep_weekly, keep_monthly, drill, off } => {
             let rules = Retention { keep_last, keep_daily, keep_weekly, keep_monthly };
             let retention =
                 [keep_last, keep_daily, keep_weekly, keep_monthly].iter().any(Option::is_some).then_some(rules);
             let views = match (domain, at, off) {
                 (Some(d), Some(at), _) => {
-                    let input = ScheduleInput { at, retention };
+                    let input = ScheduleInput { at, retention, drill };
                     chom.backups()
                         .schedule(&d, Some(&input), &control(web_progress(!as_json)))
                         .await?
@@ -271,12 +271,13 @@ fn schedule_table(all: &[ScheduleView]) {
                 s.domain.clone(),
                 s.server.clone(),
                 format!("daily {}", s.at),
+                s.drill.clone(),
                 last,
                 s.missed.clone().unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
-    table(&["SITE", "SERVER", "WHEN", "LAST RUN", "MISSED"], &rows);
+    table(&["SITE", "SERVER", "WHEN", "DRILLED", "LAST RUN", "MISSED"], &rows);
 }
 
 /// Sites and how well their backups cover them.

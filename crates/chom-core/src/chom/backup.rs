@@ -189,6 +189,7 @@ pub(super) fn backup_script(
         "DB_SNAPSHOT",
         "CHECK_SUBSET",
         "KEEP",
+        "DRILL_DAYS",
         "PROTECT",
         "DRY_RUN",
         "CRON_HOUR",

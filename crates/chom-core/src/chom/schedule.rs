@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::db::{BackupMade, ScheduleRecord, ScheduledRun, ServerRecord};
+use crate::db::{BackupMade, Drill, ScheduleRecord, ScheduledRun, ServerRecord};
 use crate::error::{Error, Result};
 use crate::fleet::probe::BackupStatus;
 use crate::ids::BackupId;
@@ -37,6 +37,10 @@ pub struct ScheduleInput {
     pub at: String,
     /// Retention the server applies after each run (none: keep everything).
     pub retention: Option<Retention>,
+    /// When a run also drills the backup it made: "daily", "off", or a
+    /// weekday ("mon" ... "sun"). None: weekly, on a day set by the site,
+    /// so a server's sites take turns through the week.
+    pub drill: Option<String>,
 }
 
 /// A site's schedule as the cache knows it (offline).
@@ -58,6 +62,10 @@ pub struct ScheduleView {
     pub seen_at: Option<DateTime<Utc>>,
     /// Why the schedule is not keeping up, when it is not.
     pub missed: Option<String>,
+    /// When a run also drills its backup, in words ("weekly on Wednesday",
+    /// "daily", "never"), and as `ScheduleInput::drill` takes it.
+    pub drill: String,
+    pub drill_input: String,
 }
 
 impl ScheduleView {
@@ -75,6 +83,8 @@ impl ScheduleView {
             cron_running: r.cron_running,
             seen_at: r.seen_at,
             missed,
+            drill: drill_words(&r.drill_days),
+            drill_input: drill_input(&r.drill_days),
         }
     }
 }
@@ -105,6 +115,47 @@ fn parse_at(at: &str) -> Result<(u32, u32)> {
     Ok((num(h, 23).ok_or_else(bad)?, num(m, 59).ok_or_else(bad)?))
 }
 
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const WEEKDAY_NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/// The drill days (ISO weekday digits) of `drill`; none given: one weekday
+/// picked by `site` (its id), so sites take turns.
+fn drill_days(drill: Option<&str>, site: i64) -> Result<String> {
+    let Some(d) = drill else { return Ok((site.rem_euclid(7) + 1).to_string()) };
+    match d {
+        "daily" => Ok("1234567".into()),
+        "off" | "never" => Ok(String::new()),
+        day => WEEKDAYS.iter().position(|w| *w == day).map(|i| (i + 1).to_string()).ok_or_else(|| {
+            ValidationError::new("drill day", day, "daily, off, or a weekday: mon, tue, wed, thu, fri, sat, sun").into()
+        }),
+    }
+}
+
+fn drill_input(days: &str) -> String {
+    match days.len() {
+        0 => "off".into(),
+        1 => days
+            .bytes()
+            .next()
+            .and_then(|b| WEEKDAYS.get(usize::from(b.wrapping_sub(b'1'))))
+            .unwrap_or(&"off")
+            .to_string(),
+        _ => "daily".into(),
+    }
+}
+
+fn drill_words(days: &str) -> String {
+    match days.len() {
+        0 => "never".into(),
+        7 => "daily".into(),
+        _ => {
+            let names: Vec<&str> =
+                days.bytes().filter_map(|b| WEEKDAY_NAMES.get(usize::from(b.wrapping_sub(b'1'))).copied()).collect();
+            format!("weekly on {}", names.join(", "))
+        }
+    }
+}
+
 impl Backups<'_> {
     /// Installs `domain`'s schedule on its server (or, with `None`,
     /// removes it) and records it.
@@ -120,6 +171,7 @@ impl Backups<'_> {
             None => String::new(),
         };
         let site = self.site_record(domain)?;
+        let drill = drill_days(input.and_then(|i| i.drill.as_deref()), site.id.0)?;
         let server = self.server_record(site.server.as_str())?;
         let password = self.repo_password(&server, true)?;
         let job = self.start_web_job(
@@ -132,7 +184,7 @@ impl Backups<'_> {
         let protect = self.protected_snapshot(self.db.newest_restore_tested(site.id)?)?;
         let (script, stdin) = match parsed {
             Some((hour, minute)) => {
-                let run = backup_script("scheduled", Some(&site), &[("KEEP", &keep)])?;
+                let run = backup_script("scheduled", Some(&site), &[("KEEP", &keep), ("DRILL_DAYS", &drill)])?;
                 let (text, token) = run.standalone();
                 let runner = backup_runner(&layout_of(&site), token);
                 let (h, m) = (hour.to_string(), format!("{minute:02}"));
@@ -154,7 +206,7 @@ impl Backups<'_> {
                         .map(serde_json::to_string)
                         .transpose()
                         .map_err(|e| Error::Internal(e.to_string()))?;
-                    self.db.set_schedule(site.id, &i.at, retention.as_deref())?
+                    self.db.set_schedule(site.id, &i.at, retention.as_deref(), &drill)?
                 }
                 None => self.db.delete_schedule(site.id)?,
             }
@@ -162,9 +214,10 @@ impl Backups<'_> {
         self.end_web_job(&job, &transcript, result.as_ref().err()).await?;
         let detail = match (&result, input) {
             (Ok(()), Some(i)) => format!(
-                "backed up daily at {} (server time){}",
+                "backed up daily at {} (server time){}, drilled {}",
                 i.at,
-                if keep.is_empty() { String::new() } else { format!(", {keep}") }
+                if keep.is_empty() { String::new() } else { format!(", {keep}") },
+                drill_words(&drill)
             ),
             (Ok(()), None) => "schedule removed".to_owned(),
             (Err(e), _) => e.to_string(),
@@ -206,6 +259,11 @@ impl Ctx {
     }
 }
 
+/// A status line's words as the cache keeps them: one line, capped.
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or("").chars().filter(|c| !c.is_control()).take(500).collect()
+}
+
 /// One runner's status line, when it is `domain`'s and well formed.
 fn run_of(line: &str, domain: &str) -> Option<ScheduledRun> {
     let v: Value = serde_json::from_str(line).ok()?;
@@ -219,11 +277,22 @@ fn run_of(line: &str, domain: &str) -> Option<ScheduledRun> {
     };
     let num = |k: &str| v[k].as_u64().unwrap_or(0);
     let ok = v["ok"].as_bool()? && hex("files_snapshot").is_some();
+    let drill = match v["drill"].as_str() {
+        Some("passed") => Some(Ok(Drill {
+            files: u32::try_from(num("drill_files")).unwrap_or(u32::MAX),
+            tables: u32::try_from(num("drill_tables")).unwrap_or(u32::MAX),
+            rows: num("drill_rows"),
+            ms: num("drill_ms"),
+        })),
+        Some("failed") => Some(Err(text(&v["drill_error"]))),
+        _ => None,
+    };
     Some(ScheduledRun {
         started_at: time("started")?,
         finished_at: time("finished")?,
         ok,
-        error: v["error"].as_str().unwrap_or("").chars().filter(|c| !c.is_control()).take(500).collect(),
+        error: text(&v["error"]),
+        drill,
         made: BackupMade {
             release: v["release"]
                 .as_str()
@@ -259,5 +328,34 @@ mod tests {
         let forged = line.replace("abcdef12", "$(id)");
         assert!(!run_of(&forged, "a.test").unwrap().ok, "a run without a snapshot id is no backup");
         assert!(run_of("not json", "a.test").is_none());
+        assert!(run.drill.is_none(), "a line of a run that did not drill");
+        let drilled = line.replace(
+            r#""error":"""#,
+            r#""error":"","drill":"passed","drill_files":12,"drill_tables":3,"drill_rows":40,"drill_ms":900,"drill_error":"""#,
+        );
+        let d = run_of(&drilled, "a.test").unwrap().drill.unwrap().unwrap();
+        assert_eq!((d.files, d.tables, d.rows, d.ms), (12, 3, 40, 900));
+        let failed = line.replace(r#""error":"""#, r#""error":"","drill":"failed","drill_error":"no\nway""#);
+        assert_eq!(run_of(&failed, "a.test").unwrap().drill.unwrap().unwrap_err(), "noway");
+    }
+
+    #[test]
+    fn drill_days_and_their_words() {
+        assert_eq!(drill_days(Some("daily"), 1).unwrap(), "1234567");
+        assert_eq!(drill_days(Some("off"), 1).unwrap(), "");
+        assert_eq!(drill_days(Some("wed"), 1).unwrap(), "3");
+        // Sites take turns: ids 1..=7 get each weekday once.
+        let mut days: Vec<String> = (1..=7).map(|id| drill_days(None, id).unwrap()).collect();
+        days.sort();
+        assert_eq!(days, ["1", "2", "3", "4", "5", "6", "7"]);
+        for bad in ["Wed", "wednesday", "8", "1;id", ""] {
+            assert!(drill_days(Some(bad), 1).is_err(), "{bad}");
+        }
+        assert_eq!(drill_words("3"), "weekly on Wednesday");
+        assert_eq!(drill_words(""), "never");
+        assert_eq!(drill_words("1234567"), "daily");
+        for input in ["mon", "sun", "daily", "off"] {
+            assert_eq!(drill_input(&drill_days(Some(input), 1).unwrap()), input);
+        }
     }
 }

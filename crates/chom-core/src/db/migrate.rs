@@ -21,6 +21,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0010_backup_schedules.sql")),
     M::up(include_str!("migrations/0011_backup_repos.sql")),
     M::up(include_str!("migrations/0012_backup_damage.sql")),
+    M::up(include_str!("migrations/0013_schedule_drills.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{from_ms, to_ms, BackupMade, Db, DbResult};
+use super::{from_ms, to_ms, BackupMade, Db, DbResult, Drill};
 use crate::ids::{ServerId, SiteId};
 
 /// One schedule, as stored.
@@ -24,6 +24,8 @@ pub struct ScheduleRecord {
     pub last_error: String,
     pub cron_running: Option<bool>,
     pub seen_at: Option<DateTime<Utc>>,
+    /// ISO weekdays (digits, 1 = Monday) the run also drills its backup.
+    pub drill_days: String,
 }
 
 /// One run of a schedule, as its status file on the server says.
@@ -34,10 +36,13 @@ pub struct ScheduledRun {
     pub ok: bool,
     pub error: String,
     pub made: BackupMade,
+    /// The drill of the backup it made, when the run drilled: what it
+    /// counted, or why it failed.
+    pub drill: Option<std::result::Result<Drill, String>>,
 }
 
 const COLUMNS: &str = "b.site_id, s.domain, sv.name, b.at, b.retention, b.installed_at, b.last_run_at, b.last_ok, \
-     b.last_error, b.cron_running, b.seen_at \
+     b.last_error, b.cron_running, b.seen_at, b.drill_days \
      FROM backup_schedules b JOIN sites s ON s.id = b.site_id JOIN servers sv ON sv.id = s.server_id";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<ScheduleRecord> {
@@ -53,16 +58,17 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ScheduleRecord> {
         last_error: r.get(8)?,
         cron_running: r.get(9)?,
         seen_at: r.get::<_, Option<i64>>(10)?.map(from_ms),
+        drill_days: r.get(11)?,
     })
 }
 
 impl Db {
-    pub fn set_schedule(&self, site_id: SiteId, at: &str, retention: Option<&str>) -> DbResult<()> {
+    pub fn set_schedule(&self, site_id: SiteId, at: &str, retention: Option<&str>, drill_days: &str) -> DbResult<()> {
         self.blocking(|| {
             self.conn().execute(
-                "INSERT INTO backup_schedules (site_id, at, retention, installed_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (site_id) DO UPDATE SET at = ?2, retention = ?3, installed_at = ?4",
-                params![site_id, at, retention, to_ms(Utc::now())],
+                "INSERT INTO backup_schedules (site_id, at, retention, installed_at, drill_days) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (site_id) DO UPDATE SET at = ?2, retention = ?3, installed_at = ?4, drill_days = ?5",
+                params![site_id, at, retention, to_ms(Utc::now()), drill_days],
             )?;
             Ok(())
         })
@@ -137,6 +143,19 @@ impl Db {
                             run.error,
                         ],
                     )?;
+                    let id = tx.last_insert_rowid();
+                    let finished = to_ms(run.finished_at);
+                    match (&run.drill, run.ok) {
+                        (Some(Ok(d)), true) => tx.execute(
+                            "UPDATE backups SET drilled_at = ?2, drill_files = ?3, drill_tables = ?4, drill_rows = ?5,
+                             drill_ms = ?6 WHERE id = ?1",
+                            params![id, finished, d.files, d.tables, int(d.rows), int(d.ms)],
+                        )?,
+                        (Some(Err(e)), _) => {
+                            tx.execute("UPDATE backups SET drill_error = ?2 WHERE id = ?1", params![id, e])?
+                        }
+                        _ => 0,
+                    };
                     tx.execute(
                         "UPDATE backup_schedules SET last_run_at = ?2, last_ok = ?3, last_error = ?4 WHERE site_id = ?1",
                         params![site_id, started, run.ok, run.error],
