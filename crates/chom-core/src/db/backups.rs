@@ -332,3 +332,62 @@ impl Db {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::NewSite;
+    use crate::validate::DomainName;
+
+    /// A check's damage hits the backups whose snapshots restic named (by
+    /// their full ids; the rows keep restic's short ones), never a backup
+    /// without a database snapshot through its empty id; only a check of
+    /// all the data makes a damaged backup good again.
+    #[test]
+    fn damage_is_marked_by_snapshot_and_cleared_only_by_a_whole_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("c.sqlite3")).unwrap();
+        db.conn()
+            .execute(
+                "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('web', 'h', 22, 'root', 0, 0)",
+                [],
+            )
+            .unwrap();
+        let domain = DomainName::parse("a.example.test").unwrap();
+        let site = db
+            .insert_site(&NewSite {
+                server_id: ServerId(1),
+                domain: &domain,
+                kind: crate::web::SiteKind::Static,
+                php_version: None,
+                aliases: &[],
+                site_user: "w_a",
+            })
+            .unwrap();
+        let job = db.insert_job("backup", "", "op", 1, None).unwrap();
+        let made = |files: &str, db_snapshot: Option<&str>| BackupMade {
+            release: "r1".into(),
+            files_snapshot: files.into(),
+            db_snapshot: db_snapshot.map(str::to_owned),
+            ..BackupMade::default()
+        };
+        let a = db.insert_backup(site, job).unwrap();
+        db.finish_backup(a, &made("aaaa1111", Some("dddd2222"))).unwrap();
+        let b = db.insert_backup(site, job).unwrap();
+        db.finish_backup(b, &made("bbbb3333", Some(""))).unwrap();
+        let checked = Utc::now() + chrono::Duration::seconds(1);
+        assert_eq!(db.mark_backups_verified(ServerId(1), checked, false).unwrap(), 2);
+
+        let full = format!("dddd2222{}", "0".repeat(56));
+        let hit = db.mark_backups_damaged(ServerId(1), &[full.as_str()], "Pack ID does not match").unwrap();
+        assert_eq!(hit, vec![a], "only the backup whose dump snapshot was named");
+        let (ra, rb) = (db.backup(a).unwrap().unwrap(), db.backup(b).unwrap().unwrap());
+        assert!(!ra.good && ra.damage.contains("Pack ID") && rb.good && rb.damage.is_empty());
+
+        db.mark_backups_verified(ServerId(1), checked, false).unwrap();
+        assert!(!db.backup(a).unwrap().unwrap().good, "a partial check does not clear damage");
+        db.mark_backups_verified(ServerId(1), checked, true).unwrap();
+        let ra = db.backup(a).unwrap().unwrap();
+        assert!(ra.good && ra.damage.is_empty(), "a check of all the data does");
+    }
+}
