@@ -65,6 +65,11 @@ rm -rf -- "$stage"
 restic restore "$FILES_SNAPSHOT" --target "$stage" --include "$src" --verify >"$work/out" 2>"$work/err" ||
   fail "restoring $ITEM from snapshot $FILES_SNAPSHOT failed: $(tail -2 "$work/err" | tr '\n' ' ')"
 got=$stage$src
+# A folder on the way may be a link in the backup (the site's user can
+# make one of its folders a link): root follows none, so the item's folder
+# must be the stage's own.
+[ "$(realpath -e -- "${got%/*}" 2>/dev/null)" = "$(realpath -e -- "$stage")${src%/*}" ] ||
+  fail "backup $BACKUP_ID holds no folder ${ITEM%/*} (a link is there, or nothing); nothing was changed"
 [ -e "$got" ] || [ -L "$got" ] || fail "backup $BACKUP_ID holds no $ITEM; nothing was changed"
 # Fifos, sockets and devices are nobody's files to restore; set-id bits go.
 find "$got" ! -type f ! -type d ! -type l -exec rm -f -- {} +

@@ -25,7 +25,8 @@ fn a_folder_and_a_file_come_back_beside_the_site_and_nothing_outside_it_is_writt
         WP_USER,
         &format!(
             "mkdir -p {uploads}/2024/05 && echo photo > {uploads}/2024/05/photo.jpg && \
-             echo accents > '{uploads}/2024/Été (1).txt' && ln -s /etc/shadow {uploads}/2024/shadow"
+             echo accents > '{uploads}/2024/Été (1).txt' && ln -s /etc/shadow {uploads}/2024/shadow && \
+             ln -s /etc {uploads}/etc"
         ),
     );
     assert!(ok, "{out}");
@@ -109,6 +110,8 @@ fn a_folder_and_a_file_come_back_beside_the_site_and_nothing_outside_it_is_writt
         (vec!["--path", "shared/wp-content/uploads/2024", "--into", "../../../etc"], 2),
         (vec!["--path", "shared/wp-content/uploads/2024", "--into", "/etc"], 2),
         (vec!["--path", "shared/nothing-here"], 10),
+        // Through a link the user made before the backup: root follows it not.
+        (vec!["--path", "shared/wp-content/uploads/etc/shadow"], 10),
     ] {
         let out = c.run(["backup", "restore", &id].into_iter().chain(args.iter().copied()));
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr_of(&out));
