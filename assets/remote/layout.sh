@@ -286,23 +286,13 @@ take_back_tree() {
   mv -T -- "$new" "$d"
 }
 
-# The site's user writes folder DIR as a tar stream on stdout (root never
-# reads the site's files itself); its exit status goes to $work/pack.status.
-site_pack() {
+# Runs a command as the site's user, without root's environment or this
+# script's other descriptors, in a session of its own that is killed when
+# it returns; its stdin is descriptor 3, which the caller opens (/dev/null,
+# or a stream: an asynchronous command's own stdin is /dev/null).
+site_run() {
   local pid st=0
-  setsid runuser -u "$SITE_USER" -- env -i PATH=/usr/bin:/bin LC_ALL=C tar -C "$1" -cf - . </dev/null 9>&- &
-  pid=$!
-  site_session=$pid
-  wait "$pid" || st=$?
-  pkill -KILL -s "$pid" 2>/dev/null || true
-  site_session=""
-  echo "$st" >"$work/pack.status"
-}
-
-# The site's user writes file FILE on stdout.
-site_cat() {
-  local pid st=0
-  setsid runuser -u "$SITE_USER" -- env -i PATH=/usr/bin:/bin LC_ALL=C cat -- "$1" </dev/null 9>&- &
+  setsid runuser -u "$SITE_USER" -- env -i PATH=/usr/bin:/bin LC_ALL=C "$@" <&3 3<&- 9>&- &
   pid=$!
   site_session=$pid
   wait "$pid" || st=$?
@@ -310,6 +300,17 @@ site_cat() {
   site_session=""
   return "$st"
 }
+
+# The site's user writes folder DIR as a tar stream on stdout (root never
+# reads the site's files itself); its exit status goes to $work/pack.status.
+site_pack() {
+  local st=0
+  site_run tar -C "$1" -cf - . 3</dev/null || st=$?
+  echo "$st" >"$work/pack.status"
+}
+
+# The site's user writes file FILE on stdout.
+site_cat() { site_run cat -- "$1" 3</dev/null; }
 
 # Links an open release (REL, relative to BASE) to shared/; the first
 # release seeds a shared path that is not there yet. Secrets are copied

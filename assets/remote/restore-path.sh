@@ -18,21 +18,9 @@
 # own files under its own rights, replacing nothing; tar's messages go to
 # $work/unpack-err.
 site_unpack() {
-  local pid st=0
-  # An asynchronous command's stdin is /dev/null unless redirected: the
-  # stream reaches it through descriptor 3.
   # shellcheck disable=SC2016 # expanded by the user's shell
-  {
-    setsid runuser -u "$SITE_USER" -- env -i PATH=/usr/bin:/bin LC_ALL=C sh -c \
-      'umask 027; exec tar -C "$1" -xf - --no-same-owner --no-same-permissions --keep-old-files' chom-unpack "$1" \
-      <&3 3<&- 2>"$work/unpack-err" 9>&- &
-  } 3<&0
-  pid=$!
-  site_session=$pid
-  wait "$pid" || st=$?
-  pkill -KILL -s "$pid" 2>/dev/null || true
-  site_session=""
-  return "$st"
+  site_run sh -c 'umask 027; exec tar -C "$1" -xf - --no-same-owner --no-same-permissions --keep-old-files' \
+    chom-unpack "$1" 3<&0 2>"$work/unpack-err"
 }
 
 [ -f "$BASE/.chom/site" ] || fail "$DOMAIN is not a CHOM site on this server (no $BASE/.chom/site)"

@@ -336,8 +336,6 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::NewSite;
-    use crate::validate::DomainName;
 
     /// A check's damage hits the backups whose snapshots restic named (by
     /// their full ids; the rows keep restic's short ones), never a backup
@@ -346,24 +344,7 @@ mod tests {
     #[test]
     fn damage_is_marked_by_snapshot_and_cleared_only_by_a_whole_check() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("c.sqlite3")).unwrap();
-        db.conn()
-            .execute(
-                "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('web', 'h', 22, 'root', 0, 0)",
-                [],
-            )
-            .unwrap();
-        let domain = DomainName::parse("a.example.test").unwrap();
-        let site = db
-            .insert_site(&NewSite {
-                server_id: ServerId(1),
-                domain: &domain,
-                kind: crate::web::SiteKind::Static,
-                php_version: None,
-                aliases: &[],
-                site_user: "w_a",
-            })
-            .unwrap();
+        let (db, site) = super::super::test_site(&dir.path().join("c.sqlite3"));
         let job = db.insert_job("backup", "", "op", 1, None).unwrap();
         let made = |files: &str, db_snapshot: Option<&str>| BackupMade {
             release: "r1".into(),

@@ -128,3 +128,28 @@ pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
 pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
+
+/// A fresh database at `path` with one server ("web", id 1) and one static
+/// site on it (a.example.test), for the tables' own tests.
+#[cfg(test)]
+pub(crate) fn test_site(path: &Path) -> (Db, crate::ids::SiteId) {
+    let db = Db::open(path).unwrap();
+    db.conn()
+        .execute(
+            "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('web', 'h', 22, 'root', 0, 0)",
+            [],
+        )
+        .unwrap();
+    let domain = crate::validate::DomainName::parse("a.example.test").unwrap();
+    let site = db
+        .insert_site(&NewSite {
+            server_id: crate::ids::ServerId(1),
+            domain: &domain,
+            kind: crate::web::SiteKind::Static,
+            php_version: None,
+            aliases: &[],
+            site_user: "w_a",
+        })
+        .unwrap();
+    (db, site)
+}

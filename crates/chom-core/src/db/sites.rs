@@ -359,24 +359,7 @@ mod tests {
     fn deploys_of_a_crashed_process_become_interrupted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.sqlite3");
-        let db = Db::open(&path).unwrap();
-        db.conn()
-            .execute(
-                "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('web', 'h', 22, 'root', 0, 0)",
-                [],
-            )
-            .unwrap();
-        let domain = DomainName::parse("a.example.test").unwrap();
-        let site = db
-            .insert_site(&NewSite {
-                server_id: ServerId(1),
-                domain: &domain,
-                kind: SiteKind::Static,
-                php_version: None,
-                aliases: &[],
-                site_user: "w_a",
-            })
-            .unwrap();
+        let (db, site) = super::super::test_site(&path);
         db.set_site_release(site, Some("r1")).unwrap();
         let job = db.insert_job("deploy", "", "op", 1, None).unwrap();
         let deploy = db.insert_deploy(site, job, "deploy", "r2", "folder x").unwrap();
