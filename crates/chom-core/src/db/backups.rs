@@ -225,7 +225,7 @@ impl Db {
     pub fn mark_backups_damaged(&self, server_id: ServerId, snapshots: &[&str], what: &str) -> DbResult<Vec<BackupId>> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             let mut ids = Vec::new();
             {
                 let mut find = tx.prepare(
@@ -303,7 +303,7 @@ impl Db {
     pub fn forget_backups(&self, site_id: SiteId, ids: &[BackupId]) -> DbResult<usize> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             let mut n = 0;
             for id in ids {
                 n += tx.execute(
@@ -370,5 +370,30 @@ mod tests {
         db.mark_backups_verified(ServerId(1), checked, true).unwrap();
         let ra = db.backup(a).unwrap().unwrap();
         assert!(ra.good && ra.damage.is_empty(), "a check of all the data does");
+    }
+
+    /// The CI failure this guards against: `backup check` said "database is
+    /// locked" because the journal thread committed while the check's
+    /// deferred transaction sat between its read and its write.
+    #[test]
+    fn a_read_then_write_waits_for_another_connection_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite3");
+        let (db, site) = super::super::test_site(&path);
+        let job = db.insert_job("backup", "", "op", 1, None).unwrap();
+        let a = db.insert_backup(site, job).unwrap();
+        let made = BackupMade { files_snapshot: "aaaa1111".into(), ..BackupMade::default() };
+        db.finish_backup(a, &made).unwrap();
+
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; UPDATE servers SET name = name || '' WHERE id = 1;").unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        let full = format!("aaaa1111{}", "0".repeat(56));
+        let hit = db.mark_backups_damaged(ServerId(1), &[full.as_str()], "Pack ID does not match");
+        writer.join().unwrap();
+        assert_eq!(hit.unwrap(), vec![a]);
     }
 }

@@ -41,7 +41,7 @@ impl Db {
     pub fn pin_host_key(&self, server_id: ServerId, key: &PinnedHostKey) -> DbResult<()> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             tx.execute(
                 "INSERT INTO host_keys (server_id, algorithm, fingerprint, public_key, first_seen) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (server_id) DO UPDATE SET algorithm = ?2, fingerprint = ?3, public_key = ?4, first_seen = ?5",

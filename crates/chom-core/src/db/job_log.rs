@@ -54,7 +54,7 @@ impl LogWriter {
     /// Stores `lines` in one transaction: committed, they survive a kill
     /// of this process (WAL); only power loss can take the newest ones.
     pub fn write(&mut self, lines: &[NewLogLine]) -> DbResult<()> {
-        let tx = self.conn.transaction()?;
+        let tx = super::write_tx(&mut self.conn)?;
         {
             let mut stmt =
                 tx.prepare_cached("INSERT INTO job_log (job_id, at, server, kind, line) VALUES (?1, ?2, ?3, ?4, ?5)")?;

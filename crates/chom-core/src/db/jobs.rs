@@ -180,7 +180,7 @@ impl Db {
     pub fn insert_job_results(&self, job_id: JobId, rows: &[(Option<ServerId>, JobResultRecord)]) -> DbResult<()> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT OR REPLACE INTO job_results (job_id, server_name, server_id, ok, exit_status, stdout, \

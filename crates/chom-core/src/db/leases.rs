@@ -3,7 +3,7 @@
 //! starting at once exactly one gets it.
 
 use chrono::Utc;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{to_ms, Db, DbResult};
 use crate::ids::JobId;
@@ -58,7 +58,7 @@ impl Db {
             let me = process::current();
             let now = to_ms(Utc::now());
             let mut conn = self.conn();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = super::write_tx(&mut conn)?;
             if let Some(found) = stored(&tx, scope)? {
                 if found.live(now) {
                     return Ok(Err(found.held));

@@ -34,7 +34,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::code::ErrorCode;
 
@@ -119,6 +119,16 @@ impl Db {
         // (statements are atomic), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Begins a write transaction, taking the write lock first. A deferred
+/// transaction that reads and then writes fails with "database is locked"
+/// at once (the busy timeout does not apply) when another connection (the
+/// job journal's thread, a second CHOM process) committed in between: its
+/// snapshot is stale and SQLite cannot upgrade it. Every read-then-write
+/// goes through here.
+pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {

@@ -121,7 +121,7 @@ impl Db {
     pub fn insert_probes(&self, batch: &[NewProbe<'_>]) -> DbResult<()> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             {
                 let mut ins = tx.prepare_cached(
                     "INSERT INTO probes (server_id, job_id, at, ok, error_code, error, duration_ms, hostname, os, kernel, \

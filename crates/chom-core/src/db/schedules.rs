@@ -107,7 +107,7 @@ impl Db {
     ) -> DbResult<bool> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             let now = to_ms(Utc::now());
             tx.execute(
                 "UPDATE backup_schedules SET cron_running = ?2, seen_at = ?3 WHERE site_id = ?1",

@@ -137,7 +137,7 @@ impl Db {
         self.blocking(|| {
             let now = to_ms(Utc::now());
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             let inserted = tx.execute(
                 "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
@@ -199,7 +199,7 @@ impl Db {
     pub fn update_server(&self, id: ServerId, p: &ServerPatch) -> DbResult<Option<ServerRecord>> {
         self.blocking(|| {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = super::write_tx(&mut conn)?;
             let updated = tx.execute(
                 "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
                  user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
