@@ -28,12 +28,12 @@ case "$ACTION" in
   *) open_repo existing ;;
 esac
 
-# When restic failed writing to a full disk (its error names a file of
-# the repository, which no site names), says so in words an operator can
+# When restic failed writing to a full disk (its error, in file $2 or
+# $work/err, names a file of the repository, which no site names), says so in words an operator can
 # act on; restic removed what it had half-written.
 disk_full() {
-  local avail
-  if grep -qF "$repo/" "$work/err" && grep -q 'no space left on device' "$work/err"; then
+  local avail err=${2:-$work/err}
+  if grep -qF "$repo/" "$err" && grep -q 'no space left on device' "$err"; then
     avail=$(df -Pk "$dir" 2>/dev/null | awk 'NR==2 {print $4}')
     fail "the server's disk is full (${avail:-?} KiB left for $dir) while $1: free some space, then back up again; older backups are intact"
   fi
@@ -56,9 +56,14 @@ damaged_snapshots() {
     cut -d'"' -f4 | sort -u | tr '\n' ' ')"
 }
 
-# The site's files, then (PHP sites) its database streamed from
-# mysqldump: two snapshots sharing the tag backup:$BACKUP_ID.
+# The site's files and (PHP sites) its database streamed from mysqldump:
+# two snapshots sharing the tag backup:$BACKUP_ID, made at once by two
+# restic processes (backups share the repository's lock), so restic's
+# fixed costs (its key derivation, loading the index) overlap. A backup
+# is both parts or neither: when one fails, what restic kept of the other
+# goes, so it is never restored.
 create() {
+  local files_pid db_st=0 dump=0 made
   step files
   check_layout || fail "$DOMAIN has the layout before CHOM's current one: run chom site repair first"
   # No deploy switches or prunes releases while they are read.
@@ -71,25 +76,16 @@ create() {
   for conf in "/etc/nginx/sites-available/chom-$DOMAIN.conf" "/etc/php/$PHP/fpm/pool.d/chom-$SITE_USER.conf"; do
     if [ -f "$conf" ] && [ ! -L "$conf" ]; then paths="$paths $conf"; fi
   done
-  tags="--tag chom --tag site:$DOMAIN --tag kind:$KIND --tag release:$release --tag backup:$BACKUP_ID --tag chom:$CHOM_VERSION"
-  # shellcheck disable=SC2086 # the tags and paths are words CHOM checked
-  restic backup --json --quiet --one-file-system $tags --tag part:files $paths >"$work/out" 2>"$work/err" &&
-    st=0 || st=$?
-  if [ "$st" -eq 3 ]; then
-    fail "some files of $DOMAIN could not be read ($(grep -v '^{' "$work/err" | tail -2 | tr '\n' ' ')); this backup is not complete"
-  fi
-  [ "$st" -eq 0 ] || { disk_full "backing up the files of $DOMAIN"; fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
-  summary "the files of $DOMAIN"
-  value release "$release"
-  value files_snapshot "$id"
-  files_id=$id
-  value files "$(field total_files_processed)"
-  value bytes "$(field total_bytes_processed)"
-  value added "$(field data_added)"
   if [ -n "$PHP" ]; then
-    step dump
     command -v mysqldump >/dev/null || fail "mysqldump is not installed on this server"
     engine=$(mysql --protocol=socket -uroot -N -e 'SELECT VERSION()' 2>/dev/null | tr -c 'A-Za-z0-9.\n-' '_')
+  fi
+  tags="--tag chom --tag site:$DOMAIN --tag kind:$KIND --tag release:$release --tag backup:$BACKUP_ID --tag chom:$CHOM_VERSION"
+  # shellcheck disable=SC2086 # the tags and paths are words CHOM checked
+  restic backup --json --quiet --one-file-system $tags --tag part:files $paths >"$work/out" 2>"$work/err" &
+  files_pid=$!
+  if [ -n "$PHP" ]; then
+    step dump
     # The dump streams into restic (no dump file on disk); its own exit
     # status is kept apart, as sh has no pipefail. It names no database
     # (no USE), so it loads into whichever one a restore makes.
@@ -97,18 +93,31 @@ create() {
     { mysqldump --protocol=socket -uroot --single-transaction --routines --triggers "$SITE_USER" \
         2>"$work/dump-err"; echo $? >"$work/dump-status"; } |
       restic backup --json --quiet --stdin --stdin-filename "$DOMAIN.sql" $tags --tag part:database \
-        --tag "db:${engine:-unknown}" >"$work/out" 2>"$work/err" && st=0 || st=$?
+        --tag "db:${engine:-unknown}" >"$work/db-out" 2>"$work/db-err" || db_st=$?
     dump=$(cat "$work/dump-status" 2>/dev/null || echo 1)
-    if [ "$dump" != 0 ]; then
-      # What restic kept of a broken dump goes, so it is never restored.
-      # shellcheck disable=SC2086 # $bad: a hex id or nothing
-      bad=$(grep '^{"message_type":"summary"' "$work/out" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')
-      # Nor are the files without it: a backup is both or neither.
-      restic forget $bad "$files_id" >/dev/null 2>&1 || true
-      fail "mysqldump of $SITE_USER failed: $(tail -2 "$work/dump-err" | tr '\n' ' ')"
-    fi
-    [ "$st" -eq 0 ] || { disk_full "backing up the database of $DOMAIN"; fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
-    summary "the database of $DOMAIN"
+  fi
+  wait "$files_pid" && st=0 || st=$?
+  if [ "$st" -ne 0 ] || [ "$db_st" -ne 0 ] || [ "$dump" != 0 ]; then
+    made=$(cat -- "$work/out" "$work/db-out" 2>/dev/null | grep '^{"message_type":"summary"' |
+      sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p' | tr '\n' ' ')
+    # shellcheck disable=SC2086 # hex ids
+    if [ -n "$made" ]; then restic forget $made >/dev/null 2>&1 || true; fi
+  fi
+  if [ "$st" -eq 3 ]; then
+    fail "some files of $DOMAIN could not be read ($(grep -v '^{' "$work/err" | tail -2 | tr '\n' ' ')); this backup is not complete"
+  fi
+  [ "$st" -eq 0 ] || { disk_full "backing up the files of $DOMAIN"; fail "restic backup of $DOMAIN's files failed: $(tail -2 "$work/err" | tr '\n' ' ')"; }
+  [ "$dump" = 0 ] || fail "mysqldump of $SITE_USER failed: $(tail -2 "$work/dump-err" | tr '\n' ' ')"
+  [ "$db_st" -eq 0 ] || { disk_full "backing up the database of $DOMAIN" "$work/db-err"; fail "restic backup of $DOMAIN's database failed: $(tail -2 "$work/db-err" | tr '\n' ' ')"; }
+  summary "the files of $DOMAIN"
+  files_id=$id
+  value release "$release"
+  value files_snapshot "$id"
+  value files "$(field total_files_processed)"
+  value bytes "$(field total_bytes_processed)"
+  value added "$(field data_added)"
+  if [ -n "$PHP" ]; then
+    summary "the database of $DOMAIN" "$work/db-out" "$work/db-err"
     db_id=$id
     value db_snapshot "$id"
     value db_bytes "$(field total_bytes_processed)"

@@ -44,12 +44,13 @@ open_repo() {
   if [ -n "$(ls -A "$repo/locks" 2>/dev/null)" ]; then restic unlock >/dev/null 2>&1 || true; fi
 }
 
-# restic's summary line (--json --quiet prints nothing else on stdout): its
-# fields, by name.
+# restic's summary line (--json --quiet prints nothing else on stdout), in
+# file $2 or $work/out: its fields, by name.
 field() { sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" "$work/summary" | tr -d '"' | head -1; }
 summary() {
-  grep '^{"message_type":"summary"' "$work/out" | tail -1 >"$work/summary" || true
-  [ -s "$work/summary" ] || fail "$1: restic reported no snapshot ($(tail -2 "$work/err" | tr '\n' ' '))"
+  local out=${2:-$work/out} err=${3:-$work/err}
+  grep '^{"message_type":"summary"' "$out" | tail -1 >"$work/summary" || true
+  [ -s "$work/summary" ] || fail "$1: restic reported no snapshot ($(tail -2 "$err" | tr '\n' ' '))"
   id=$(field snapshot_id)
   case "$id" in *[!0-9a-f]* | "") fail "$1: restic reported no snapshot id" ;; esac
 }

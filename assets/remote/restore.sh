@@ -29,9 +29,12 @@ cd "$BASE"
 alt=.chom/alt
 stage=.chom/restore
 undo_db="chom_undo_$SITE_USER"
-work="" rel="" made_alt="" swapped=""
+work="" rel="" made_alt="" swapped="" db_pid=""
 trap 'exiting; cleanup' EXIT
 cleanup() {
+  # A load still running finishes first: it drops its MariaDB user at its
+  # end, and its database goes with the rest below.
+  if [ -n "$db_pid" ]; then wait "$db_pid" 2>/dev/null || true; fi
   [ -n "$work" ] && rm -rf -- "$work"
   # Files uploaded or exported for this restore are used once.
   if [ "$ACTION" = restore ] && [ "$SOURCE" = files ]; then
@@ -249,6 +252,20 @@ wordpress_url() {
   done
 }
 
+# The backup's dump into $undo_db, checked: run beside the files' restore
+# (below), in a scratch folder of its own, its events kept in
+# $work/db/events for the caller to pass on.
+load_db() {
+  work=$work/db
+  if [ "$SOURCE" = files ]; then
+    load_file "$FILES_DIR/database.sql" "$undo_db"
+  else
+    load_dump "$DB_SNAPSHOT" "$SOURCE_DOMAIN.sql" "$undo_db"
+  fi
+  want_swappable "$undo_db"
+  if [ "$NEW_SITE" = 1 ] && [ "$KIND" = wordpress ]; then wordpress_url; fi
+}
+
 restore() {
   case "$RELEASE" in *[!0-9a-z-]* | "") fail "bad release id" ;; esac
   case "$BACKUP_ID" in *[!0-9]* | "") fail "internal: BACKUP_ID is a number" ;; esac
@@ -276,6 +293,14 @@ restore() {
   (umask 077 && mkdir -- "$alt")
   made_alt=1
   parts=""
+  if [ -n "$has_db" ]; then
+    want_swappable "$SITE_USER"
+    # The dump loads while the files are restored: the two take about as
+    # long, and neither waits for the other's disk or CPU.
+    (umask 077 && mkdir -- "$work/db")
+    (trap - EXIT && load_db) >"$work/db/events" &
+    db_pid=$!
+  fi
   if [ "$PARTS" = site ]; then
     step files
     fetch_files
@@ -297,14 +322,11 @@ restore() {
   fi
   if [ -n "$has_db" ]; then
     step database
-    want_swappable "$SITE_USER"
-    if [ "$SOURCE" = files ]; then
-      load_file "$FILES_DIR/database.sql" "$undo_db"
-    else
-      load_dump "$DB_SNAPSHOT" "$SOURCE_DOMAIN.sql" "$undo_db"
-    fi
-    want_swappable "$undo_db"
-    if [ "$NEW_SITE" = 1 ] && [ "$KIND" = wordpress ]; then wordpress_url; fi
+    wait "$db_pid" && st=0 || st=$?
+    db_pid=""
+    # Its lines are this run's own (its token; root's private folder).
+    cat -- "$work/db/events"
+    [ "$st" -eq 0 ] || { grep -q " error " "$work/db/events" || fail "loading the database stopped (exit status $st)"; exit 1; }
     parts="db $parts"
   fi
   printf '%s\n' "$parts" >"$alt/parts"
