@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what CHOM needs on a fresh Debian 12 machine (Rust and Node present).
-# Idempotent: a second run installs nothing. Usage: scripts/install-deps.sh [build|gui|lab|web|bench|all]...
+# Idempotent: a second run installs nothing. Usage: scripts/install-deps.sh [build|gui|lab|web|bench|ansible|all]...
 set -euo pipefail
 
 BUILD_PKGS=(build-essential libdbus-1-dev pkg-config curl file libwebkit2gtk-4.1-dev libgtk-3-dev
@@ -21,20 +21,26 @@ WEB_PKGS=(openssh-server nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-curl ph
 WEB_EXCLUDE=(apache2- apache2-bin- libapache2-mod-php8.2-)
 # Tools CHOM is benchmarked against.
 BENCH_PKGS=(pssh python3-venv time)
+# Ansible's own reading of inventories, for the import and export tests:
+# ansible-core from PyPI in a venv (its ansible-inventory is the oracle).
+ANSIBLE_VENV=/var/cache/chom-ansible-venv
+ANSIBLE_CORE="ansible-core==2.19.14"
 
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(all)
 
 pkgs=()
+ansible=""
 for w in "${want[@]}"; do
   case "$w" in
+    ansible) ansible=1 pkgs+=(python3-venv) ;;
     build) pkgs+=("${BUILD_PKGS[@]}") ;;
     gui) pkgs+=("${GUI_PKGS[@]}") ;;
     lab) pkgs+=("${LAB_PKGS[@]}") ;;
     web) pkgs+=("${WEB_PKGS[@]}") ;;
     bench) pkgs+=("${BENCH_PKGS[@]}") ;;
-    all) pkgs+=("${BUILD_PKGS[@]}" "${GUI_PKGS[@]}" "${LAB_PKGS[@]}" "${WEB_PKGS[@]}") ;;
-    *) echo "install-deps: unknown group '$w' (build|gui|lab|web|bench|all)" >&2; exit 2 ;;
+    all) ansible=1 pkgs+=("${BUILD_PKGS[@]}" "${GUI_PKGS[@]}" "${LAB_PKGS[@]}" "${WEB_PKGS[@]}") ;;
+    *) echo "install-deps: unknown group '$w' (build|gui|lab|web|bench|ansible|all)" >&2; exit 2 ;;
   esac
 done
 
@@ -59,4 +65,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" "${WEB_EXCLUDE[@]}" >/dev/null
   [ -n "$restore_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
   true
+fi
+
+if [ -n "$ansible" ] && ! "$ANSIBLE_VENV/bin/pip" show -q ansible-core 2>/dev/null; then
+  echo "install-deps: installing $ANSIBLE_CORE into $ANSIBLE_VENV" >&2
+  python3 -m venv "$ANSIBLE_VENV"
+  "$ANSIBLE_VENV/bin/pip" install -q "$ANSIBLE_CORE"
 fi

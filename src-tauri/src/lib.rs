@@ -30,7 +30,7 @@ impl AppState {
 
 /// Every command the UI may call; the TypeScript bindings come from here.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    use commands::{backups, fleet, history, keys, pick, servers, sites, trust};
+    use commands::{backups, fleet, history, import, keys, pick, servers, sites, trust};
     Builder::<tauri::Wry>::new()
         .events(collect_events![events::JobChanged, events::JobsReconciled, events::HostKeyAlert])
         .commands(collect_commands![
@@ -82,6 +82,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             backups::backup_schedule,
             backups::backup_forget,
             pick::pick_path,
+            import::import_plan,
         ])
 }
 

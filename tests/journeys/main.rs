@@ -11,6 +11,7 @@ mod copy_key;
 mod deploy_cutoffs;
 mod failures;
 mod hostile;
+mod import;
 mod keys;
 mod kills;
 mod laravel;

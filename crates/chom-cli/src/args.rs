@@ -107,6 +107,12 @@ pub enum Command {
     /// Backups of sites into their server's restic repository.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// Bring servers and host keys in from ssh config, known_hosts, Ansible.
+    #[command(subcommand)]
+    Import(crate::import_args::ImportCommand),
+    /// Write the fleet out for another tool (an Ansible inventory).
+    #[command(subcommand)]
+    Export(crate::import_args::ExportCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod args;
 mod backup_args;
 mod commands;
 mod hint;
+mod import_args;
 mod logging;
 mod output;
 mod secret_input;
@@ -82,6 +83,8 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
         Command::Rollback { domain, to } => commands::sites::rollback(chom, &domain, to.as_deref(), as_json).await,
         Command::Ssl(s) => commands::sites::ssl(chom, s, as_json).await,
         Command::Backup(b) => commands::backups::run(chom, b, as_json).await,
+        Command::Import(i) => commands::import::run(chom, i, as_json).await,
+        Command::Export(e) => commands::import::export(chom, e),
     }
 }
 

@@ -25,6 +25,10 @@ pub enum Error {
     Ssh(#[from] SshError),
     #[error(transparent)]
     Web(#[from] WebError),
+    /// Boxed: the parsers' errors carry file, line and value, and every
+    /// `Result` of CHOM's would grow by their size.
+    #[error(transparent)]
+    Import(Box<crate::import::ImportError>),
     #[error("{what} {name:?} not found")]
     NotFound { what: &'static str, name: String, remedy: Remedy },
     #[error("{what} {name:?} already exists; pick another name or edit the existing one")]
@@ -56,6 +60,7 @@ impl Error {
             Error::Secret(_) => ErrorCode::Keyring,
             Error::Ssh(e) => e.code(),
             Error::Web(e) => e.code(),
+            Error::Import(e) => e.code(),
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::KeyInUse { .. } | Error::Busy { .. } => ErrorCode::InUse,
@@ -84,3 +89,9 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::import::ImportError> for Error {
+    fn from(e: crate::import::ImportError) -> Self {
+        Error::Import(Box::new(e))
+    }
+}

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod fleet;
 pub mod ids;
+pub mod import;
 pub mod jobs;
 pub mod keys;
 pub mod paths;

@@ -5,6 +5,7 @@
 pub mod backups;
 pub mod fleet;
 pub mod history;
+pub mod import;
 pub mod keys;
 pub mod pick;
 pub mod servers;

@@ -18,6 +18,8 @@ pub enum PickKind {
     Folder,
     /// A release as a .tar.gz (a WordPress tarball).
     Tarball,
+    /// Any file (an ssh config, known_hosts, an inventory to import).
+    File,
 }
 
 /// Opens the chooser over the window, in the folder of what the field
@@ -40,6 +42,7 @@ pub async fn pick_path(
         PickKind::Tarball => {
             dialog.set_title("Release tarball").add_filter("gzip tarball", &["gz", "tgz"]).blocking_pick_file()
         }
+        PickKind::File => dialog.set_title("File to import").blocking_pick_file(),
     })
     .await
     .map_err(|e| UiError::new(chom_core::ErrorCode::Internal, format!("the file chooser failed: {e}")))?;

@@ -135,6 +135,11 @@ export const commands = {
 	 *  operator closed it.
 	 */
 	pickPath: (kind: PickKind, current: string) => typedError<string | null, UiError_Serialize>(__TAURI_INVOKE("pick_path", { kind, current })),
+	/**
+	 *  What importing `source` from `path` (its default file where empty)
+	 *  would do; with `dry_run` false, it is done, in one transaction.
+	 */
+	importPlan: (source: ImportSource, path: string | null, dryRun: boolean) => typedError<ImportPlan_Serialize, UiError_Serialize>(__TAURI_INVOKE("import_plan", { source, path, dryRun })),
 };
 
 /** Events */
@@ -404,6 +409,18 @@ export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "in_u
 /**  A file on this computer could not be read or written. */
 "local_file" | "cancelled" | "internal";
 
+export type HostKeyAction = 
+/**  Pinned (the server had no pinned key). */
+"pin" | 
+/**  The pinned key is the one the file has. */
+"unchanged" | 
+/**  The file has another key than the pinned one: shown, never replaced. */
+"conflict" | 
+/**  Marked @revoked: refused for good on this server. */
+"revoke" | 
+/**  A line CHOM does not act on yet (@cert-authority). */
+"not_supported";
+
 /**
  *  A server offered another host key than the pinned one (nothing ran
  *  there): the window raises its blocking alert.
@@ -442,6 +459,44 @@ export type HostKeyOffer = {
 	/**  OpenSSH line without comment. */
 	public_key: string,
 };
+
+export type ImportAction = "add" | "update" | "unchanged" | "skip";
+
+/**  What an import does (or, on a dry run, would do). */
+export type ImportPlan = ImportPlan_Serialize | ImportPlan_Deserialize;
+
+/**  What an import does (or, on a dry run, would do). */
+export type ImportPlan_Deserialize = {
+	/**  The file read (the first one, for a config with Includes). */
+	source: string,
+	servers: PlannedServer_Deserialize[],
+	host_keys: PlannedHostKey[],
+	/**  About the source as a whole: unknown keywords, lines not understood. */
+	warnings: string[],
+	/**  Whether it was written (false on a dry run, or when nothing changes). */
+	applied: boolean,
+};
+
+/**  What an import does (or, on a dry run, would do). */
+export type ImportPlan_Serialize = {
+	/**  The file read (the first one, for a config with Includes). */
+	source: string,
+	servers: PlannedServer_Serialize[],
+	host_keys: PlannedHostKey[],
+	/**  About the source as a whole: unknown keywords, lines not understood. */
+	warnings: string[],
+	/**  Whether it was written (false on a dry run, or when nothing changes). */
+	applied: boolean,
+};
+
+/**  Where an import reads from. */
+export type ImportSource = 
+/**  An OpenSSH client config (default `~/.ssh/config`). */
+"ssh_config" | 
+/**  A known_hosts file (default `~/.ssh/known_hosts`). */
+"known_hosts" | 
+/**  An Ansible inventory, INI or YAML (a file must be named). */
+"ansible";
 
 /**  A job started or ended; views showing jobs, servers or sites reload. */
 export type JobChanged = JobChanged_Serialize | JobChanged_Deserialize;
@@ -639,7 +694,9 @@ export type PickKind =
 /**  A folder whose files become a release. */
 "folder" | 
 /**  A release as a .tar.gz (a WordPress tarball). */
-"tarball";
+"tarball" | 
+/**  Any file (an ssh config, known_hosts, an inventory to import). */
+"file";
 
 export type PinnedHostKey = {
 	algorithm: string,
@@ -647,6 +704,50 @@ export type PinnedHostKey = {
 	/**  OpenSSH line of the host key ("ssh-ed25519 AAAA..."). */
 	public_key: string,
 	first_seen: string,
+};
+
+export type PlannedHostKey = {
+	server: string,
+	action: HostKeyAction,
+	algorithm: string,
+	fingerprint: string,
+	detail: string,
+};
+
+export type PlannedServer = PlannedServer_Serialize | PlannedServer_Deserialize;
+
+export type PlannedServer_Deserialize = {
+	name: string,
+	action: ImportAction,
+	host: string,
+	port: number,
+	user: string,
+	key?: string | null,
+	tags: string[],
+	/**  For an update: each field that changes ("port: 22 -> 2222"). */
+	changes: string[],
+	/**
+	 *  Why it is skipped, directives ignored, differences with OpenSSH,
+	 *  keys to import first.
+	 */
+	notes: string[],
+};
+
+export type PlannedServer_Serialize = {
+	name: string,
+	action: ImportAction,
+	host: string,
+	port: number,
+	user: string,
+	key: string | null,
+	tags: string[],
+	/**  For an update: each field that changes ("port: 22 -> 2222"). */
+	changes: string[],
+	/**
+	 *  Why it is skipped, directives ignored, differences with OpenSSH,
+	 *  keys to import first.
+	 */
+	notes: string[],
 };
 
 /**  One files snapshot of the site, as the plan sees it. */

@@ -8,6 +8,8 @@ import {
   type AuditEntry_Serialize,
   type BackupRecord_Serialize,
   type HostKeyCheck_Serialize,
+  type ImportPlan_Serialize,
+  type ImportSource,
   type JobEvent_Deserialize,
   type JobRecord_Serialize,
   type KeyView,
@@ -40,13 +42,14 @@ import { remedyText } from "../lib/remedy";
 
 // chom-core's own views, as `chom --json` prints them (bindings also
 // describe the inbound shapes, with optional fields).
-export type { KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
+export type { ImportSource, KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
 
 /** A form field as the core takes it: trimmed, and null when left empty. */
 export const given = (v: string): string | null => v.trim() || null;
 export type AuditEntry = AuditEntry_Serialize;
 export type BackupRecord = BackupRecord_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
+export type ImportPlan = ImportPlan_Serialize;
 export type JobEvent = JobEvent_Deserialize;
 export type JobRecord = JobRecord_Serialize;
 export type LogLine = LogLine_Serialize;
@@ -102,6 +105,10 @@ export const installKeyWithPassword = async (name: string, password: string) =>
   unwrap(await commands.serverInstallKey(name, password));
 
 /** The OS's file chooser, opened near `current`; null when the operator closed it. */
+/** What importing `source` from `path` (empty: its default file) would
+ * do; with `dryRun` false it is done, in one transaction. */
+export const importPlan = async (source: ImportSource, path: string, dryRun: boolean) =>
+  unwrap(await commands.importPlan(source, given(path), dryRun));
 export const pickPath = async (kind: PickKind, current: string) => unwrap(await commands.pickPath(kind, current));
 
 export const listJobs = async (limit = 100) => unwrap(await commands.jobList(limit));

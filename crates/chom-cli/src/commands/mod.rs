@@ -1,6 +1,7 @@
 pub mod backups;
 pub mod fleet;
 pub mod history;
+pub mod import;
 pub mod keys;
 pub mod servers;
 pub mod sites;

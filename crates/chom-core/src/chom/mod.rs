@@ -12,6 +12,7 @@ mod defaults;
 mod deploy;
 mod fleet;
 mod history;
+mod import;
 mod keys;
 mod outcome;
 mod overview;
@@ -40,6 +41,7 @@ pub use check::CheckReport;
 pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMIN};
 pub use deploy::{DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
+pub use import::{AnsibleFormat, HostKeyAction, ImportAction, ImportPlan, ImportSource, PlannedHostKey, PlannedServer};
 pub use keys::KeyView;
 pub use overview::{BackupBrief, Coverage, SiteBackups};
 pub use reconcile::Reconciled;
@@ -146,6 +148,8 @@ services! {
     Transfers => transfers;
     /// Backups of sites into their server's restic repository.
     Backups => backups;
+    /// Servers and host keys from ssh config, known_hosts, Ansible.
+    Imports => imports;
 }
 
 impl Chom {

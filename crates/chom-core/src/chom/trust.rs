@@ -52,6 +52,11 @@ impl Servers<'_> {
     pub async fn accept_host_key(&self, name: &str, acceptance: Acceptance<'_>) -> Result<HostKeyOffer> {
         let check = self.check_host_key(name).await?;
         let offered = check.offered;
+        let record = self.server_record(name)?;
+        if self.db.revoked_host_keys(record.id)?.iter().any(|r| r.fingerprint == offered.fingerprint) {
+            self.reject_host_key(name, &offered)?;
+            return Err(ssh::SshError::HostKeyRevoked { server: check.server, offered: offered.fingerprint }.into());
+        }
         match acceptance {
             Acceptance::Fingerprint(fp) if fp.trim() != offered.fingerprint => {
                 self.reject_host_key(name, &offered)?;
@@ -71,7 +76,6 @@ impl Servers<'_> {
             }
             _ => {}
         }
-        let record = self.server_record(name)?;
         let key = PinnedHostKey {
             algorithm: offered.algorithm.clone(),
             fingerprint: offered.fingerprint.clone(),
@@ -110,6 +114,7 @@ impl Ctx {
     /// `with_key`) its decoded private key from the keyring.
     pub(super) async fn target(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
         let pinned = self.db.pinned_host_key(record.id)?;
+        let revoked = self.db.revoked_host_keys(record.id)?.into_iter().map(|r| r.fingerprint).collect();
         let key = match (&record.key, with_key) {
             (Some(name), true) => Some((name.to_string(), self.private_key(name).await?)),
             _ => None,
@@ -121,6 +126,7 @@ impl Ctx {
             port: record.port,
             user: record.user.clone(),
             pinned,
+            revoked,
             key,
         })
     }

@@ -6,6 +6,7 @@ mod audit;
 mod backups;
 mod breakers;
 mod host_keys;
+mod import;
 mod job_log;
 mod jobs;
 mod keys;
@@ -18,7 +19,8 @@ mod sites;
 
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use backups::{BackupMade, BackupRecord, BackupState, Drill};
-pub use host_keys::PinnedHostKey;
+pub use host_keys::{PinnedHostKey, RevokedHostKey};
+pub use import::ImportWrite;
 pub use job_log::{LogLine, LogWriter, NewLogLine};
 pub use jobs::{JobRecord, JobResultRecord, JobState};
 pub use keys::KeyRecord;

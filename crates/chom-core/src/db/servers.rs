@@ -1,7 +1,7 @@
 //! The `servers` and `server_tags` tables.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{from_ms, to_ms, Db, DbResult};
@@ -135,34 +135,9 @@ impl Db {
     /// Inserts a server; `Ok(None)` when the name is taken.
     pub fn insert_server(&self, s: &NewServer) -> DbResult<Option<ServerRecord>> {
         self.blocking(|| {
-            let now = to_ms(Utc::now());
             let mut conn = self.conn();
             let tx = super::write_tx(&mut conn)?;
-            let inserted = tx.execute(
-                "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                params![
-                    s.name.as_str(),
-                    s.host.as_str(),
-                    s.port.get(),
-                    s.user.as_str(),
-                    s.key_id,
-                    s.group.as_ref().map(|g| g.as_str()),
-                    s.notes,
-                    now
-                ],
-            );
-            match inserted {
-                Err(e) if is_unique_violation(&e) => return Ok(None),
-                other => other?,
-            };
-            let id = ServerId(tx.last_insert_rowid());
-            for tag in &s.tags {
-                tx.execute(
-                    "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
-                    params![id, tag.as_str()],
-                )?;
-            }
+            let Some(id) = insert_in(&tx, s)? else { return Ok(None) };
             tx.commit()?;
             drop(conn);
             self.server_by_id(id)
@@ -200,40 +175,8 @@ impl Db {
         self.blocking(|| {
             let mut conn = self.conn();
             let tx = super::write_tx(&mut conn)?;
-            let updated = tx.execute(
-                "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
-                 user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
-                 group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10 \
-                 WHERE id = ?1",
-                params![
-                    id,
-                    p.rename.as_ref().map(|n| n.as_str()),
-                    p.host.as_ref().map(|h| h.as_str()),
-                    p.port.map(|p| p.get()),
-                    p.user.as_ref().map(|u| u.as_str()),
-                    p.key_id,
-                    p.group.is_some(),
-                    p.group.as_ref().and_then(|g| g.as_ref().map(|g| g.as_str())),
-                    p.notes,
-                    to_ms(Utc::now()),
-                ],
-            );
-            match updated {
-                Err(e) if is_unique_violation(&e) => return Ok(None),
-                other => other?,
-            };
-            for tag in &p.add_tags {
-                tx.execute(
-                    "INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)",
-                    params![id, tag.as_str()],
-                )?;
-            }
-            for tag in &p.remove_tags {
-                tx.execute("DELETE FROM server_tags WHERE server_id = ?1 AND tag = ?2", params![id, tag.as_str()])?;
-            }
-            if p.changes_endpoint() {
-                tx.execute("DELETE FROM host_keys WHERE server_id = ?1", [id])?;
-                tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1", [id])?;
+            if !update_in(&tx, id, p)? {
+                return Ok(None);
             }
             tx.commit()?;
             drop(conn);
@@ -262,4 +205,69 @@ impl Db {
         let names = stmt.query_map([key_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(names)
     }
+}
+
+/// Inserts a server inside transaction `tx`; `None` when the name is taken.
+pub(super) fn insert_in(tx: &Connection, s: &NewServer) -> rusqlite::Result<Option<ServerId>> {
+    let inserted = tx.execute(
+        "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![
+            s.name.as_str(),
+            s.host.as_str(),
+            s.port.get(),
+            s.user.as_str(),
+            s.key_id,
+            s.group.as_ref().map(|g| g.as_str()),
+            s.notes,
+            to_ms(Utc::now())
+        ],
+    );
+    match inserted {
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        other => other?,
+    };
+    let id = ServerId(tx.last_insert_rowid());
+    for tag in &s.tags {
+        tx.execute("INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)", params![id, tag.as_str()])?;
+    }
+    Ok(Some(id))
+}
+
+/// Applies a patch inside transaction `tx`; `false` when the new name is
+/// taken. A changed host or port drops the pinned host key.
+pub(super) fn update_in(tx: &Connection, id: ServerId, p: &ServerPatch) -> rusqlite::Result<bool> {
+    let updated = tx.execute(
+        "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
+         user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
+         group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10 \
+         WHERE id = ?1",
+        params![
+            id,
+            p.rename.as_ref().map(|n| n.as_str()),
+            p.host.as_ref().map(|h| h.as_str()),
+            p.port.map(|p| p.get()),
+            p.user.as_ref().map(|u| u.as_str()),
+            p.key_id,
+            p.group.is_some(),
+            p.group.as_ref().and_then(|g| g.as_ref().map(|g| g.as_str())),
+            p.notes,
+            to_ms(Utc::now()),
+        ],
+    );
+    match updated {
+        Err(e) if is_unique_violation(&e) => return Ok(false),
+        other => other?,
+    };
+    for tag in &p.add_tags {
+        tx.execute("INSERT OR IGNORE INTO server_tags (server_id, tag) VALUES (?1, ?2)", params![id, tag.as_str()])?;
+    }
+    for tag in &p.remove_tags {
+        tx.execute("DELETE FROM server_tags WHERE server_id = ?1 AND tag = ?2", params![id, tag.as_str()])?;
+    }
+    if p.changes_endpoint() {
+        tx.execute("DELETE FROM host_keys WHERE server_id = ?1", [id])?;
+        tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1", [id])?;
+    }
+    Ok(true)
 }

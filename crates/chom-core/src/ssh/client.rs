@@ -70,6 +70,9 @@ pub struct Target {
     pub user: UnixUser,
     /// `None`: the host has no trusted key yet, so only its offer is collected.
     pub pinned: Option<PinnedHostKey>,
+    /// Fingerprints of host keys refused for good on this host (a
+    /// known_hosts `@revoked` line): never pinned, never accepted.
+    pub revoked: Vec<String>,
     /// Key name and decoded private key.
     pub key: Option<(String, Arc<PrivateKey>)>,
 }
@@ -220,6 +223,9 @@ async fn connect_inner(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> Resu
         (Ok(conn), Some(_)) => conn,
         (Err(russh::Error::UnknownKey), Some(offer)) => {
             return Err(match &target.pinned {
+                _ if target.revoked.contains(&offer.fingerprint) => {
+                    SshError::HostKeyRevoked { server: target.server.clone(), offered: offer.fingerprint }
+                }
                 None => SshError::HostKeyUnknown {
                     server: target.server.clone(),
                     algorithm: offer.algorithm,

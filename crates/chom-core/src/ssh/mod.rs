@@ -35,6 +35,11 @@ pub enum SshError {
          it by its fingerprint"
     )]
     HostKeyChanged { server: String, pinned: String, offered: String },
+    #[error(
+        "{server} offers host key {offered}, which a known_hosts file marked @revoked for it. Refusing to connect; \
+         nothing was sent or run. CHOM never accepts a revoked key: have the server's host key replaced"
+    )]
+    HostKeyRevoked { server: String, offered: String },
     #[error("cannot resolve {host} for {server}: {detail}")]
     Resolve { server: String, host: String, detail: String },
     #[error("{server} ({addr}) refused the connection: is sshd running and listening on that port?")]
@@ -93,7 +98,7 @@ impl SshError {
     pub fn code(&self) -> ErrorCode {
         match self {
             SshError::HostKeyUnknown { .. } => ErrorCode::HostKeyUnknown,
-            SshError::HostKeyChanged { .. } => ErrorCode::HostKeyChanged,
+            SshError::HostKeyChanged { .. } | SshError::HostKeyRevoked { .. } => ErrorCode::HostKeyChanged,
             SshError::Resolve { .. } | SshError::Refused { .. } | SshError::Unreachable { .. } => {
                 ErrorCode::Unreachable
             }

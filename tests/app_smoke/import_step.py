@@ -1,0 +1,29 @@
+"""The Import view, as an operator brings servers from an ssh config:
+the preview lists what would be added and skipped (with the reason), and
+nothing changes until Apply; then the server is in the inventory."""
+
+import os
+
+from selenium.webdriver.common.by import By
+
+
+def import_ssh_config(app, driver, work, host, chom, shot, check):
+    wait, css, fill = app.wait(), app.css, app.fill
+    config = os.path.join(work, "ssh_config")
+    with open(config, "w") as f:
+        f.write(f"Host e2e-imported\n  HostName {host['addr']}\n  User chomlab\n  LocalForward 8080 localhost:80\n"
+                "Host e2e-behind\n  HostName 10.9.9.9\n  ProxyJump e2e-imported\n")
+    css("[data-testid=tab-import]").click()
+    fill("import-path", config)
+    css("[data-testid=import-preview]").click()
+    added = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid=import-plan] tr[data-name="e2e-imported"]'))[0]
+    check("add" in added.text and "ignored: LocalForward" in added.text, added.text)
+    skipped = css('[data-testid=import-plan] tr[data-name="e2e-behind"]')
+    check("skip" in skipped.text and "ProxyJump" in skipped.text, skipped.text)
+    check(all(s["name"] != "e2e-imported" for s in chom("server", "list")), "a preview changes nothing")
+    shot(driver, "import-preview")
+    css("[data-testid=import-apply]").click()
+    done = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=import-applied]"))[0]
+    check("Applied: 1 added" in done.text, done.text)
+    check(chom("server", "show", "e2e-imported")["server"]["host"] == host["addr"], "imported as the config says")
+    shot(driver, "import-applied")
