@@ -37,6 +37,7 @@ fn main() {
             tags: vec![Tag::parse(tags[i % tags.len()]).unwrap(), Tag::parse(tags[(i / 7) % tags.len()]).unwrap()],
             group: Some(GroupName::parse(&format!("client-{:03}", i % 120)).unwrap()),
             notes: String::new(),
+            jump: None,
         };
         ids.push(db.insert_server(&s).expect("insert").expect("unique name").id);
     }

@@ -12,7 +12,7 @@ def import_ssh_config(app, driver, work, host, chom, shot, check):
     config = os.path.join(work, "ssh_config")
     with open(config, "w") as f:
         f.write(f"Host e2e-imported\n  HostName {host['addr']}\n  User chomlab\n  LocalForward 8080 localhost:80\n"
-                "Host e2e-behind\n  HostName 10.9.9.9\n  ProxyJump e2e-imported\n")
+                "Host e2e-behind\n  HostName 127.90.0.250\n  ProxyJump nobody.example.test\n")
     css("[data-testid=tab-import]").click()
     fill("import-path", config)
     css("[data-testid=import-preview]").click()

@@ -19,7 +19,8 @@ fn endpoint(addr: &str, port: u16) -> String {
 /// An operator's ~/.ssh/config, known_hosts and Ansible inventory bring
 /// the lab fleet in: a dry run changes nothing, the import adds what the
 /// config names (defaults from a wildcard block, the key matched by its
-/// public half, the host behind a jump host skipped with the reason), a
+/// public half, a ProxyJump through another imported host kept as its jump
+/// host, one through a host CHOM does not know skipped with the reason), a
 /// second import changes nothing; known_hosts (one line hashed) pins the
 /// keys, so the fleet is probed without a trust step; a @revoked line
 /// unpins that key and CHOM refuses it for good; the inventory adds its
@@ -42,6 +43,7 @@ fn ssh_config_known_hosts_and_ansible_bring_a_fleet_in() {
             "Host {n0}\n  HostName {a0}\n  Port {p0}\n\
              Host {n1}\n  HostName {a1}\n  Port {p1}\n\
              Host {n2}\n  HostName {a2}\n  Port {p2}\n  ProxyJump {n0}\n\
+             Host stranger\n  HostName {a2}\n  ProxyJump nobody.example.test\n\
              Host lab-*\n  User {user}\n  ForwardAgent yes\n  IdentityFile {id}\n",
             n0 = h0.name,
             a0 = h0.addr,
@@ -60,21 +62,26 @@ fn ssh_config_known_hosts_and_ansible_bring_a_fleet_in() {
     let cfg = config.to_str().unwrap();
 
     let plan = chom.json_ok(["import", "ssh-config", cfg, "--dry-run"]);
-    let want = [(&h0.name, "add"), (&h1.name, "add"), (&h2.name, "skip")];
+    let stranger = "stranger".to_owned();
+    let want = [(&h0.name, "add"), (&h1.name, "add"), (&h2.name, "add"), (&stranger, "skip")];
     let want: Vec<(String, String)> = want.iter().map(|(n, a)| (n.to_string(), a.to_string())).collect();
     assert_eq!(actions(&plan), want, "{plan:#}");
     assert_eq!(plan["applied"], false);
     let s0 = &plan["servers"][0];
     assert_eq!((s0["user"].as_str(), s0["key"].as_str()), (Some(lab.user()), Some("lab")), "{plan:#}");
     assert!(s0["notes"].to_string().contains("ignored: ForwardAgent"), "{plan:#}");
-    assert!(plan["servers"][2]["notes"][0].as_str().unwrap().contains("ProxyJump"), "{plan:#}");
+    assert_eq!(plan["servers"][2]["jump"], h0.name.as_str(), "{plan:#}");
+    let why = plan["servers"][3]["notes"][0].as_str().unwrap();
+    assert!(why.contains("ProxyJump nobody.example.test") && why.contains("no server CHOM has"), "{plan:#}");
     assert_eq!(chom.json_ok(["server", "list"]).as_array().unwrap().len(), 0, "a dry run changes nothing");
 
     let plan = chom.json_ok(["import", "ssh-config", cfg]);
     assert_eq!(plan["applied"], true, "{plan:#}");
     let again = chom.json_ok(["import", "ssh-config", cfg]);
     assert_eq!(again["applied"], false, "{again:#}");
-    assert!(actions(&again)[..2].iter().all(|(_, a)| a == "unchanged"), "{again:#}");
+    assert!(actions(&again)[..3].iter().all(|(_, a)| a == "unchanged"), "{again:#}");
+    // h2 is reached through h0 from now on; this test goes on with h0, h1.
+    chom.ok(["server", "remove", &h2.name]);
 
     // Not pinned yet: the probe refuses both before any credential.
     let (report, status) = chom.json(["probe", "--all"]);

@@ -12,6 +12,7 @@ mod deploy_cutoffs;
 mod failures;
 mod hostile;
 mod import;
+mod jump;
 mod keys;
 mod kills;
 mod laravel;

@@ -348,6 +348,9 @@ pub struct AddArgs {
     pub group: Option<String>,
     #[arg(long)]
     pub notes: Option<String>,
+    /// A server it is reached through (OpenSSH's ProxyJump), itself in the inventory.
+    #[arg(long)]
+    pub jump: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -384,6 +387,9 @@ pub struct EditArgs {
     pub group: Option<String>,
     #[arg(long)]
     pub notes: Option<String>,
+    /// The server it is reached through; an empty value: reached directly.
+    #[arg(long)]
+    pub jump: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,8 @@ pub enum Error {
     AlreadyExists { what: &'static str, name: String },
     #[error("key {key:?} is used by {servers}; move those servers to another key first")]
     KeyInUse { key: String, servers: String },
+    #[error("{server} is the jump host of {behind}; give them another jump host (or none) first")]
+    JumpInUse { server: String, behind: String },
     #[error("{0}")]
     Usage(String),
     #[error("{server} offers host key {offered}, not the {accepted} you accepted; nothing was pinned")]
@@ -63,7 +65,7 @@ impl Error {
             Error::Import(e) => e.code(),
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
-            Error::KeyInUse { .. } | Error::Busy { .. } => ErrorCode::InUse,
+            Error::KeyInUse { .. } | Error::JumpInUse { .. } | Error::Busy { .. } => ErrorCode::InUse,
             Error::ProbeOutput { .. } => ErrorCode::Protocol,
             Error::FingerprintMismatch { .. } => ErrorCode::HostKeyChanged,
             Error::LocalFile { .. } => ErrorCode::LocalFile,

@@ -724,6 +724,8 @@ export type PlannedServer_Deserialize = {
 	user: string,
 	key?: string | null,
 	tags: string[],
+	/**  The server it is reached through (a ProxyJump CHOM follows). */
+	jump?: string | null,
 	/**  For an update: each field that changes ("port: 22 -> 2222"). */
 	changes: string[],
 	/**
@@ -741,6 +743,8 @@ export type PlannedServer_Serialize = {
 	user: string,
 	key: string | null,
 	tags: string[],
+	/**  The server it is reached through (a ProxyJump CHOM follows). */
+	jump: string | null,
 	/**  For an update: each field that changes ("port: 22 -> 2222"). */
 	changes: string[],
 	/**
@@ -1340,10 +1344,16 @@ export type ServerDetail_Serialize = {
 	recent_jobs: JobRecord_Serialize[],
 };
 
-/**  Changes to a server; `None` keeps the field. `group: Some("")` clears it. */
+/**
+ *  Changes to a server; `None` keeps the field. `group: Some("")` and
+ *  `jump: Some("")` clear theirs.
+ */
 export type ServerEdit = ServerEdit_Serialize | ServerEdit_Deserialize;
 
-/**  Changes to a server; `None` keeps the field. `group: Some("")` clears it. */
+/**
+ *  Changes to a server; `None` keeps the field. `group: Some("")` and
+ *  `jump: Some("")` clear theirs.
+ */
 export type ServerEdit_Deserialize = {
 	rename?: string | null,
 	host?: string | null,
@@ -1354,9 +1364,13 @@ export type ServerEdit_Deserialize = {
 	remove_tags: string[],
 	group?: string | null,
 	notes?: string | null,
+	jump?: string | null,
 };
 
-/**  Changes to a server; `None` keeps the field. `group: Some("")` clears it. */
+/**
+ *  Changes to a server; `None` keeps the field. `group: Some("")` and
+ *  `jump: Some("")` clear theirs.
+ */
 export type ServerEdit_Serialize = {
 	rename: string | null,
 	host: string | null,
@@ -1367,6 +1381,7 @@ export type ServerEdit_Serialize = {
 	remove_tags: string[],
 	group: string | null,
 	notes: string | null,
+	jump: string | null,
 };
 
 /**  A new server as the operator typed it; validated by `add_server`. */
@@ -1382,6 +1397,8 @@ export type ServerInput_Deserialize = {
 	tags: string[],
 	group?: string | null,
 	notes?: string | null,
+	/**  The server this one is reached through (ProxyJump). */
+	jump?: string | null,
 };
 
 /**  A new server as the operator typed it; validated by `add_server`. */
@@ -1394,6 +1411,8 @@ export type ServerInput_Serialize = {
 	tags: string[],
 	group: string | null,
 	notes: string | null,
+	/**  The server this one is reached through (ProxyJump). */
+	jump: string | null,
 };
 
 /**  A server as listed: inventory fields plus its latest probe, if any. */
@@ -1409,6 +1428,8 @@ export type ServerView_Deserialize = {
 	tags: string[],
 	group?: string | null,
 	notes: string,
+	/**  The server this one is reached through (ProxyJump). */
+	jump?: string | null,
 	/**  up | down | unknown | host_key_changed */
 	status: string,
 	last_seen?: string | null,
@@ -1431,6 +1452,8 @@ export type ServerView_Serialize = {
 	tags: string[],
 	group: string | null,
 	notes: string,
+	/**  The server this one is reached through (ProxyJump). */
+	jump: string | null,
 	/**  up | down | unknown | host_key_changed */
 	status: string,
 	last_seen: string | null,

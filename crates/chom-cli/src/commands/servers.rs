@@ -18,6 +18,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
                 tags: a.tags,
                 group: a.group,
                 notes: a.notes,
+                jump: a.jump,
             })?;
             if as_json {
                 json(&view);
@@ -62,6 +63,7 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
                         remove_tags: e.remove_tags,
                         group: e.group,
                         notes: e.notes,
+                        jump: e.jump,
                     },
                 )
                 .await?;

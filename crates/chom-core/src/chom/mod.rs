@@ -13,6 +13,7 @@ mod deploy;
 mod fleet;
 mod history;
 mod import;
+mod jump;
 mod keys;
 mod outcome;
 mod overview;

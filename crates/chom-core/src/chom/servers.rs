@@ -23,9 +23,12 @@ pub struct ServerInput {
     pub tags: Vec<String>,
     pub group: Option<String>,
     pub notes: Option<String>,
+    /// The server this one is reached through (ProxyJump).
+    pub jump: Option<String>,
 }
 
-/// Changes to a server; `None` keeps the field. `group: Some("")` clears it.
+/// Changes to a server; `None` keeps the field. `group: Some("")` and
+/// `jump: Some("")` clear theirs.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerEdit {
@@ -38,6 +41,7 @@ pub struct ServerEdit {
     pub remove_tags: Vec<String>,
     pub group: Option<String>,
     pub notes: Option<String>,
+    pub jump: Option<String>,
 }
 
 fn tags(values: &[String]) -> Result<Vec<Tag>> {
@@ -56,8 +60,18 @@ impl Servers<'_> {
             tags: tags(&input.tags)?,
             group: input.group.as_deref().map(GroupName::parse).transpose()?,
             notes: parse_notes(input.notes.as_deref().unwrap_or(""))?,
+            jump: None,
         };
-        let new = NewServer { key_id: input.key.as_deref().map(|k| self.key_id(k)).transpose()?, ..new };
+        let new = NewServer {
+            key_id: input.key.as_deref().map(|k| self.key_id(k)).transpose()?,
+            jump: input
+                .jump
+                .as_deref()
+                .filter(|j| !j.is_empty())
+                .map(|j| self.checked_jump(&new.name, j))
+                .transpose()?,
+            ..new
+        };
         let record = self
             .db
             .insert_server(&new)?
@@ -75,6 +89,10 @@ impl Servers<'_> {
 
     pub fn remove_server(&self, name: &str) -> Result<()> {
         let record = self.server_record(name)?;
+        let behind = self.db.servers_behind(record.id)?;
+        if !behind.is_empty() {
+            return Err(Error::JumpInUse { server: record.name.to_string(), behind: behind.join(", ") });
+        }
         self.db.delete_server(record.id)?;
         self.audit("server.remove", Some(record.name.as_str()), Some(&record.host.to_string()), true, "");
         Ok(())
@@ -148,6 +166,11 @@ impl Ctx {
                 .map(|g| if g.is_empty() { Ok(None) } else { GroupName::parse(g).map(Some) })
                 .transpose()?,
             notes: edit.notes.as_deref().map(parse_notes).transpose()?,
+            jump: edit
+                .jump
+                .as_deref()
+                .map(|j| if j.is_empty() { Ok(None) } else { self.checked_jump(&current.name, j).map(Some) })
+                .transpose()?,
             add_tags: tags(&edit.add_tags)?,
             remove_tags: tags(&edit.remove_tags)?,
         };

@@ -41,7 +41,7 @@ impl Servers<'_> {
     pub async fn check_host_key(&self, name: &str) -> Result<HostKeyCheck> {
         let record = self.server_record(name)?;
         let target = self.target(&record, false).await?;
-        let offered = ssh::fetch_host_key(&target, self.pool.config()).await?;
+        let offered = self.pool.fetch_host_key(&target).await?;
         Ok(HostKeyCheck::new(record.name.to_string(), offered, target.pinned))
     }
 
@@ -113,6 +113,17 @@ impl Ctx {
     /// A connection target for a server, with its pinned key and (if
     /// `with_key`) its decoded private key from the keyring.
     pub(super) async fn target(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
+        let mut target = self.target_alone(record, with_key).await?;
+        target.jump = self.jump_target(record).await?;
+        Ok(target)
+    }
+
+    /// A jump host's own target (its jump host filled in by the caller).
+    pub(super) async fn hop_target(&self, record: &ServerRecord) -> Result<Target> {
+        self.target_alone(record, true).await
+    }
+
+    async fn target_alone(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
         let pinned = self.db.pinned_host_key(record.id)?;
         let revoked = self.db.revoked_host_keys(record.id)?.into_iter().map(|r| r.fingerprint).collect();
         let key = match (&record.key, with_key) {
@@ -128,6 +139,7 @@ impl Ctx {
             pinned,
             revoked,
             key,
+            jump: None,
         })
     }
 }
@@ -148,7 +160,8 @@ impl Servers<'_> {
         let key = record.key.clone().ok_or_else(|| ssh::SshError::NoKey { server: record.name.to_string() })?;
         let public = self.keys().key(key.as_str())?.public_key;
         let target = self.target(&record, false).await?;
-        let result = ssh::install_with_password(&target, self.pool.config(), password, &public).await;
+        let route = self.pool.route(&target).await?;
+        let result = ssh::install_with_password(&target, self.pool.config(), &route, password, &public).await;
         let detail = match &result {
             Ok(()) => format!("installed key {key} for {}", record.user),
             Err(e) => e.to_string(),

@@ -20,6 +20,8 @@ pub struct ServerView {
     pub tags: Vec<String>,
     pub group: Option<String>,
     pub notes: String,
+    /// The server this one is reached through (ProxyJump).
+    pub jump: Option<String>,
     /// up | down | unknown | host_key_changed
     pub status: String,
     pub last_seen: Option<DateTime<Utc>>,
@@ -103,6 +105,7 @@ impl ServerView {
             tags: r.tags.into_iter().map(String::from).collect(),
             group: r.group.map(String::from),
             notes: r.notes,
+            jump: r.jump.map(String::from),
             status: r.status.as_str().to_owned(),
             last_seen: r.last_seen,
             created_at: r.created_at,

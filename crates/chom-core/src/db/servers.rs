@@ -49,6 +49,8 @@ pub struct ServerRecord {
     pub tags: Vec<Tag>,
     pub group: Option<GroupName>,
     pub notes: String,
+    /// The server this one is reached through (ProxyJump).
+    pub jump: Option<ServerName>,
     pub status: ServerStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -65,6 +67,9 @@ pub struct NewServer {
     pub tags: Vec<Tag>,
     pub group: Option<GroupName>,
     pub notes: String,
+    /// A server already in the cache (or added before this one in the same
+    /// transaction) that this one is reached through.
+    pub jump: Option<ServerName>,
 }
 
 /// A partial update; `None` leaves the field as it is.
@@ -77,6 +82,8 @@ pub struct ServerPatch {
     pub key_id: Option<KeyId>,
     pub group: Option<Option<GroupName>>,
     pub notes: Option<String>,
+    /// `Some(None)` clears it.
+    pub jump: Option<Option<ServerName>>,
     pub add_tags: Vec<Tag>,
     pub remove_tags: Vec<Tag>,
 }
@@ -98,8 +105,9 @@ pub struct ServerFilter {
 
 const SELECT: &str = "SELECT s.id, s.name, s.host, s.port, s.user, k.name, s.group_name, s.notes, s.status, \
      s.created_at, s.updated_at, s.last_seen, \
-     (SELECT group_concat(tag, char(10)) FROM (SELECT tag FROM server_tags t WHERE t.server_id = s.id ORDER BY tag)) \
-     FROM servers s LEFT JOIN keys k ON k.id = s.key_id";
+     (SELECT group_concat(tag, char(10)) FROM (SELECT tag FROM server_tags t WHERE t.server_id = s.id ORDER BY tag)), \
+     j.name \
+     FROM servers s LEFT JOIN keys k ON k.id = s.key_id LEFT JOIN servers j ON j.id = s.jump_id";
 
 fn corrupt<E: std::fmt::Display>(e: E) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
@@ -117,6 +125,7 @@ fn row_to_server(r: &Row<'_>) -> rusqlite::Result<ServerRecord> {
         key: r.get::<_, Option<String>>(5)?.map(|k| KeyName::parse(&k)).transpose().map_err(corrupt)?,
         group: r.get::<_, Option<String>>(6)?.map(|g| GroupName::parse(&g)).transpose().map_err(corrupt)?,
         notes: r.get(7)?,
+        jump: r.get::<_, Option<String>>(13)?.map(|j| ServerName::parse(&j)).transpose().map_err(corrupt)?,
         status: ServerStatus::parse(&r.get::<_, String>(8)?),
         created_at: from_ms(r.get(9)?),
         updated_at: from_ms(r.get(10)?),
@@ -198,6 +207,14 @@ impl Db {
         })
     }
 
+    /// Names of the servers reached through `id`.
+    pub fn servers_behind(&self, id: ServerId) -> DbResult<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT name FROM servers WHERE jump_id = ?1 ORDER BY name")?;
+        let names = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(names)
+    }
+
     /// Names of the servers that use a key.
     pub fn servers_using_key(&self, key_id: KeyId) -> DbResult<Vec<String>> {
         let conn = self.conn();
@@ -210,8 +227,8 @@ impl Db {
 /// Inserts a server inside transaction `tx`; `None` when the name is taken.
 pub(super) fn insert_in(tx: &Connection, s: &NewServer) -> rusqlite::Result<Option<ServerId>> {
     let inserted = tx.execute(
-        "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        "INSERT INTO servers (name, host, port, user, key_id, group_name, notes, created_at, updated_at, jump_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, (SELECT id FROM servers WHERE name = ?9))",
         params![
             s.name.as_str(),
             s.host.as_str(),
@@ -220,7 +237,8 @@ pub(super) fn insert_in(tx: &Connection, s: &NewServer) -> rusqlite::Result<Opti
             s.key_id,
             s.group.as_ref().map(|g| g.as_str()),
             s.notes,
-            to_ms(Utc::now())
+            to_ms(Utc::now()),
+            s.jump.as_ref().map(|j| j.as_str()),
         ],
     );
     match inserted {
@@ -240,7 +258,8 @@ pub(super) fn update_in(tx: &Connection, id: ServerId, p: &ServerPatch) -> rusql
     let updated = tx.execute(
         "UPDATE servers SET name = coalesce(?2, name), host = coalesce(?3, host), port = coalesce(?4, port), \
          user = coalesce(?5, user), key_id = coalesce(?6, key_id), \
-         group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10 \
+         group_name = CASE WHEN ?7 THEN ?8 ELSE group_name END, notes = coalesce(?9, notes), updated_at = ?10, \
+         jump_id = CASE WHEN ?11 THEN (SELECT id FROM servers WHERE name = ?12) ELSE jump_id END \
          WHERE id = ?1",
         params![
             id,
@@ -253,6 +272,8 @@ pub(super) fn update_in(tx: &Connection, id: ServerId, p: &ServerPatch) -> rusql
             p.group.as_ref().and_then(|g| g.as_ref().map(|g| g.as_str())),
             p.notes,
             to_ms(Utc::now()),
+            p.jump.is_some(),
+            p.jump.as_ref().and_then(|j| j.as_ref().map(|j| j.as_str())),
         ],
     );
     match updated {

@@ -3,7 +3,7 @@
 
 use russh::ChannelMsg;
 
-use super::client::{self, Auth, SshConfig, Target};
+use super::client::{self, Auth, Route, SshConfig, Target};
 use super::quote::quote;
 use super::SshError;
 use crate::secret::Secret;
@@ -24,6 +24,7 @@ fn install_command(public_line: &str) -> Result<String, SshError> {
 pub async fn install_with_password(
     target: &Target,
     cfg: &SshConfig,
+    route: &Route,
     password: &Secret,
     public_line: &str,
 ) -> Result<(), SshError> {
@@ -32,7 +33,7 @@ pub async fn install_with_password(
     }
     let command = install_command(public_line)?;
     // The login has its deadline (connect_timeout); what runs after it, its own.
-    let conn = client::connect_with(target, cfg, Auth::Password(password)).await?;
+    let conn = client::connect_with(target, cfg, route, Auth::Password(password)).await?;
     let lost = |e: russh::Error| SshError::Disconnected { server: target.server.clone(), detail: e.to_string() };
     let run = async {
         let mut channel = conn.channel_open_session().await.map_err(lost)?;

@@ -75,6 +75,17 @@ pub struct Target {
     pub revoked: Vec<String>,
     /// Key name and decoded private key.
     pub key: Option<(String, Arc<PrivateKey>)>,
+    /// The server this one is reached through (ProxyJump), itself a
+    /// target with its own pinned key, credentials and jump host.
+    pub jump: Option<Box<Target>>,
+}
+
+/// How the SSH stream reaches a server: TCP from this computer, or a
+/// direct-tcpip channel of an authenticated connection to its jump host
+/// (which then opens the TCP connection, as `ssh -J` does).
+pub enum Route {
+    Direct,
+    Via(Arc<Connection>),
 }
 
 impl Target {
@@ -189,13 +200,19 @@ pub enum Auth<'a> {
     Password(&'a Secret),
 }
 
-/// Connects and authenticates with the target's key, or says precisely why not.
-pub async fn connect(target: &Target, cfg: &SshConfig) -> Result<Connection, SshError> {
-    connect_with(target, cfg, Auth::Key).await
+/// Connects along `route` and authenticates with the target's key, or
+/// says precisely why not.
+pub async fn connect(target: &Target, cfg: &SshConfig, route: &Route) -> Result<Connection, SshError> {
+    connect_with(target, cfg, route, Auth::Key).await
 }
 
-pub async fn connect_with(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> Result<Connection, SshError> {
-    timeout(cfg.connect_timeout, connect_inner(target, cfg, auth))
+pub async fn connect_with(
+    target: &Target,
+    cfg: &SshConfig,
+    route: &Route,
+    auth: Auth<'_>,
+) -> Result<Connection, SshError> {
+    timeout(cfg.connect_timeout, connect_inner(target, cfg, route, auth))
         .await
         .unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
 }
@@ -203,11 +220,11 @@ pub async fn connect_with(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> R
 /// Runs only the handshake and returns the host key the server offers (the
 /// first contact, before the operator accepted anything). Nothing is
 /// authenticated and no credential is sent.
-pub async fn fetch_host_key(target: &Target, cfg: &SshConfig) -> Result<HostKeyOffer, SshError> {
+pub async fn fetch_host_key(target: &Target, cfg: &SshConfig, route: &Route) -> Result<HostKeyOffer, SshError> {
     // The pinned key (if any) only orders the algorithms, so a server with
     // several host keys shows the pinned type; whatever it offers is returned.
     let run = async {
-        let (result, offer) = raw_handshake(target, cfg).await?;
+        let (result, offer) = raw_handshake(target, cfg, route).await?;
         match (result, offer) {
             (_, Some(offer)) => Ok(offer),
             (Err(e), None) => Err(failed_before_host_key(e, target)),
@@ -217,8 +234,13 @@ pub async fn fetch_host_key(target: &Target, cfg: &SshConfig) -> Result<HostKeyO
     timeout(cfg.connect_timeout, run).await.unwrap_or_else(|_| Err(connect_timeout(target, cfg)))
 }
 
-async fn connect_inner(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> Result<Connection, SshError> {
-    let (result, offer) = raw_handshake(target, cfg).await?;
+async fn connect_inner(
+    target: &Target,
+    cfg: &SshConfig,
+    route: &Route,
+    auth: Auth<'_>,
+) -> Result<Connection, SshError> {
+    let (result, offer) = raw_handshake(target, cfg, route).await?;
     let conn = match (result, offer) {
         (Ok(conn), Some(_)) => conn,
         (Err(russh::Error::UnknownKey), Some(offer)) => {
@@ -253,7 +275,39 @@ async fn connect_inner(target: &Target, cfg: &SshConfig, auth: Auth<'_>) -> Resu
 async fn raw_handshake(
     target: &Target,
     cfg: &SshConfig,
+    route: &Route,
 ) -> Result<(Result<Connection, russh::Error>, Option<HostKeyOffer>), SshError> {
+    let offered = Arc::new(Mutex::new(None));
+    let checker = Checker { pinned: target.pinned.clone(), offered: offered.clone() };
+    let config = Arc::new(russh_config(cfg, target.pinned.as_ref()));
+    let result = match route {
+        Route::Direct => client::connect_stream(config, tcp(target).await?, checker).await,
+        Route::Via(jump) => {
+            let channel = jump
+                .channel_open_direct_tcpip(target.host.as_str(), u32::from(target.port.get()), "127.0.0.1", 0)
+                .await
+                .map_err(|e| through_jump(e, target))?;
+            client::connect_stream(config, channel.into_stream(), checker).await
+        }
+    };
+    let offer = offered.lock().unwrap_or_else(|p| p.into_inner()).take();
+    Ok((result, offer))
+}
+
+/// The jump host could not open the TCP connection onward (it says why:
+/// refused, unreachable, or its sshd forbids forwarding).
+fn through_jump(e: russh::Error, target: &Target) -> SshError {
+    let jump = target.jump.as_ref().map_or("its jump host", |j| j.server.as_str());
+    SshError::Unreachable {
+        server: target.server.clone(),
+        addr: target.addr(),
+        detail: format!(
+            "{jump} could not connect onward ({e}); is sshd listening there, and does {jump} allow TCP forwarding?"
+        ),
+    }
+}
+
+async fn tcp(target: &Target) -> Result<TcpStream, SshError> {
     let addr = target.addr();
     let stream = TcpStream::connect((target.host.as_str(), target.port.get())).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::ConnectionRefused => {
@@ -264,12 +318,7 @@ async fn raw_handshake(
     // russh sets TCP_NODELAY only on sockets it opens itself; without it a
     // small request waits out the peer's delayed ACK (40 ms a round trip).
     let _ = stream.set_nodelay(true);
-    let offered = Arc::new(Mutex::new(None));
-    let checker = Checker { pinned: target.pinned.clone(), offered: offered.clone() };
-    let config = Arc::new(russh_config(cfg, target.pinned.as_ref()));
-    let result = client::connect_stream(config, stream, checker).await;
-    let offer = offered.lock().unwrap_or_else(|p| p.into_inner()).take();
-    Ok((result, offer))
+    Ok(stream)
 }
 
 /// Failing before any host key arrived: whatever answers is not a working

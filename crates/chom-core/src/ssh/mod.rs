@@ -11,7 +11,7 @@ pub mod quote;
 mod shell;
 
 pub use authorized_keys::install_with_password;
-pub use client::{fetch_host_key, HostKeyOffer, SshConfig, Target};
+pub use client::{HostKeyOffer, Route, SshConfig, Target};
 pub use exec::{ExecLimits, ExecOutput, Input, OutputLine, OutputSink, Stream};
 pub use pool::Pool;
 

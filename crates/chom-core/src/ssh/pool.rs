@@ -1,6 +1,9 @@
 //! One connection per server, reused across operations: idle timeout,
 //! keepalive (in the russh config), one transparent reconnect when a pooled
-//! connection has died, and a fleet-wide bound on connection attempts.
+//! connection has died, and a fleet-wide bound on connection attempts. A
+//! server behind a jump host rides on the jump host's pooled connection, so
+//! every server behind one bastion shares one connection to it; when that
+//! connection dies, theirs close with it and the next use reconnects both.
 
 use crate::ids::ServerId;
 use std::collections::HashMap;
@@ -14,7 +17,7 @@ use tokio_util::task::TaskTracker;
 use backon::{ExponentialBuilder, Retryable};
 
 use super::breaker::DialGate;
-use super::client::{self, Connection, SshConfig, Target};
+use super::client::{self, Connection, Route, SshConfig, Target};
 use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine, OutputSink};
 use super::shell::Shell;
 use super::SshError;
@@ -27,6 +30,7 @@ struct Endpoint {
     user: String,
     key: Option<String>,
     pinned: Option<String>,
+    via: Option<ServerId>,
 }
 
 impl Endpoint {
@@ -37,6 +41,7 @@ impl Endpoint {
             user: t.user.to_string(),
             key: t.key.as_ref().map(|(name, _)| name.clone()),
             pinned: t.pinned.as_ref().map(|p| p.public_key.clone()),
+            via: t.jump.as_ref().map(|j| j.server_id),
         }
     }
 }
@@ -47,6 +52,8 @@ struct Pooled {
     last_used: Instant,
     /// The long-lived probe shell of this connection, opened on first use.
     shell: Arc<AsyncMutex<Option<Shell>>>,
+    /// The jump host's connection this one rides on, kept open while it is.
+    _via: Option<Arc<Connection>>,
 }
 
 type Slot = Arc<AsyncMutex<Option<Pooled>>>;
@@ -158,16 +165,41 @@ impl Pool {
             }
         }
         guard.take();
-        let conn = Arc::new(self.dial(target).await?);
+        let route = self.route(target).await?;
+        let conn = Arc::new(self.dial(target, &route).await?);
         let shell = Arc::new(AsyncMutex::new(None));
-        *guard = Some(Pooled { conn: conn.clone(), endpoint, last_used: Instant::now(), shell: shell.clone() });
+        let via = match route {
+            Route::Via(jump) => Some(jump),
+            Route::Direct => None,
+        };
+        *guard =
+            Some(Pooled { conn: conn.clone(), endpoint, last_used: Instant::now(), shell: shell.clone(), _via: via });
         Ok((conn, true, shell))
+    }
+
+    /// How to reach `target`: directly, or over its jump host's pooled
+    /// connection (opened, through its own jump host, if needed).
+    pub async fn route(&self, target: &Target) -> Result<Route, SshError> {
+        match &target.jump {
+            None => Ok(Route::Direct),
+            Some(jump) => {
+                let (conn, _) = Box::pin(self.checkout(jump, false)).await?;
+                Ok(Route::Via(conn))
+            }
+        }
+    }
+
+    /// The host key `target` offers (nothing authenticated there), reached
+    /// as its connections are.
+    pub async fn fetch_host_key(&self, target: &Target) -> Result<client::HostKeyOffer, SshError> {
+        let route = self.route(target).await?;
+        client::fetch_host_key(target, &self.cfg, &route).await
     }
 
     /// A new connection: the breaker asked first, attempts that failed
     /// before anything ran retried with backoff (each holding one of the
     /// fleet-wide connecting permits only while it runs), the breaker told.
-    async fn dial(&self, target: &Target) -> Result<Connection, SshError> {
+    async fn dial(&self, target: &Target, route: &Route) -> Result<Connection, SshError> {
         if let Some(gate) = &self.gate {
             gate.allow(target.server_id, &target.server)?;
         }
@@ -178,7 +210,7 @@ impl Pool {
             .with_jitter();
         let attempt = || async {
             let _permit = self.connecting.acquire().await.expect("pool semaphore is never closed");
-            client::connect(target, &self.cfg).await
+            client::connect(target, &self.cfg, route).await
         };
         let result = attempt
             .retry(backoff)
@@ -306,7 +338,8 @@ impl Pool {
     /// Opens a new connection (not the pooled one) and runs `true`: proof
     /// that a fresh login works, e.g. after sshd's configuration changed.
     pub async fn prove_fresh_login(&self, target: &Target) -> Result<(), SshError> {
-        let conn = Arc::new(client::connect(target, &self.cfg).await?);
+        let route = self.route(target).await?;
+        let conn = Arc::new(client::connect(target, &self.cfg, &route).await?);
         let channel = conn.channel_open_session().await.map_err(|e| client::map_transport_error(e, target))?;
         let out =
             exec::exec((&conn, channel), "true", None, self.cfg.exec_limits, &mut |_| {}, None, &self.stops).await;

@@ -9,6 +9,7 @@ use crate::db::{ImportWrite, ServerFilter};
 use crate::error::{Error, Result};
 use crate::import::ansible::{self as inventory, ExportHost, Format};
 
+use super::jumps::{self, Hop};
 use super::{candidate, read, ImportPlan, Imports};
 
 /// An inventory's format, for an export.
@@ -39,20 +40,15 @@ impl Imports<'_> {
             let user = host.user.clone().unwrap_or_else(|| self.os_user.clone());
             let port = host.port.unwrap_or(22);
             let c = candidate(&host.name, &host.host, port, &user, &host.groups, Vec::new());
-            let why = match (&host.proxy_jump, &host.proxy_command) {
-                (Some(jump), _) => {
-                    Some(format!("it is reached through ProxyJump {jump}; CHOM cannot connect through jump hosts yet"))
-                }
+            let hops = host.proxy_jump.as_deref().map(Hop::parse_list).unwrap_or_default();
+            candidates.push(match (&host.proxy_jump, &host.proxy_command) {
                 (None, Some(cmd)) => {
-                    Some(format!("it is reached through ProxyCommand {cmd:?}, which CHOM does not run"))
+                    (c.skipped(format!("it is reached through ProxyCommand {cmd:?}, which CHOM does not run")), hops)
                 }
-                (None, None) => None,
-            };
-            candidates.push(match why {
-                Some(why) => c.skipped(why),
-                None => c,
+                _ => (c, hops),
             });
         }
+        let candidates = jumps::assign(candidates, &self.db.list_servers(&ServerFilter::default())?);
         let mut write = ImportWrite::default();
         self.plan_servers(&mut plan, candidates, &mut write)?;
         self.apply(&mut plan, write, dry_run, "import.ansible").await?;

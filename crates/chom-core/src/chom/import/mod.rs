@@ -5,6 +5,7 @@
 //! the same file changes nothing. The parsers are in `crate::import`.
 
 mod ansible;
+mod jumps;
 mod known_hosts;
 mod ssh_config;
 
@@ -67,6 +68,8 @@ pub struct PlannedServer {
     pub user: String,
     pub key: Option<String>,
     pub tags: Vec<String>,
+    /// The server it is reached through (a ProxyJump CHOM follows).
+    pub jump: Option<String>,
     /// For an update: each field that changes ("port: 22 -> 2222").
     pub changes: Vec<String>,
     /// Why it is skipped, directives ignored, differences with OpenSSH,
@@ -168,6 +171,7 @@ impl Imports<'_> {
                         user,
                         key: None,
                         tags: Vec::new(),
+                        jump: None,
                         changes: Vec::new(),
                         notes,
                     });
@@ -187,6 +191,7 @@ impl Imports<'_> {
                 user: server.user.to_string(),
                 key,
                 tags: server.tags.iter().map(|t| t.to_string()).collect(),
+                jump: server.jump.as_ref().map(|j| j.to_string()),
                 changes: Vec::new(),
                 notes,
             };
@@ -216,6 +221,7 @@ impl Imports<'_> {
         if dry_run || empty {
             return Ok(());
         }
+        let write = ImportWrite { add: jumps::in_write_order(write.add), ..write };
         if let Err(name) = self.db.apply_import(&write)? {
             return Err(Error::AlreadyExists { what: "server", name });
         }
@@ -253,6 +259,11 @@ fn patch_for(record: &ServerRecord, server: &NewServer, key: Option<&str>) -> (S
     if record.user != server.user {
         changes.push(format!("user: {} -> {}", record.user, server.user));
         patch.user = Some(server.user.clone());
+    }
+    if record.jump != server.jump {
+        let show = |j: &Option<ServerName>| j.as_ref().map_or("none".to_owned(), |j| j.to_string());
+        changes.push(format!("jump host: {} -> {}", show(&record.jump), show(&server.jump)));
+        patch.jump = Some(server.jump.clone());
     }
     if let (Some(id), Some(name)) = (server.key_id, key) {
         if record.key.as_ref().map(|k| k.as_str()) != Some(name) {
@@ -316,6 +327,7 @@ pub(super) fn candidate(
             tags: valid_tags,
             group: None,
             notes: String::new(),
+            jump: None,
         },
         notes,
     }

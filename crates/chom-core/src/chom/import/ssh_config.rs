@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::db::ImportWrite;
+use crate::db::{ImportWrite, ServerFilter};
 use crate::error::{Error, Result};
-use crate::import::ssh_config::{self as config, Context, ResolvedHost};
+use crate::import::ssh_config::{self as config, Context};
 use crate::keys::fingerprint_of;
 
+use super::jumps::{self, Hop};
 use super::{candidate, home_file, Candidate, ImportPlan, Imports};
 
 const SYSTEM_CONFIG: &str = "/etc/ssh/ssh_config";
@@ -52,13 +53,10 @@ impl Imports<'_> {
                 Ok(r) => r,
                 Err(e) => {
                     let (name, host, user) = (alias.clone(), alias.clone(), ctx.local_user.clone());
-                    candidates.push(Candidate::Skip {
-                        name,
-                        host,
-                        port: 22,
-                        user,
-                        notes: vec![format!("skipped: {e}")],
-                    });
+                    candidates.push((
+                        Candidate::Skip { name, host, port: 22, user, notes: vec![format!("skipped: {e}")] },
+                        Vec::new(),
+                    ));
                     continue;
                 }
             };
@@ -78,13 +76,15 @@ impl Imports<'_> {
             }
             let user = resolved.user.clone().unwrap_or_else(|| ctx.local_user.clone());
             let mut c = candidate(&alias, &resolved.hostname, resolved.port, &user, &[], notes);
-            if let Some(why) = unsupported(&resolved) {
-                c = c.skipped(why);
+            if let Some(cmd) = &resolved.proxy_command {
+                c = c.skipped(format!("it is reached through ProxyCommand {cmd:?}, which CHOM does not run"));
             } else if let Candidate::Server { server, notes } = &mut c {
                 server.key_id = match_key(&resolved.identity_files, &keys, notes);
             }
-            candidates.push(c);
+            let hops = resolved.proxy_jump.iter().map(|j| Hop { host: j.host.clone(), port: j.port }).collect();
+            candidates.push((c, hops));
         }
+        let candidates = jumps::assign(candidates, &self.db.list_servers(&ServerFilter::default())?);
         let mut write = ImportWrite::default();
         self.plan_servers(&mut plan, candidates, &mut write)?;
         self.apply(&mut plan, write, dry_run, "import.ssh_config").await?;
@@ -97,29 +97,6 @@ impl Imports<'_> {
         let local_host = sysinfo::System::host_name().unwrap_or_else(|| "localhost".into());
         Ok(Context { home, local_user: self.os_user.clone(), local_host })
     }
-}
-
-/// Why a host CHOM cannot reach as configured is skipped.
-fn unsupported(r: &ResolvedHost) -> Option<String> {
-    if let Some(cmd) = &r.proxy_command {
-        return Some(format!("it is reached through ProxyCommand {cmd:?}, which CHOM does not run"));
-    }
-    if !r.proxy_jump.is_empty() {
-        let chain: Vec<String> = r
-            .proxy_jump
-            .iter()
-            .map(|j| {
-                let user = j.user.as_deref().map(|u| format!("{u}@")).unwrap_or_default();
-                let port = j.port.map(|p| format!(":{p}")).unwrap_or_default();
-                format!("{user}{}{port}", j.host)
-            })
-            .collect();
-        return Some(format!(
-            "it is reached through ProxyJump {}; CHOM cannot connect through jump hosts yet",
-            chain.join(",")
-        ));
-    }
-    None
 }
 
 /// The CHOM key whose public half is an IdentityFile's (`FILE.pub`);
