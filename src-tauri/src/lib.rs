@@ -44,6 +44,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             keys::key_generate,
             keys::key_import,
             keys::key_delete,
+            keys::key_agent_list,
+            keys::key_add_agent,
             trust::host_key_check,
             trust::host_key_accept,
             trust::server_install_key,

@@ -27,3 +27,16 @@ def import_ssh_config(app, driver, work, host, chom, shot, check):
     check("Applied: 1 added" in done.text, done.text)
     check(chom("server", "show", "e2e-imported")["server"]["host"] == host["addr"], "imported as the config says")
     shot(driver, "import-applied")
+
+
+def agent_keys(app, driver, shot, check):
+    """The Keys view says what the operator's ssh-agent holds, or, with no
+    agent in the app's session, why it cannot say (not an error)."""
+    wait, css = app.wait(), app.css
+    css("[data-testid=tab-keys]").click()
+    found = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=agent-keys], [data-testid=agent-error]"))[0]
+    if os.environ.get("SSH_AUTH_SOCK"):
+        check(found.get_attribute("data-testid") == "agent-keys", found.text)
+    else:
+        check("SSH_AUTH_SOCK is not set" in found.text, found.text)
+    shot(driver, "keys-agent")

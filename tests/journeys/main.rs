@@ -3,6 +3,7 @@
 //! (127.S.x.y) and data directory, so they run in parallel.
 //! Run them with scripts/test.sh (root, D-Bus session, gnome-keyring).
 
+mod agent;
 mod backup_failures;
 mod backups;
 mod compromised;

@@ -295,6 +295,15 @@ pub enum KeyCommand {
     Delete {
         name: String,
     },
+    /// The keys your ssh-agent (SSH_AUTH_SOCK) holds, and which CHOM key each is.
+    Agent,
+    /// Use a key your ssh-agent holds as key NAME: the agent signs each
+    /// login; nothing of it goes into the keyring.
+    AddAgent {
+        name: String,
+        /// "SHA256:...", as `chom key agent` or `ssh-add -l` shows it.
+        fingerprint: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

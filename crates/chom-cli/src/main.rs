@@ -66,7 +66,7 @@ fn main() {
 
 async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Result<i32> {
     match command {
-        Command::Key(k) => commands::keys::run(chom, k, as_json),
+        Command::Key(k) => commands::keys::run(chom, k, as_json).await,
         Command::Server(s) => commands::servers::run(chom, s, as_json).await,
         Command::Probe(sel) => commands::fleet::probe(chom, sel, as_json).await,
         Command::Run(r) => commands::fleet::run(chom, r, as_json).await,

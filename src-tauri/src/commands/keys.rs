@@ -1,7 +1,7 @@
 //! Keys. The private half arrives once (import) and goes straight to the
 //! OS keyring; nothing here keeps or returns it.
 
-use chom_core::{KeyView, Secret};
+use chom_core::{AgentKeyView, KeyView, Secret};
 use tauri::State;
 
 use super::blocking;
@@ -41,4 +41,19 @@ pub async fn key_import(
 #[specta::specta]
 pub async fn key_delete(state: State<'_, AppState>, name: String) -> Result<(), UiError> {
     blocking(state.core()?, move |c| c.keys().delete_key(&name)).await
+}
+
+/// The keys the operator's ssh-agent holds (SSH_AUTH_SOCK of the app's
+/// session), and which CHOM key each is.
+#[tauri::command]
+#[specta::specta]
+pub async fn key_agent_list(state: State<'_, AppState>) -> Result<Vec<AgentKeyView>, UiError> {
+    Ok(state.core()?.keys().agent_keys().await?)
+}
+
+/// Uses the agent's key `fingerprint` as key `name`; the agent signs.
+#[tauri::command]
+#[specta::specta]
+pub async fn key_add_agent(state: State<'_, AppState>, name: String, fingerprint: String) -> Result<KeyView, UiError> {
+    Ok(state.core()?.keys().add_agent_key(&name, &fingerprint).await?)
 }

@@ -23,6 +23,13 @@ export const commands = {
 	 */
 	keyImport: (name: string, pem: string, passphrase: string) => typedError<KeyView, UiError_Serialize>(__TAURI_INVOKE("key_import", { name, pem, passphrase })),
 	keyDelete: (name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("key_delete", { name })),
+	/**
+	 *  The keys the operator's ssh-agent holds (SSH_AUTH_SOCK of the app's
+	 *  session), and which CHOM key each is.
+	 */
+	keyAgentList: () => typedError<AgentKeyView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("key_agent_list")),
+	/**  Uses the agent's key `fingerprint` as key `name`; the agent signs. */
+	keyAddAgent: (name: string, fingerprint: string) => typedError<KeyView, UiError_Serialize>(__TAURI_INVOKE("key_add_agent", { name, fingerprint })),
 	/**  Connects (handshake only, nothing is sent) and reports the host key. */
 	hostKeyCheck: (name: string) => typedError<HostKeyCheck_Serialize, UiError_Serialize>(__TAURI_INVOKE("host_key_check", { name })),
 	/**  Pins the key only if the server still offers exactly `fingerprint`. */
@@ -171,6 +178,27 @@ export type AcmeDirectory_Serialize = "lets_encrypt" | "staging" |
 	url: string,
 	ca_bundle: string | null,
 } };
+
+/**  A key the operator's ssh-agent holds. */
+export type AgentKeyView = AgentKeyView_Serialize | AgentKeyView_Deserialize;
+
+/**  A key the operator's ssh-agent holds. */
+export type AgentKeyView_Deserialize = {
+	algorithm: string,
+	fingerprint: string,
+	comment: string,
+	/**  The CHOM key it is registered as. */
+	chom_key?: string | null,
+};
+
+/**  A key the operator's ssh-agent holds. */
+export type AgentKeyView_Serialize = {
+	algorithm: string,
+	fingerprint: string,
+	comment: string,
+	/**  The CHOM key it is registered as. */
+	chom_key: string | null,
+};
 
 export type AuditEntry = AuditEntry_Serialize | AuditEntry_Deserialize;
 
@@ -625,6 +653,8 @@ export type KeyView = {
 	bits: number,
 	fingerprint: string,
 	public_key: string,
+	/**  Its private half is in the operator's ssh-agent, not the keyring. */
+	agent: boolean,
 	created_at: string,
 	/**  Servers that log in with this key. */
 	used_by: string[],

@@ -5,6 +5,7 @@ import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
   events,
+  type AgentKeyView,
   type AuditEntry_Serialize,
   type BackupRecord_Serialize,
   type HostKeyCheck_Serialize,
@@ -42,7 +43,7 @@ import { remedyText } from "../lib/remedy";
 
 // chom-core's own views, as `chom --json` prints them (bindings also
 // describe the inbound shapes, with optional fields).
-export type { ImportSource, KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
+export type { AgentKeyView, ImportSource, KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
 
 /** A form field as the core takes it: trimmed, and null when left empty. */
 export const given = (v: string): string | null => v.trim() || null;
@@ -95,6 +96,9 @@ export const generateKey = async (name: string) => unwrap(await commands.keyGene
 export const importKey = async (name: string, pem: string, passphrase: string) =>
   unwrap(await commands.keyImport(name, pem, passphrase));
 export const deleteKey = async (name: string) => unwrap(await commands.keyDelete(name));
+/** The keys the operator's ssh-agent holds. */
+export const agentKeys = async () => unwrap(await commands.keyAgentList());
+export const addAgentKey = async (name: string, fingerprint: string) => unwrap(await commands.keyAddAgent(name, fingerprint));
 
 export const checkHostKey = async (name: string) => unwrap(await commands.hostKeyCheck(name));
 export const acceptHostKey = async (name: string, fingerprint: string) =>

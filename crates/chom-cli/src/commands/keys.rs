@@ -2,10 +2,10 @@ use chom_core::keys::KeyError;
 use chom_core::{Chom, Error, KeyView, Result, Secret};
 
 use crate::args::KeyCommand;
-use crate::output::{json, table};
+use crate::output::{clean, json, table};
 use crate::secret_input;
 
-pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
+pub async fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
     match cmd {
         KeyCommand::Generate { name } => show(&chom.keys().generate_key(&name)?, as_json),
         KeyCommand::Import { name, file, passphrase_stdin } => {
@@ -44,6 +44,24 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
                 table(&["NAME", "TYPE", "BITS", "FINGERPRINT", "USED BY"], &rows);
             }
         }
+        KeyCommand::Agent => {
+            let keys = chom.keys().agent_keys().await?;
+            if as_json {
+                json(&keys);
+            } else {
+                let rows: Vec<Vec<String>> = keys
+                    .iter()
+                    .map(|k| {
+                        let chom_key = k.chom_key.clone().unwrap_or_else(|| "-".into());
+                        vec![k.fingerprint.clone(), k.algorithm.clone(), clean(&k.comment).into(), chom_key]
+                    })
+                    .collect();
+                table(&["FINGERPRINT", "TYPE", "COMMENT", "CHOM KEY"], &rows);
+            }
+        }
+        KeyCommand::AddAgent { name, fingerprint } => {
+            show(&chom.keys().add_agent_key(&name, &fingerprint).await?, as_json)
+        }
         KeyCommand::Show { name } => show(&chom.keys().key(&name)?, as_json),
         KeyCommand::ExportPublic { name } => {
             let k = chom.keys().key(&name)?;
@@ -54,9 +72,12 @@ pub fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
             }
         }
         KeyCommand::Delete { name } => {
+            let agent = chom.keys().key(&name)?.agent;
             chom.keys().delete_key(&name)?;
             if as_json {
                 json(&serde_json::json!({ "deleted": name }));
+            } else if agent {
+                println!("deleted key {name} (its private half stays in your ssh-agent)");
             } else {
                 println!("deleted key {name} (and its private half from the OS keyring)");
             }

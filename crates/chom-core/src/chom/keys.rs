@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use russh::keys::PrivateKey;
+use russh::keys::{PrivateKey, PublicKey};
 use serde::Serialize;
 
 use crate::db::KeyRecord;
@@ -13,6 +13,7 @@ use crate::ids::KeyId;
 use crate::keys::{self as keymat, KeyPair};
 use crate::remedy::{Listing, Remedy};
 use crate::secret::Secret;
+use crate::ssh::{self, Credential};
 use crate::validate::KeyName;
 
 use super::{Ctx, Keys};
@@ -25,9 +26,22 @@ pub struct KeyView {
     pub bits: u32,
     pub fingerprint: String,
     pub public_key: String,
+    /// Its private half is in the operator's ssh-agent, not the keyring.
+    pub agent: bool,
     pub created_at: DateTime<Utc>,
     /// Servers that log in with this key.
     pub used_by: Vec<String>,
+}
+
+/// A key the operator's ssh-agent holds.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AgentKeyView {
+    pub algorithm: String,
+    pub fingerprint: String,
+    pub comment: String,
+    /// The CHOM key it is registered as.
+    pub chom_key: Option<String>,
 }
 
 impl Keys<'_> {
@@ -47,6 +61,54 @@ impl Keys<'_> {
         self.store_key(name, pair, "key.import")
     }
 
+    /// Registers a key the operator's ssh-agent holds (by its fingerprint)
+    /// as key `name`: servers can log in with it, the agent signing; CHOM
+    /// keeps only the public half.
+    pub async fn add_agent_key(&self, name: &str, fingerprint: &str) -> Result<KeyView> {
+        let name = KeyName::parse(name)?;
+        self.ensure_key_name_free(&name)?;
+        let held = ssh::agent::identities().await?;
+        let Some((public, comment)) = held.iter().find(|(k, _)| keymat::fingerprint_of(k) == fingerprint.trim()) else {
+            let listed: Vec<String> = held.iter().map(|(k, _)| keymat::fingerprint_of(k)).collect();
+            return Err(Error::Usage(format!(
+                "the ssh-agent holds no key {}; it holds: {} (ssh-add KEYFILE adds one)",
+                fingerprint.trim(),
+                if listed.is_empty() { "none".to_owned() } else { listed.join(", ") }
+            )));
+        };
+        let view = keymat::describe_public(public, comment);
+        let record = KeyRecord {
+            id: KeyId(0),
+            name: name.clone(),
+            algorithm: view.algorithm,
+            bits: view.bits,
+            public_key: view.openssh,
+            fingerprint: view.fingerprint.clone(),
+            keyring_account: String::new(),
+            agent: true,
+            created_at: Utc::now(),
+        };
+        let stored =
+            self.db.insert_key(&record)?.ok_or_else(|| Error::AlreadyExists { what: "key", name: name.to_string() })?;
+        self.audit("key.add_agent", None, Some(name.as_str()), true, &view.fingerprint);
+        self.key_view(stored)
+    }
+
+    /// The keys the operator's ssh-agent holds, and which CHOM key (if any)
+    /// each one is.
+    pub async fn agent_keys(&self) -> Result<Vec<AgentKeyView>> {
+        let known = self.db.list_keys()?;
+        Ok(ssh::agent::identities()
+            .await?
+            .into_iter()
+            .map(|(key, comment)| {
+                let view = keymat::describe_public(&key, &comment);
+                let chom_key = known.iter().find(|k| k.fingerprint == view.fingerprint).map(|k| k.name.to_string());
+                AgentKeyView { algorithm: view.algorithm, fingerprint: view.fingerprint, comment, chom_key }
+            })
+            .collect())
+    }
+
     pub fn list_keys(&self) -> Result<Vec<KeyView>> {
         self.db.list_keys()?.into_iter().map(|k| self.key_view(k)).collect()
     }
@@ -63,7 +125,9 @@ impl Keys<'_> {
         if !users.is_empty() {
             return Err(Error::KeyInUse { key: record.name.to_string(), servers: users.join(", ") });
         }
-        self.secrets.delete(&record.keyring_account)?;
+        if !record.agent {
+            self.secrets.delete(&record.keyring_account)?;
+        }
         self.db.delete_key(record.id)?;
         self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).remove(record.name.as_str());
         self.audit("key.delete", None, Some(record.name.as_str()), true, &record.fingerprint);
@@ -80,6 +144,7 @@ impl Ctx {
             bits: k.bits,
             fingerprint: k.fingerprint,
             public_key: k.public_key,
+            agent: k.agent,
             created_at: k.created_at,
             used_by,
         })
@@ -114,6 +179,7 @@ impl Ctx {
             public_key: pair.public.openssh.clone(),
             fingerprint: pair.public.fingerprint.clone(),
             keyring_account: account.clone(),
+            agent: false,
             created_at: Utc::now(),
         };
         let inserted = match self.db.insert_key(&record) {
@@ -129,7 +195,19 @@ impl Ctx {
     }
 
     /// The decoded private key, read from the keyring once per process.
-    pub(super) async fn private_key(&self, name: &KeyName) -> Result<Arc<PrivateKey>> {
+    /// What signs logins with key `name`: the agent, for an agent key (it
+    /// must hold the key: asked at login), else the private key from the
+    /// keyring.
+    pub(super) async fn credential(&self, name: &KeyName) -> Result<Credential> {
+        let record = self.key_record(name.as_str())?;
+        if record.agent {
+            let public = PublicKey::from_openssh(&record.public_key).map_err(|e| Error::Internal(e.to_string()))?;
+            return Ok(Credential::Agent(public));
+        }
+        Ok(Credential::Private(self.private_key(name).await?))
+    }
+
+    async fn private_key(&self, name: &KeyName) -> Result<Arc<PrivateKey>> {
         if let Some(k) = self.key_cache.lock().unwrap_or_else(|p| p.into_inner()).get(name.as_str()) {
             return Ok(k.clone());
         }

@@ -43,7 +43,7 @@ pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMI
 pub use deploy::{DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use import::{AnsibleFormat, HostKeyAction, ImportAction, ImportPlan, ImportSource, PlannedHostKey, PlannedServer};
-pub use keys::KeyView;
+pub use keys::{AgentKeyView, KeyView};
 pub use overview::{BackupBrief, Coverage, SiteBackups};
 pub use reconcile::Reconciled;
 pub use repair::RepairReport;

@@ -127,7 +127,7 @@ impl Ctx {
         let pinned = self.db.pinned_host_key(record.id)?;
         let revoked = self.db.revoked_host_keys(record.id)?.into_iter().map(|r| r.fingerprint).collect();
         let key = match (&record.key, with_key) {
-            (Some(name), true) => Some((name.to_string(), self.private_key(name).await?)),
+            (Some(name), true) => Some((name.to_string(), self.credential(name).await?)),
             _ => None,
         };
         Ok(Target {

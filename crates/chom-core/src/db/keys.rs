@@ -21,10 +21,13 @@ pub struct KeyRecord {
     pub fingerprint: String,
     #[serde(skip)]
     pub keyring_account: String,
+    /// The private half is the operator's ssh-agent's, not the keyring's.
+    pub agent: bool,
     pub created_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT id, name, algorithm, bits, public_key, fingerprint, keyring_account, created_at FROM keys";
+const SELECT: &str =
+    "SELECT id, name, algorithm, bits, public_key, fingerprint, keyring_account, created_at, agent FROM keys";
 
 fn row_to_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let name: String = r.get(1)?;
@@ -39,6 +42,7 @@ fn row_to_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         fingerprint: r.get(5)?,
         keyring_account: r.get(6)?,
         created_at: from_ms(r.get(7)?),
+        agent: r.get(8)?,
     })
 }
 
@@ -47,8 +51,8 @@ impl Db {
     pub fn insert_key(&self, k: &KeyRecord) -> DbResult<Option<KeyRecord>> {
         self.blocking(|| {
             let inserted = self.conn().execute(
-                "INSERT INTO keys (name, algorithm, bits, public_key, fingerprint, keyring_account, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO keys (name, algorithm, bits, public_key, fingerprint, keyring_account, created_at, agent) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     k.name.as_str(),
                     k.algorithm,
@@ -56,7 +60,8 @@ impl Db {
                     k.public_key,
                     k.fingerprint,
                     k.keyring_account,
-                    to_ms(k.created_at)
+                    to_ms(k.created_at),
+                    k.agent,
                 ],
             );
             match inserted {

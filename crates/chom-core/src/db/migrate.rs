@@ -24,6 +24,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0013_schedule_drills.sql")),
     M::up(include_str!("migrations/0014_revoked_host_keys.sql")),
     M::up(include_str!("migrations/0015_jump_hosts.sql")),
+    M::up(include_str!("migrations/0016_agent_keys.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

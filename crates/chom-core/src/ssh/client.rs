@@ -73,11 +73,19 @@ pub struct Target {
     /// Fingerprints of host keys refused for good on this host (a
     /// known_hosts `@revoked` line): never pinned, never accepted.
     pub revoked: Vec<String>,
-    /// Key name and decoded private key.
-    pub key: Option<(String, Arc<PrivateKey>)>,
+    /// Key name and what signs with it.
+    pub key: Option<(String, Credential)>,
     /// The server this one is reached through (ProxyJump), itself a
     /// target with its own pinned key, credentials and jump host.
     pub jump: Option<Box<Target>>,
+}
+
+/// What signs a login: a private key from the keyring, decoded, or the
+/// operator's ssh-agent holding the private half of this public key.
+#[derive(Clone)]
+pub enum Credential {
+    Private(Arc<PrivateKey>),
+    Agent(PublicKey),
 }
 
 /// How the SSH stream reaches a server: TCP from this computer, or a
@@ -348,10 +356,20 @@ async fn authenticate(mut conn: Connection, target: &Target) -> Result<Connectio
         return Err(SshError::NoKey { server: target.server.clone() });
     };
     let hash = conn.best_supported_rsa_hash().await.map_err(|e| map_transport_error(e, target))?.flatten();
-    let result = conn
-        .authenticate_publickey(target.user.as_str(), PrivateKeyWithHashAlg::new(key, hash))
-        .await
-        .map_err(|e| map_transport_error(e, target))?;
+    let result = match key {
+        Credential::Private(key) => conn
+            .authenticate_publickey(target.user.as_str(), PrivateKeyWithHashAlg::new(key, hash))
+            .await
+            .map_err(|e| map_transport_error(e, target))?,
+        Credential::Agent(public) => {
+            let mut agent = super::agent::connect().await?;
+            conn.authenticate_publickey_with(target.user.as_str(), public, hash, &mut agent).await.map_err(|e| {
+                SshError::Agent {
+                    detail: format!("signing the login to {} with key {key_name} failed: {e}", target.server),
+                }
+            })?
+        }
+    };
     if result.success() {
         Ok(conn)
     } else {

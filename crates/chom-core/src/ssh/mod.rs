@@ -2,6 +2,7 @@
 //! before authenticating, a pool of one reusable connection per server,
 //! bounded command execution, and the one quoting function.
 
+pub mod agent;
 mod authorized_keys;
 pub mod breaker;
 mod client;
@@ -11,7 +12,7 @@ pub mod quote;
 mod shell;
 
 pub use authorized_keys::install_with_password;
-pub use client::{HostKeyOffer, Route, SshConfig, Target};
+pub use client::{Credential, HostKeyOffer, Route, SshConfig, Target};
 pub use exec::{ExecLimits, ExecOutput, Input, OutputLine, OutputSink, Stream};
 pub use pool::Pool;
 
@@ -64,6 +65,8 @@ pub enum SshError {
     PasswordRejected { server: String, user: String },
     #[error("{server} has no key set: give it one")]
     NoKey { server: String },
+    #[error("ssh-agent: {detail}")]
+    Agent { detail: String },
     #[error("{what} failed on {server} ({status}): {stderr}")]
     RemoteFailed { server: String, what: String, status: String, stderr: String },
     #[error("refused before connecting: {detail}")]
@@ -105,9 +108,10 @@ impl SshError {
             SshError::Disconnected { .. } | SshError::Paused { .. } => ErrorCode::Unreachable,
             SshError::ConnectTimeout { .. } | SshError::CommandTimeout { .. } => ErrorCode::Timeout,
             SshError::Protocol { .. } => ErrorCode::Protocol,
-            SshError::AuthFailed { .. } | SshError::NoKey { .. } | SshError::PasswordRejected { .. } => {
-                ErrorCode::AuthFailed
-            }
+            SshError::AuthFailed { .. }
+            | SshError::NoKey { .. }
+            | SshError::PasswordRejected { .. }
+            | SshError::Agent { .. } => ErrorCode::AuthFailed,
             SshError::RemoteFailed { .. } => ErrorCode::Protocol,
             SshError::Rejected { .. } => ErrorCode::InvalidInput,
             SshError::LocalWrite { .. } => ErrorCode::LocalFile,
