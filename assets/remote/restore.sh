@@ -324,9 +324,13 @@ restore() {
     step database
     wait "$db_pid" && st=0 || st=$?
     db_pid=""
-    # Its lines are this run's own (its token; root's private folder).
+    # Its events are this run's own (root's private folder); only lines
+    # with the token count, whatever the dump made mysql print beside them.
     cat -- "$work/db/events"
-    [ "$st" -eq 0 ] || { grep -q " error " "$work/db/events" || fail "loading the database stopped (exit status $st)"; exit 1; }
+    [ "$st" -eq 0 ] || {
+      grep -q "^@@chom:$CHOM_TOKEN error " "$work/db/events" || fail "loading the database stopped (exit status $st)"
+      exit 1
+    }
     parts="db $parts"
   fi
   printf '%s\n' "$parts" >"$alt/parts"
