@@ -52,7 +52,7 @@ impl Ctx {
         let chain = self.chain_from(&record.name, record.jump.clone())?;
         let mut via: Option<Box<Target>> = None;
         for hop in chain.iter().rev() {
-            let mut target = self.hop_target(hop).await?;
+            let mut target = self.target_alone(hop, true).await?;
             target.jump = via;
             via = Some(Box::new(target));
         }

@@ -118,12 +118,8 @@ impl Ctx {
         Ok(target)
     }
 
-    /// A jump host's own target (its jump host filled in by the caller).
-    pub(super) async fn hop_target(&self, record: &ServerRecord) -> Result<Target> {
-        self.target_alone(record, true).await
-    }
-
-    async fn target_alone(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
+    /// One server's target, without its jump host (the caller's to fill in).
+    pub(super) async fn target_alone(&self, record: &ServerRecord, with_key: bool) -> Result<Target> {
         let pinned = self.db.pinned_host_key(record.id)?;
         let revoked = self.db.revoked_host_keys(record.id)?.into_iter().map(|r| r.fingerprint).collect();
         let key = match (&record.key, with_key) {

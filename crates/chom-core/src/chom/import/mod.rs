@@ -159,6 +159,7 @@ impl Imports<'_> {
     /// unchanged.
     fn plan_servers(&self, plan: &mut ImportPlan, candidates: Vec<Candidate>, write: &mut ImportWrite) -> Result<()> {
         let existing = self.db.list_servers(&ServerFilter::default())?;
+        let keys = self.db.list_keys()?;
         let mut seen = std::collections::HashSet::new();
         for candidate in candidates {
             let (server, notes) = match candidate {
@@ -182,7 +183,7 @@ impl Imports<'_> {
             if !seen.insert(server.name.to_string()) {
                 continue; // first one wins, as in OpenSSH and Ansible
             }
-            let key = server.key_id.and_then(|id| self.key_name(id));
+            let key = server.key_id.and_then(|id| keys.iter().find(|k| k.id == id)).map(|k| k.name.to_string());
             let mut planned = PlannedServer {
                 name: server.name.to_string(),
                 action: ImportAction::Add,
@@ -209,10 +210,6 @@ impl Imports<'_> {
             plan.servers.push(planned);
         }
         Ok(())
-    }
-
-    fn key_name(&self, id: crate::ids::KeyId) -> Option<String> {
-        self.db.list_keys().ok()?.into_iter().find(|k| k.id == id).map(|k| k.name.to_string())
     }
 
     /// Writes `write` unless it is a dry run or empty; audits it.
