@@ -80,6 +80,10 @@ fn the_operators_ssh_agent_signs_logins_and_its_keys_stay_there() {
     assert!(stderr_of(&out).contains(&fingerprint), "the error lists what the agent holds: {}", stderr_of(&out));
     let key = json_of(&with_agent(&chom, &agent.sock(), &["key", "add-agent", "ops", &fingerprint]));
     assert_eq!((key["agent"].as_bool(), key["fingerprint"].as_str()), (Some(true), Some(fingerprint.as_str())));
+    // A second agent key has a keyring account of its own (the column is
+    // unique; an empty one allowed a single agent key).
+    let second = json_of(&with_agent(&chom, &agent.sock(), &["key", "add-agent", "ops-too", &fingerprint]));
+    assert_eq!(second["agent"].as_bool(), Some(true), "{second:#}");
     let (addr, port) = (h.addr.to_string(), h.port.to_string());
     chom.ok(["server", "add", &h.name, "--host", &addr, "--port", &port, "--user", lab.user(), "--key", "ops"]);
     chom.ok(["server", "trust", &h.name, "--accept", &h.host_key_fingerprint]);

@@ -24,6 +24,7 @@ mod restore;
 mod restore_path;
 mod retention;
 mod retries;
+mod rotate;
 mod schedule;
 mod secrets;
 mod site_failures;

@@ -304,6 +304,20 @@ pub enum KeyCommand {
         /// "SHA256:...", as `chom key agent` or `ssh-add -l` shows it.
         fingerprint: String,
     },
+    /// Replace key OLD by key NEW on the selected servers that log in with
+    /// OLD: add NEW, prove a fresh login with it alone, switch CHOM to it,
+    /// remove OLD. Run it again to finish servers that were down; the
+    /// journal keeps each server's step.
+    Rotate {
+        old: String,
+        new: String,
+        #[command(flatten)]
+        select: SelectArgs,
+    },
+    /// Where each server of the rotations from or to key NAME stands.
+    Rotations {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

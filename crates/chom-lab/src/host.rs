@@ -28,6 +28,12 @@ pub struct LabHost {
     /// read too (for ssh-copy-id style key installs).
     #[serde(default)]
     pub password_login: bool,
+    /// The lab user's home is this host's own folder (bind-mounted over
+    /// it in the host's mount namespace), and only its
+    /// ~/.ssh/authorized_keys authorizes logins: a host whose keys can be
+    /// changed apart from the others'.
+    #[serde(default)]
+    pub own_home: bool,
 }
 
 impl LabHost {
@@ -41,6 +47,7 @@ impl LabHost {
             host_key_public: String::new(),
             pid: None,
             password_login: false,
+            own_home: false,
         }
     }
 
@@ -50,6 +57,11 @@ impl LabHost {
 
     fn key_path(&self, dir: &Path) -> PathBuf {
         dir.join(format!("{}.hostkey", self.name))
+    }
+
+    /// The host's own home for the lab user, when it has one.
+    pub fn home_path(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("{}.home", self.name))
     }
 
     pub(crate) fn log_path(&self, dir: &Path) -> PathBuf {
@@ -66,11 +78,20 @@ impl LabHost {
 
     fn write_config(&self, dir: &Path) -> Result<PathBuf, LabError> {
         let path = dir.join(format!("{}.sshd_config", self.name));
+        let authorized = if self.own_home {
+            ".ssh/authorized_keys".to_owned()
+        } else {
+            format!(
+                "{}/authorized_keys{}",
+                dir.display(),
+                if self.password_login { " .ssh/authorized_keys" } else { "" }
+            )
+        };
         let config = format!(
             "ListenAddress {addr}:{port}\n\
              HostKey {key}\n\
              PidFile {dir}/{name}.pid\n\
-             AuthorizedKeysFile {dir}/authorized_keys{own_keys}\n\
+             AuthorizedKeysFile {authorized}\n\
              AllowUsers {USER}\n\
              UsePAM no\n\
              StrictModes no\n\
@@ -86,22 +107,32 @@ impl LabHost {
             key = self.key_path(dir).display(),
             dir = dir.display(),
             name = self.name,
-            own_keys = if self.password_login { " .ssh/authorized_keys" } else { "" },
             password = if self.password_login { "yes" } else { "no" },
         );
         fs::write(&path, config).map_err(io_err(&path))?;
         Ok(path)
     }
 
-    /// Starts sshd in its own UTS namespace with the host's name. `unshare`
-    /// and `sh` exec into sshd, so the child's PID is sshd's.
+    /// Starts sshd in its own UTS namespace with the host's name (and, for
+    /// a host with a home of its own, its own mount namespace with that
+    /// home over the lab user's). `unshare` and `sh` exec into sshd, so the
+    /// child's PID is sshd's.
     pub(crate) fn spawn(&self, dir: &Path) -> Result<Child, LabError> {
         let config = self.write_config(dir)?;
         let log = fs::File::create(self.log_path(dir)).map_err(io_err(&self.log_path(dir)))?;
+        let (namespaces, mount) = if self.own_home {
+            (&["--uts", "--mount", "--propagation", "private"][..], "mount --bind \"$3\" \"$4\" && ")
+        } else {
+            (&["--uts"][..], "")
+        };
+        let script = format!("{mount}hostname \"$1\" && exec /usr/sbin/sshd -D -e -f \"$2\"");
         Command::new("unshare")
-            .args(["--uts", "sh", "-c", "hostname \"$1\" && exec /usr/sbin/sshd -D -e -f \"$2\"", "sh"])
+            .args(namespaces)
+            .args(["sh", "-c", &script, "sh"])
             .arg(&self.name)
             .arg(&config)
+            .arg(self.home_path(dir))
+            .arg(proc::home_of(USER)?)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

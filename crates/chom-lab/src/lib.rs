@@ -251,6 +251,22 @@ impl Lab {
         self.start_host(i)
     }
 
+    /// Gives host `i` a home of its own for the lab user, whose
+    /// ~/.ssh/authorized_keys (holding `authorized`, one key per line) is
+    /// then the only one it reads; restarts it (same host key). For tests
+    /// that change one host's keys apart from the others'.
+    pub fn give_own_home(&mut self, i: usize, authorized: &str) -> Result<(), LabError> {
+        let home = self.host(i)?.home_path(&self.dir);
+        let ssh = home.join(".ssh");
+        fs::create_dir_all(&ssh).map_err(io_err(&ssh))?;
+        let keys = ssh.join("authorized_keys");
+        fs::write(&keys, authorized).map_err(io_err(&keys))?;
+        proc::chown_to(USER, &home)?;
+        self.stop_host(i)?;
+        self.hosts[i].own_home = true;
+        self.start_host(i)
+    }
+
     /// Kills the per-connection sshd processes of host `i`; its listener
     /// stays up. Returns how many were killed.
     pub fn kill_connections(&self, i: usize) -> Result<usize, LabError> {
@@ -329,6 +345,9 @@ fn remove_lab_files(dir: &Path, hosts: &[LabHost]) {
     for h in hosts {
         for path in h.files(dir) {
             let _ = fs::remove_file(path);
+        }
+        if h.own_home {
+            let _ = fs::remove_dir_all(h.home_path(dir));
         }
     }
     for name in ["authorized_keys", "lab.json", "hostkeys.pub"] {

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -95,6 +95,34 @@ pub(crate) fn set_password(user: &str, password: &str) -> Result<(), LabError> {
         return Err(LabError::Command { what: "chpasswd".into(), detail: status.to_string() });
     }
     Ok(())
+}
+
+/// Gives `path` and everything under it to `user` (sshd reads and the
+/// login user writes the files there).
+pub(crate) fn chown_to(user: &str, path: &Path) -> Result<(), LabError> {
+    let out = run("chown", Command::new("chown").arg("-R").arg(format!("{user}:")).arg(path))?;
+    if !out.status.success() {
+        return Err(LabError::Command {
+            what: format!("chown {}", path.display()),
+            detail: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// `user`'s home directory, as /etc/passwd says.
+pub(crate) fn home_of(user: &str) -> Result<PathBuf, LabError> {
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(crate::io_err(Path::new("/etc/passwd")))?;
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() > 5 && f[0] == user).then(|| PathBuf::from(f[5]))
+        })
+        .ok_or_else(|| LabError::Command {
+            what: format!("finding {user}'s home"),
+            detail: "not in /etc/passwd".into(),
+        })
 }
 
 /// The lab directory must be readable by the login user (sshd reads

@@ -4,7 +4,7 @@ use super::control;
 use crate::args::{RunArgs, SelectArgs};
 use crate::output::{bytes, clean, json, progress_sink, table};
 
-fn selection(s: SelectArgs) -> Selection {
+pub(super) fn selection(s: SelectArgs) -> Selection {
     Selection { names: s.names, tag: s.tag, group: s.group, all: s.all }
 }
 

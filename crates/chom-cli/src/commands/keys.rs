@@ -1,8 +1,8 @@
 use chom_core::keys::KeyError;
-use chom_core::{Chom, Error, KeyView, Result, Secret};
+use chom_core::{Chom, Error, KeyView, Result, RotateReport, Secret};
 
 use crate::args::KeyCommand;
-use crate::output::{clean, json, table};
+use crate::output::{ago, clean, json, progress_sink, table};
 use crate::secret_input;
 
 pub async fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
@@ -62,6 +62,36 @@ pub async fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
         KeyCommand::AddAgent { name, fingerprint } => {
             show(&chom.keys().add_agent_key(&name, &fingerprint).await?, as_json)
         }
+        KeyCommand::Rotate { old, new, select } => {
+            let ctl = super::control(progress_sink(!as_json));
+            let report = chom.keys().rotate_key(&old, &new, &super::fleet::selection(select), &ctl).await?;
+            if as_json {
+                json(&report);
+            } else {
+                print_rotation(&report);
+            }
+            return Ok(i32::from(report.pending > 0));
+        }
+        KeyCommand::Rotations { name } => {
+            let rows = chom.keys().rotations(&name)?;
+            if as_json {
+                json(&rows);
+            } else {
+                let rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.server.clone(),
+                            format!("{} -> {}", r.old_key, r.new_key),
+                            r.state.as_str().into(),
+                            ago(Some(r.updated_at)),
+                            clean(&r.detail).into(),
+                        ]
+                    })
+                    .collect();
+                table(&["SERVER", "ROTATION", "STATE", "UPDATED", "DETAIL"], &rows);
+            }
+        }
         KeyCommand::Show { name } => show(&chom.keys().key(&name)?, as_json),
         KeyCommand::ExportPublic { name } => {
             let k = chom.keys().key(&name)?;
@@ -84,6 +114,26 @@ pub async fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+fn print_rotation(r: &RotateReport) {
+    for o in &r.results {
+        let line = format!("{}: {}: {}", o.server, o.state.as_str(), clean(&o.detail));
+        if o.ok {
+            println!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    println!(
+        "key {} -> {}: {} done, {} pending (job {}){}",
+        r.old_key,
+        r.new_key,
+        r.done,
+        r.pending,
+        r.job_id,
+        if r.pending > 0 { "; run the same command again to finish the pending ones" } else { "" }
+    );
 }
 
 fn show(k: &KeyView, as_json: bool) {

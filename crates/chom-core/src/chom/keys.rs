@@ -84,7 +84,9 @@ impl Keys<'_> {
             bits: view.bits,
             public_key: view.openssh,
             fingerprint: view.fingerprint.clone(),
-            keyring_account: String::new(),
+            // Nothing is in the keyring; the column is unique, so each
+            // agent key gets a name of its own there.
+            keyring_account: format!("agent:{}", hex(&rand::random::<[u8; 16]>())),
             agent: true,
             created_at: Utc::now(),
         };
@@ -124,6 +126,22 @@ impl Keys<'_> {
         let users = self.db.servers_using_key(record.id)?;
         if !users.is_empty() {
             return Err(Error::KeyInUse { key: record.name.to_string(), servers: users.join(", ") });
+        }
+        // A switched server may still authorize the old key: its journal
+        // row is what finishes the removal, so the key stays until then.
+        let unfinished: Vec<String> = self
+            .db
+            .rotations_of_key(record.id)?
+            .into_iter()
+            .filter(|r| r.state != crate::db::RotationState::Done)
+            .map(|r| format!("{} ({} -> {}: {})", r.server, r.old_key, r.new_key, r.state.as_str()))
+            .collect();
+        if !unfinished.is_empty() {
+            return Err(Error::Usage(format!(
+                "key {} has an unfinished rotation on {}: run `chom key rotate` for it again first",
+                record.name,
+                unfinished.join(", ")
+            )));
         }
         if !record.agent {
             self.secrets.delete(&record.keyring_account)?;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0014_revoked_host_keys.sql")),
     M::up(include_str!("migrations/0015_jump_hosts.sql")),
     M::up(include_str!("migrations/0016_agent_keys.sql")),
+    M::up(include_str!("migrations/0017_key_rotations.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -46,6 +46,8 @@ impl Control {
 pub enum Scope {
     Site(String),
     Server(String),
+    /// A key being rotated away from.
+    Key(String),
 }
 
 impl Scope {
@@ -53,12 +55,13 @@ impl Scope {
         match self {
             Scope::Site(d) => format!("site:{d}"),
             Scope::Server(s) => format!("server:{s}"),
+            Scope::Key(k) => format!("key:{k}"),
         }
     }
 
     pub fn target(&self) -> &str {
         match self {
-            Scope::Site(d) | Scope::Server(d) => d,
+            Scope::Site(d) | Scope::Server(d) | Scope::Key(d) => d,
         }
     }
 }
@@ -224,6 +227,7 @@ fn describe(scope: &Scope) -> String {
     match scope {
         Scope::Site(d) => format!("site {d}"),
         Scope::Server(s) => format!("server {s}"),
+        Scope::Key(k) => format!("key {k}"),
     }
 }
 

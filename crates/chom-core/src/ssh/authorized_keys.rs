@@ -10,13 +10,53 @@ use crate::secret::Secret;
 
 /// Appends `public_line` to the login user's ~/.ssh/authorized_keys unless
 /// it is there already (idempotent), with the modes sshd requires.
-fn install_command(public_line: &str) -> Result<String, SshError> {
+pub fn install_command(public_line: &str) -> Result<String, SshError> {
     let line = public_line.trim();
     let key = quote(line).map_err(|e| SshError::Rejected { detail: e.to_string() })?;
     Ok(format!(
         "umask 077 && mkdir -p \"$HOME/.ssh\" && touch \"$HOME/.ssh/authorized_keys\" && \
          {{ grep -qxF {key} \"$HOME/.ssh/authorized_keys\" || printf '%s\\n' {key} >> \"$HOME/.ssh/authorized_keys\"; }}"
     ))
+}
+
+/// The token line that says how many lines `remove_command` took out.
+pub const REMOVED_TOKEN: &str = "chom-authorized-keys-removed";
+
+/// Takes every line that authorizes the key `remove` (a public key line,
+/// compared by its base64 blob, whatever options or comment the line has)
+/// out of the login user's ~/.ssh/authorized_keys, and only if the result
+/// still authorizes `keep`. The file is rewritten next to itself and
+/// renamed over, so a lost connection leaves it whole; a symbolic link or
+/// another non-regular file is refused rather than replaced. Prints
+/// `REMOVED_TOKEN N`.
+pub fn remove_command(remove: &str, keep: &str) -> Result<String, SshError> {
+    let (old, new) = (blob(remove)?, blob(keep)?);
+    if old == new {
+        return Err(SshError::Rejected { detail: "the key to remove is the key to keep".into() });
+    }
+    let (old, new) = (quote(old).map_err(rejected)?, quote(new).map_err(rejected)?);
+    Ok(format!(
+        "set -eu; f=\"$HOME/.ssh/authorized_keys\"; \
+         if [ -L \"$f\" ] || [ ! -f \"$f\" ]; then echo \"$f is not a regular file: change it by hand\" >&2; exit 3; fi; \
+         t=$(mktemp \"$HOME/.ssh/.authorized_keys.chom.XXXXXX\"); trap 'rm -f \"$t\"' EXIT; \
+         n=$(awk -v k={old} 'BEGIN {{ n = 0 }} {{ for (i = 1; i <= NF; i++) if ($i == k) {{ n++; next }} }} END {{ print n }}' \"$f\"); \
+         awk -v k={old} '{{ for (i = 1; i <= NF; i++) if ($i == k) next; print }}' \"$f\" > \"$t\"; \
+         if ! awk -v k={new} '{{ for (i = 1; i <= NF; i++) if ($i == k) f = 1 }} END {{ exit !f }}' \"$t\"; then \
+         echo \"the key to keep is not in $f: nothing removed\" >&2; exit 4; fi; \
+         chmod 600 \"$t\"; mv -f \"$t\" \"$f\"; trap - EXIT; printf '{REMOVED_TOKEN} %s\\n' \"$n\""
+    ))
+}
+
+/// The base64 blob of an OpenSSH public key line.
+fn blob(line: &str) -> Result<&str, SshError> {
+    line.split_whitespace()
+        .nth(1)
+        .filter(|b| b.len() >= 16 && b.bytes().all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c)))
+        .ok_or_else(|| SshError::Rejected { detail: "not an OpenSSH public key line".into() })
+}
+
+fn rejected(e: impl std::fmt::Display) -> SshError {
+    SshError::Rejected { detail: e.to_string() }
 }
 
 /// Logs in with the password (after the pinned host key checked out) and
@@ -81,5 +121,62 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(home.path().join(".ssh")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
+    }
+
+    const OLD: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOldOldOldOldOldOldOldOldOldOldOldOldOldOld";
+    const NEW: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINewNewNewNewNewNewNewNewNewNewNewNewNewNew";
+
+    fn remove_in(home: &std::path::Path, keys: &str) -> (std::process::Output, String) {
+        let ssh = home.join(".ssh");
+        std::fs::create_dir_all(&ssh).unwrap();
+        std::fs::write(ssh.join("authorized_keys"), keys).unwrap();
+        let cmd = remove_command(OLD, NEW).unwrap();
+        let out = std::process::Command::new("sh").arg("-c").arg(&cmd).env("HOME", home).output().unwrap();
+        (out, std::fs::read_to_string(ssh.join("authorized_keys")).unwrap_or_default())
+    }
+
+    /// Every line of the old key goes (with options, another comment, no
+    /// newline at the end), everything else stays byte for byte, and the
+    /// count comes back on the token line.
+    #[test]
+    fn remove_takes_out_only_the_old_key() {
+        let home = tempfile::tempdir().unwrap();
+        let old_blob = OLD.split(' ').nth(1).unwrap();
+        let keys = format!(
+            "# admin keys\n{OLD} me@laptop\nfrom=\"10.0.0.0/8\",no-pty {OLD} other\n{NEW} chom:new\n\
+             ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ keep{old_blob}\n{OLD}"
+        );
+        let (out, after) = remove_in(home.path(), &keys);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{REMOVED_TOKEN} 3\n"));
+        assert_eq!(
+            after,
+            format!("# admin keys\n{NEW} chom:new\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ keep{old_blob}\n")
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(home.path().join(".ssh")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left");
+    }
+
+    /// Without the new key in the file, nothing is removed; a link is
+    /// refused, not followed or replaced.
+    #[test]
+    fn remove_refuses_without_the_new_key_or_on_a_link() {
+        let home = tempfile::tempdir().unwrap();
+        let keys = format!("{OLD} me\n");
+        let (out, after) = remove_in(home.path(), &keys);
+        assert_eq!(out.status.code(), Some(4));
+        assert_eq!(after, keys);
+
+        let elsewhere = home.path().join("elsewhere");
+        std::fs::write(&elsewhere, format!("{OLD} me\n{NEW} new\n")).unwrap();
+        let ak = home.path().join(".ssh/authorized_keys");
+        std::fs::remove_file(&ak).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &ak).unwrap();
+        let cmd = remove_command(OLD, NEW).unwrap();
+        let out = std::process::Command::new("sh").arg("-c").arg(&cmd).env("HOME", home.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), format!("{OLD} me\n{NEW} new\n"));
+        assert!(remove_command(OLD, OLD).is_err());
+        assert!(remove_command("ssh-ed25519 AAAA'$(reboot)'AAAAAAAAAAAAAA", NEW).is_err());
     }
 }
