@@ -95,12 +95,23 @@ fn ssh_config_known_hosts_and_ansible_bring_a_fleet_in() {
     assert!(hashed.status.success(), "{}", stderr_of(&hashed));
     let text = std::fs::read_to_string(&known).unwrap();
     assert!(text.starts_with("|1|"), "{text}");
-    std::fs::write(&known, format!("# the operator's\n{}{text}not a line\n", line(h0))).unwrap();
+    // h0 has two keys in the file: the first is not the one its sshd holds,
+    // so it logs in only because the second is pinned beside it.
+    let other = dir.path().join("other_host_key");
+    let made = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", ""]).arg("-f").arg(&other).output();
+    assert!(made.unwrap().status.success());
+    let other_public = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let other_public: Vec<&str> = other_public.split_whitespace().take(2).collect();
+    let other_line = format!("{} {}\n", endpoint(&h0.addr.to_string(), h0.port), other_public.join(" "));
+    std::fs::write(&known, format!("# the operator's\n{other_line}{}{text}not a line\n", line(h0))).unwrap();
     let kh = known.to_str().unwrap();
     let plan = chom.json_ok(["import", "known-hosts", kh]);
     let pins: Vec<&str> = plan["host_keys"].as_array().unwrap().iter().map(|k| k["action"].as_str().unwrap()).collect();
-    assert_eq!(pins, ["pin", "pin"], "{plan:#}");
-    assert!(plan["warnings"].to_string().contains("line 4"), "the bad line is named: {plan:#}");
+    assert_eq!(pins, ["pin", "pin", "pin"], "{plan:#}");
+    assert!(plan["warnings"].to_string().contains("line 5"), "the bad line is named: {plan:#}");
+    let shown = chom.json_ok(["server", "show", &h0.name]);
+    assert_ne!(shown["host_key"]["fingerprint"], h0.host_key_fingerprint.as_str(), "{shown:#}");
+    assert_eq!(shown["more_host_keys"][0]["fingerprint"], h0.host_key_fingerprint.as_str(), "{shown:#}");
     let (report, status) = chom.json(["probe", "--all"]);
     assert_eq!((status, report["succeeded"].as_u64()), (0, Some(2)), "{report:#}");
     assert_eq!(chom.json_ok(["import", "known-hosts", kh])["applied"], false, "a second import changes nothing");

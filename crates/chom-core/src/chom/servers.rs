@@ -120,6 +120,7 @@ impl Servers<'_> {
     pub fn server_detail(&self, name: &str) -> Result<ServerDetail> {
         let record = self.server_record(name)?;
         let host_key = self.db.pinned_host_key(record.id)?;
+        let more_host_keys = self.db.more_host_keys(record.id)?;
         let history = self.db.probe_history(record.id, chrono::Utc::now() - chrono::Duration::days(30))?;
         let latest = history.last().cloned();
         let last_good = history.iter().rev().find(|p| p.ok).cloned();
@@ -128,7 +129,7 @@ impl Servers<'_> {
         let facts = last_good.as_ref().and_then(|p| p.facts.clone());
         let server = ServerView::from_record(record, latest, last_good, breaker);
         let history = history.iter().map(ProbePoint::of).collect();
-        Ok(ServerDetail { server, host_key, facts, history, recent_jobs })
+        Ok(ServerDetail { server, host_key, more_host_keys, facts, history, recent_jobs })
     }
 }
 

@@ -25,14 +25,15 @@ pub struct HostKeyCheck {
     pub server: String,
     pub offered: HostKeyOffer,
     pub pinned: Option<PinnedHostKey>,
-    /// The offered key is the pinned one.
+    /// The offered key is the pinned one (or one pinned beside it).
     pub trusted: bool,
 }
 
 impl HostKeyCheck {
-    fn new(server: String, offered: HostKeyOffer, pinned: Option<PinnedHostKey>) -> HostKeyCheck {
-        let trusted = pinned.as_ref().is_some_and(|p| p.public_key.trim() == offered.public_key);
-        HostKeyCheck { server, offered, pinned, trusted }
+    fn new(server: String, offered: HostKeyOffer, target: Target) -> HostKeyCheck {
+        let trusted =
+            target.pinned.iter().chain(&target.pinned_more).any(|p| p.public_key.trim() == offered.public_key);
+        HostKeyCheck { server, offered, pinned: target.pinned, trusted }
     }
 }
 
@@ -42,7 +43,7 @@ impl Servers<'_> {
         let record = self.server_record(name)?;
         let target = self.target(&record, false).await?;
         let offered = self.pool.fetch_host_key(&target).await?;
-        Ok(HostKeyCheck::new(record.name.to_string(), offered, target.pinned))
+        Ok(HostKeyCheck::new(record.name.to_string(), offered, target))
     }
 
     /// Pins the server's host key once the operator accepted it: only if
@@ -76,11 +77,16 @@ impl Servers<'_> {
             }
             _ => {}
         }
-        let key = PinnedHostKey {
-            algorithm: offered.algorithm.clone(),
-            fingerprint: offered.fingerprint.clone(),
-            public_key: offered.public_key.clone(),
-            first_seen: chrono::Utc::now(),
+        let key = match (&check.pinned, check.trusted) {
+            // Pinned already, as the main key or beside it: the pins stay
+            // as they are (a stale "changed" status is cleared).
+            (Some(main), true) => main.clone(),
+            _ => PinnedHostKey {
+                algorithm: offered.algorithm.clone(),
+                fingerprint: offered.fingerprint.clone(),
+                public_key: offered.public_key.clone(),
+                first_seen: chrono::Utc::now(),
+            },
         };
         self.db.pin_host_key(record.id, &key)?;
         self.pool.evict(record.id).await;
@@ -88,7 +94,7 @@ impl Servers<'_> {
             Some(p) if p.fingerprint != key.fingerprint => {
                 format!("replaced {} with {}", p.fingerprint, key.fingerprint)
             }
-            Some(_) => format!("re-accepted {}", key.fingerprint),
+            Some(_) => format!("re-accepted {}", offered.fingerprint),
             None => format!("pinned {}", key.fingerprint),
         };
         self.audit("trust.accept", Some(record.name.as_str()), None, true, &detail);
@@ -132,6 +138,7 @@ impl Ctx {
             host: record.host.clone(),
             port: record.port,
             user: record.user.clone(),
+            pinned_more: if pinned.is_some() { self.db.more_host_keys(record.id)? } else { Vec::new() },
             pinned,
             revoked,
             key,

@@ -124,6 +124,8 @@ impl ServerView {
 pub struct ServerDetail {
     pub server: ServerView,
     pub host_key: Option<PinnedHostKey>,
+    /// Keys pinned beside `host_key` (of other types): any of them is accepted.
+    pub more_host_keys: Vec<PinnedHostKey>,
     /// From the newest probe that worked (`server.probe` says whether a
     /// later one failed).
     pub facts: Option<ProbeFacts>,

@@ -2,7 +2,7 @@
 //! revoked, all in one transaction, so an import applies whole or not at
 //! all.
 
-use super::host_keys::{pin_in, revoke_in, PinnedHostKey, RevokedHostKey};
+use super::host_keys::{pin_in, pin_more_in, revoke_in, PinnedHostKey, RevokedHostKey};
 use super::servers::{insert_in, update_in, NewServer, ServerPatch};
 use super::{Db, DbResult};
 use crate::ids::ServerId;
@@ -15,6 +15,8 @@ pub struct ImportWrite {
     pub add: Vec<NewServer>,
     pub update: Vec<(ServerId, ServerPatch)>,
     pub pin: Vec<(ServerName, PinnedHostKey)>,
+    /// Keys pinned beside the main one (after `pin`).
+    pub pin_more: Vec<(ServerName, PinnedHostKey)>,
     pub revoke: Vec<(ServerName, RevokedHostKey)>,
 }
 
@@ -43,6 +45,9 @@ impl Db {
             }
             for (name, key) in &w.pin {
                 pin_in(&tx, id_of(name)?, key)?;
+            }
+            for (name, key) in &w.pin_more {
+                pin_more_in(&tx, id_of(name)?, key)?;
             }
             tx.commit()?;
             Ok(Ok(()))

@@ -26,6 +26,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0015_jump_hosts.sql")),
     M::up(include_str!("migrations/0016_agent_keys.sql")),
     M::up(include_str!("migrations/0017_key_rotations.sql")),
+    M::up(include_str!("migrations/0018_more_host_keys.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -288,6 +288,7 @@ pub(super) fn update_in(tx: &Connection, id: ServerId, p: &ServerPatch) -> rusql
     }
     if p.changes_endpoint() {
         tx.execute("DELETE FROM host_keys WHERE server_id = ?1", [id])?;
+        tx.execute("DELETE FROM host_keys_more WHERE server_id = ?1", [id])?;
         tx.execute("UPDATE servers SET status = 'unknown' WHERE id = ?1", [id])?;
     }
     Ok(true)

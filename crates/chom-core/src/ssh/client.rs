@@ -70,6 +70,9 @@ pub struct Target {
     pub user: UnixUser,
     /// `None`: the host has no trusted key yet, so only its offer is collected.
     pub pinned: Option<PinnedHostKey>,
+    /// More keys pinned beside `pinned` (a server with keys of several
+    /// types): any of them is accepted.
+    pub pinned_more: Vec<PinnedHostKey>,
     /// Fingerprints of host keys refused for good on this host (a
     /// known_hosts `@revoked` line): never pinned, never accepted.
     pub revoked: Vec<String>,
@@ -127,10 +130,11 @@ impl HostKeyOffer {
     }
 }
 
-/// The russh handler: accepts exactly the pinned key, remembers what was
+/// The russh handler: accepts exactly the pinned keys, remembers what was
 /// offered so a refusal can say what the server showed.
 pub struct Checker {
-    pinned: Option<PinnedHostKey>,
+    /// OpenSSH lines of the keys pinned.
+    accepted: Vec<String>,
     offered: Arc<Mutex<Option<HostKeyOffer>>>,
 }
 
@@ -141,7 +145,7 @@ impl client::Handler for Checker {
         // Host certificates are not advertised (see `preferred`), so a
         // certificate here is unexpected: judge its key like any other.
         let offer = HostKeyOffer::of(&key.public_key());
-        let accepted = self.pinned.as_ref().is_some_and(|p| p.public_key.trim() == offer.public_key);
+        let accepted = self.accepted.iter().any(|k| *k == offer.public_key);
         *self.offered.lock().unwrap_or_else(|p| p.into_inner()) = Some(offer);
         Ok(accepted)
     }
@@ -167,24 +171,30 @@ fn aes_in_hardware() -> bool {
     }
 }
 
-fn russh_config(cfg: &SshConfig, pinned: Option<&PinnedHostKey>) -> client::Config {
+fn russh_config<'p>(cfg: &SshConfig, pinned: impl Iterator<Item = &'p PinnedHostKey>) -> client::Config {
     let mut preferred = russh::Preferred::default();
-    // Ask for the pinned key's type first, as OpenSSH does with known_hosts,
-    // so a server holding several host keys shows the pinned one. An RSA key
-    // is pinned as "ssh-rsa" but signs as rsa-sha2-512/256: keep the whole
-    // family, strongest first.
-    if let Some(alg) = pinned.and_then(|p| p.algorithm.parse::<Algorithm>().ok()) {
-        let family = |a: &Algorithm| match a {
-            Algorithm::Rsa { .. } => "rsa".to_owned(),
-            other => other.as_str().to_owned(),
-        };
-        let (mut keys, rest): (Vec<Algorithm>, Vec<Algorithm>) =
-            preferred.key.iter().cloned().partition(|a| family(a) == family(&alg));
-        if keys.is_empty() {
-            keys.push(alg);
+    // Ask for the pinned keys' types first (the main one first), as OpenSSH
+    // does with known_hosts, so a server holding several host keys shows a
+    // pinned one. An RSA key is pinned as "ssh-rsa" but signs as
+    // rsa-sha2-512/256: keep the whole family, strongest first.
+    let family = |a: &Algorithm| match a {
+        Algorithm::Rsa { .. } => "rsa".to_owned(),
+        other => other.as_str().to_owned(),
+    };
+    let mut first: Vec<Algorithm> = Vec::new();
+    let mut rest: Vec<Algorithm> = preferred.key.to_vec();
+    for alg in pinned.filter_map(|p| p.algorithm.parse::<Algorithm>().ok()) {
+        let (mut same, others): (Vec<Algorithm>, Vec<Algorithm>) =
+            rest.into_iter().partition(|a| family(a) == family(&alg));
+        if same.is_empty() && !first.iter().any(|a| family(a) == family(&alg)) {
+            same.push(alg);
         }
-        keys.extend(rest);
-        preferred.key = Cow::Owned(keys);
+        first.extend(same);
+        rest = others;
+    }
+    if !first.is_empty() {
+        first.extend(rest);
+        preferred.key = Cow::Owned(first);
     }
     if aes_in_hardware() {
         let (mut ciphers, rest): (Vec<_>, Vec<_>) =
@@ -286,8 +296,9 @@ async fn raw_handshake(
     route: &Route,
 ) -> Result<(Result<Connection, russh::Error>, Option<HostKeyOffer>), SshError> {
     let offered = Arc::new(Mutex::new(None));
-    let checker = Checker { pinned: target.pinned.clone(), offered: offered.clone() };
-    let config = Arc::new(russh_config(cfg, target.pinned.as_ref()));
+    let accepted = target.pinned.iter().chain(&target.pinned_more).map(|p| p.public_key.trim().to_owned()).collect();
+    let checker = Checker { accepted, offered: offered.clone() };
+    let config = Arc::new(russh_config(cfg, target.pinned.iter().chain(&target.pinned_more)));
     let result = match route {
         Route::Direct => client::connect_stream(config, tcp(target).await?, checker).await,
         Route::Via(jump) => {
@@ -427,14 +438,26 @@ mod tests {
     #[test]
     fn the_pinned_key_type_is_asked_for_first() {
         let cfg = SshConfig::default();
-        let rsa = russh_config(&cfg, Some(&pinned("ssh-rsa")));
+        let rsa = russh_config(&cfg, [pinned("ssh-rsa")].iter());
         let first: Vec<&str> = rsa.preferred.key.iter().take(2).map(|a| a.as_str()).collect();
         assert_eq!(first, ["rsa-sha2-512", "rsa-sha2-256"], "RSA signs with SHA-2 first");
-        let ecdsa = russh_config(&cfg, Some(&pinned("ecdsa-sha2-nistp384")));
+        let ecdsa = russh_config(&cfg, [pinned("ecdsa-sha2-nistp384")].iter());
         assert_eq!(ecdsa.preferred.key[0].as_str(), "ecdsa-sha2-nistp384");
-        let ed = russh_config(&cfg, Some(&pinned("ssh-ed25519")));
+        let ed = russh_config(&cfg, [pinned("ssh-ed25519")].iter());
         assert_eq!(ed.preferred.key[0].as_str(), "ssh-ed25519");
         let n = russh::Preferred::default().key.len();
         assert_eq!(rsa.preferred.key.len(), n, "no algorithm dropped or repeated");
+    }
+
+    /// With several keys pinned, their types come first, the main key's
+    /// first, each once.
+    #[test]
+    fn several_pinned_key_types_are_asked_for_in_order() {
+        let cfg = SshConfig::default();
+        let keys = [pinned("ecdsa-sha2-nistp256"), pinned("ssh-rsa"), pinned("ssh-ed25519"), pinned("ssh-rsa")];
+        let config = russh_config(&cfg, keys.iter());
+        let first: Vec<&str> = config.preferred.key.iter().take(5).map(|a| a.as_str()).collect();
+        assert_eq!(first, ["ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-ed25519"]);
+        assert_eq!(config.preferred.key.len(), russh::Preferred::default().key.len());
     }
 }

@@ -29,7 +29,7 @@ struct Endpoint {
     port: u16,
     user: String,
     key: Option<String>,
-    pinned: Option<String>,
+    pinned: String,
     via: Option<ServerId>,
 }
 
@@ -40,7 +40,7 @@ impl Endpoint {
             port: t.port.get(),
             user: t.user.to_string(),
             key: t.key.as_ref().map(|(name, _)| name.clone()),
-            pinned: t.pinned.as_ref().map(|p| p.public_key.clone()),
+            pinned: t.pinned.iter().chain(&t.pinned_more).map(|p| p.public_key.trim()).collect::<Vec<_>>().join("\n"),
             via: t.jump.as_ref().map(|j| j.server_id),
         }
     }

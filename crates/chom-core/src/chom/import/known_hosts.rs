@@ -1,6 +1,7 @@
 //! Host keys from a `known_hosts` file, for the servers CHOM has: a key
-//! pins a server with none pinned; a different key than the pinned one is
-//! shown as a conflict and never replaces it; an `@revoked` key is refused
+//! pins a server with none pinned (its other keys pinned beside it); a
+//! file that has the pinned key pins its other keys too; a file that does
+//! not is shown as a conflict and never replaces it; an `@revoked` key is refused
 //! for good on the servers it names (russh's own known_hosts check skips
 //! marker lines, so CHOM keeps the revocations and enforces them itself).
 
@@ -75,9 +76,28 @@ impl Imports<'_> {
             let revoking_pinned = pinned
                 .as_ref()
                 .is_some_and(|p| write.revoke.iter().any(|(n, r)| n == &server.name && r.fingerprint == p.fingerprint));
+            let more = self.db.more_host_keys(server.id)?;
+            let pin_more = |main: &str, write: &mut ImportWrite, plan: &mut ImportPlan| {
+                let mut seen = std::collections::HashSet::from([main.to_owned()]);
+                for key in usable.iter().filter(|k| seen.insert(k.fingerprint.clone())) {
+                    if more.iter().any(|m| m.fingerprint == key.fingerprint) {
+                        plan.host_keys.push(planned(
+                            HostKeyAction::Unchanged,
+                            key,
+                            "pinned beside the main key".into(),
+                        ));
+                        continue;
+                    }
+                    let detail = format!("line {}: pinned beside {main}", key.line);
+                    plan.host_keys.push(planned(HostKeyAction::Pin, key, detail));
+                    write.pin_more.push((server.name.clone(), pin_of(key)));
+                }
+            };
             match pinned {
                 Some(p) if !revoking_pinned && usable.iter().any(|k| k.fingerprint == p.fingerprint) => {
-                    plan.host_keys.push(planned(HostKeyAction::Unchanged, best, format!("pinned {}", p.fingerprint)));
+                    let main = usable.iter().find(|k| k.fingerprint == p.fingerprint).copied().unwrap_or(best);
+                    plan.host_keys.push(planned(HostKeyAction::Unchanged, main, format!("pinned {}", p.fingerprint)));
+                    pin_more(&p.fingerprint, &mut write, &mut plan);
                 }
                 Some(p) if !revoking_pinned => plan.host_keys.push(planned(
                     HostKeyAction::Conflict,
@@ -89,24 +109,10 @@ impl Imports<'_> {
                     ),
                 )),
                 _ => {
-                    let others = usable.len() - 1;
-                    let detail = match others {
-                        0 => format!("line {}", best.line),
-                        n => format!(
-                            "line {}; {n} more key(s) of other types known, the preferred type pinned",
-                            best.line
-                        ),
-                    };
+                    let detail = format!("line {}: the main key (its type asked for first)", best.line);
                     plan.host_keys.push(planned(HostKeyAction::Pin, best, detail));
-                    write.pin.push((
-                        server.name.clone(),
-                        PinnedHostKey {
-                            algorithm: best.algorithm.clone(),
-                            fingerprint: best.fingerprint.clone(),
-                            public_key: best.public_key.clone(),
-                            first_seen: chrono::Utc::now(),
-                        },
-                    ));
+                    write.pin.push((server.name.clone(), pin_of(best)));
+                    pin_more(&best.fingerprint, &mut write, &mut plan);
                 }
             }
         }
@@ -122,6 +128,15 @@ impl Imports<'_> {
         }
         self.apply(&mut plan, write, dry_run, "import.known_hosts").await?;
         Ok(plan)
+    }
+}
+
+fn pin_of(key: &KnownKey) -> PinnedHostKey {
+    PinnedHostKey {
+        algorithm: key.algorithm.clone(),
+        fingerprint: key.fingerprint.clone(),
+        public_key: key.public_key.clone(),
+        first_seen: chrono::Utc::now(),
     }
 }
 

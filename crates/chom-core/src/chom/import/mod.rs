@@ -214,7 +214,11 @@ impl Imports<'_> {
 
     /// Writes `write` unless it is a dry run or empty; audits it.
     async fn apply(&self, plan: &mut ImportPlan, write: ImportWrite, dry_run: bool, action: &str) -> Result<()> {
-        let empty = write.add.is_empty() && write.update.is_empty() && write.pin.is_empty() && write.revoke.is_empty();
+        let empty = write.add.is_empty()
+            && write.update.is_empty()
+            && write.pin.is_empty()
+            && write.pin_more.is_empty()
+            && write.revoke.is_empty();
         if dry_run || empty {
             return Ok(());
         }
