@@ -17,6 +17,7 @@ mod jump;
 mod keys;
 mod kills;
 mod laravel;
+mod pacing;
 mod pool;
 mod probe;
 mod restart;

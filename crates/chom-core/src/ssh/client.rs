@@ -35,7 +35,8 @@ pub struct SshConfig {
     /// A pooled connection unused this long is closed.
     pub idle_timeout: Duration,
     pub keepalive_interval: Duration,
-    /// Connection attempts in flight at once, fleet-wide.
+    /// Connection attempts in flight at once, fleet-wide, at most: the
+    /// pacer finds how many the machines keep up with, up to this.
     pub max_connecting: usize,
     pub exec_limits: ExecLimits,
     /// Retries of a connection attempt that failed before anything ran.
@@ -145,7 +146,7 @@ impl client::Handler for Checker {
         // Host certificates are not advertised (see `preferred`), so a
         // certificate here is unexpected: judge its key like any other.
         let offer = HostKeyOffer::of(&key.public_key());
-        let accepted = self.accepted.iter().any(|k| *k == offer.public_key);
+        let accepted = self.accepted.contains(&offer.public_key);
         *self.offered.lock().unwrap_or_else(|p| p.into_inner()) = Some(offer);
         Ok(accepted)
     }

@@ -7,6 +7,7 @@ mod authorized_keys;
 pub mod breaker;
 mod client;
 mod exec;
+mod pacer;
 mod pool;
 pub mod quote;
 mod shell;

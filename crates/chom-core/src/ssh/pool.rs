@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-use tokio::sync::{Mutex as AsyncMutex, Semaphore};
+use tokio::sync::Mutex as AsyncMutex;
 use tokio::time::timeout;
 use tokio_util::task::TaskTracker;
 
@@ -19,6 +19,7 @@ use backon::{ExponentialBuilder, Retryable};
 use super::breaker::DialGate;
 use super::client::{self, Connection, Route, SshConfig, Target};
 use super::exec::{self, ExecFailure, ExecOutput, Input, OutputLine, OutputSink};
+use super::pacer::{Outcome, Pacer};
 use super::shell::Shell;
 use super::SshError;
 
@@ -61,7 +62,9 @@ type Slot = Arc<AsyncMutex<Option<Pooled>>>;
 pub struct Pool {
     cfg: SshConfig,
     slots: Mutex<HashMap<ServerId, Slot>>,
-    connecting: Semaphore,
+    /// How many connection attempts run at once (adaptive, at most
+    /// `max_connecting`).
+    pacer: Pacer,
     /// Stops of cancelled or timed-out commands still on their way out.
     stops: TaskTracker,
     /// The circuit breaker, asked before each dial and told how it ended.
@@ -78,7 +81,7 @@ impl Pool {
     /// A pool whose dials go through `gate` (the circuit breaker).
     pub fn with_gate(cfg: SshConfig, gate: Option<Arc<dyn DialGate>>) -> Arc<Pool> {
         let pool = Arc::new(Pool {
-            connecting: Semaphore::new(cfg.max_connecting.max(1)),
+            pacer: Pacer::new(cfg.max_connecting),
             cfg,
             slots: Mutex::default(),
             stops: TaskTracker::new(),
@@ -197,8 +200,9 @@ impl Pool {
     }
 
     /// A new connection: the breaker asked first, attempts that failed
-    /// before anything ran retried with backoff (each holding one of the
-    /// fleet-wide connecting permits only while it runs), the breaker told.
+    /// before anything ran retried with backoff (each holding a slot of the
+    /// fleet-wide pacer only while it runs, its timeout counted from then),
+    /// the breaker told.
     async fn dial(&self, target: &Target, route: &Route) -> Result<Connection, SshError> {
         if let Some(gate) = &self.gate {
             gate.allow(target.server_id, &target.server)?;
@@ -209,13 +213,22 @@ impl Pool {
             .with_max_times(policy.retries)
             .with_jitter();
         let attempt = || async {
-            let _permit = self.connecting.acquire().await.expect("pool semaphore is never closed");
-            client::connect(target, &self.cfg, route).await
+            let slot = self.pacer.acquire().await;
+            let result = client::connect(target, &self.cfg, route).await;
+            let outcome = match &result {
+                Err(SshError::ConnectTimeout { .. }) => Outcome::TimedOut,
+                _ => Outcome::Answered,
+            };
+            self.pacer.done(slot, outcome, self.cfg.connect_timeout);
+            result
         };
         let result = attempt
             .retry(backoff)
             .when(SshError::is_retryable)
-            .notify(|e, after| tracing::warn!(server = %target.server, error = %e, "connecting failed; retrying in {after:?}"))
+            .notify(|e, after| {
+                let window = self.pacer.window();
+                tracing::warn!(server = %target.server, error = %e, window, "connecting failed; retrying in {after:?}");
+            })
             .await;
         if let Some(gate) = &self.gate {
             gate.record(target.server_id, result.as_ref().map(drop));
