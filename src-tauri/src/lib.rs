@@ -46,6 +46,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             keys::key_delete,
             keys::key_agent_list,
             keys::key_add_agent,
+            keys::key_rotate,
+            keys::key_rotations,
             trust::host_key_check,
             trust::host_key_accept,
             trust::server_install_key,

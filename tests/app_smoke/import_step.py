@@ -5,6 +5,7 @@ nothing changes until Apply; then the server is in the inventory."""
 import os
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 
 def import_ssh_config(app, driver, work, host, chom, shot, check):
@@ -40,3 +41,21 @@ def agent_keys(app, driver, shot, check):
     else:
         check("SSH_AUTH_SOCK is not set" in found.text, found.text)
     shot(driver, "keys-agent")
+
+
+
+def jump_shown(app, driver, chom, shot, check):
+    """A jump host set in a server's edit form: the Fleet table says the
+    server is reached through it, and the cache has it."""
+    wait, css = app.wait(), app.css
+    css("[data-testid=tab-fleet]").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-server="e2e-imported"] button.link'))[0].click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=edit]"))[0].click()
+    Select(wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=e-jump]"))[0]).select_by_value("web")
+    css("[data-testid=edit-form] button[type=submit]").click()
+    wait.until(lambda d: "through web" in css(".modal .facts").text)
+    check(chom("server", "show", "e2e-imported")["server"]["jump"] == "web", "the cache has the jump host")
+    driver.find_element(By.XPATH, "//div[@class='modal']//button[text()='Close']").click()
+    via = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-server="e2e-imported"] [data-testid=via]'))[0]
+    check(via.text == "via web", via.text)
+    shot(driver, "fleet-via-jump-host")

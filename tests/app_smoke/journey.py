@@ -29,7 +29,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from harness import App, Cli, check
-from import_step import agent_keys, import_ssh_config
+from import_step import agent_keys, import_ssh_config, jump_shown
+from rotate_step import rotate_key
 
 BIN, OUT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 work = tempfile.mkdtemp(prefix="chom-e2e-")
@@ -454,6 +455,8 @@ try:
         shot(driver, "backups-overview")
         import_ssh_config(app, driver, work, hosts[0], chom, shot, check)
         agent_keys(app, driver, shot, check)
+        rotate_key(app, driver, chom, shot, check)
+        jump_shown(app, driver, chom, shot, check)
         css("[data-testid=tab-sites]").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-site="shop.e2e.test"]'))
 

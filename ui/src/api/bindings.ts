@@ -30,6 +30,14 @@ export const commands = {
 	keyAgentList: () => typedError<AgentKeyView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("key_agent_list")),
 	/**  Uses the agent's key `fingerprint` as key `name`; the agent signs. */
 	keyAddAgent: (name: string, fingerprint: string) => typedError<KeyView, UiError_Serialize>(__TAURI_INVOKE("key_add_agent", { name, fingerprint })),
+	/**
+	 *  Rotates the servers that log in with key `old_key` (those with tag
+	 *  `tag`, or all) to key `new_key`, streaming each server's steps; run it again to
+	 *  finish the ones left pending.
+	 */
+	keyRotate: (oldKey: string, newKey: string, tag: string | null, ticket: string, onEvent: Channel<JobEvent_Deserialize>) => typedError<RotateReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("key_rotate", { oldKey, newKey, tag, ticket, onEvent })),
+	/**  Where each server of the rotations from or to key `name` stands. */
+	keyRotations: (name: string) => typedError<RotationRow_Serialize[], UiError_Serialize>(__TAURI_INVOKE("key_rotations", { name })),
 	/**  Connects (handshake only, nothing is sent) and reports the host key. */
 	hostKeyCheck: (name: string) => typedError<HostKeyCheck_Serialize, UiError_Serialize>(__TAURI_INVOKE("host_key_check", { name })),
 	/**  Pins the key only if the server still offers exactly `fingerprint`. */
@@ -467,7 +475,7 @@ export type HostKeyCheck_Deserialize = {
 	server: string,
 	offered: HostKeyOffer,
 	pinned?: PinnedHostKey | null,
-	/**  The offered key is the pinned one. */
+	/**  The offered key is the pinned one (or one pinned beside it). */
 	trusted: boolean,
 };
 
@@ -476,7 +484,7 @@ export type HostKeyCheck_Serialize = {
 	server: string,
 	offered: HostKeyOffer,
 	pinned: PinnedHostKey | null,
-	/**  The offered key is the pinned one. */
+	/**  The offered key is the pinned one (or one pinned beside it). */
 	trusted: boolean,
 };
 
@@ -1203,6 +1211,86 @@ export type Retention_Serialize = {
 	keep_monthly: number | null,
 };
 
+export type RotateReport = RotateReport_Serialize | RotateReport_Deserialize;
+
+export type RotateReport_Deserialize = {
+	job_id: JobId,
+	old_key: string,
+	new_key: string,
+	done: number,
+	/**  Servers to finish by running the rotation again. */
+	pending: number,
+	results: RotationOutcome_Deserialize[],
+};
+
+export type RotateReport_Serialize = {
+	job_id: JobId,
+	old_key: string,
+	new_key: string,
+	done: number,
+	/**  Servers to finish by running the rotation again. */
+	pending: number,
+	results: RotationOutcome_Serialize[],
+};
+
+export type RotationOutcome = RotationOutcome_Serialize | RotationOutcome_Deserialize;
+
+export type RotationOutcome_Deserialize = {
+	server: string,
+	/**  Where the server stands now. */
+	state: RotationState,
+	/**  Whether it is done (the old key removed and refused). */
+	ok: boolean,
+	detail: string,
+	error_code?: ErrorCode | null,
+};
+
+export type RotationOutcome_Serialize = {
+	server: string,
+	/**  Where the server stands now. */
+	state: RotationState,
+	/**  Whether it is done (the old key removed and refused). */
+	ok: boolean,
+	detail: string,
+	error_code: ErrorCode | null,
+};
+
+export type RotationRow = RotationRow_Serialize | RotationRow_Deserialize;
+
+export type RotationRow_Deserialize = {
+	server: string,
+	old_key: string,
+	new_key: string,
+	state: RotationState,
+	detail: string,
+	job_id?: JobId | null,
+	updated_at: string,
+};
+
+export type RotationRow_Serialize = {
+	server: string,
+	old_key: string,
+	new_key: string,
+	state: RotationState,
+	detail: string,
+	job_id: JobId | null,
+	updated_at: string,
+};
+
+/**
+ *  A server's step in a rotation; each one is reached only after the one
+ *  before it held.
+ */
+export type RotationState = 
+/**  Nothing done yet, or the new key could not be added. */
+"pending" | 
+/**  The new key's line is in the server's authorized_keys. */
+"added" | 
+/**  A fresh login with the new key alone worked and CHOM logs in with it. */
+"switched" | 
+/**  The old key's line is gone and the old key no longer logs in. */
+"done";
+
 export type RunOutcome = RunOutcome_Serialize | RunOutcome_Deserialize;
 
 export type RunOutcome_Deserialize = {
@@ -1345,6 +1433,8 @@ export type ServerDetail = ServerDetail_Serialize | ServerDetail_Deserialize;
 export type ServerDetail_Deserialize = {
 	server: ServerView_Deserialize,
 	host_key?: PinnedHostKey | null,
+	/**  Keys pinned beside `host_key` (of other types): any of them is accepted. */
+	more_host_keys: PinnedHostKey[],
 	/**
 	 *  From the newest probe that worked (`server.probe` says whether a
 	 *  later one failed).
@@ -1363,6 +1453,8 @@ export type ServerDetail_Deserialize = {
 export type ServerDetail_Serialize = {
 	server: ServerView_Serialize,
 	host_key: PinnedHostKey | null,
+	/**  Keys pinned beside `host_key` (of other types): any of them is accepted. */
+	more_host_keys: PinnedHostKey[],
 	/**
 	 *  From the newest probe that worked (`server.probe` says whether a
 	 *  later one failed).

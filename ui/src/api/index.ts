@@ -24,6 +24,8 @@ import {
   type ServerInput,
   type ServerView_Serialize,
   type ReleaseRequest,
+  type RotateReport_Serialize,
+  type RotationRow_Serialize,
   type RestoreParts,
   type RestoreTarget_Deserialize,
   type RetentionPlan_Serialize,
@@ -64,6 +66,8 @@ export type SiteBackups = SiteBackups_Serialize;
 export type ScheduleView = ScheduleView_Serialize;
 export type RetentionPlan = RetentionPlan_Serialize;
 export type SslStatus = SslStatus_Serialize;
+export type RotateReport = RotateReport_Serialize;
+export type RotationRow = RotationRow_Serialize;
 /** A probe's or a run's report: one outcome per server. */
 export type FleetReport = ProbeReport | RunReport;
 /** App-wide events: a job started or ended; jobs reconciled at launch. */
@@ -188,6 +192,10 @@ export const setDashboardUpdates = (domain: string, on: boolean, ticket: string,
   siteJob((ch) => commands.siteSetDashboardUpdates(domain, on, ticket, ch), ev);
 export const repairSite = (domain: string, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.siteRepair(domain, ticket, ch), on);
+/** Rotates the servers on key `oldKey` (with tag `tag`, or all) to `newKey`. */
+export const rotateKey = (oldKey: string, newKey: string, tag: string | null, ticket: string, on: OnEvent) =>
+  siteJob((ch) => commands.keyRotate(oldKey, newKey, tag, ticket, ch), on);
+export const keyRotations = async (name: string) => unwrap(await commands.keyRotations(name));
 export const setupServer = (name: string, php: string, ticket: string, on: OnEvent) =>
   siteJob((ch) => commands.serverSetup(name, php, ticket, ch), on);
 /** A certificate from `acmeUrl` (a private ACME server, signed by the CA
