@@ -23,5 +23,5 @@ for f in assets/remote/*.sh; do
   { echo "#!/bin/sh"; echo "set -eu"; echo "$vars"; cat "${parts[@]}" "$f"; } >"$tmp/$name"
   shellcheck -s sh -S warning -e SC3043,SC2034 "$tmp/$name" || status=1
 done
-shellcheck -S warning scripts/*.sh crates/chom-lab/src/webhost.sh bench/*.sh tests/app_smoke/run.sh || status=1
+shellcheck -S warning scripts/*.sh crates/chom-lab/src/webhost.sh bench/*.sh tests/app_smoke/run.sh tests/package/installed.sh || status=1
 exit "$status"

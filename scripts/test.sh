@@ -44,3 +44,10 @@ if [ -x tests/app_smoke/run.sh ]; then
     exit "$status"
   }
 fi
+
+echo "== the .deb: built by the Tauri bundler, installed with apt, the installed app launched"
+timeout --kill-after=30s 20m scripts/with-keyring.sh tests/package/installed.sh || {
+  status=$?
+  [ "$status" -ne 124 ] || echo "scripts/test.sh: packaging and the installed app's check still ran after 20 minutes" >&2
+  exit "$status"
+}

@@ -16,9 +16,12 @@ pub struct Cli {
     /// Where CHOM keeps its database and logs.
     #[arg(long, global = true, env = "CHOM_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Machine-readable output on stdout.
+    /// Machine-readable output on stdout (described by `chom schema`).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Colour: on a terminal only (auto; NO_COLOR turns it off), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = crate::paint::ColorChoice::Auto, value_name = "WHEN")]
+    pub color: crate::paint::ColorChoice,
     /// Log to stderr too (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -38,7 +41,8 @@ pub struct Cli {
     /// install as long as the whole change.
     #[arg(long, global = true, env = "CHOM_STEP_LIMITS", value_delimiter = ',', value_name = "STEP=SECS")]
     pub step_limit: Vec<String>,
-    /// Connection attempts in flight at once across the fleet.
+    /// Connection attempts in flight at once across the fleet, at most: CHOM
+    /// starts with a few and opens up while handshakes stay fast.
     #[arg(long, global = true, env = "CHOM_CONNECT_PARALLEL", default_value_t = 64, value_name = "N")]
     pub connect_parallel: usize,
     /// Retries of a connection attempt that failed before anything ran
@@ -113,6 +117,18 @@ pub enum Command {
     /// Write the fleet out for another tool (an Ansible inventory).
     #[command(subcommand)]
     Export(crate::import_args::ExportCommand),
+    /// Print a shell's completion script: `chom completions bash > /etc/bash_completion.d/chom`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// The version of the `--json` output's schema, and where it is described.
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]

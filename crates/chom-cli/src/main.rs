@@ -7,6 +7,8 @@ mod hint;
 mod import_args;
 mod logging;
 mod output;
+mod paint;
+mod reference;
 mod secret_input;
 
 use clap::Parser;
@@ -21,6 +23,14 @@ use chom_core::{Chom, Error};
 
 fn main() {
     let cli = Cli::parse();
+    paint::init(cli.color);
+    // What needs no data directory: written and done.
+    match &cli.command {
+        Command::Completions { shell } => std::process::exit(reference::completions(*shell)),
+        Command::Man { dir } => std::process::exit(reference::man(dir.as_deref())),
+        Command::Schema => std::process::exit(reference::schema(cli.json)),
+        _ => {}
+    }
     let data_dir = cli.data_dir.clone().unwrap_or_else(chom_core::paths::default_data_dir);
     chom_core::paths::private_umask();
     if let Err(e) = chom_core::paths::secure_data_dir(&data_dir) {
@@ -85,6 +95,9 @@ async fn dispatch(chom: &Chom, command: Command, as_json: bool) -> chom_core::Re
         Command::Backup(b) => commands::backups::run(chom, b, as_json).await,
         Command::Import(i) => commands::import::run(chom, i, as_json).await,
         Command::Export(e) => commands::import::export(chom, e),
+        Command::Completions { .. } | Command::Man { .. } | Command::Schema => {
+            unreachable!("handled before the data directory opens")
+        }
     }
 }
 
@@ -97,7 +110,7 @@ fn report(e: &Error, as_json: bool) -> i32 {
         let error = serde_json::json!({ "code": e.code(), "message": e.to_string(), "remedy": remedy, "hint": hint });
         output::json(&serde_json::json!({ "error": error }));
     }
-    eprintln!("chom: {}", output::clean(&e.to_string()));
+    eprintln!("chom: {}", paint::bad(paint::Stream::Err, &output::clean(&e.to_string())));
     if let Some(hint) = hint {
         eprintln!("chom: hint: {}", output::clean(&hint));
     }

@@ -49,11 +49,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&format!("{cell:<w$}  "));
             }
         }
-        println!("{}", clean(out.trim_end()));
+        clean(out.trim_end()).into_owned()
     };
-    line(header.to_vec());
+    println!("{}", crate::paint::bold(crate::paint::Stream::Out, &line(header.to_vec())));
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        println!("{}", line(row.iter().map(String::as_str).collect()));
     }
 }
 

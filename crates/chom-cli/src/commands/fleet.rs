@@ -3,6 +3,7 @@ use chom_core::{Chom, ProbeReport, Result, RunReport, Selection};
 use super::control;
 use crate::args::{RunArgs, SelectArgs};
 use crate::output::{bytes, clean, json, progress_sink, table};
+use crate::paint::{self, Stream};
 
 pub(super) fn selection(s: SelectArgs) -> Selection {
     Selection { names: s.names, tag: s.tag, group: s.group, all: s.all }
@@ -50,7 +51,8 @@ fn print_probe(r: &ProbeReport) {
         table(&["SERVER", "HOSTNAME", "OS", "UP", "LOAD", "CPUS", "MEMORY", "DISK /", "SERVICES"], &rows);
     }
     for o in r.results.iter().filter(|o| !o.ok) {
-        eprintln!("{}: FAILED: {}", o.server, clean(o.error.as_deref().unwrap_or("unknown error")));
+        let failed = paint::bad(Stream::Err, "FAILED");
+        eprintln!("{}: {failed}: {}", o.server, clean(o.error.as_deref().unwrap_or("unknown error")));
         if let Some(r) = &o.remedy {
             eprintln!("{}: hint: {}", o.server, clean(&crate::hint::hint(r)));
         }
@@ -73,12 +75,13 @@ pub async fn run(chom: &Chom, args: RunArgs, as_json: bool) -> Result<i32> {
 fn print_run(r: &RunReport) {
     for o in &r.results {
         let status = match (&o.error, o.exit_status, &o.signal) {
-            (Some(e), _, _) => format!("FAILED: {e}"),
-            (None, Some(s), _) => format!("exit {s}"),
-            (None, None, Some(sig)) => format!("killed by {sig}"),
+            (Some(e), _, _) => format!("{}: {}", paint::bad(Stream::Out, "FAILED"), clean(e)),
+            (None, Some(0), _) => paint::good(Stream::Out, "exit 0"),
+            (None, Some(s), _) => paint::bad(Stream::Out, &format!("exit {s}")),
+            (None, None, Some(sig)) => paint::bad(Stream::Out, &format!("killed by {}", clean(sig))),
             (None, None, None) => "no exit status".into(),
         };
-        println!("=== {} ({}, {} ms)", o.server, clean(&status), o.duration_ms);
+        println!("=== {} ({status}, {} ms)", o.server, o.duration_ms);
         if let Some(r) = &o.remedy {
             println!("hint: {}", clean(&crate::hint::hint(r)));
         }

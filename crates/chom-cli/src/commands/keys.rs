@@ -3,6 +3,7 @@ use chom_core::{Chom, Error, KeyView, Result, RotateReport, Secret};
 
 use crate::args::KeyCommand;
 use crate::output::{ago, clean, json, progress_sink, table};
+use crate::paint::{self, Stream};
 use crate::secret_input;
 
 pub async fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
@@ -118,11 +119,10 @@ pub async fn run(chom: &Chom, cmd: KeyCommand, as_json: bool) -> Result<i32> {
 
 fn print_rotation(r: &RotateReport) {
     for o in &r.results {
-        let line = format!("{}: {}: {}", o.server, o.state.as_str(), clean(&o.detail));
         if o.ok {
-            println!("{line}");
+            println!("{}: {}: {}", o.server, paint::good(Stream::Out, o.state.as_str()), clean(&o.detail));
         } else {
-            eprintln!("{line}");
+            eprintln!("{}: {}: {}", o.server, paint::warn(Stream::Err, o.state.as_str()), clean(&o.detail));
         }
     }
     println!(

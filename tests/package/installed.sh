@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the .deb (debug build, as the tests use), installs it with apt as
+# an operator would, launches the installed app under Xvfb through
+# WebDriver and checks the CLI, man pages and completions it brought; then
+# removes the package again. Run inside scripts/with-keyring.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$(scripts/package.sh --debug | tee /dev/stderr | sed -n '/^packages:$/,$p' | grep '\.deb$' | tail -1)
+[ -n "$out" ] || { echo "tests/package/installed.sh: scripts/package.sh made no .deb" >&2; exit 1; }
+dpkg-deb --info "$out" | sed -n '/Package:/,/Description:/p'
+apt-get install -y -qq "$out" >/dev/null
+trap 'apt-get remove -y -qq chom >/dev/null 2>&1 || true' EXIT
+mkdir -p out/package
+xvfb-run -a -s "-screen 0 1280x800x24" /var/cache/chom-e2e-venv/bin/python tests/package/installed.py out/package
