@@ -2,7 +2,8 @@
 first run leaves the web host switched but pending (root's old key is also
 in /etc/ssh/authorized_keys/root, which the rotation does not touch, and it
 says so) and the stopped lab hosts pending; once the operator removed it
-there, rotating again finishes the web host."""
+there, rotating again finishes the web host. The deploy user that server
+setup made gets the new key and loses the old one too."""
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -35,6 +36,10 @@ def rotate_key(app, driver, chom, shot, check):
     check(ran["succeeded"] == 1, ran)
     result, state, web = rotate()
     check("1 done" in result, result)
-    check(state == "done" and "refused" in web, web)
+    check(state == "done" and "refused" in web and "deploy" in web, web)
+    # The deploy user that setup made holds the new key, not the old one.
+    old, new = (chom("key", "show", k)["public_key"].split()[1] for k in ("e2e", "e2e-next"))
+    deploy = chom("run", "web", "--", "cat ~deploy/.ssh/authorized_keys")["results"][0]["stdout"]
+    check(new in deploy and old not in deploy, deploy)
     shot(driver, "key-rotate-done")
     css(".modal .actions button").click()

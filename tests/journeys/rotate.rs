@@ -74,6 +74,8 @@ fn a_key_is_rotated_across_the_fleet_and_a_second_run_finishes_what_was_down() {
     let held = std::fs::read_to_string(&real).unwrap();
     assert!(held.contains(blob(&old)) && held.contains(blob(&new)), "the linked host keeps both: {held}");
     assert!(std::fs::symlink_metadata(keys_of(linked)).unwrap().file_type().is_symlink(), "the link is not replaced");
+    let first = &by_server(&report)[&hosts[0]];
+    assert!(first["detail"].as_str().unwrap().contains("no root here"), "the lab user cannot become root: {first:#}");
     let linked_result = &by_server(&report)[&hosts[linked]];
     assert!(linked_result["detail"].as_str().unwrap().contains("not a regular file"), "{linked_result:#}");
 

@@ -244,6 +244,7 @@ impl Rotation {
                 .lines()
                 .find_map(|l| l.strip_prefix(ssh::REMOVED_TOKEN)?.trim().parse::<u32>().ok())
                 .ok_or_else(|| Error::Internal(format!("{name}: the removal did not say what it removed")))?;
+            let deploy = self.deploy_user(new).await?;
             job.step(name, &format!("checking key {old_name} is refused"));
             match self.pool.prove_fresh_login(old).await {
                 Err(SshError::AuthFailed { .. }) => {}
@@ -256,11 +257,30 @@ impl Rotation {
                 }
                 Err(e) => return Err(Error::Usage(format!("could not check that key {old_name} is refused: {e}"))),
             }
-            let done = format!("key {old_name} removed ({removed} line(s)) and refused; key {new_name} logs in");
+            let done =
+                format!("key {old_name} removed ({removed} line(s)) and refused; key {new_name} logs in; {deploy}");
             self.record(s, RotationState::Done, &done)?;
             return Ok(done);
         }
         Ok(format!("done already (key {new_name} logs in)"))
+    }
+
+    /// The `deploy` user that `server setup` made accepts the server's key
+    /// too: where it holds the old one, it gets the new one and loses the
+    /// old (as that user, started by root). Says what it did.
+    async fn deploy_user(&self, target: &Target) -> Result<String> {
+        let (old, new) = (&self.old.2, &self.new.2);
+        let inner =
+            format!("if {}; then {}; else exit 5; fi", ssh::install_command(new)?, ssh::remove_command(old, new)?);
+        let command = ssh::for_deploy_user(super::DEPLOY_USER, &inner, old)?;
+        let out = self.run(target, &command, "replacing the key of the deploy user").await?;
+        let said = out.lines().rev().find_map(|l| l.strip_prefix(ssh::DEPLOY_TOKEN)).map(str::trim);
+        Ok(match said {
+            Some("done") => format!("the {} user's key replaced too", super::DEPLOY_USER),
+            Some("skipped no-root") => format!("no root here, so no {} user checked", super::DEPLOY_USER),
+            Some(_) => format!("no {} user with key {} here", super::DEPLOY_USER, self.old.1),
+            None => return Err(Error::Internal(format!("{}: the deploy user's step said nothing", target.server))),
+        })
     }
 
     /// Runs one of the rotation's commands as the login user (the

@@ -47,6 +47,37 @@ pub fn remove_command(remove: &str, keep: &str) -> Result<String, SshError> {
     ))
 }
 
+/// What `for_deploy_user` printed.
+pub const DEPLOY_TOKEN: &str = "chom-deploy-user";
+
+/// Runs `inner` (one of this module's commands) as the `deploy` user that
+/// `server setup` made, in its own home, when that user exists and its
+/// authorized_keys holds `only_if` (a public key line): root (directly, or
+/// through passwordless sudo) starts it with `runuser`, so nothing of that
+/// user's is read or written as root. Prints `DEPLOY_TOKEN done`, or
+/// `DEPLOY_TOKEN skipped REASON` (no such user, the key not there, no way
+/// to become root here).
+pub fn for_deploy_user(user: &str, inner: &str, only_if: &str) -> Result<String, SshError> {
+    let key = quote(blob(only_if)?).map_err(rejected)?;
+    let as_user = format!(
+        "f=\"$HOME/.ssh/authorized_keys\"; \
+         if [ -f \"$f\" ] && grep -qF -- {key} \"$f\"; then {inner} && echo {DEPLOY_TOKEN} done; \
+         else echo {DEPLOY_TOKEN} skipped no-key; fi"
+    );
+    let user = quote(user).map_err(rejected)?;
+    let as_root = format!(
+        "if ! id -u {user} >/dev/null 2>&1; then echo {DEPLOY_TOKEN} skipped no-user; exit 0; fi; \
+         home=$(getent passwd {user} | cut -d: -f6); \
+         exec runuser -u {user} -- env -i PATH=/usr/bin:/bin HOME=\"$home\" sh -c \"$1\""
+    );
+    let (as_root, as_user) = (quote(&as_root).map_err(rejected)?, quote(&as_user).map_err(rejected)?);
+    Ok(format!(
+        "if [ \"$(id -u)\" = 0 ]; then sh -c {as_root} chom-deploy-keys {as_user}; \
+         elif sudo -n true 2>/dev/null; then sudo -n sh -c {as_root} chom-deploy-keys {as_user}; \
+         else echo {DEPLOY_TOKEN} skipped no-root; fi"
+    ))
+}
+
 /// The base64 blob of an OpenSSH public key line.
 fn blob(line: &str) -> Result<&str, SshError> {
     line.split_whitespace()
@@ -155,6 +186,27 @@ mod tests {
         );
         let leftovers: Vec<_> = std::fs::read_dir(home.path().join(".ssh")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left");
+    }
+
+    /// The deploy user's step runs as that user (started by root here: the
+    /// tests run as root) and skips a user that does not exist or whose
+    /// authorized_keys does not hold the key.
+    #[test]
+    fn the_deploy_users_step_runs_as_that_user_and_skips_what_is_not_there() {
+        let run = |user: &str, inner: &str| {
+            let cmd = for_deploy_user(user, inner, OLD).unwrap();
+            let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert_eq!(run("chom-no-such-user", "true"), format!("{DEPLOY_TOKEN} skipped no-user\n"));
+        let root = std::process::Command::new("id").arg("-u").output().unwrap();
+        if String::from_utf8_lossy(&root.stdout).trim() == "0" {
+            // nobody's home (/nonexistent) has no authorized_keys.
+            assert_eq!(run("nobody", "touch /tmp/chom-never"), format!("{DEPLOY_TOKEN} skipped no-key\n"));
+            assert!(!std::path::Path::new("/tmp/chom-never").exists());
+        }
+        assert!(for_deploy_user("deploy", "true", "not a key").is_err());
     }
 
     /// Without the new key in the file, nothing is removed; a link is

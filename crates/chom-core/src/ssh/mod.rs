@@ -12,7 +12,9 @@ mod pool;
 pub mod quote;
 mod shell;
 
-pub use authorized_keys::{install_command, install_with_password, remove_command, REMOVED_TOKEN};
+pub use authorized_keys::{
+    for_deploy_user, install_command, install_with_password, remove_command, DEPLOY_TOKEN, REMOVED_TOKEN,
+};
 pub use client::{Credential, HostKeyOffer, Route, SshConfig, Target};
 pub use exec::{ExecLimits, ExecOutput, Input, OutputLine, OutputSink, Stream};
 pub use pool::Pool;

@@ -393,3 +393,33 @@ fn lookups_agree_with_ssh_keygen_on_which_lines_match() {
     }
     assert!(total >= 25, "the file should match often enough to test something: {total} matches");
 }
+
+/// A known_hosts of 10,000 entries (a third hashed by ssh-keygen -H, some
+/// on other ports, four key types): all read, none reported bad, and 60
+/// lookups across it find the lines ssh-keygen -F finds.
+#[test]
+fn ten_thousand_entries_are_read_and_found_as_ssh_keygen_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = [ED_A, ED_B, ECDSA, RSA];
+    let entry = |i: usize| {
+        let name = format!("h{i}.fleet.example");
+        let name = if i.is_multiple_of(5) { format!("[{name}]:2222") } else { name };
+        format!("{name} {}\n", keys[i % keys.len()])
+    };
+    let hashed: String = (0..10_000usize).filter(|i| i.is_multiple_of(3)).map(entry).collect();
+    let plain: String = (0..10_000usize).filter(|i| !i.is_multiple_of(3)).map(entry).collect();
+    let text = hash_with_ssh_keygen(dir.path(), &hashed) + &plain;
+    let file = dir.path().join("known_hosts");
+    std::fs::write(&file, &text).unwrap();
+    let known = parse(&text);
+    assert_eq!((known.len(), known.problems().len()), (10_000, 0));
+    for i in (0..10_000usize).step_by(167).chain([9_999, 3, 5]) {
+        let (host, port) = (format!("h{i}.fleet.example"), if i.is_multiple_of(5) { 2222 } else { 22 });
+        let name = if port == 22 { host.clone() } else { format!("[{host}]:{port}") };
+        let ours = our_finds(&known, &host, port);
+        assert_eq!(ours, ssh_keygen_finds(&file, &name), "lookup of {name}");
+        assert_eq!(ours.len(), 1, "{name} has its one line");
+        let other_port = if port == 22 { 2222 } else { 22 };
+        assert!(known.lookup(&host, other_port).is_empty(), "{host}:{other_port} is not in the file");
+    }
+}

@@ -4,6 +4,7 @@
 
 mod basics;
 mod differential;
+mod fleet_file;
 mod include;
 mod matching;
 mod values;
