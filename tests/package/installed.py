@@ -4,6 +4,7 @@ installed /usr/bin/chom wrote; the man page and completions are where
 man and the shells look."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,3 +33,4 @@ try:
     print("installed app: launched, shows the inventory", flush=True)
 finally:
     app.close()
+    shutil.rmtree(data, ignore_errors=True)

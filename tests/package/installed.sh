@@ -10,5 +10,9 @@ out=$(scripts/package.sh --debug | tee /dev/stderr | sed -n '/^packages:$/,$p' |
 dpkg-deb --info "$out" | sed -n '/Package:/,/Description:/p'
 apt-get install -y -qq "$out" >/dev/null
 trap 'apt-get remove -y -qq chom >/dev/null 2>&1 || true' EXIT
+# Installed: the bundle's tree and the staged files (about 1 GB for a
+# debug build) go, so test runs do not fill the disk.
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+rm -rf "$(dirname "$(dirname "$out")")" "$target/package-stage"
 mkdir -p out/package
 xvfb-run -a -s "-screen 0 1280x800x24" /var/cache/chom-e2e-venv/bin/python tests/package/installed.py out/package

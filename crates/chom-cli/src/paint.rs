@@ -23,17 +23,21 @@ static DECIDED: OnceLock<Decided> = OnceLock::new();
 
 /// Decides once, at start, for both streams.
 pub fn init(choice: ColorChoice) {
-    let env_allows = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var("TERM").map_or(true, |t| t != "dumb");
-    let decide = |terminal: bool| match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && env_allows,
-    };
+    let no_color = std::env::var_os("NO_COLOR");
+    let term = std::env::var("TERM").ok();
+    let decide = |terminal| decide(choice, terminal, no_color.as_deref(), term.as_deref());
     let _ = DECIDED.set(Decided {
         stdout: decide(std::io::stdout().is_terminal()),
         stderr: decide(std::io::stderr().is_terminal()),
     });
+}
+
+fn decide(choice: ColorChoice, terminal: bool, no_color: Option<&std::ffi::OsStr>, term: Option<&str>) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()) && term != Some("dumb"),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -75,4 +79,24 @@ pub fn warn(stream: Stream, text: &str) -> String {
 /// A table's header.
 pub fn bold(stream: Stream, text: &str) -> String {
     paint(stream, "1", text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    /// A pipe never gets colour unless asked; NO_COLOR (set and not
+    /// empty) and TERM=dumb turn it off on a terminal; the flag wins.
+    #[test]
+    fn colour_only_on_a_terminal_that_wants_it() {
+        use ColorChoice::*;
+        assert!(decide(Auto, true, None, Some("xterm")));
+        assert!(!decide(Auto, false, None, Some("xterm")));
+        assert!(!decide(Auto, true, Some(OsStr::new("1")), Some("xterm")));
+        assert!(decide(Auto, true, Some(OsStr::new("")), Some("xterm")), "an empty NO_COLOR is not set");
+        assert!(!decide(Auto, true, None, Some("dumb")));
+        assert!(decide(Always, false, Some(OsStr::new("1")), Some("dumb")));
+        assert!(!decide(Never, true, None, None));
+    }
 }

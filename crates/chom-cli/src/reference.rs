@@ -57,3 +57,19 @@ pub fn schema(as_json: bool) -> i32 {
     };
     self::written(written, "the schema")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One page per command, down to the newest ones.
+    #[test]
+    fn man_pages_are_written_for_every_command() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(man(Some(dir.path())), 0);
+        for page in ["chom.1", "chom-key-rotate.1", "chom-import-known-hosts.1", "chom-backup-restore.1"] {
+            let text = std::fs::read_to_string(dir.path().join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+            assert!(text.contains(".TH"), "{page} is a man page");
+        }
+    }
+}

@@ -127,8 +127,18 @@ impl Pacer {
         } else {
             s.window = (s.window + 1.0 / s.window).min(self.max as f64);
         }
+        self.wake(s);
+    }
+
+    /// Wakes as many waiters as there are free slots now (each re-checks):
+    /// not all of them, so a thousand waiting hosts are not all woken for
+    /// every slot given back.
+    fn wake(&self, s: std::sync::MutexGuard<'_, State>) {
+        let free = (s.window.floor().max(1.0) as usize).saturating_sub(s.in_flight);
         drop(s);
-        self.freed.notify_waiters();
+        for _ in 0..free {
+            self.freed.notify_one();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -141,8 +151,7 @@ impl Drop for Slot<'_> {
         if !self.ended {
             let mut s = self.pacer.lock();
             s.in_flight = s.in_flight.saturating_sub(1);
-            drop(s);
-            self.pacer.freed.notify_waiters();
+            self.pacer.wake(s);
         }
     }
 }
@@ -218,6 +227,33 @@ mod tests {
         let slot = rt.block_on(cold.acquire());
         cold.done_after(slot, Outcome::TimedOut, T, T);
         assert_eq!(cold.window(), 4, "no answer seen yet: a timeout cuts");
+    }
+
+    /// Many more attempts than the window all get through, one slot each
+    /// time one is given back, as the window opens.
+    #[test]
+    fn every_waiter_gets_a_slot_in_turn() {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+        rt.block_on(async {
+            let p = std::sync::Arc::new(Pacer::new(64));
+            let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..1000 {
+                let (p, peak) = (p.clone(), peak.clone());
+                tasks.spawn(async move {
+                    let slot = p.acquire().await;
+                    let busy = p.lock().in_flight;
+                    peak.fetch_max(busy, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    p.done(slot, Outcome::Answered, T);
+                });
+            }
+            let all =
+                tokio::time::timeout(Duration::from_secs(20), async { while tasks.join_next().await.is_some() {} });
+            all.await.expect("every attempt got a slot");
+            assert_eq!(p.window(), 64);
+            assert!(peak.load(std::sync::atomic::Ordering::Relaxed) <= 64);
+        });
     }
 
     /// Slots beyond the window wait until one is given back; a dropped slot
