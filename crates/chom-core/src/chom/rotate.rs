@@ -204,20 +204,21 @@ impl Rotation {
     /// it reaches and, on an error, what stopped it.
     async fn server(&self, s: &ServerRecord, state: RotationState, old: &Target, new: &Target) -> Result<String> {
         let name = s.name.as_str();
-        let result = self.steps(s, state, old, new).await;
+        let mut at = state;
+        let result = self.steps(s, &mut at, old, new).await;
         if let Err(e) = &result {
-            let reached = self.db.rotation(self.old.0, self.new.0)?.into_iter().find(|r| r.server_id == s.id);
-            let at = reached.map_or(RotationState::Pending, |r| r.state);
             self.db.set_rotation(s.id, self.old.0, self.new.0, at, &e.to_string(), self.job.id)?;
             self.job.note(Some(name), format!("stopped at {}: {e}", at.as_str()));
         }
         result
     }
 
-    async fn steps(&self, s: &ServerRecord, mut state: RotationState, old: &Target, new: &Target) -> Result<String> {
+    /// Keeps `state` at the last step reached, for the caller to record
+    /// what stopped it.
+    async fn steps(&self, s: &ServerRecord, state: &mut RotationState, old: &Target, new: &Target) -> Result<String> {
         let (name, job) = (s.name.as_str(), &self.job);
         let (old_name, new_name) = (&self.old.1, &self.new.1);
-        if state < RotationState::Switched {
+        if *state < RotationState::Switched {
             if s.key.as_ref().map(|k| k.as_str()) != Some(old_name.as_str()) {
                 return Err(Error::Usage(format!(
                     "{name} no longer logs in with key {old_name}: this rotation leaves it as it is"
@@ -226,6 +227,7 @@ impl Rotation {
             job.step(name, &format!("adding key {new_name}"));
             self.run(old, &ssh::install_command(&self.new.2)?, "adding the new key to ~/.ssh/authorized_keys").await?;
             self.record(s, RotationState::Added, &format!("key {new_name} added to ~/.ssh/authorized_keys"))?;
+            *state = RotationState::Added;
 
             job.step(name, &format!("proving a fresh login with key {new_name} alone"));
             self.pool.prove_fresh_login(new).await.map_err(|e| {
@@ -235,9 +237,9 @@ impl Rotation {
             if !self.db.switch_rotated_key(s.id, self.old.0, self.new.0, &proven, job.id)? {
                 return Err(Error::Usage(format!("{name} was given another key meanwhile: left as it is")));
             }
-            state = RotationState::Switched;
+            *state = RotationState::Switched;
         }
-        if state == RotationState::Switched {
+        if *state == RotationState::Switched {
             job.step(name, &format!("removing key {old_name}"));
             let out = self.run(new, &ssh::remove_command(&self.old.2, &self.new.2)?, "removing the old key").await?;
             let removed = out
@@ -260,6 +262,7 @@ impl Rotation {
             let done =
                 format!("key {old_name} removed ({removed} line(s)) and refused; key {new_name} logs in; {deploy}");
             self.record(s, RotationState::Done, &done)?;
+            *state = RotationState::Done;
             return Ok(done);
         }
         Ok(format!("done already (key {new_name} logs in)"))

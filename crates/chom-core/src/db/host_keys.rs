@@ -26,14 +26,7 @@ impl Db {
             .query_row(
                 "SELECT algorithm, fingerprint, public_key, first_seen FROM host_keys WHERE server_id = ?1",
                 [server_id],
-                |r| {
-                    Ok(PinnedHostKey {
-                        algorithm: r.get(0)?,
-                        fingerprint: r.get(1)?,
-                        public_key: r.get(2)?,
-                        first_seen: from_ms(r.get(3)?),
-                    })
-                },
+                row_to_pin,
             )
             .optional()?)
     }
@@ -57,14 +50,7 @@ impl Db {
             "SELECT algorithm, fingerprint, public_key, first_seen FROM host_keys_more WHERE server_id = ?1 \
              ORDER BY first_seen, fingerprint",
         )?;
-        let rows = stmt.query_map([server_id], |r| {
-            Ok(PinnedHostKey {
-                algorithm: r.get(0)?,
-                fingerprint: r.get(1)?,
-                public_key: r.get(2)?,
-                first_seen: from_ms(r.get(3)?),
-            })
-        })?;
+        let rows = stmt.query_map([server_id], row_to_pin)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -79,6 +65,16 @@ impl Db {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// (algorithm, fingerprint, public_key, first_seen), as both pin tables hold them.
+fn row_to_pin(r: &rusqlite::Row<'_>) -> rusqlite::Result<PinnedHostKey> {
+    Ok(PinnedHostKey {
+        algorithm: r.get(0)?,
+        fingerprint: r.get(1)?,
+        public_key: r.get(2)?,
+        first_seen: from_ms(r.get(3)?),
+    })
 }
 
 /// A host key refused for good on a server (a known_hosts `@revoked` line).
