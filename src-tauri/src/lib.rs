@@ -34,7 +34,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .events(collect_events![events::JobChanged, events::JobsReconciled, events::HostKeyAlert])
         .commands(collect_commands![
-            servers::server_list,
+            servers::fleet_page,
+            servers::fleet_names,
             servers::server_detail,
             servers::server_add,
             servers::server_edit,

@@ -1,7 +1,7 @@
 //! How results reach the operator: aligned text for people, JSON for
 //! scripts, and a progress line on a terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,9 +51,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
         }
         clean(out.trim_end()).into_owned()
     };
-    println!("{}", crate::paint::bold(crate::paint::Stream::Out, &line(header.to_vec())));
-    for row in rows {
-        println!("{}", line(row.iter().map(String::as_str).collect()));
+    // One buffered write for the whole table: stdout is line-buffered, and
+    // 50,000 rows were 50,000 write calls.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut put = |text: &str| writeln!(out, "{text}");
+    let written = put(&crate::paint::bold(crate::paint::Stream::Out, &line(header.to_vec())))
+        .and_then(|()| rows.iter().try_for_each(|row| put(&line(row.iter().map(String::as_str).collect()))))
+        .and_then(|()| out.flush());
+    // A closed pipe (`chom server list | head`) ends the listing quietly.
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("chom: writing the table: {e}");
+        }
     }
 }
 

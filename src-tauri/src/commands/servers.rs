@@ -2,17 +2,25 @@
 //! on the blocking pool: SQLite never runs on an async worker.
 //! The views and inputs are chom-core's own, as `chom --json` prints them.
 
-use chom_core::{ServerDetail, ServerEdit, ServerInput, ServerView};
+use chom_core::{FleetPage, FleetQuery, ServerDetail, ServerEdit, ServerInput, ServerView};
 use tauri::State;
 
 use super::blocking;
 use crate::{AppState, UiError};
 
-/// The cached inventory with each server's latest probe.
+/// The rows of the cached inventory the Fleet table shows, filtered and
+/// sorted by the core (the web view never holds the whole fleet).
 #[tauri::command]
 #[specta::specta]
-pub async fn server_list(state: State<'_, AppState>) -> Result<Vec<ServerView>, UiError> {
-    blocking(state.core()?, |c| c.servers().list_servers(&Default::default())).await
+pub async fn fleet_page(state: State<'_, AppState>, query: FleetQuery) -> Result<FleetPage, UiError> {
+    blocking(state.core()?, move |c| c.servers().fleet_page(&query)).await
+}
+
+/// The names of every server matching a query, in its order.
+#[tauri::command]
+#[specta::specta]
+pub async fn fleet_names(state: State<'_, AppState>, query: FleetQuery) -> Result<Vec<String>, UiError> {
+    blocking(state.core()?, move |c| c.servers().fleet_names(&query)).await
 }
 
 /// A server's facts, pinned host key and 30 days of probe history.

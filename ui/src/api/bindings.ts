@@ -5,8 +5,13 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
-	/**  The cached inventory with each server's latest probe. */
-	serverList: () => typedError<ServerView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("server_list")),
+	/**
+	 *  The rows of the cached inventory the Fleet table shows, filtered and
+	 *  sorted by the core (the web view never holds the whole fleet).
+	 */
+	fleetPage: (query: FleetQuery_Deserialize) => typedError<FleetPage_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_page", { query })),
+	/**  The names of every server matching a query, in its order. */
+	fleetNames: (query: FleetQuery_Deserialize) => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("fleet_names", { query })),
 	/**  A server's facts, pinned host key and 30 days of probe history. */
 	serverDetail: (name: string) => typedError<ServerDetail_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_detail", { name })),
 	serverAdd: (input: ServerInput_Deserialize) => typedError<ServerView_Serialize, UiError_Serialize>(__TAURI_INVOKE("server_add", { input })),
@@ -444,6 +449,94 @@ export type Drill = {
 export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "in_use" | "host_key_unknown" | "host_key_changed" | "auth_failed" | "unreachable" | "timeout" | "protocol" | "keyring" | "database" | "remote_failed" | 
 /**  A file on this computer could not be read or written. */
 "local_file" | "cancelled" | "internal";
+
+/**  The columns the table sorts by. */
+export type FleetColumn = "name" | "host" | "group" | "tags" | "status" | "last_seen" | "load1" | "mem_used_pct" | "disk_used_pct" | "services";
+
+/**
+ *  One window of the filtered, sorted inventory, with what the toolbar and
+ *  banners need about the whole of it.
+ */
+export type FleetPage = FleetPage_Serialize | FleetPage_Deserialize;
+
+/**
+ *  One window of the filtered, sorted inventory, with what the toolbar and
+ *  banners need about the whole of it.
+ */
+export type FleetPage_Deserialize = {
+	/**  Index of `rows[0]` among the matching servers. */
+	offset: number,
+	rows: ServerView_Deserialize[],
+	/**  Servers that match the query. */
+	matched: number,
+	/**  Servers in the inventory. */
+	total: number,
+	/**  Every tag and group in the inventory, sorted (the filters' choices). */
+	tags: string[],
+	groups: string[],
+	/**  Servers whose figures are not current (`ServerView::stale`). */
+	stale: number,
+	/**  Servers whose host key changed: every operation there is stopped. */
+	host_key_changed: string[],
+};
+
+/**
+ *  One window of the filtered, sorted inventory, with what the toolbar and
+ *  banners need about the whole of it.
+ */
+export type FleetPage_Serialize = {
+	/**  Index of `rows[0]` among the matching servers. */
+	offset: number,
+	rows: ServerView_Serialize[],
+	/**  Servers that match the query. */
+	matched: number,
+	/**  Servers in the inventory. */
+	total: number,
+	/**  Every tag and group in the inventory, sorted (the filters' choices). */
+	tags: string[],
+	groups: string[],
+	/**  Servers whose figures are not current (`ServerView::stale`). */
+	stale: number,
+	/**  Servers whose host key changed: every operation there is stopped. */
+	host_key_changed: string[],
+};
+
+/**  What the table shows: filters, order and the window of rows on screen. */
+export type FleetQuery = FleetQuery_Serialize | FleetQuery_Deserialize;
+
+/**  What the table shows: filters, order and the window of rows on screen. */
+export type FleetQuery_Deserialize = {
+	/**  Case-insensitive text in the name, host, tags or group. */
+	search?: string,
+	tag?: string | null,
+	group?: string | null,
+	/**  up | down | unknown | host_key_changed */
+	status?: string | null,
+	sort?: FleetColumn,
+	descending?: boolean,
+	/**  The first matching row to return, and how many. */
+	offset?: number,
+	limit?: number,
+	/**  Read the cache again first (something changed it). */
+	reload?: boolean,
+};
+
+/**  What the table shows: filters, order and the window of rows on screen. */
+export type FleetQuery_Serialize = {
+	/**  Case-insensitive text in the name, host, tags or group. */
+	search: string,
+	tag: string | null,
+	group: string | null,
+	/**  up | down | unknown | host_key_changed */
+	status: string | null,
+	sort: FleetColumn,
+	descending: boolean,
+	/**  The first matching row to return, and how many. */
+	offset: number,
+	limit: number,
+	/**  Read the cache again first (something changed it). */
+	reload: boolean,
+};
 
 export type HostKeyAction = 
 /**  Pinned (the server had no pinned key). */
@@ -1562,6 +1655,11 @@ export type ServerView_Deserialize = {
 	connect_failures: number,
 	/**  While set and ahead, CHOM does not dial the server (its breaker is open). */
 	paused_until?: string | null,
+	/**
+	 *  Its figures are not current: it is down, its host key changed, or its
+	 *  last probe is older than `STALE_AFTER` (the offline view's banner).
+	 */
+	stale: boolean,
 };
 
 /**  A server as listed: inventory fields plus its latest probe, if any. */
@@ -1586,6 +1684,11 @@ export type ServerView_Serialize = {
 	connect_failures: number,
 	/**  While set and ahead, CHOM does not dial the server (its breaker is open). */
 	paused_until: string | null,
+	/**
+	 *  Its figures are not current: it is down, its host key changed, or its
+	 *  last probe is older than `STALE_AFTER` (the offline view's banner).
+	 */
+	stale: boolean,
 };
 
 export type ServiceState = "up" | "down" | 

@@ -7,6 +7,9 @@ import {
   events,
   type AgentKeyView,
   type AuditEntry_Serialize,
+  type FleetColumn,
+  type FleetPage_Serialize,
+  type FleetQuery_Deserialize,
   type BackupRecord_Serialize,
   type HostKeyCheck_Serialize,
   type ImportPlan_Serialize,
@@ -45,11 +48,13 @@ import { remedyText } from "../lib/remedy";
 
 // chom-core's own views, as `chom --json` prints them (bindings also
 // describe the inbound shapes, with optional fields).
-export type { AgentKeyView, ImportSource, KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
+export type { AgentKeyView, FleetColumn, ImportSource, KeyView, PickKind, Reconciled, ReleaseRequest, RestoreParts, ServerEdit, ServerInput, SiteDefaults, SiteKind, SiteRequest };
 
 /** A form field as the core takes it: trimmed, and null when left empty. */
 export const given = (v: string): string | null => v.trim() || null;
 export type AuditEntry = AuditEntry_Serialize;
+export type FleetPage = FleetPage_Serialize;
+export type FleetQuery = Required<FleetQuery_Deserialize>;
 export type BackupRecord = BackupRecord_Serialize;
 export type HostKeyCheck = HostKeyCheck_Serialize;
 export type ImportPlan = ImportPlan_Serialize;
@@ -88,7 +93,14 @@ function unwrap<T>(r: Result<T>): T {
   return r.data;
 }
 
-export const listServers = async () => unwrap(await commands.serverList());
+export const fleetPage = async (query: FleetQuery) => unwrap(await commands.fleetPage(query));
+export const fleetNames = async (query: FleetQuery) => unwrap(await commands.fleetNames(query));
+/** Every server's name, by name (the choices of a server or jump host). */
+export const serverNames = () => fleetNames(everyServer());
+/** The query for the whole inventory, by name, from the cache as last read. */
+export const everyServer = (): FleetQuery => ({
+  search: "", tag: null, group: null, status: null, sort: "name", descending: false, offset: 0, limit: 0, reload: false,
+});
 export const serverDetail = async (name: string) => unwrap(await commands.serverDetail(name));
 export const addServer = async (input: ServerInput) => unwrap(await commands.serverAdd(input));
 export const editServer = async (name: string, edit: ServerEdit) => unwrap(await commands.serverEdit(name, edit));

@@ -13,6 +13,7 @@ mod deploy;
 mod fleet;
 mod history;
 mod import;
+mod inventory;
 mod jump;
 mod keys;
 mod outcome;
@@ -44,6 +45,7 @@ pub use defaults::{site_defaults, SiteDefaults, DEFAULT_GIT_REF, DEFAULT_WP_ADMI
 pub use deploy::{DeployOptions, DeployReport, Releases};
 pub use fleet::{ProbeOutcome, ProbeReport, RunOutcome, RunReport, Selection};
 pub use import::{AnsibleFormat, HostKeyAction, ImportAction, ImportPlan, ImportSource, PlannedHostKey, PlannedServer};
+pub use inventory::{natural, FleetColumn, FleetPage, FleetQuery, Inventory};
 pub use keys::{AgentKeyView, KeyView};
 pub use overview::{BackupBrief, Coverage, SiteBackups};
 pub use reconcile::Reconciled;
@@ -63,7 +65,7 @@ pub use source::{DeploySource, SourceChoice};
 pub use ssl::{days_left, is_expiring, AcmeDirectory, SslStatus, LETSENCRYPT, LETSENCRYPT_STAGING, WARN_DAYS};
 pub use transfer::TransferReport;
 pub use trust::{Acceptance, HostKeyCheck};
-pub use view::{ProbePoint, ServerDetail, ServerView, SiteView};
+pub use view::{ProbePoint, ServerDetail, ServerView, SiteView, STALE_AFTER};
 pub use wordpress::{SiteLaunch, WordpressSetup, WORDPRESS_URL};
 
 use std::collections::HashMap;
@@ -101,6 +103,8 @@ pub struct Ctx {
     key_cache: Mutex<HashMap<String, Arc<PrivateKey>>>,
     /// How long each step of a server-side script may run.
     step_limits: StepLimits,
+    /// The inventory as the Fleet table last read it (`Servers::fleet_page`).
+    inventory: Mutex<Option<Arc<inventory::Inventory>>>,
 }
 
 macro_rules! services {
@@ -190,6 +194,7 @@ impl Chom {
             os_user: os_user(),
             key_cache: Mutex::default(),
             step_limits: StepLimits::default(),
+            inventory: Mutex::default(),
         };
         Ok(Chom { ctx })
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::{PinnedHostKey, ProbeFacts, ProbeRecord, ServerRecord, ServiceState, SiteRecord};
+use crate::db::{PinnedHostKey, ProbeFacts, ProbeRecord, ServerRecord, ServerStatus, ServiceState, SiteRecord};
 use crate::ssh::breaker::BreakerState;
 
 /// A server as listed: inventory fields plus its latest probe, if any.
@@ -32,7 +32,13 @@ pub struct ServerView {
     pub connect_failures: u32,
     /// While set and ahead, CHOM does not dial the server (its breaker is open).
     pub paused_until: Option<DateTime<Utc>>,
+    /// Its figures are not current: it is down, its host key changed, or its
+    /// last probe is older than `STALE_AFTER` (the offline view's banner).
+    pub stale: bool,
 }
+
+/// A probe older than this no longer describes the server.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(15);
 
 /// The latest probe, flattened for tables. When it failed, the figures are
 /// those of the last probe that worked (`facts_at`), so the offline
@@ -96,6 +102,8 @@ impl ServerView {
         last_good: Option<ProbeRecord>,
         breaker: BreakerState,
     ) -> ServerView {
+        let stale = matches!(r.status, ServerStatus::Down | ServerStatus::HostKeyChanged)
+            || probe.as_ref().is_some_and(|p| Utc::now() - p.at > STALE_AFTER);
         ServerView {
             name: r.name.to_string(),
             host: r.host.to_string(),
@@ -113,7 +121,14 @@ impl ServerView {
             probe: probe.as_ref().map(|p| ProbeSummary::of(p, last_good.as_ref())),
             connect_failures: breaker.failures,
             paused_until: breaker.open_until.filter(|u| *u > Utc::now()),
+            stale,
         }
+    }
+
+    /// The web services it runs (installed ones), by name.
+    pub fn running_services(&self) -> Vec<&str> {
+        let services = self.probe.as_ref().map(|p| &p.services);
+        services.into_iter().flatten().filter(|(_, st)| **st != ServiceState::Absent).map(|(k, _)| k.as_str()).collect()
     }
 }
 
