@@ -2,12 +2,19 @@
 # measure prints several fields, which row takes as separate words:
 # shellcheck disable=SC2046
 # Fleet probe benchmark: the same probe command on N lab hosts with
-#   chom probe (CLI, cold), chom warm (second probe, same process, pooled),
+#   chom probe (CLI, cold), chom run of the same command (CLI, cold),
+#   chom warm (second probe, same process, pooled), the bare floor
+#   (chom-floor: russh + tokio and nothing else, 64 at once as chom),
 #   OpenSSH fan-out (xargs -P N ssh), the same forced to curve25519,
 #   parallel-ssh (Debian pssh), Ansible (ansible -m raw -f N, ansible-core
 #   from PyPI) and OpenSSH ControlMaster fan-out over warm masters.
 # Prints a Markdown table: median wall time, client CPU, peak client memory
 # (sum over every client process). A row counts only if all N hosts succeeded.
+# From N = 1000, chom run also runs with --connect-parallel 64, 500 and N
+# (the adaptive pacing's ceiling), and each tool runs where it can: Ansible
+# up to ANSIBLE_MAX hosts (default 1000: -f N forks a Python per host),
+# parallel-ssh with at most 300 at once (it select()s, which stops at 1,024
+# descriptors).
 #
 # Usage: bench/probe.sh [N ...]        (default: 1 10 50 200; REPEAT=3)
 # Needs root (the lab starts sshd) and runs in its own keyring session.
@@ -19,6 +26,7 @@ if [ -z "${CHOM_BENCH_IN_KEYRING:-}" ]; then
 fi
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1 10 50 200)
 REPEAT=${REPEAT:-3}
+ANSIBLE_MAX=${ANSIBLE_MAX:-1000}
 VENV=/var/cache/chom-bench-venv
 if [ ! -x "$VENV/bin/ansible" ]; then
   python3 -m venv "$VENV" && "$VENV/bin/pip" install -q ansible-core
@@ -69,12 +77,21 @@ PY
   USER_AT="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("user","chomlab"))' "$LAB/lab.json")"
   D="$WORK/chom-$N"
   "$BIN/chom" --data-dir "$D" key import bench "$WORK/id" >/dev/null
-  while read -r name addr fp; do
-    "$BIN/chom" --data-dir "$D" server add "$name" --host "$addr" --user "$USER_AT" --key bench >/dev/null
-    "$BIN/chom" --data-dir "$D" server trust "$name" --accept "$fp" >/dev/null
-  done < "$WORK/trust.txt"
+  # The fleet comes in as an operator's would: an ssh config and known_hosts.
+  { printf 'Host *\n  User %s\n  IdentityFile %s/id\n' "$USER_AT" "$WORK"
+    while read -r name addr _; do printf 'Host %s\n  HostName %s\n' "$name" "$addr"; done < "$WORK/trust.txt"
+  } > "$WORK/ssh_config"
+  "$BIN/chom" --data-dir "$D" import ssh-config "$WORK/ssh_config" >/dev/null
+  "$BIN/chom" --data-dir "$D" import known-hosts "$WORK/known_hosts" >/dev/null
 
   row "chom probe (CLI, cold)" "$N" $(measure "$BIN/chom" --data-dir "$D" --connect-timeout 60 probe --all --json)
+  row "chom run (CLI, cold, the same command)" "$N" $(measure "$BIN/chom" --data-dir "$D" --connect-timeout 60 run --all -- "$PROBE")
+  if [ "$N" -ge 1000 ]; then
+    for P in 64 500 "$N"; do
+      row "chom run, --connect-parallel $P --connect-timeout 10" "$N" \
+        $(measure "$BIN/chom" --data-dir "$D" --connect-parallel "$P" --connect-timeout 10 run --all -- "$PROBE")
+    done
+  fi
   # Cold and warm rounds inside one process, timed from inside.
   for ((i = 0; i < REPEAT; i++)); do "$BIN/chom-probe-bench" --data-dir "$D" --rounds 3; done > "$WORK/rounds.jsonl"
   read -r cw cc cp wo ww wc wp < <(python3 - "$WORK/rounds.jsonl" <<'PY'
@@ -92,13 +109,19 @@ PY
   row "chom probe in-process, cold" "$N" "$cw" "$cc" "$cp" "$wo"
   row "chom probe in-process, warm (pooled)" "$N" "$ww" "$wc" "$wp" "$wo"
 
+  row "bare floor: russh + tokio, 64 at once (chom-floor)" "$N" $(measure "$BIN/chom-floor" --hosts "$WORK/hosts.txt" \
+    --known "$WORK/known_hosts" --key "$WORK/id" --user "$USER_AT" --parallel 64 -- "$PROBE")
+
   FAN="xargs -P $N -n1 sh -c 'exec ssh $SSH_OPTS -l $USER_AT \"\$1\" \"\$PROBE\"' _"
   row "OpenSSH fan-out (xargs -P N ssh)" "$N" $(measure sh -c "$FAN < $WORK/hosts.txt")
   FAN25519="xargs -P $N -n1 sh -c 'exec ssh $SSH_OPTS -o KexAlgorithms=curve25519-sha256 -l $USER_AT \"\$1\" \"\$PROBE\"' _"
   row "OpenSSH fan-out, curve25519 kex" "$N" $(measure sh -c "$FAN25519 < $WORK/hosts.txt")
-  row "parallel-ssh (pssh)" "$N" $(measure parallel-ssh -h "$WORK/hosts.txt" -l "$USER_AT" -p "$N" -t 120 -x "$SSH_OPTS" "$PROBE")
-  row "Ansible raw, -f N" "$N" $(measure env ANSIBLE_SSH_ARGS="-o ControlMaster=no" ANSIBLE_PYTHON_INTERPRETER=auto_silent \
-    "$VENV/bin/ansible" all -i "$WORK/inventory.ini" -m raw -a "$PROBE" -f "$N")
+  PSSH_P=$((N < 300 ? N : 300))
+  row "parallel-ssh (pssh -p $PSSH_P)" "$N" $(measure parallel-ssh -h "$WORK/hosts.txt" -l "$USER_AT" -p "$PSSH_P" -t 300 -x "$SSH_OPTS" "$PROBE")
+  if [ "$N" -le "$ANSIBLE_MAX" ]; then
+    row "Ansible raw, -f N" "$N" $(measure env ANSIBLE_SSH_ARGS="-o ControlMaster=no" ANSIBLE_PYTHON_INTERPRETER=auto_silent \
+      "$VENV/bin/ansible" all -i "$WORK/inventory.ini" -m raw -a "$PROBE" -f "$N")
+  fi
 
   CM="-o ControlPath=$WORK/cm-%C"
   xargs -P "$N" -n1 sh -c "exec ssh $SSH_OPTS $CM -o ControlMaster=yes -o ControlPersist=300 -l $USER_AT \"\$1\" true" _ < "$WORK/hosts.txt"
