@@ -1,6 +1,6 @@
 //! `chom-seed --data-dir D [--servers 10000] [--history-servers 200] [--days 30]
 //! [--jobs 0] [--log-lines 0]`: fills a CHOM database with a large synthetic
-//! inventory, hourly probe history, and finished jobs with their logs, for
+//! inventory, hourly probe history (one recent probe for every other server), and finished jobs with their logs, for
 //! the app benchmark (bench/app.sh). The hosts are documentation
 //! addresses (192.0.2.0/24, 198.51.100.0/24); nothing connects anywhere.
 
@@ -44,30 +44,7 @@ fn main() {
     let now = Utc::now();
     let hours = days * 24;
     for (n, id) in ids.iter().take(with_history).enumerate() {
-        let facts: Vec<ProbeFacts> = (0..hours)
-            .map(|h| {
-                let wave = ((h as f64 + n as f64) / 6.0).sin();
-                ProbeFacts {
-                    hostname: format!("srv-{n:05}"),
-                    os: "Debian GNU/Linux 12 (bookworm)".into(),
-                    kernel: "6.1.0-18-amd64".into(),
-                    uptime_s: (h as u64 + 1) * 3600,
-                    load: [1.0 + wave, 0.8 + wave / 2.0, 0.6],
-                    cpus: 4,
-                    mem_total: 8 << 30,
-                    mem_available: ((4.0 + 2.0 * wave) * (1u64 << 30) as f64) as u64,
-                    swap_total: 0,
-                    swap_free: 0,
-                    disk_total: 100 << 30,
-                    disk_free: (60u64 << 30) - (h as u64) * (10 << 20),
-                    services: BTreeMap::from([
-                        ("nginx".into(), ServiceState::Up),
-                        ("php-fpm".into(), ServiceState::Up),
-                        ("mariadb".into(), ServiceState::Absent),
-                    ]),
-                }
-            })
-            .collect();
+        let facts: Vec<ProbeFacts> = (0..hours).map(|h| fact_at(h, n)).collect();
         let batch: Vec<NewProbe<'_>> = facts
             .iter()
             .enumerate()
@@ -81,6 +58,26 @@ fn main() {
             .collect();
         db.insert_probes(&batch).expect("insert probes");
     }
+    // Every other server was probed too, as a fleet in use is: once, five
+    // minutes ago; one in ten failed a minute later (the table then shows
+    // its last known figures).
+    let last = fact_at(0, 0);
+    let mut rest = Vec::new();
+    for (n, id) in ids.iter().enumerate().skip(with_history) {
+        let (server_id, job_id) = (*id, None);
+        rest.push(NewProbe { server_id, job_id, at: now - Duration::minutes(5), duration_ms: 40, outcome: Ok(&last) });
+        if n % 10 == 0 {
+            let failed = Err(("connect_timeout", "connecting timed out after 10s"));
+            rest.push(NewProbe {
+                server_id,
+                job_id,
+                at: now - Duration::minutes(4),
+                duration_ms: 10_000,
+                outcome: failed,
+            });
+        }
+    }
+    db.insert_probes(&rest).expect("insert probes");
     let (jobs, log_lines) = (arg(&args, "--jobs", 0), arg(&args, "--log-lines", 0));
     let mut writer = LogWriter::open(db.path()).expect("log writer");
     let per_job = log_lines.checked_div(jobs).unwrap_or(0);
@@ -104,5 +101,33 @@ fn main() {
         db.finish_job(id, JobState::Succeeded, 20, 0).expect("finish job");
     }
     writer.write(&batch).expect("log lines");
-    println!("seeded {servers} servers, {} probes, {jobs} jobs, {} log lines", with_history * hours, per_job * jobs);
+    println!(
+        "seeded {servers} servers, {} probes, {jobs} jobs, {} log lines",
+        with_history * hours + rest.len(),
+        per_job * jobs
+    );
+}
+
+/// The figures of server `n` at hour `h` of its history: a slow wave.
+fn fact_at(h: usize, n: usize) -> ProbeFacts {
+    let wave = ((h as f64 + n as f64) / 6.0).sin();
+    ProbeFacts {
+        hostname: format!("srv-{n:05}"),
+        os: "Debian GNU/Linux 12 (bookworm)".into(),
+        kernel: "6.1.0-18-amd64".into(),
+        uptime_s: (h as u64 + 1) * 3600,
+        load: [1.0 + wave, 0.8 + wave / 2.0, 0.6],
+        cpus: 4,
+        mem_total: 8 << 30,
+        mem_available: ((4.0 + 2.0 * wave) * (1u64 << 30) as f64) as u64,
+        swap_total: 0,
+        swap_free: 0,
+        disk_total: 100 << 30,
+        disk_free: (60u64 << 30) - (h as u64) * (10 << 20),
+        services: BTreeMap::from([
+            ("nginx".into(), ServiceState::Up),
+            ("php-fpm".into(), ServiceState::Up),
+            ("mariadb".into(), ServiceState::Absent),
+        ]),
+    }
 }

@@ -1,7 +1,5 @@
 //! Inventory: add, edit, remove, list. Nothing here touches the network.
 
-use std::collections::HashMap;
-
 use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord};
 use crate::error::{Error, Result};
 use crate::ids::{KeyId, ServerId};
@@ -100,18 +98,13 @@ impl Servers<'_> {
 
     /// The inventory as cached, with each server's latest probe. Offline.
     pub fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerView>> {
-        let records = self.db.list_servers(filter)?;
-        let by_server = |probes: Vec<crate::db::ProbeRecord>| -> HashMap<String, crate::db::ProbeRecord> {
-            probes.into_iter().map(|p| (p.server.clone(), p)).collect()
-        };
-        let (mut latest, mut good) = (by_server(self.db.latest_probes()?), by_server(self.db.latest_good_probes()?));
+        let listed = self.db.list_servers_with_probes(filter, true)?;
         let mut breakers = self.db.breakers()?;
-        Ok(records
+        Ok(listed
             .into_iter()
-            .map(|r| {
-                let (probe, last_good) = (latest.remove(r.name.as_str()), good.remove(r.name.as_str()));
-                let breaker = breakers.remove(&r.id).unwrap_or_default();
-                ServerView::from_record(r, probe, last_good, breaker)
+            .map(|l| {
+                let breaker = breakers.remove(&l.server.id).unwrap_or_default();
+                ServerView::from_record(l.server, l.latest, l.last_good, breaker)
             })
             .collect())
     }

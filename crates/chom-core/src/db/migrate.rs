@@ -27,6 +27,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0016_agent_keys.sql")),
     M::up(include_str!("migrations/0017_key_rotations.sql")),
     M::up(include_str!("migrations/0018_more_host_keys.sql")),
+    M::up(include_str!("migrations/0019_latest_probes.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -81,6 +82,57 @@ mod tests {
             let kept: i64 = db.conn().query_row("SELECT count(*) FROM servers", [], |r| r.get(0)).unwrap();
             assert_eq!(kept, i64::from(from >= 1), "from version {from}");
         }
+    }
+
+    /// Migration 19 points each server at its newest probe and newest good
+    /// one, from the history already there, and its trigger keeps them.
+    #[test]
+    fn latest_probe_pointers_are_backfilled_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite3");
+        let mut conn = Connection::open(&path).unwrap();
+        migrations().to_version(&mut conn, 18).unwrap();
+        let probe = |conn: &Connection, server: i64, ok: bool| {
+            conn.execute(
+                "INSERT INTO probes (server_id, at, ok, duration_ms, hostname, os, kernel, uptime_s, load1, load5, load15, \
+                 cpus, mem_total, mem_available, swap_total, swap_free, disk_total, disk_free, services) \
+                 VALUES (?1, 1, ?2, 5, 'h', 'os', 'k', 1, 0.5, 0.5, 0.5, 1, 100, 50, 0, 0, 100, 10, '{}')",
+                rusqlite::params![server, ok],
+            )
+            .unwrap();
+            conn.last_insert_rowid()
+        };
+        conn.execute_batch(
+            "INSERT INTO servers (name, host, port, user, created_at, updated_at) VALUES ('a', 'h', 22, 'u', 1, 1), \
+             ('b', 'h', 22, 'u', 1, 1), ('c', 'h', 22, 'u', 1, 1)",
+        )
+        .unwrap();
+        probe(&conn, 1, true);
+        let a_good = probe(&conn, 1, true);
+        probe(&conn, 1, false);
+        probe(&conn, 2, false);
+        drop(conn);
+        let db = super::super::Db::open(&path).unwrap();
+        let listed = |db: &super::super::Db| {
+            let all = db.list_servers_with_probes(&Default::default(), true).unwrap();
+            all.into_iter()
+                .map(|l| (l.latest.map(|p| p.ok), l.last_good.map(|p| (p.ok, p.facts.is_some()))))
+                .collect::<Vec<_>>()
+        };
+        // a: failed after good ones; b: never good; c: never probed.
+        assert_eq!(listed(&db), [(Some(false), Some((true, true))), (Some(false), None), (None, None)]);
+        let a_pointers: (i64, i64) = db
+            .conn()
+            .query_row("SELECT latest_probe_id, good_probe_id FROM servers WHERE name = 'a'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(a_pointers.1, a_good);
+        assert!(a_pointers.0 > a_good);
+        // New probes move the pointers: a answers again, c fails.
+        probe(&db.conn(), 1, true);
+        probe(&db.conn(), 3, false);
+        assert_eq!(listed(&db), [(Some(true), None), (Some(false), None), (Some(false), None)]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use migrate::LATEST_VERSION;
 pub use probes::{NewProbe, ProbeFacts, ProbeRecord, ServiceState};
 pub use rotations::{RotationRow, RotationState};
 pub use schedules::{ScheduleRecord, ScheduledRun};
-pub use servers::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};
+pub use servers::{ListedServer, NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};
 pub use sites::{DeployRecord, DeployState, NewSite, SiteRecord};
 
 use std::path::{Path, PathBuf};

@@ -69,41 +69,49 @@ pub struct ProbeRecord {
     pub facts: Option<ProbeFacts>,
 }
 
-const SELECT: &str = "SELECT s.name, p.at, p.ok, p.error_code, p.error, p.duration_ms, p.hostname, p.os, p.kernel, \
-     p.uptime_s, p.load1, p.load5, p.load15, p.cpus, p.mem_total, p.mem_available, p.swap_total, p.swap_free, \
-     p.disk_total, p.disk_free, p.services FROM probes p JOIN servers s ON s.id = p.server_id";
+/// A probe's own columns, in the order `probe_at` reads them.
+pub(super) const PROBE_COLUMNS: &str = "at, ok, error_code, error, duration_ms, hostname, os, kernel, uptime_s, \
+     load1, load5, load15, cpus, mem_total, mem_available, swap_total, swap_free, disk_total, disk_free, services";
 
 fn row_to_probe(r: &Row<'_>) -> rusqlite::Result<ProbeRecord> {
-    let ok: bool = r.get(2)?;
+    let server: String = r.get(0)?;
+    probe_at(r, 1, &server)?.ok_or(rusqlite::Error::InvalidQuery)
+}
+
+/// The probe whose `PROBE_COLUMNS` start at column `o` (`None` where a
+/// LEFT JOIN found none).
+pub(super) fn probe_at(r: &Row<'_>, o: usize, server: &str) -> rusqlite::Result<Option<ProbeRecord>> {
+    let Some(at) = r.get::<_, Option<i64>>(o)? else { return Ok(None) };
+    let ok: bool = r.get(o + 1)?;
     let facts = if ok {
-        let services: Option<String> = r.get(20)?;
+        let services = r.get_ref(o + 19)?.as_str_or_null().ok().flatten();
         Some(ProbeFacts {
-            hostname: r.get(6)?,
-            os: r.get(7)?,
-            kernel: r.get(8)?,
-            uptime_s: r.get::<_, i64>(9)? as u64,
-            load: [r.get(10)?, r.get(11)?, r.get(12)?],
-            cpus: r.get(13)?,
-            mem_total: r.get::<_, i64>(14)? as u64,
-            mem_available: r.get::<_, i64>(15)? as u64,
-            swap_total: r.get::<_, i64>(16)? as u64,
-            swap_free: r.get::<_, i64>(17)? as u64,
-            disk_total: r.get::<_, i64>(18)? as u64,
-            disk_free: r.get::<_, i64>(19)? as u64,
-            services: services.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
+            hostname: r.get(o + 5)?,
+            os: r.get(o + 6)?,
+            kernel: r.get(o + 7)?,
+            uptime_s: r.get::<_, i64>(o + 8)? as u64,
+            load: [r.get(o + 9)?, r.get(o + 10)?, r.get(o + 11)?],
+            cpus: r.get(o + 12)?,
+            mem_total: r.get::<_, i64>(o + 13)? as u64,
+            mem_available: r.get::<_, i64>(o + 14)? as u64,
+            swap_total: r.get::<_, i64>(o + 15)? as u64,
+            swap_free: r.get::<_, i64>(o + 16)? as u64,
+            disk_total: r.get::<_, i64>(o + 17)? as u64,
+            disk_free: r.get::<_, i64>(o + 18)? as u64,
+            services: services.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default(),
         })
     } else {
         None
     };
-    Ok(ProbeRecord {
-        server: r.get(0)?,
-        at: from_ms(r.get(1)?),
+    Ok(Some(ProbeRecord {
+        server: server.to_owned(),
+        at: from_ms(at),
         ok,
-        error_code: r.get(3)?,
-        error: r.get(4)?,
-        duration_ms: r.get::<_, i64>(5)? as u64,
+        error_code: r.get(o + 2)?,
+        error: r.get(o + 3)?,
+        duration_ms: r.get::<_, i64>(o + 4)? as u64,
         facts,
-    })
+    }))
 }
 
 /// One probe outcome to store.
@@ -204,25 +212,14 @@ impl Db {
         })
     }
 
-    /// The newest probe of every server that has one.
+    /// The newest probe of every server that has one (kept by the trigger
+    /// of migration 19: one lookup by id per server, however long the
+    /// history; CROSS JOIN keeps SQLite from scanning the probes instead).
     pub fn latest_probes(&self) -> DbResult<Vec<ProbeRecord>> {
         let conn = self.conn();
-        // One pass over the probes, not a correlated subquery per row: with
-        // months of history the difference is seconds.
         let mut stmt = conn.prepare_cached(&format!(
-            "{SELECT} JOIN (SELECT max(id) AS id FROM probes GROUP BY server_id) m ON m.id = p.id ORDER BY s.name"
-        ))?;
-        let rows = stmt.query_map([], row_to_probe)?.collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
-    /// The newest successful probe of every server that has one: the
-    /// figures the offline inventory shows when the latest probe failed.
-    pub fn latest_good_probes(&self) -> DbResult<Vec<ProbeRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{SELECT} JOIN (SELECT max(id) AS id FROM probes WHERE ok = 1 GROUP BY server_id) m ON m.id = p.id \
-             ORDER BY s.name"
+            "SELECT s.name, {} FROM servers s CROSS JOIN probes p ON p.id = s.latest_probe_id",
+            columns_of("p")
         ))?;
         let rows = stmt.query_map([], row_to_probe)?.collect::<Result<_, _>>()?;
         Ok(rows)
@@ -231,8 +228,17 @@ impl Db {
     /// A server's probe history, oldest first, from `since` on.
     pub fn probe_history(&self, server_id: ServerId, since: DateTime<Utc>) -> DbResult<Vec<ProbeRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE p.server_id = ?1 AND p.at >= ?2 ORDER BY p.at"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT s.name, {} FROM probes p JOIN servers s ON s.id = p.server_id \
+             WHERE p.server_id = ?1 AND p.at >= ?2 ORDER BY p.at",
+            columns_of("p")
+        ))?;
         let rows = stmt.query_map(params![server_id, to_ms(since)], row_to_probe)?.collect::<Result<_, _>>()?;
         Ok(rows)
     }
+}
+
+/// `PROBE_COLUMNS` of the probes table named `alias` in a query.
+pub(super) fn columns_of(alias: &str) -> String {
+    PROBE_COLUMNS.split(", ").map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
