@@ -87,8 +87,8 @@ fn main() {
         .lines()
         .filter_map(|l| {
             let mut f = l.split_whitespace();
-            let (addr, _, blob) = (f.next()?, f.next()?, f.next()?);
-            Some((addr.to_owned(), PublicKey::from_openssh(&format!("x {blob}")).ok()?))
+            let (addr, kind, blob) = (f.next()?, f.next()?, f.next()?);
+            Some((addr.to_owned(), PublicKey::from_openssh(&format!("{kind} {blob}")).ok()?))
         })
         .collect();
     let key = Arc::new(russh::keys::load_secret_key(&key, None).expect("private key"));

@@ -44,6 +44,8 @@ fn main() {
         command_timeout: Duration::from_secs(cli.command_timeout.max(1)),
         script_timeout: Duration::from_secs(cli.script_timeout.max(1)),
         max_connecting: cli.connect_parallel.max(1),
+        // One command per process: nothing would reuse them.
+        keep_fleet_connections: false,
         retry: chom_core::ssh::breaker::RetryPolicy { retries: cli.connect_retries, ..Default::default() },
         breaker: chom_core::ssh::breaker::BreakerPolicy {
             failures: cli.breaker_failures,

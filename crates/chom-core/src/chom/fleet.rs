@@ -120,7 +120,9 @@ impl Fleet<'_> {
                 let pool = pool.clone();
                 async move {
                     let target = target?;
-                    let out = pool.run_in_shell(&target, probe::PROBE_SCRIPT).await?;
+                    let out = pool.run_in_shell(&target, probe::PROBE_SCRIPT).await;
+                    pool.done_with(&target).await;
+                    let out = out?;
                     let facts = probe::parse_probe(&out)
                         .map_err(|e| Error::ProbeOutput { server: target.server, detail: e.0 })?;
                     Ok((facts, probe::parse_backup_status(&out)))
@@ -222,7 +224,9 @@ impl Fleet<'_> {
                     let target = target?;
                     let server = target.server.clone();
                     let mut on_line = |l: OutputLine| job.output(&server, l.stream, l.line);
-                    Ok(pool.exec(&target, &command, &mut on_line).await?)
+                    let out = pool.exec(&target, &command, &mut on_line).await;
+                    pool.done_with(&target).await;
+                    Ok(out?)
                 }
                 .instrument(span)
             },

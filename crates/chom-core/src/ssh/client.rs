@@ -34,6 +34,12 @@ pub struct SshConfig {
     pub script_timeout: Duration,
     /// A pooled connection unused this long is closed.
     pub idle_timeout: Duration,
+    /// Whether a fleet-wide probe or run leaves each server's connection in
+    /// the pool when that server is done. The app keeps them (the next
+    /// probe is warm); a CLI process, which exits after one command, closes
+    /// each as soon as its server is done, so 2,000 servers never hold
+    /// 2,000 idle connections (and their memory) at once.
+    pub keep_fleet_connections: bool,
     pub keepalive_interval: Duration,
     /// Connection attempts in flight at once, fleet-wide, at most: the
     /// pacer finds how many the machines keep up with, up to this.
@@ -52,6 +58,7 @@ impl Default for SshConfig {
             command_timeout: Duration::from_secs(60),
             script_timeout: Duration::from_secs(30 * 60),
             idle_timeout: Duration::from_secs(300),
+            keep_fleet_connections: true,
             keepalive_interval: Duration::from_secs(15),
             max_connecting: 64,
             exec_limits: ExecLimits::default(),

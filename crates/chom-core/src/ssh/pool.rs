@@ -120,6 +120,14 @@ impl Pool {
         }
     }
 
+    /// A fleet-wide operation is done with `target`: its connection is
+    /// closed unless the pool keeps fleet connections (`SshConfig`).
+    pub async fn done_with(&self, target: &Target) {
+        if !self.cfg.keep_fleet_connections {
+            self.evict(target.server_id).await;
+        }
+    }
+
     /// Number of open pooled connections.
     pub async fn open_connections(&self) -> usize {
         let slots: Vec<Slot> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
