@@ -211,9 +211,9 @@ impl Db {
             f.search.as_deref(),
             probes
         ];
+        let n = PROBE_COLUMNS.split(',').count();
         let rows = stmt.query_map(filter, |r| {
             let server = row_to_server(r)?;
-            let n = PROBE_COLUMNS.split(',').count();
             let latest = probe_at(r, 14, server.name.as_str())?;
             let last_good = probe_at(r, 14 + n, server.name.as_str())?;
             Ok(ListedServer { server, latest, last_good })
