@@ -4,8 +4,9 @@
 # Site benchmark on a lab web host (198.18.250.2: sshd, nginx, PHP-FPM,
 # MariaDB in its own namespaces) with pebble for certificates:
 #   - a static site of 1,000 files / 20 MB: `chom deploy` (stream, health
-#     check, switch) first and unchanged, side by side with `rsync -a` over
-#     OpenSSH into a fresh folder and again unchanged;
+#     check, switch) first, unchanged and with one file changed, side by
+#     side with `rsync -a` over OpenSSH into a fresh folder, unchanged and
+#     with one file changed;
 #   - WordPress from `chom site create` to its installed front page, and
 #     with `chom ssl issue` after it.
 # Prints a Markdown table: median wall time of REPEAT runs (default 3),
@@ -75,6 +76,12 @@ row "chom deploy, unchanged content again (only the manifest is sent)" \
 row "rsync -a over OpenSSH, into an empty folder" \
   $(PRE="$SSH root@$ADDR 'rm -rf /var/www/rsync-copy'" measure rsync -a -e "$SSH" "$SITE/" "root@$ADDR:/var/www/rsync-copy/")
 row "rsync -a over OpenSSH, unchanged" $(measure rsync -a -e "$SSH" "$SITE/" "root@$ADDR:/var/www/rsync-copy/")
+# One page rewritten before each run (untimed), the other 999 files as they were.
+ONE="$SITE/section3/page7.html"
+row "chom deploy, one file changed" \
+  $(PRE="date +%s%N >>$ONE" measure "${C[@]}" deploy first1.example.test --from "$SITE" --expect "Benchmark site" --keep 3)
+row "rsync -a over OpenSSH, one file changed" \
+  $(PRE="date +%s%N >>$ONE" measure rsync -a -e "$SSH" "$SITE/" "root@$ADDR:/var/www/rsync-copy/")
 
 # WordPress: one script per run (each its own domain), timed whole.
 tar -C /usr/share -chzf "$WORK/wordpress.tar.gz" wordpress

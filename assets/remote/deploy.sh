@@ -1,7 +1,7 @@
 # chom deploy | rollback | releases | manifest for one site.
 # Variables: ACTION, DOMAIN, BASE, SITE_USER, WEB_GROUP, KIND, PHP, VHOST,
 # RELEASE, SOURCE (tgz: a .tar.gz on stdin | git | download), STRIP (tar
-# components to drop), BASE_RELEASE (tgz: the release to copy the files
+# components to drop), BASE_RELEASE (tgz: the release to link the files
 # listed in .chom-reuse from), GIT_URL, GIT_REF, DOWNLOAD_URL,
 # DOWNLOAD_SHA1, BUILD_HOOK, POST_HOOK, HEALTH_PATH, HEALTH_TEXT, KEEP, TO
 # (rollback target).
@@ -30,25 +30,52 @@ cleanup() {
   return 0
 }
 
-# The unchanged files (.chom-reuse: their manifest lines), copied by root
-# from the live release (root's) the client compared with, then checked.
-# Any mismatch asks the client for a full upload.
+# The unchanged files (.chom-reuse: their manifest lines) are hard links
+# to the files of BASE_RELEASE, the release of root's the client compared
+# with: nothing is copied or hashed again. A release's files are never
+# written in place (root only ever replaces them whole, and gives none to
+# the site's user before it has a copy of its own: give_tree), so a shared
+# file is as safe as a copy. A file is linked only when it is still what
+# the base release was made with: its line is in the base's manifest, and
+# walking the base without following links finds it with the size, mtime
+# and inode that its .chom-files recorded then (an edit by hand changes
+# the mtime). Any mismatch asks the client for a full upload.
 reuse() {
+  local base="releases/$BASE_RELEASE"
   if [ -s "$rel/.chom-reuse" ]; then
-    case "$BASE_RELEASE" in *[!0-9a-z-]* | "") value reuse_failed 1; fail "no release to copy unchanged files from" ;; esac
-    if [ ! -d "releases/$BASE_RELEASE" ] || [ -f "releases/$BASE_RELEASE/.chom-partial" ]; then
+    case "$BASE_RELEASE" in *[!0-9a-z-]* | "") value reuse_failed 1; fail "no release to reuse unchanged files from" ;; esac
+    if [ ! -d "$base" ] || [ -f "$base/.chom-partial" ] || [ ! -f "$base/.chom-files" ]; then
       value reuse_failed 1
-      fail "release $BASE_RELEASE, to copy unchanged files from, is gone"
+      fail "release $BASE_RELEASE, to reuse unchanged files from, is gone"
     fi
-    want_dir "releases/$BASE_RELEASE" root "$WEB_GROUP"
-    cut -c67- "$rel/.chom-reuse" >"$work/reuse-paths"
-    (cd "releases/$BASE_RELEASE" && tar -cf - --no-recursion --verbatim-files-from -T "$work/reuse-paths") |
-      tar -xf - -C "$rel" --no-same-owner ||
-      { disk_full "copying unchanged files"; value reuse_failed 1; fail "copying unchanged files from release $BASE_RELEASE failed"; }
-    if ! (cd "$rel" && sha256sum -c --quiet --strict .chom-reuse >/dev/null 2>&1); then
+    want_dir "$base" root "$WEB_GROUP"
+    want_file "$base/.chom-files" root root
+    want_file "$base/.chom-manifest" root "$WEB_GROUP"
+    files_of "$base" >"$work/base-now"
+    # Links in the new release: no reused file goes where one points.
+    find -P "$rel" -type l -printf '%P\n' >"$work/links"
+    if ! awk -v manifest="$base/.chom-manifest" -v sealed="$base/.chom-files" -v now="$work/base-now" \
+      -v links="$work/links" -f - "$rel/.chom-reuse" >"$work/reuse-paths" <<'AWK'; then
+function path(line) { sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", line); return line }
+BEGIN {
+  while ((getline l < manifest) > 0) listed[l] = 1
+  while ((getline l < sealed) > 0) was[path(l)] = l
+  while ((getline l < now) > 0) is[path(l)] = l
+  while ((getline l < links) > 0) link[l] = 1
+}
+{
+  p = substr($0, 67)
+  if (!($0 in listed) || !(p in was) || !(p in is) || was[p] != is[p]) { print "changed: " p > "/dev/stderr"; exit 1 }
+  if (p in link) { print "a link: " p > "/dev/stderr"; exit 1 }
+  for (d = p; sub(/\/[^\/]*$/, "", d);) if (d in link) { print "under a link: " p > "/dev/stderr"; exit 1 }
+  print p
+}
+AWK
       value reuse_failed 1
-      fail "the release does not match its manifest (files changed on the server since?)"
+      fail "release $BASE_RELEASE changed on the server since it was made; sending every file"
     fi
+    (cd "$base" && xargs -r -d '\n' -a "$work/reuse-paths" cp -P -l --parents -t "$BASE/$rel" --) ||
+      { disk_full "linking unchanged files"; value reuse_failed 1; fail "linking unchanged files from release $BASE_RELEASE failed"; }
   fi
   rm -f "$rel/.chom-reuse"
 }
@@ -103,6 +130,8 @@ build() {
     [ -f "$rel/$BUILD_HOOK" ] && [ ! -L "$rel/$BUILD_HOOK" ] || fail "build hook $BUILD_HOOK is not in the release"
   fi
   built=1
+  # Root's copy: the build may rewrite the one in its tree.
+  if [ -f "$rel/.chom-manifest" ]; then cp -- "$rel/.chom-manifest" "$work/manifest"; fi
   rm -rf -- "$b"
   mkdir -m 700 -- "$b"
   mkdir -- "$b/tree" "$b/home"
@@ -125,6 +154,22 @@ build() {
   : >"$rel/.chom-partial"
   rm -rf -- "$b"
   seal_tree "$rel" site
+  keep_unbuilt
+}
+
+# After a build, the release's manifest lists only the files the build
+# left as they were sent: root's copy of the manifest, checked against the
+# regular files found without following links. The others are sent again
+# by the next deploy.
+keep_unbuilt() {
+  rm -f -- "$rel/.chom-manifest"
+  [ -f "$work/manifest" ] || return 0
+  files_of "$rel" | awk -v manifest="$work/manifest" '
+    { sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); file[$0] = 1 }
+    END { while ((getline l < manifest) > 0) if (substr(l, 67) in file) print l }' >"$work/unbuilt"
+  (cd "$rel" && sha256sum -c "$work/unbuilt" 2>/dev/null || true) | sed -n 's/: OK$//p' >"$work/unbuilt-ok"
+  awk -v ok="$work/unbuilt-ok" 'BEGIN { while ((getline l < ok) > 0) keep[l] = 1 } substr($0, 67) in keep' \
+    "$work/unbuilt" >"$rel/.chom-manifest"
 }
 
 deploy() {
@@ -173,6 +218,10 @@ deploy() {
     as_site "$BASE/$rel" php artisan migrate --force && as_site "$BASE/$rel" php artisan config:cache &&
       as_site "$BASE/$rel" php artisan route:cache || fail "artisan (migrate, config and route caches) failed"
   fi
+
+  # What the next deploy's reuse checks its files against.
+  rm -f -- "$rel/.chom-files"
+  [ ! -f "$rel/.chom-manifest" ] || files_of "$rel" >"$rel/.chom-files"
 
   step health
   ln -sfn "$rel" next
@@ -278,11 +327,12 @@ updates() {
 }
 
 # The live release's manifest, for a deploy to send only what changed;
-# none from a site whose layout root cannot trust yet.
+# none from a site whose layout root cannot trust yet, nor from a release
+# whose files were not recorded (made before CHOM recorded them).
 manifest() {
   cur=$(serving)
   if [ -n "$cur" ] && (check_layout) >/dev/null 2>&1 && [ -f "releases/$cur/.chom-manifest" ] &&
-    [ "$(stat -c %U "releases/$cur")" = root ]; then
+    [ -f "releases/$cur/.chom-files" ] && [ "$(stat -c %U "releases/$cur")" = root ]; then
     value base "$cur"
     cat "releases/$cur/.chom-manifest"
   else

@@ -267,7 +267,12 @@ hand_over() {
 
 # Gives a tree of root's, in a folder of root's, to the site's user:
 # bottom-up, so the user gets into a folder only once root is done in it.
-give_tree() { find -P "$1" -depth -exec chown -h "$SITE_USER:$SITE_USER" {} +; }
+# A file a deploy shares with other releases (a hard link) first gets a
+# copy of its own: the user must not reach another release through it.
+give_tree() {
+  find -P "$1" -type f -links +1 -exec sh -c 'for f; do cp -p -- "$f" "$f.chom-copy" && mv -f -- "$f.chom-copy" "$f"; done' sh {} +
+  find -P "$1" -depth -exec chown -h "$SITE_USER:$SITE_USER" {} +
+}
 
 # Takes back a folder the site's user wrote (inside a release, so its
 # parent is root's): the user packs it, root unpacks it as data into a

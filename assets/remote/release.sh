@@ -3,6 +3,16 @@
 # DOMAIN, BASE, PHP, RELEASE (a new release's id), HEALTH_PATH, HEALTH_TEXT;
 # $rel is the release being made.
 
+nl='
+'
+# Each regular file of release DIR as "INODE SIZE MTIME PATH", found
+# without following links; CHOM's own files and names with a newline (no
+# manifest lists them) left out.
+files_of() {
+  (cd "$1" && find -P . -type f ! -path "*$nl*" ! -path ./.chom-files ! -path ./.chom-manifest ! -path ./.chom-partial \
+    -printf '%i %s %T@ %P\n')
+}
+
 serving() { readlink current 2>/dev/null | sed 's|^releases/||'; }
 
 # The client's connection is gone if this shell lost its parent (sshd

@@ -75,7 +75,7 @@ pub struct DeployReport {
     pub previous: Option<ReleaseId>,
     pub health_status: Option<String>,
     pub releases: Vec<ReleaseId>,
-    /// Files streamed, and files the server copied from the live release
+    /// Files streamed, and files the server linked from the live release
     /// because they were unchanged.
     #[cfg_attr(feature = "specta", specta(type = u32))]
     pub sent_files: usize,
@@ -127,8 +127,8 @@ impl Deploys<'_> {
     /// Deploys a release. It goes live only after its health check passed;
     /// on any failure before the switch, the release that served keeps
     /// serving, and the deploy row says how far it got. A folder sends only
-    /// what differs from the live release; if the files the server copied
-    /// do not match (changed there since), it deploys once more in full.
+    /// what differs from the live release; if the files the server would
+    /// link have changed there since, it deploys once more in full.
     ///
     /// `cancel` stops it: before the switch the release never goes live;
     /// after it (the live check, a post-deploy hook) the new release stays

@@ -1,6 +1,6 @@
 //! What a deploy sends: a folder as a .tar.gz of only the files that differ
-//! from the live release (the server copies the others and checks every
-//! file against the manifest), a tarball as it is, or nothing (git and
+//! from the live release (the server links the others from it, once it
+//! has checked they are still what it was made with), a tarball as it is, or nothing (git and
 //! downloads are fetched by the server).
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,8 +1,9 @@
 //! Release manifests: the SHA-256 of every regular file of a release, in
 //! `sha256sum` format, kept in the release as `.chom-manifest`. A deploy
 //! compares the folder with the live release's manifest and sends only
-//! what changed; the server copies the rest from the live release and
-//! checks those copies with `sha256sum -c` before going on.
+//! what changed; the server hard-links the rest from the live release,
+//! once it has checked that those files are still what that release was
+//! made with (the inode, size and mtime it recorded in `.chom-files`).
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -61,7 +62,7 @@ pub fn render(entries: &[(String, String)]) -> String {
 pub struct Plan {
     /// The folder's manifest (every listable regular file).
     pub manifest: Vec<(String, String)>,
-    /// Files to copy on the server from the live release (same path, same hash).
+    /// Files the server links from the live release (same path, same hash).
     pub reuse: Vec<String>,
     /// Bytes of the files that are sent.
     pub send_bytes: u64,
@@ -97,8 +98,8 @@ impl Plan {
         self.packed_bytes * 2 < self.send_bytes
     }
 
-    /// The manifest lines of the reused files: the server copies these and
-    /// checks them (what was sent needs no check: gzip and tar carry theirs).
+    /// The manifest lines of the reused files: the server links these from
+    /// the live release once it finds them listed in its manifest.
     pub fn reused_entries(&self) -> Vec<(String, String)> {
         self.manifest.iter().filter(|(path, _)| self.reused(path)).cloned().collect()
     }
