@@ -39,17 +39,18 @@ cleanup() {
 # the base release was made with: its line is in the base's manifest, and
 # walking the base without following links finds it with the size, mtime
 # and inode that its .chom-files recorded then (an edit by hand changes
-# the mtime). Any mismatch asks the client for a full upload.
+# the mtime). Only root's files in root's folders are recorded (files_of),
+# so no path cp resolves can be moved by the site's user between the check
+# and the link. Any mismatch asks the client for a full upload.
 reuse() {
   local base="releases/$BASE_RELEASE"
   if [ -s "$rel/.chom-reuse" ]; then
     case "$BASE_RELEASE" in *[!0-9a-z-]* | "") value reuse_failed 1; fail "no release to reuse unchanged files from" ;; esac
-    if [ ! -d "$base" ] || [ -f "$base/.chom-partial" ] || [ ! -f "$base/.chom-files" ]; then
+    if [ ! -d "$base" ] || [ -f "$base/.chom-partial" ] || ! recorded "$base"; then
       value reuse_failed 1
       fail "release $BASE_RELEASE, to reuse unchanged files from, is gone"
     fi
     want_dir "$base" root "$WEB_GROUP"
-    want_file "$base/.chom-files" root root
     want_file "$base/.chom-manifest" root "$WEB_GROUP"
     files_of "$base" >"$work/base-now"
     # Links in the new release: no reused file goes where one points.
@@ -170,6 +171,8 @@ keep_unbuilt() {
   (cd "$rel" && sha256sum -c "$work/unbuilt" 2>/dev/null || true) | sed -n 's/: OK$//p' >"$work/unbuilt-ok"
   awk -v ok="$work/unbuilt-ok" 'BEGIN { while ((getline l < ok) > 0) keep[l] = 1 } substr($0, 67) in keep' \
     "$work/unbuilt" >"$rel/.chom-manifest"
+  chown "root:$WEB_GROUP" -- "$rel/.chom-manifest"
+  chmod 640 -- "$rel/.chom-manifest"
 }
 
 deploy() {
@@ -269,8 +272,11 @@ deploy() {
   fi
 
   step prune
-  keep=$KEEP
-  ls -1 releases | sort -r | while read -r r; do
+  keep=$KEEP newest_first=""
+  for r in releases/*; do
+    if [ -e "$r" ] || [ -L "$r" ]; then newest_first="${r#releases/} $newest_first"; fi
+  done
+  for r in $newest_first; do
     if [ "$r" = "$RELEASE" ] || [ "$r" = "$prev" ]; then continue; fi
     keep=$((keep - 1))
     if [ "$keep" -le 1 ]; then rm -rf -- "releases/$r"; fi
@@ -315,6 +321,8 @@ updates() {
       want_dir "releases/$cur/$p" "$(stat -c %U -- "releases/$cur/$p")" "$(stat -c %G -- "releases/$cur/$p")"
       give_tree "releases/$cur/$p"
     done
+    # What the user may now write is sent by every deploy, never linked.
+    forget_changed "releases/$cur"
     changed "$SITE_USER may now write $(dashboard_dirs) of release $cur (and of each new release)"
   else
     for r in releases/*; do
@@ -326,27 +334,42 @@ updates() {
   fi
 }
 
-# The live release's manifest, for a deploy to send only what changed;
-# none from a site whose layout root cannot trust yet, nor from a release
-# whose files were not recorded (made before CHOM recorded them).
+# The live release's manifest, for a deploy to send only what changed:
+# the lines of the files it recorded (root's; what the site's user may
+# write, such as plugins with dashboard updates on, is always sent). None
+# from a site whose layout root cannot trust yet, nor from a release whose
+# files were not recorded (made before CHOM recorded them).
 manifest() {
   cur=$(serving)
   if [ -n "$cur" ] && (check_layout) >/dev/null 2>&1 && [ -f "releases/$cur/.chom-manifest" ] &&
-    [ -f "releases/$cur/.chom-files" ] && [ "$(stat -c %U "releases/$cur")" = root ]; then
+    recorded "releases/$cur" && [ "$(stat -c %U "releases/$cur")" = root ]; then
     value base "$cur"
-    cat "releases/$cur/.chom-manifest"
+    awk -v files="releases/$cur/.chom-files" '
+      BEGIN { while ((getline l < files) > 0) { sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", l); recorded[l] = 1 } }
+      substr($0, 67) in recorded' "releases/$cur/.chom-manifest"
   else
     value base ""
   fi
 }
 
 list() {
+  local r kept="" partial=""
   value current "$(serving)"
-  value releases "$(for r in $(ls -1 releases | sort -r); do [ -f "releases/$r/.chom-partial" ] || printf '%s ' "$r"; done)"
-  # What a change that did not finish left: its lock still held (its script
-  # still runs), or half-made releases (the next deploy removes them).
-  value partial "$(find releases -mindepth 1 -maxdepth 1 \( -name '.*.new' -o -exec test -f '{}/.chom-partial' \; \) -printf '%f ' 2>/dev/null)"
-  if [ -d .chom ] && [ ! -L .chom ] && [ -f .chom/lock ] && [ ! -L .chom/lock ] && ! flock -n .chom/lock true; then
+  # Newest first; what a change that did not finish left: its lock still
+  # held (its script still runs), or half-made releases (the next deploy
+  # removes them).
+  for r in releases/* releases/.*.new; do
+    [ -d "$r" ] || continue
+    case "$r" in
+      releases/.*) partial="$partial${r#releases/} " ;;
+      *) if [ -f "$r/.chom-partial" ]; then partial="$partial${r#releases/} "; else kept="${r#releases/} $kept"; fi ;;
+    esac
+  done
+  value releases "$kept"
+  value partial "$partial"
+  # A job's own list (deploy, rollback) holds the lock itself.
+  if [ -z "$holding_lock" ] && [ -d .chom ] && [ ! -L .chom ] && [ -f .chom/lock ] && [ ! -L .chom/lock ] &&
+    ! flock -n .chom/lock true; then
     value busy "$(head -c 300 .chom/holder 2>/dev/null | tr -c '[:print:]' ' ')"
   fi
 }

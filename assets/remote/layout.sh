@@ -64,26 +64,22 @@ writable_tree() {
   esac
 }
 
-# What lstat says of PATH: "TYPE OWNER GROUP MODE LINKS", or "missing".
-stat_of() {
-  local s
-  s=$(stat -c '%F|%U|%G|%a|%h' -- "$1" 2>/dev/null) || { echo missing; return 0; }
-  printf '%s\n' "$s" | tr ' ' _
-}
-
 # PATH must be a folder (not a link) of OWNER and GROUP that no one else
-# can write; anything else is tampering.
+# can write; anything else is tampering. These checks run dozens of times
+# per job: one stat each ("TYPE|OWNER|GROUP|MODE|LINKS" of the path
+# itself), taken apart by the shell rather than by more processes.
 want_dir() {
-  local st
-  st=$(stat_of "$1")
+  local st mode
+  st=$(stat -c '%F|%U|%G|%a|%h' -- "$1" 2>/dev/null) || st=missing
   case "$st" in
     missing) tampered "$1" "missing" ;;
-    symbolic_link*) tampered "$1" "a link to $(readlink -- "$1") where a folder should be" ;;
+    symbolic\ link*) tampered "$1" "a link to $(readlink -- "$1") where a folder should be" ;;
     directory\|"$2"\|"$3"\|*) ;;
     directory*) tampered "$1" "a folder of $(echo "$st" | cut -d'|' -f2-3 | tr '|' :), not $2:$3" ;;
-    *) tampered "$1" "a $(echo "$st" | cut -d'|' -f1 | tr _ ' ') where a folder should be" ;;
+    *) tampered "$1" "a ${st%%|*} where a folder should be" ;;
   esac
-  case "$(echo "$st" | cut -d'|' -f4)" in
+  mode=${st#*|*|*|}
+  case "${mode%|*}" in
     *[2367]?|*[2367]) [ "$2" = root ] && tampered "$1" "writable by its group or by anyone" ;;
   esac
   return 0
@@ -97,13 +93,13 @@ sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
 # link could be a file anywhere else on the disk).
 want_file() {
   local st
-  st=$(stat_of "$1")
+  st=$(stat -c '%F|%U|%G|%a|%h' -- "$1" 2>/dev/null) || st=missing
   case "$st" in
     regular*file\|"$2"\|"$3"\|*\|1) ;;
-    regular*file\|"$2"\|"$3"\|*) tampered "$1" "a file with $(echo "$st" | cut -d'|' -f5) hard links" ;;
-    symbolic_link*) tampered "$1" "a link to $(readlink -- "$1") where a file should be" ;;
+    regular*file\|"$2"\|"$3"\|*) tampered "$1" "a file with ${st##*|} hard links" ;;
+    symbolic\ link*) tampered "$1" "a link to $(readlink -- "$1") where a file should be" ;;
     missing) tampered "$1" "missing" ;;
-    *) tampered "$1" "$(echo "$st" | cut -d'|' -f1-3 | tr '|_' ': '), expected a file of $2:$3" ;;
+    *) tampered "$1" "$(echo "$st" | cut -d'|' -f1-3 | tr '|' :), expected a file of $2:$3" ;;
   esac
 }
 
@@ -115,22 +111,31 @@ ensure_accounts() {
     made_group=1
   fi
   for u in "$SITE_USER" "$NGINX_USER"; do
-    id -nG "$u" | tr ' ' '\n' | grep -qxF "$WEB_GROUP" || { usermod -a -G "$WEB_GROUP" "$u"; groups_changed=1; }
+    case " $(id -nG "$u") " in
+      *" $WEB_GROUP "*) ;;
+      *) usermod -a -G "$WEB_GROUP" "$u"; groups_changed=1 ;;
+    esac
   done
 }
 
 # The token a deploy's health check sends to reach `next`: root's only,
 # never on a command line (curl reads it from a file).
 ensure_preview_token() {
-  local t="$BASE/.chom/preview"
+  local t="$BASE/.chom/preview" h="$BASE/.chom/preview-header" token=""
   if [ ! -f "$t" ] || [ -L "$t" ]; then
     rm -f "$t"
     od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$t.new"
     chmod 600 "$t.new"
     mv -f "$t.new" "$t"
   fi
-  printf 'X-Chom-Preview: %s\n' "$(cat "$t")" >"$BASE/.chom/preview-header"
-  chmod 600 "$BASE/.chom/preview-header"
+  # The token has no newline: read takes it and says it met the end.
+  read -r token <"$t" || :
+  if [ ! -f "$h" ] || [ -L "$h" ]; then
+    rm -f "$h"
+    : >"$h"
+    chmod 600 "$h"
+  fi
+  printf 'X-Chom-Preview: %s\n' "$token" >"$h"
 }
 
 # Writes VHOST (from CHOM, with the preview token's placeholder) as the
@@ -181,8 +186,10 @@ lock() {
     value holder "${holder:-another CHOM}"
     fail "another change of $DOMAIN holds its lock: ${holder:-another CHOM}"
   fi
+  holding_lock=1
   printf '%s, since %s\n' "${CHOM_HOLDER:-a CHOM job}" "$(date -u '+%F %T UTC')" >"$BASE/.chom/holder"
 }
+holding_lock=""
 
 # The site in this layout (a site of the layout before is converted, and
 # what looks tampered stops here), with its accounts and vhost current.
@@ -249,9 +256,11 @@ seal_tree() {
   [ -z "$odd" ] || fail "the release holds a $(stat -c %F -- "$odd") (${odd#"$1"/}); CHOM deploys only files, folders and links"
   chown -R -h "root:$WEB_GROUP" -- "$1"
   if [ "${2:-}" = site ]; then find -P "$1" -type l -exec chown -h "$SITE_USER:$SITE_USER" {} +; fi
-  find -P "$1" -type d -exec chmod 750 {} +
-  find -P "$1" -type f -perm /111 -exec chmod 750 {} +
-  find -P "$1" -type f ! -perm /111 -exec chmod 640 {} +
+  # One walk; what has its mode already (a file linked from the last
+  # release) is left as it is.
+  find -P "$1" \( -type d ! -perm 750 -exec chmod 750 {} + \) -o \
+    \( -type f -perm /111 ! -perm 750 -exec chmod 750 {} + \) -o \
+    \( -type f ! -perm /111 ! -perm 640 -exec chmod 640 {} + \)
   chmod 700 -- "$1"
 }
 

@@ -308,6 +308,9 @@ restore() {
     # a build's result (its links the site's user's), linked to shared/.
     : >"$srcrel/.chom-partial"
     mv -T -- "$srcrel" "$rel"
+    # Its files are new: the record of the release it was (.chom-files)
+    # says nothing of them, so the next deploy sends every file once.
+    rm -f -- "$rel/.chom-files"
     seal_tree "$rel" site
     : >"$rel/.chom-partial"
     open_release "$rel"

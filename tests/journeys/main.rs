@@ -25,6 +25,7 @@ mod restore;
 mod restore_path;
 mod retention;
 mod retries;
+mod reuse;
 mod rotate;
 mod schedule;
 mod secrets;

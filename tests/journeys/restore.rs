@@ -15,7 +15,9 @@ const APP_USER: &str = "w_app_example_test";
 /// What a restore must bring back, as content: every file of `shared/`
 /// (path and SHA-256; owners and modes are CHOM's, not the backup's) but
 /// Laravel's caches of compiled views (made by page views), the live
-/// release's files, and the database's rows.
+/// release's files (but .chom-files: the inodes a deploy recorded for the
+/// next one, which a restore's new files never have), and the database's
+/// rows.
 fn state(fleet: &WebFleet, domain: &str, db: &str) -> String {
     let base = format!("/var/www/{domain}");
     let options = wp_options(db);
@@ -24,7 +26,8 @@ fn state(fleet: &WebFleet, domain: &str, db: &str) -> String {
         &format!(
             "cd {base}/shared && find . -xdev -path ./storage/framework -prune -o \\( -type f -o -type l \\) -printf '%p %y %l\\n' | sort; \
              find . -xdev -path ./storage/framework -prune -o -type f -exec sha256sum {{}} + | sort; \
-             cd {base}/current/ && find . -xdev -path ./bootstrap/cache -prune -o -type f -exec sha256sum {{}} + | sort | sha256sum; \
+             cd {base}/current/ && find . -xdev \\( -path ./bootstrap/cache -o -path ./.chom-files \\) -prune -o -type f \
+               -exec sha256sum {{}} + | sort | sha256sum; \
              mysqldump --no-create-info --skip-dump-date --skip-comments --skip-extended-insert --order-by-primary \
                --ignore-table={db}.wp_options {db} | sha256sum; {options}"
         ),

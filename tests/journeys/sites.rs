@@ -361,10 +361,11 @@ fn sites_through_sudo_and_a_clear_refusal_without_it() {
     assert_eq!(c.json(["site", "list"]).0.as_array().unwrap().len(), 1);
 }
 
-/// A redeploy sends only what changed: the server copies the unchanged
-/// files from the live release and checks every file against the
-/// release's manifest; files changed on the server since make the deploy
-/// start over with a full upload, so what goes live is what was sent.
+/// A redeploy sends only what changed: the server links the unchanged
+/// files from the live release once it finds them as that release
+/// recorded them; files changed on the server since (appended to, or
+/// rewritten in place at the same size) make the deploy start over with a
+/// full upload, so what goes live is what was sent.
 #[test]
 fn redeploys_send_only_changes_and_verify_what_they_reuse() {
     let fleet = WebFleet::start(1);
@@ -389,8 +390,8 @@ fn redeploys_send_only_changes_and_verify_what_they_reuse() {
     assert_eq!(fleet.get(0, "delta.example.test", "/page8.html").1, "<p>page 8 of Version one</p>\n");
     assert_eq!(fleet.get(0, "delta.example.test", "/.chom-manifest").0, 403, "the manifest is not served");
 
-    // Someone edits the live release on the server: the copy would not
-    // match, so the deploy uploads everything and serves what was sent.
+    // Someone edits the live release on the server: its files are no
+    // longer what was sent, so the deploy uploads everything.
     fleet.sh(0, "echo tampered >> /var/www/delta.example.test/current/page9.html");
     let (full, status) = c.json(["deploy", "delta.example.test", "--from", dir, "--expect", "Version two"]);
     assert_eq!(status, 0, "{full:#}");
@@ -399,5 +400,16 @@ fn redeploys_send_only_changes_and_verify_what_they_reuse() {
     let (show, _) = c.json(["site", "show", "delta.example.test"]);
     let retried = &show["deploys"][1];
     assert_eq!(retried["state"], "failed", "{show:#}");
-    assert!(retried["message"].as_str().unwrap().contains("does not match its manifest"), "{show:#}");
+    assert!(retried["message"].as_str().unwrap().contains("changed on the server since"), "{show:#}");
+
+    // The same size, the same inode, one byte rewritten in place.
+    let (again, _) = c.json(["deploy", "delta.example.test", "--from", dir, "--expect", "Version two"]);
+    assert_eq!((again["sent_files"].as_u64(), again["reused_files"].as_u64()), (Some(0), Some(21)), "{again:#}");
+    let page8 = "/var/www/delta.example.test/current/page8.html";
+    fleet.sh(0, &format!("printf X | dd of={page8} bs=1 seek=3 conv=notrunc status=none"));
+    assert_eq!(fleet.get(0, "delta.example.test", "/page8.html").1, "<p>Xage 8 of Version one</p>\n");
+    let (full, status) = c.json(["deploy", "delta.example.test", "--from", dir, "--expect", "Version two"]);
+    assert_eq!(status, 0, "{full:#}");
+    assert_eq!((full["sent_files"].as_u64(), full["reused_files"].as_u64()), (Some(21), Some(0)), "{full:#}");
+    assert_eq!(fleet.get(0, "delta.example.test", "/page8.html").1, "<p>page 8 of Version one</p>\n");
 }

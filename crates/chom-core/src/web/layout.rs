@@ -46,7 +46,7 @@ impl SiteKind {
         }
     }
 
-    /// Paths a deploy always sends, never copied from the live release on
+    /// Paths a deploy always sends, never linked from the live release on
     /// the server: what is shared, and what the site's user writes inside
     /// a release (root never reads what that user could have planted).
     /// The same lists, with owners and modes, are in
