@@ -18,7 +18,9 @@ pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
         (c.is_control() && c != '\n' && c != '\t')
             || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
     };
-    if !text.chars().any(unsafe_char) {
+    // Printable ASCII (nearly every cell of a table) needs no look at chars.
+    let printable = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\n' || *b == b'\t';
+    if text.as_bytes().iter().all(printable) || !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     text.chars()
@@ -34,36 +36,61 @@ pub fn json<T: Serialize>(value: &T) {
 
 /// Prints rows as left-aligned columns under a header.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut out = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        clean(out.trim_end()).into_owned()
-    };
     // One buffered write for the whole table: stdout is line-buffered, and
     // 50,000 rows were 50,000 write calls.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut put = |text: &str| writeln!(out, "{text}");
-    let written = put(&crate::paint::bold(crate::paint::Stream::Out, &line(header.to_vec())))
-        .and_then(|()| rows.iter().try_for_each(|row| put(&line(row.iter().map(String::as_str).collect()))))
-        .and_then(|()| out.flush());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let head = |h: &str| crate::paint::bold(crate::paint::Stream::Out, h);
+    let written = write_table(&mut out, header, rows, head).and_then(|()| out.flush());
     // A closed pipe (`chom server list | head`) ends the listing quietly.
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("chom: writing the table: {e}");
         }
     }
+}
+
+fn write_table(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+    head: impl Fn(&str) -> String,
+) -> std::io::Result<()> {
+    // Tables run to 50,000 rows: widths by bytes where the text is ASCII,
+    // and each line built in one reused buffer. A cell is measured as it
+    // is shown (escaped).
+    let width = |s: &str| {
+        let s = clean(s);
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        }
+    };
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let fill = |buf: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+        buf.clear();
+        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                buf.push_str("  ");
+            }
+            buf.push_str(&clean(cell));
+            if i + 1 < widths.len() {
+                buf.extend(std::iter::repeat_n(' ', w.saturating_sub(width(cell))));
+            }
+        }
+    };
+    let mut buf = String::new();
+    fill(&mut buf, &mut header.iter().copied());
+    writeln!(out, "{}", head(buf.trim_end()))?;
+    rows.iter().try_for_each(|row| {
+        fill(&mut buf, &mut row.iter().map(String::as_str));
+        writeln!(out, "{}", buf.trim_end())
+    })
 }
 
 /// "3 min ago", "never".
@@ -158,6 +185,18 @@ pub fn web_progress(enabled: bool) -> ProgressSink {
 
 #[cfg(test)]
 mod tests {
+    /// Columns line up by characters (not bytes), lines carry no trailing
+    /// blanks, and what a server sent is shown, not run.
+    #[test]
+    fn tables_align_by_characters_and_escape_what_they_show() {
+        let rows =
+            [vec!["é-host".to_owned(), "up".into(), String::new()], vec!["b".into(), "\x1b[2Jx".into(), "1".into()]];
+        let mut out = Vec::new();
+        super::write_table(&mut out, &["NAME", "STATUS", "LOAD"], &rows, |h| h.to_owned()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "NAME    STATUS      LOAD\né-host  up\nb       \\u{1b}[2Jx  1\n");
+    }
+
     #[test]
     fn escape_sequences_from_servers_are_shown_not_run() {
         assert_eq!(super::clean("plain\ttext\n"), "plain\ttext\n");

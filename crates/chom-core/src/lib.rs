@@ -23,7 +23,7 @@ pub mod validate;
 pub mod web;
 
 pub use chom::*;
-pub use db::{DeployRecord, DeployState, ServerFilter, SiteRecord};
+pub use db::{DeployRecord, DeployState, ServerFilter, ServerRow, SiteRecord};
 pub use error::{Error, ErrorCode, Result};
 pub use ids::{BackupId, DeployId, JobId, KeyId, ServerId, SiteId};
 pub use remedy::{Listing, Remedy};

@@ -1,7 +1,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use chom_core::validate::{GroupName, Tag};
-use chom_core::{Acceptance, Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerView};
+use chom_core::{Acceptance, Chom, Error, HostKeyCheck, Result, ServerEdit, ServerFilter, ServerInput, ServerRow};
 
 use crate::args::{ServerCommand, TrustArgs};
 use crate::output::{ago, bytes, clean, json, table};
@@ -33,11 +33,10 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
                 group: l.group.as_deref().map(GroupName::parse).transpose()?,
                 search: l.search,
             };
-            let servers = chom.servers().list_servers(&filter)?;
             if as_json {
-                json(&servers)
+                json(&chom.servers().list_servers(&filter)?)
             } else {
-                list(&servers)
+                list(&chom.servers().server_rows(&filter)?)
             }
         }
         ServerCommand::Show { name } => {
@@ -120,25 +119,36 @@ pub async fn run(chom: &Chom, cmd: ServerCommand, as_json: bool) -> Result<i32> 
     Ok(0)
 }
 
-fn list(servers: &[ServerView]) {
+fn list(servers: &[ServerRow]) {
     let rows: Vec<Vec<String>> = servers
         .iter()
         .map(|s| {
-            let p = s.probe.as_ref();
+            let status = s.status.as_str();
             vec![
                 s.name.clone(),
                 format!("{}@{}:{}", s.user, s.host, s.port),
                 s.group.clone().unwrap_or_default(),
-                s.tags.join(","),
-                if s.paused_until.is_some() { format!("{} (paused)", s.status) } else { s.status.clone() },
+                s.tags.clone(),
+                if s.paused() { format!("{status} (paused)") } else { status.to_owned() },
                 ago(s.last_seen),
-                p.and_then(|p| p.load1).map(|l| format!("{l:.2}")).unwrap_or_default(),
-                p.and_then(|p| p.mem_used_pct).map(|m| format!("{m:.0}%")).unwrap_or_default(),
-                p.and_then(|p| p.disk_used_pct).map(|d| format!("{d:.0}%")).unwrap_or_default(),
+                s.load1.map(hundredths).unwrap_or_default(),
+                s.mem_used_pct.map(percent).unwrap_or_default(),
+                s.disk_used_pct.map(percent).unwrap_or_default(),
             ]
         })
         .collect();
     table(&["NAME", "ADDRESS", "GROUP", "TAGS", "STATUS", "LAST SEEN", "LOAD", "MEM", "DISK"], &rows);
+}
+
+// Integer formatting: at 50,000 rows, `{:.2}` and `{:.0}` on floats were
+// a tenth of the listing's time.
+fn hundredths(x: f64) -> String {
+    let c = (x * 100.0).round() as i64;
+    format!("{}{}.{:02}", if c < 0 { "-" } else { "" }, c.abs() / 100, c.abs() % 100)
+}
+
+fn percent(x: f64) -> String {
+    format!("{}%", x.round() as i64)
 }
 
 fn show(d: &chom_core::ServerDetail) {

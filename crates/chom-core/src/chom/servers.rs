@@ -1,6 +1,6 @@
 //! Inventory: add, edit, remove, list. Nothing here touches the network.
 
-use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord};
+use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerRow};
 use crate::error::{Error, Result};
 use crate::ids::{KeyId, ServerId};
 use crate::remedy::{Listing, Remedy};
@@ -107,6 +107,12 @@ impl Servers<'_> {
                 ServerView::from_record(l.server, l.latest, l.last_good, breaker)
             })
             .collect())
+    }
+
+    /// The inventory as a table shows it (`list_servers` has every field
+    /// and both probes). Offline.
+    pub fn server_rows(&self, filter: &ServerFilter) -> Result<Vec<ServerRow>> {
+        Ok(self.db.server_rows(filter)?)
     }
 
     /// One server with its pinned host key and latest probe. Offline.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::db::used_pct;
 use crate::db::{PinnedHostKey, ProbeFacts, ProbeRecord, ServerRecord, ServerStatus, ServiceState, SiteRecord};
 use crate::ssh::breaker::BreakerState;
 
@@ -59,19 +60,15 @@ pub struct ProbeSummary {
     pub services: BTreeMap<String, ServiceState>,
 }
 
-fn pct(used: u64, total: u64) -> Option<f64> {
-    (total > 0).then(|| (used as f64 / total as f64 * 1000.0).round() / 10.0)
-}
-
 impl ProbeFacts {
     /// Memory in use, in percent to one decimal.
     pub fn mem_used_pct(&self) -> Option<f64> {
-        pct(self.mem_total.saturating_sub(self.mem_available), self.mem_total)
+        used_pct(self.mem_total.saturating_sub(self.mem_available), self.mem_total)
     }
 
     /// The root file system's space in use, in percent to one decimal.
     pub fn disk_used_pct(&self) -> Option<f64> {
-        pct(self.disk_total.saturating_sub(self.disk_free), self.disk_total)
+        used_pct(self.disk_total.saturating_sub(self.disk_free), self.disk_total)
     }
 }
 

@@ -15,6 +15,7 @@ mod migrate;
 mod probes;
 mod rotations;
 mod schedules;
+mod server_rows;
 mod servers;
 mod sites;
 
@@ -27,9 +28,11 @@ pub use jobs::{JobRecord, JobResultRecord, JobState};
 pub use keys::KeyRecord;
 pub use leases::{Held, LEASE_TTL_MS};
 pub use migrate::LATEST_VERSION;
+pub(crate) use probes::used_pct;
 pub use probes::{NewProbe, ProbeFacts, ProbeRecord, ServiceState};
 pub use rotations::{RotationRow, RotationState};
 pub use schedules::{ScheduleRecord, ScheduledRun};
+pub use server_rows::ServerRow;
 pub use servers::{ListedServer, NewServer, ServerFilter, ServerPatch, ServerRecord, ServerStatus};
 pub use sites::{DeployRecord, DeployState, NewSite, SiteRecord};
 

@@ -238,6 +238,11 @@ impl Db {
     }
 }
 
+/// `used` of `total` in percent, to one decimal; `None` for a total of 0.
+pub(crate) fn used_pct(used: u64, total: u64) -> Option<f64> {
+    (total > 0).then(|| (used as f64 / total as f64 * 1000.0).round() / 10.0)
+}
+
 /// `PROBE_COLUMNS` of the probes table named `alias` in a query.
 pub(super) fn columns_of(alias: &str) -> String {
     PROBE_COLUMNS.split(", ").map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")

@@ -30,7 +30,7 @@ impl ServerStatus {
         }
     }
 
-    fn parse(s: &str) -> ServerStatus {
+    pub(super) fn parse(s: &str) -> ServerStatus {
         match s {
             "up" => ServerStatus::Up,
             "down" => ServerStatus::Down,
@@ -117,6 +117,13 @@ const SELECT: &str = "SELECT s.id, s.name, s.host, s.port, s.user, k.name, s.gro
 const SELECT_UNTAGGED: &str = "SELECT s.id, s.name, s.host, s.port, s.user, k.name, s.group_name, s.notes, s.status, \
      s.created_at, s.updated_at, s.last_seen, NULL, j.name";
 
+/// A `ServerFilter` on `servers s`: ?1 a tag, ?2 a group, ?3 a search
+/// text (each NULL for any).
+pub(super) const FILTER: &str =
+    "(?1 IS NULL OR EXISTS (SELECT 1 FROM server_tags t WHERE t.server_id = s.id AND t.tag = ?1)) \
+     AND (?2 IS NULL OR s.group_name = ?2) \
+     AND (?3 IS NULL OR instr(lower(s.name), lower(?3)) > 0 OR instr(lower(s.host), lower(?3)) > 0)";
+
 /// A server as listed, with its newest probe and, when that one failed,
 /// its newest good one (whose figures the offline inventory shows).
 pub struct ListedServer {
@@ -200,10 +207,7 @@ impl Db {
              FROM servers s LEFT JOIN keys k ON k.id = s.key_id LEFT JOIN servers j ON j.id = s.jump_id \
              LEFT JOIN probes p ON ?4 AND p.id = s.latest_probe_id \
              LEFT JOIN probes g ON ?4 AND g.id = s.good_probe_id AND s.good_probe_id IS NOT s.latest_probe_id \
-             WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM server_tags t WHERE t.server_id = s.id AND t.tag = ?1)) \
-             AND (?2 IS NULL OR s.group_name = ?2) \
-             AND (?3 IS NULL OR instr(lower(s.name), lower(?3)) > 0 OR instr(lower(s.host), lower(?3)) > 0) \
-             ORDER BY s.name"
+             WHERE {FILTER} ORDER BY s.name"
         ))?;
         let filter = params![
             f.tag.as_ref().map(|t| t.as_str()),
