@@ -140,7 +140,10 @@ try:
         shot(driver, "server-details-charts")
         check(len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=recent-jobs] tr")) == 2, "two probes listed")
         css("[data-testid=edit]").click()
-        group = css("[data-testid=edit-form] input[placeholder='empty removes it']")
+        # The form opens once the keys are listed (a keyring call).
+        group_input = "[data-testid=edit-form] input[placeholder='empty removes it']"
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, group_input))
+        group = css(group_input)
         group.clear()
         group.send_keys("edited")
         css("[data-testid=edit-form] button[type=submit]").click()

@@ -3,7 +3,9 @@
 //! (search, filters, sort, the rows on screen) as a page. A page is a few
 //! dozen rows, so the web view's memory and the IPC payload stay flat with
 //! the fleet's size, and a keystroke costs a scan of precomputed lowercase
-//! text in Rust instead of a JSON copy of every server.
+//! text in Rust instead of a JSON copy of every server. The inventory holds
+//! only what filtering and sorting need (`ServerRow`); the few rows on
+//! screen are read in full, by id, for each page.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
@@ -11,9 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use super::view::ServerView;
+use super::view::{is_stale, ServerView};
 use super::Servers;
+use crate::db::{ServerRow, ServerStatus};
 use crate::error::Result;
+use crate::ids::ServerId;
 
 /// The columns the table sorts by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,7 +85,7 @@ pub struct FleetPage {
 
 /// The inventory as read from the cache, with what filtering needs.
 pub struct Inventory {
-    servers: Vec<ServerView>,
+    servers: Vec<ServerRow>,
     /// Lowercase name, host, tags and group of each server, for the search.
     text: Vec<Box<str>>,
     tags: Vec<String>,
@@ -93,24 +97,30 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn new(servers: Vec<ServerView>) -> Inventory {
+    pub fn new(servers: Vec<ServerRow>) -> Inventory {
         let text = servers
             .iter()
             .map(|s| {
-                let t = format!("{}\n{}\n{}\n{}", s.name, s.host, s.tags.join("\n"), s.group.as_deref().unwrap_or(""));
+                let t = format!(
+                    "{}\n{}\n{}\n{}",
+                    s.name,
+                    s.host,
+                    s.tags.replace(',', "\n"),
+                    s.group.as_deref().unwrap_or("")
+                );
                 t.to_lowercase().into_boxed_str()
             })
             .collect();
-        let tags: BTreeSet<&str> = servers.iter().flat_map(|s| s.tags.iter().map(String::as_str)).collect();
+        let tags: BTreeSet<&str> = servers.iter().flat_map(tags_of).collect();
         let groups: BTreeSet<&str> = servers.iter().filter_map(|s| s.group.as_deref()).collect();
         Inventory {
             text,
             tags: tags.into_iter().map(str::to_owned).collect(),
             groups: groups.into_iter().map(str::to_owned).collect(),
-            stale: servers.iter().filter(|s| s.stale).count() as u32,
+            stale: servers.iter().filter(|s| is_stale(s.status, s.probed_at)).count() as u32,
             host_key_changed: servers
                 .iter()
-                .filter(|s| s.status == "host_key_changed")
+                .filter(|s| s.status == ServerStatus::HostKeyChanged)
                 .map(|s| s.name.clone())
                 .collect(),
             orders: Mutex::default(),
@@ -127,7 +137,7 @@ impl Inventory {
     }
 
     /// The servers matching `q`, in its order.
-    pub fn matching<'a>(&'a self, q: &'a FleetQuery) -> impl Iterator<Item = &'a ServerView> + 'a {
+    pub fn matching<'a>(&'a self, q: &'a FleetQuery) -> impl Iterator<Item = &'a ServerRow> + 'a {
         let needle = q.search.trim().to_lowercase();
         let order = self.order(q.sort);
         let ids: Box<dyn Iterator<Item = u32>> =
@@ -138,31 +148,37 @@ impl Inventory {
     fn matches(&self, i: usize, needle: &str, q: &FleetQuery) -> bool {
         let s = &self.servers[i];
         (needle.is_empty() || self.text[i].contains(needle))
-            && q.tag.as_ref().is_none_or(|t| s.tags.contains(t))
+            && q.tag.as_ref().is_none_or(|t| tags_of(s).any(|x| x == t))
             && q.group.as_ref().is_none_or(|g| s.group.as_ref() == Some(g))
-            && q.status.as_ref().is_none_or(|st| &s.status == st)
+            && q.status.as_ref().is_none_or(|st| s.status.as_str() == st)
     }
 
-    pub fn page(&self, q: &FleetQuery) -> FleetPage {
+    /// The window `q` asks for, its rows read in full by `views` (ids in
+    /// the page's order).
+    pub fn page(
+        &self,
+        q: &FleetQuery,
+        views: impl FnOnce(&[ServerId]) -> Result<Vec<ServerView>>,
+    ) -> Result<FleetPage> {
         let mut matched = 0u32;
-        let mut rows = Vec::with_capacity(q.limit.min(500) as usize);
+        let mut ids = Vec::with_capacity(q.limit.min(500) as usize);
         let end = q.offset.saturating_add(q.limit);
         for s in self.matching(q) {
             if matched >= q.offset && matched < end {
-                rows.push(s.clone());
+                ids.push(s.id);
             }
             matched += 1;
         }
-        FleetPage {
+        Ok(FleetPage {
             offset: q.offset.min(matched),
-            rows,
+            rows: if ids.is_empty() { Vec::new() } else { views(&ids)? },
             matched,
             total: self.servers.len() as u32,
             tags: self.tags.clone(),
             groups: self.groups.clone(),
             stale: self.stale,
             host_key_changed: self.host_key_changed.clone(),
-        }
+        })
     }
 
     /// Ascending order by `column`; computed once per column.
@@ -215,8 +231,12 @@ impl DoubleEndedIterator for OrderIter {
     }
 }
 
-fn compare(column: FleetColumn, a: &ServerView, b: &ServerView) -> Ordering {
-    let num = |f: fn(&ServerView) -> Option<f64>| match (f(a), f(b)) {
+fn tags_of(s: &ServerRow) -> impl Iterator<Item = &str> {
+    s.tags.split(',').filter(|t| !t.is_empty())
+}
+
+fn compare(column: FleetColumn, a: &ServerRow, b: &ServerRow) -> Ordering {
+    let num = |f: fn(&ServerRow) -> Option<f64>| match (f(a), f(b)) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (x, y) => x.is_some().cmp(&y.is_some()),
     };
@@ -224,13 +244,13 @@ fn compare(column: FleetColumn, a: &ServerView, b: &ServerView) -> Ordering {
         FleetColumn::Name => natural(&a.name, &b.name),
         FleetColumn::Host => natural(&a.host, &b.host),
         FleetColumn::Group => natural(a.group.as_deref().unwrap_or(""), b.group.as_deref().unwrap_or("")),
-        FleetColumn::Tags => natural(&a.tags.join(" "), &b.tags.join(" ")),
-        FleetColumn::Status => a.status.cmp(&b.status),
+        FleetColumn::Tags => natural(&a.tags, &b.tags),
+        FleetColumn::Status => a.status.as_str().cmp(b.status.as_str()),
         FleetColumn::LastSeen => a.last_seen.cmp(&b.last_seen),
-        FleetColumn::Load1 => num(|s| s.probe.as_ref()?.load1),
-        FleetColumn::MemUsedPct => num(|s| s.probe.as_ref()?.mem_used_pct),
-        FleetColumn::DiskUsedPct => num(|s| s.probe.as_ref()?.disk_used_pct),
-        FleetColumn::Services => natural(&a.running_services().join(" "), &b.running_services().join(" ")),
+        FleetColumn::Load1 => num(|s| s.load1),
+        FleetColumn::MemUsedPct => num(|s| s.mem_used_pct),
+        FleetColumn::DiskUsedPct => num(|s| s.disk_used_pct),
+        FleetColumn::Services => natural(&a.services, &b.services),
     }
 }
 
@@ -276,7 +296,7 @@ impl Servers<'_> {
     /// A window of the inventory as the Fleet table shows it. The inventory
     /// is read from the cache at the first call and when `q.reload` is set.
     pub fn fleet_page(&self, q: &FleetQuery) -> Result<FleetPage> {
-        Ok(self.inventory(q.reload)?.page(q))
+        self.inventory(q.reload)?.page(q, |ids| self.views_by_id(ids))
     }
 
     /// The names of every server matching `q`, in its order (the table's
@@ -290,7 +310,7 @@ impl Servers<'_> {
         match &*held {
             Some(inv) if !reload => Ok(inv.clone()),
             _ => {
-                let inv = Arc::new(Inventory::new(self.list_servers(&Default::default())?));
+                let inv = Arc::new(Inventory::new(self.db.inventory_rows()?));
                 *held = Some(inv.clone());
                 release_freed_memory();
                 Ok(inv)

@@ -3,49 +3,93 @@ use std::cmp::Ordering;
 use chrono::Utc;
 
 use super::*;
-use crate::chom::view::ProbeSummary;
 
-fn server(name: &str, host: &str, tags: &[&str], group: Option<&str>, status: &str, load: Option<f64>) -> ServerView {
-    let now = Utc::now();
-    ServerView {
+fn server(
+    name: &str,
+    host: &str,
+    tags: &[&str],
+    group: Option<&str>,
+    status: ServerStatus,
+    load: Option<f64>,
+) -> ServerRow {
+    let mut tags: Vec<&str> = tags.to_vec();
+    tags.sort();
+    ServerRow {
+        id: ServerId(0),
         name: name.into(),
+        user: "root".into(),
         host: host.into(),
         port: 22,
-        user: "root".into(),
-        key: None,
-        tags: tags.iter().map(|t| t.to_string()).collect(),
         group: group.map(str::to_owned),
-        notes: String::new(),
-        jump: None,
-        status: status.into(),
+        tags: tags.join(","),
+        status,
         last_seen: None,
-        created_at: now,
-        updated_at: now,
-        probe: load.map(|l| ProbeSummary {
-            at: now,
-            ok: true,
-            error: None,
-            facts_at: Some(now),
-            hostname: None,
-            os: None,
-            load1: Some(l),
-            cpus: Some(2),
-            mem_used_pct: None,
-            disk_used_pct: None,
-            services: Default::default(),
-        }),
-        connect_failures: 0,
-        paused_until: None,
-        stale: status == "down" || status == "host_key_changed",
+        open_until: None,
+        load1: load,
+        mem_used_pct: None,
+        disk_used_pct: None,
+        probed_at: load.map(|_| Utc::now()),
+        services: String::new(),
     }
 }
 
-fn fleet() -> Inventory {
-    Inventory::new(vec![
-        server("web-10", "10.0.0.10", &["prod"], Some("eu"), "up", Some(0.5)),
-        server("web-9", "10.0.0.9", &["prod", "php"], Some("eu"), "down", Some(2.0)),
-        server("db-1", "10.0.1.1", &["Prod-DB"], None, "up", None),
-        server("Web-100", "web100.example.com", &[], Some("us"), "host_key_changed", Some(1.0)),
+/// An inventory of `rows` (their ids set in order), and its pages with
+/// each row's view made from the row (the app reads them from the cache).
+struct Fleet {
+    inv: Inventory,
+    rows: Vec<ServerRow>,
+}
+
+impl Fleet {
+    fn of(mut rows: Vec<ServerRow>) -> Fleet {
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.id = ServerId(i as i64 + 1);
+        }
+        Fleet { inv: Inventory::new(rows.clone()), rows }
+    }
+
+    fn page(&self, q: &FleetQuery) -> FleetPage {
+        let view = |id: &ServerId| {
+            let r = &self.rows[id.0 as usize - 1];
+            let now = Utc::now();
+            ServerView {
+                name: r.name.clone(),
+                host: r.host.clone(),
+                port: r.port,
+                user: r.user.clone(),
+                key: None,
+                tags: r.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+                group: r.group.clone(),
+                notes: String::new(),
+                jump: None,
+                status: r.status.as_str().into(),
+                last_seen: r.last_seen,
+                created_at: now,
+                updated_at: now,
+                probe: None,
+                connect_failures: 0,
+                paused_until: None,
+                stale: is_stale(r.status, r.probed_at),
+            }
+        };
+        self.inv.page(q, |ids| Ok(ids.iter().map(view).collect())).unwrap()
+    }
+}
+
+impl std::ops::Deref for Fleet {
+    type Target = Inventory;
+    fn deref(&self) -> &Inventory {
+        &self.inv
+    }
+}
+
+fn fleet() -> Fleet {
+    use ServerStatus::*;
+    Fleet::of(vec![
+        server("web-10", "10.0.0.10", &["prod"], Some("eu"), Up, Some(0.5)),
+        server("web-9", "10.0.0.9", &["prod", "php"], Some("eu"), Down, Some(2.0)),
+        server("db-1", "10.0.1.1", &["Prod-DB"], None, Up, None),
+        server("Web-100", "web100.example.com", &[], Some("us"), HostKeyChanged, Some(1.0)),
     ])
 }
 
@@ -140,16 +184,27 @@ fn fifty_thousand_servers_filter_without_copying_the_inventory() {
                 &format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
                 &["t"],
                 None,
-                "up",
+                ServerStatus::Up,
                 None,
             )
         })
         .collect();
-    let inv = Inventory::new(servers);
+    let inv = Fleet::of(servers);
     let p = inv.page(&FleetQuery { search: "srv-0123".into(), limit: 40, ..Default::default() });
     assert_eq!(p.matched, 10);
     assert_eq!(p.rows.first().map(|s| s.name.as_str()), Some("srv-01230"));
     let p = inv.page(&FleetQuery { sort: FleetColumn::Name, descending: true, limit: 3, ..Default::default() });
     assert_eq!(names(&p), ["srv-49999", "srv-49998", "srv-49997"]);
     assert_eq!(inv.len(), 50_000);
+}
+
+#[test]
+fn the_services_column_sorts_by_what_each_server_runs() {
+    let with = |name: &str, services: &str| ServerRow {
+        services: services.into(),
+        ..server(name, "h", &[], None, ServerStatus::Up, Some(1.0))
+    };
+    let f = Fleet::of(vec![with("a", "nginx php-fpm"), with("b", "mariadb nginx"), with("c", "")]);
+    let q = FleetQuery { sort: FleetColumn::Services, ..query("") };
+    assert_eq!(names(&f.page(&q)), ["c", "b", "a"]);
 }

@@ -1,6 +1,6 @@
 //! Inventory: add, edit, remove, list. Nothing here touches the network.
 
-use crate::db::{NewServer, ServerFilter, ServerPatch, ServerRecord, ServerRow};
+use crate::db::{ListedServer, NewServer, ServerFilter, ServerPatch, ServerRecord, ServerRow};
 use crate::error::{Error, Result};
 use crate::ids::{KeyId, ServerId};
 use crate::remedy::{Listing, Remedy};
@@ -98,7 +98,15 @@ impl Servers<'_> {
 
     /// The inventory as cached, with each server's latest probe. Offline.
     pub fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerView>> {
-        let listed = self.db.list_servers_with_probes(filter, true)?;
+        self.views(self.db.list_servers_with_probes(filter, true)?)
+    }
+
+    /// The servers of `ids` in full, in that order.
+    pub(super) fn views_by_id(&self, ids: &[ServerId]) -> Result<Vec<ServerView>> {
+        self.views(self.db.listed_servers_by_id(ids)?)
+    }
+
+    fn views(&self, listed: Vec<ListedServer>) -> Result<Vec<ServerView>> {
         let mut breakers = self.db.breakers()?;
         Ok(listed
             .into_iter()

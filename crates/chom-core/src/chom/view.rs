@@ -41,6 +41,13 @@ pub struct ServerView {
 /// A probe older than this no longer describes the server.
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(15);
 
+/// Whether a server's figures are not current: it is down, its host key
+/// changed, or its latest probe (at `probed_at`) is older than `STALE_AFTER`.
+pub(crate) fn is_stale(status: ServerStatus, probed_at: Option<DateTime<Utc>>) -> bool {
+    matches!(status, ServerStatus::Down | ServerStatus::HostKeyChanged)
+        || probed_at.is_some_and(|at| Utc::now() - at > STALE_AFTER)
+}
+
 /// The latest probe, flattened for tables. When it failed, the figures are
 /// those of the last probe that worked (`facts_at`), so the offline
 /// inventory still shows what was last known.
@@ -99,8 +106,7 @@ impl ServerView {
         last_good: Option<ProbeRecord>,
         breaker: BreakerState,
     ) -> ServerView {
-        let stale = matches!(r.status, ServerStatus::Down | ServerStatus::HostKeyChanged)
-            || probe.as_ref().is_some_and(|p| Utc::now() - p.at > STALE_AFTER);
+        let stale = is_stale(r.status, probe.as_ref().map(|p| p.at));
         ServerView {
             name: r.name.to_string(),
             host: r.host.to_string(),

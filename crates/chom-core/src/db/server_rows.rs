@@ -10,10 +10,12 @@ use rusqlite::params;
 use super::probes::used_pct;
 use super::servers::{ServerStatus, FILTER};
 use super::{from_ms, Db, DbResult, ServerFilter};
+use crate::ids::ServerId;
 
 /// A server as a line of the inventory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerRow {
+    pub id: ServerId,
     pub name: String,
     pub user: String,
     pub host: String,
@@ -30,6 +32,11 @@ pub struct ServerRow {
     pub load1: Option<f64>,
     pub mem_used_pct: Option<f64>,
     pub disk_used_pct: Option<f64>,
+    /// When its latest probe ran.
+    pub probed_at: Option<DateTime<Utc>>,
+    /// The web services it runs (installed: up or down), sorted and
+    /// space-separated; only from `inventory_rows`.
+    pub services: String,
 }
 
 impl ServerRow {
@@ -42,6 +49,15 @@ impl ServerRow {
 impl Db {
     /// The servers matching `f`, ordered by name.
     pub fn server_rows(&self, f: &ServerFilter) -> DbResult<Vec<ServerRow>> {
+        self.rows(f, false)
+    }
+
+    /// Every server, with the services each runs (the Fleet table's).
+    pub fn inventory_rows(&self) -> DbResult<Vec<ServerRow>> {
+        self.rows(&ServerFilter::default(), true)
+    }
+
+    fn rows(&self, f: &ServerFilter, services: bool) -> DbResult<Vec<ServerRow>> {
         let conn = self.conn();
         // Each server's tags joined, ordered by server id for a binary search.
         let mut tags: Vec<(i64, String)> = Vec::new();
@@ -65,14 +81,16 @@ impl Db {
         // otherwise the last one that did.
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT s.id, s.name, s.user, s.host, s.port, s.group_name, s.status, s.last_seen, b.open_until, \
-             f.load1, f.mem_total, f.mem_available, f.disk_total, f.disk_free \
+             f.load1, f.mem_total, f.mem_available, f.disk_total, f.disk_free, p.at, \
+             CASE WHEN ?4 THEN (SELECT group_concat(key, ' ') FROM (SELECT key FROM json_each(f.services) \
+               WHERE value <> 'absent' ORDER BY key)) END \
              FROM servers s LEFT JOIN server_breakers b ON b.server_id = s.id \
              LEFT JOIN probes p ON p.id = s.latest_probe_id \
              LEFT JOIN probes f ON f.ok AND f.id = CASE WHEN p.ok THEN p.id ELSE s.good_probe_id END \
              WHERE {FILTER} ORDER BY s.name"
         ))?;
         let (tag, group) = (f.tag.as_ref().map(|t| t.as_str()), f.group.as_ref().map(|g| g.as_str()));
-        let mut rows = stmt.query(params![tag, group, f.search.as_deref()])?;
+        let mut rows = stmt.query(params![tag, group, f.search.as_deref(), services])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let text = |i| -> rusqlite::Result<String> { Ok(r.get_ref(i)?.as_str()?.to_owned()) };
@@ -80,6 +98,7 @@ impl Db {
             let (mem_total, mem_available, disk_total, disk_free) =
                 (figure(10)?, figure(11)?, figure(12)?, figure(13)?);
             out.push(ServerRow {
+                id: r.get(0)?,
                 name: text(1)?,
                 user: text(2)?,
                 host: text(3)?,
@@ -92,6 +111,8 @@ impl Db {
                 load1: r.get(9)?,
                 mem_used_pct: mem_total.zip(mem_available).and_then(|(t, a)| used_pct(t.saturating_sub(a), t)),
                 disk_used_pct: disk_total.zip(disk_free).and_then(|(t, free)| used_pct(t.saturating_sub(free), t)),
+                probed_at: r.get::<_, Option<i64>>(14)?.map(from_ms),
+                services: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
             });
         }
         Ok(out)
@@ -101,15 +122,18 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::ListedServer;
     use crate::validate::{GroupName, Tag};
+
+    const SERVICES: &str = r#"{"nginx":"up","mariadb":"absent","php-fpm":"down"}"#;
 
     fn probe(db: &Db, server: i64, ok: bool, (mem_total, mem_available, disk_free): (i64, i64, i64), load: f64) {
         db.conn()
             .execute(
                 "INSERT INTO probes (server_id, at, ok, duration_ms, hostname, os, kernel, uptime_s, load1, load5, load15, \
                  cpus, mem_total, mem_available, swap_total, swap_free, disk_total, disk_free, services) \
-                 VALUES (?1, 1, ?2, 5, 'h', 'os', 'k', 1, ?3, 0.5, 0.5, 1, ?4, ?5, 0, 0, 100, ?6, '{}')",
-                params![server, ok, load, mem_total, mem_available, disk_free],
+                 VALUES (?1, 1, ?2, 5, 'h', 'os', 'k', 1, ?3, 0.5, 0.5, 1, ?4, ?5, 0, 0, 100, ?6, ?7)",
+                params![server, ok, load, mem_total, mem_available, disk_free, SERVICES],
             )
             .unwrap();
     }
@@ -168,5 +192,21 @@ mod tests {
         assert_eq!((all[1].tags.as_str(), all[1].group.as_deref()), ("db,web", Some("g1")));
         assert_eq!((all[0].mem_used_pct, all[0].load1), (Some(25.0), Some(1.25)));
         assert_eq!((all[2].load1, all[2].paused(), all[0].paused()), (None, true, false));
+        assert!(all.iter().all(|r| r.services.is_empty()), "the CLI's rows skip the services");
+        let inventory = db.inventory_rows().unwrap();
+        let services: Vec<&str> = inventory.iter().map(|r| r.services.as_str()).collect();
+        assert_eq!(services, ["nginx php-fpm", "nginx php-fpm", ""]);
+
+        // A page's rows in full, by id, in the order asked; a gone id is skipped.
+        let full = db.list_servers_with_probes(&ServerFilter::default(), true).unwrap();
+        let by_id = db.listed_servers_by_id(&[ServerId(3), ServerId(1), ServerId(99), ServerId(2)]).unwrap();
+        let names: Vec<&str> = by_id.iter().map(|l| l.server.name.as_str()).collect();
+        assert_eq!(names, ["c", "b", "a"]);
+        for l in &by_id {
+            let f = full.iter().find(|f| f.server.id == l.server.id).unwrap();
+            assert_eq!((&l.server.tags, l.server.port), (&f.server.tags, f.server.port));
+            let probes = |l: &ListedServer| (l.latest.as_ref().map(|p| p.ok), l.last_good.as_ref().map(|p| p.at));
+            assert_eq!(probes(l), probes(f));
+        }
     }
 }

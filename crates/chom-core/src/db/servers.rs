@@ -162,6 +162,16 @@ fn row_to_server(r: &Row<'_>) -> rusqlite::Result<ServerRecord> {
     })
 }
 
+/// A row of SELECT's columns, then the latest probe's and the last good
+/// one's `PROBE_COLUMNS`.
+fn listed_of(r: &Row<'_>) -> rusqlite::Result<ListedServer> {
+    let server = row_to_server(r)?;
+    let n = PROBE_COLUMNS.split(',').count();
+    let latest = probe_at(r, 14, server.name.as_str())?;
+    let last_good = probe_at(r, 14 + n, server.name.as_str())?;
+    Ok(ListedServer { server, latest, last_good })
+}
+
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -215,13 +225,7 @@ impl Db {
             f.search.as_deref(),
             probes
         ];
-        let n = PROBE_COLUMNS.split(',').count();
-        let rows = stmt.query_map(filter, |r| {
-            let server = row_to_server(r)?;
-            let latest = probe_at(r, 14, server.name.as_str())?;
-            let last_good = probe_at(r, 14 + n, server.name.as_str())?;
-            Ok(ListedServer { server, latest, last_good })
-        })?;
+        let rows = stmt.query_map(filter, listed_of)?;
         let mut servers: Vec<ListedServer> = rows.collect::<Result<_, _>>()?;
         let mut tags = HashMap::<ServerId, Vec<Tag>>::new();
         let mut stmt = conn.prepare_cached("SELECT server_id, tag FROM server_tags ORDER BY server_id, tag")?;
@@ -234,6 +238,24 @@ impl Db {
             l.server.tags = tags.remove(&l.server.id).unwrap_or_default();
         }
         Ok(servers)
+    }
+
+    /// The servers of `ids` with their probes as `list_servers_with_probes`
+    /// has them, in the order of `ids` (one missing since is left out).
+    pub fn listed_servers_by_id(&self, ids: &[ServerId]) -> DbResult<Vec<ListedServer>> {
+        let conn = self.conn();
+        let (p, g) = (columns_of("p"), columns_of("g"));
+        // SELECT with the probes' columns before its FROM.
+        let select = SELECT.replacen(" FROM servers s", &format!(", {p}, {g} FROM servers s"), 1);
+        let mut stmt = conn.prepare_cached(&format!(
+            "{select} LEFT JOIN probes p ON p.id = s.latest_probe_id \
+             LEFT JOIN probes g ON g.id = s.good_probe_id AND s.good_probe_id IS NOT s.latest_probe_id \
+             WHERE s.id IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let wanted = serde_json::to_string(ids).expect("ids serialize");
+        let mut found: HashMap<ServerId, ListedServer> =
+            stmt.query_map([wanted], |r| listed_of(r).map(|l| (l.server.id, l)))?.collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// Applies a patch in one transaction. `Ok(None)` when the new name is taken.
