@@ -409,7 +409,7 @@ export type DeployReport_Deserialize = {
 	health_status?: string | null,
 	releases: string[],
 	/**
-	 *  Files streamed, and files the server copied from the live release
+	 *  Files streamed, and files the server linked from the live release
 	 *  because they were unchanged.
 	 */
 	sent_files: number,
@@ -423,7 +423,7 @@ export type DeployReport_Serialize = {
 	health_status: string | null,
 	releases: string[],
 	/**
-	 *  Files streamed, and files the server copied from the live release
+	 *  Files streamed, and files the server linked from the live release
 	 *  because they were unchanged.
 	 */
 	sent_files: number,
