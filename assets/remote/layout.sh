@@ -279,7 +279,7 @@ hand_over() {
 # A file a deploy shares with other releases (a hard link) first gets a
 # copy of its own: the user must not reach another release through it.
 give_tree() {
-  find -P "$1" -type f -links +1 -exec sh -c 'for f; do cp -p -- "$f" "$f.chom-copy" && mv -f -- "$f.chom-copy" "$f"; done' sh {} +
+  find -P "$1" -type f -links +1 -exec sh -c 'for f; do cp -p -- "$f" "$f.chom-copy-$$" && mv -f -- "$f.chom-copy-$$" "$f"; done' sh {} +
   find -P "$1" -depth -exec chown -h "$SITE_USER:$SITE_USER" {} +
 }
 
