@@ -1,8 +1,9 @@
-//! The inventory as a table shows it: one row per server with the figures
-//! of its latest probe, in one query, without the probes' facts (services,
-//! kernel, uptime) that only a server's own page needs. At 50,000 servers
-//! a list of full records spent most of its time allocating, and then
-//! freeing, what a table never showed.
+//! The inventory as a table shows it (`chom server list`, the app's Fleet
+//! table): one row per server with the figures of its latest probe, in one
+//! query, without the probes' facts (kernel, uptime, each service's state)
+//! that only a server's own page needs. At 50,000 servers a list of full
+//! records spent most of its time allocating, and then freeing, what a
+//! table never showed.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
