@@ -64,13 +64,16 @@ writable_tree() {
   esac
 }
 
+# What want_dir and want_file read of a path itself (lstat). These checks
+# run dozens of times per job: one stat each, taken apart by the shell
+# rather than by more processes.
+LSTAT='%F|%U|%G|%a|%h'
+
 # PATH must be a folder (not a link) of OWNER and GROUP that no one else
-# can write; anything else is tampering. These checks run dozens of times
-# per job: one stat each ("TYPE|OWNER|GROUP|MODE|LINKS" of the path
-# itself), taken apart by the shell rather than by more processes.
+# can write; anything else is tampering.
 want_dir() {
   local st mode
-  st=$(stat -c '%F|%U|%G|%a|%h' -- "$1" 2>/dev/null) || st=missing
+  st=$(stat -c "$LSTAT" -- "$1" 2>/dev/null) || st=missing
   case "$st" in
     missing) tampered "$1" "missing" ;;
     symbolic\ link*) tampered "$1" "a link to $(readlink -- "$1") where a folder should be" ;;
@@ -93,7 +96,7 @@ sql() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N; }
 # link could be a file anywhere else on the disk).
 want_file() {
   local st
-  st=$(stat -c '%F|%U|%G|%a|%h' -- "$1" 2>/dev/null) || st=missing
+  st=$(stat -c "$LSTAT" -- "$1" 2>/dev/null) || st=missing
   case "$st" in
     regular*file\|"$2"\|"$3"\|*\|1) ;;
     regular*file\|"$2"\|"$3"\|*) tampered "$1" "a file with ${st##*|} hard links" ;;
